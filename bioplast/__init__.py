@@ -1,0 +1,18 @@
+"""bioplast: local plasticity rules, checked against independent references.
+
+Public API (see README):
+
+>>> from bioplast import plasticity, get_backend, Local
+>>> from bioplast.rules import oja
+>>> from bioplast.geometry import additive
+"""
+__version__ = "0.1.0"
+
+from .backends import available_backends, get_backend, list_backends  # noqa: E402
+from .core import (Contrast, Local, Plasticity, Rule, RuleSpec, Transform, apply_updates,  # noqa: E402
+                   plasticity)
+from .errors import BioplastError, ConfigError, DataError, DivergenceError  # noqa: E402
+
+__all__ = ["__version__", "Local", "Contrast", "Rule", "RuleSpec", "Transform", "Plasticity", "plasticity",
+           "apply_updates", "get_backend", "list_backends", "available_backends", "BioplastError",
+           "ConfigError", "DataError", "DivergenceError"]

@@ -1,0 +1,114 @@
+"""The kernel vocabulary every backend supplies.
+
+Rules, geometry and substrate transforms are written once against these
+verbs; a backend is an implementation of them (numpy is the reference and
+the oracle, numba and torch must agree with it within
+:func:`bioplast.testing.tolerance`).  Arrays are numpy arrays for the
+numpy/numba backends and torch tensors for the torch backend; plain
+arithmetic (``+ - * /``, ``**``) and ``.mean(0)`` work on both, so rules use
+operators for cheap elementwise work and kernels for anything a backend can
+fuse or must do differently.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+Array = Any
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    name: str
+    available: bool
+    device: str
+    version: str
+    note: str = ""
+
+
+class Backend(ABC):
+    """Kernel vocabulary (``k`` in rule code).  Subclasses are final."""
+
+    name: str = "abstract"
+    device: str = "cpu"
+
+    def __init__(self, dtype: str = "float32"):
+        from ..errors import ConfigError
+
+        if dtype not in ("float32", "float64"):
+            raise ConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.dtype_name = dtype
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(device={self.device!r}, dtype={self.dtype_name!r})"
+
+    # ---- array plumbing -------------------------------------------------
+    @abstractmethod
+    def asarray(self, x) -> Array:
+        """Host data → a backend array of the backend's dtype and device."""
+
+    @abstractmethod
+    def to_numpy(self, x):
+        """Backend array → numpy array (a copy when the data lives elsewhere)."""
+
+    @abstractmethod
+    def zeros(self, shape) -> Array:
+        """Zeros of the backend's dtype."""
+
+    @property
+    @abstractmethod
+    def xp(self):
+        """The array namespace (``numpy`` or ``torch``) for activation functions."""
+
+    @abstractmethod
+    def rng(self, seed: int):
+        """An explicit random state: pass it to :meth:`normal`."""
+
+    # ---- kernels ---------------------------------------------------------
+    @abstractmethod
+    def outer_mean(self, post: Array, pre: Array) -> Array:
+        """``(postᵀ · pre) / B``: the batch-averaged Hebbian product ``[n_post, n_pre]``."""
+
+    @abstractmethod
+    def outer_mean_decay(self, post: Array, pre: Array, w: Array, decay: Array) -> Array:
+        """``(postᵀ · pre) / B − decay[:, None] ⊙ w``: a Hebbian term with a
+        per-row weight decay (Oja's rule uses ``decay = ⟨post²⟩``), fused."""
+
+    @abstractmethod
+    def row_scale(self, w: Array, s: Array) -> Array:
+        """``s[:, None] ⊙ w``: scale each postsynaptic row."""
+
+    @abstractmethod
+    def batch_mean(self, x: Array) -> Array:
+        """Mean over the leading (batch) axis."""
+
+    @abstractmethod
+    def linear(self, x: Array, w: Array, b: Array | None = None) -> Array:
+        """``x · wᵀ + b``: the synaptic drive of a layer, ``[B, n_post]``."""
+
+    @abstractmethod
+    def softmax(self, x: Array) -> Array:
+        """Row-wise softmax of ``x[B, n]`` (max-shifted for stability)."""
+
+    @abstractmethod
+    def add(self, w: Array, u: Array) -> Array:
+        """``w + u``; used only by :func:`bioplast.core.apply_updates`."""
+
+    @abstractmethod
+    def to_grid(self, w: Array, step: float, lo: float, hi: float) -> Array:
+        """``clip(step · round(w / step), lo, hi)``: the nearest point of a
+        uniform weight grid (ties to even), clipped to the device range."""
+
+    @abstractmethod
+    def sign_project(self, w: Array, signs: Array) -> Array:
+        """Zero every weight whose sign disagrees with its presynaptic
+        neuron's sign ``signs[n_pre]`` (±1): the Dale projection."""
+
+    @abstractmethod
+    def decay_trace(self, trace: Array, events: Array, decay: float) -> Array:
+        """``decay ⊙ trace + events``: one step of an exponential trace."""
+
+    @abstractmethod
+    def normal(self, rng, shape) -> Array:
+        """Standard normal draws from the explicit random state ``rng``."""

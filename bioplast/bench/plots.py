@@ -1,0 +1,63 @@
+"""Figures for comparisons: learning curves and final accuracy (PNG, paper-ready)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    from ..io import atomic_write_bytes
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def learning_curves(rows: list, path, title: str = "") -> None:
+    """Test accuracy vs epoch, mean ± std over seeds, one line per rule."""
+    plt = _plt()
+    by_rule = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        by_rule[r["rule"]][r["epoch"]].append(r["test_acc"])
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for rule, per_epoch in sorted(by_rule.items()):
+        epochs = sorted(per_epoch)
+        mean = np.array([np.mean(per_epoch[e]) for e in epochs])
+        std = np.array([np.std(per_epoch[e]) for e in epochs])
+        ax.plot(epochs, mean, marker="o", ms=3, label=rule)
+        ax.fill_between(epochs, mean - std, mean + std, alpha=0.2)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    ax.set_title(title)
+    _save(fig, Path(path))
+    plt.close(fig)
+
+
+def final_accuracy(summary: list, path, title: str = "") -> None:
+    """Bar chart of final test accuracy (mean ± std over seeds) per rule."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    names = [s["rule"] for s in summary]
+    ax.bar(names, [s["test_acc_mean"] for s in summary], yerr=[s["test_acc_std"] for s in summary],
+           capsize=4, color="tab:blue", alpha=0.8)
+    ax.set_ylabel("final test accuracy")
+    ax.set_ylim(0, 1)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(title)
+    _save(fig, Path(path))
+    plt.close(fig)

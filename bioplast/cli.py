@@ -1,0 +1,126 @@
+"""The ``bioplast`` command.
+
+    bioplast rules                      list rules (name, family, role, reads, backends, citation)
+    bioplast backends                   list backends with availability and device
+    bioplast tasks                      list datasets
+    bioplast train --rule R --task T    train one rule, write metrics atomically
+    bioplast demo --out DIR             small rule comparison with table and plots
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import BioplastError
+
+
+def _table(rows: list, headers: list) -> str:
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*headers), fmt.format(*("-" * w for w in widths))] +
+                     [fmt.format(*map(str, r)) for r in rows])
+
+
+def cmd_rules(args) -> int:
+    from .rules.registry import RULE_BACKENDS, RULES
+
+    rows = []
+    for name, factory in RULES.items():
+        spec = factory().spec
+        rows.append([name, spec.family, spec.role, ",".join(sorted(spec.reads)), ",".join(RULE_BACKENDS),
+                     spec.citation])
+    print(_table(rows, ["rule", "family", "role", "reads", "backends", "citation"]))
+    return 0
+
+
+def cmd_backends(args) -> int:
+    from .backends import list_backends
+
+    rows = [[i.name, i.device, "yes" if i.available else "no", i.version, i.note] for i in list_backends()]
+    print(_table(rows, ["backend", "device", "available", "version", "note"]))
+    return 0
+
+
+def cmd_tasks(args) -> int:
+    from .data import datasets
+
+    print(datasets.__doc__.split("\n\n", 1)[1].rsplit("\n\n", 1)[0])
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .train import TrainConfig, train
+
+    cfg = TrainConfig(rule=args.rule, task=args.task, backend=args.backend, device=args.device,
+                      dtype=args.dtype, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size,
+                      lr=args.lr, hidden=tuple(args.hidden), activation=args.activation, loss=args.loss,
+                      data_dir=args.data_dir)
+    records = train(cfg, out=args.out, progress=not args.quiet)
+    last = records[-1]
+    print(f"{args.rule} on {args.task} ({args.backend}): epoch {last['epoch']} test accuracy "
+          f"{last['test_acc']:.4f}, train accuracy {last['train_acc']:.4f}, {last['wall_time_s']:.2f} s"
+          + (f"; results in {args.out}" if args.out else ""))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .bench.demo import run_demo
+
+    from pathlib import Path
+
+    for task in args.task:
+        run_demo(Path(args.out) / task, task=task, epochs=args.epochs, seeds=tuple(range(args.seeds)),
+                 backend=args.backend, progress=not args.quiet)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bioplast", description="local plasticity rules, checked against references")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("rules", help="list the registered rules").set_defaults(fn=cmd_rules)
+    sub.add_parser("backends", help="list backends and devices").set_defaults(fn=cmd_backends)
+    sub.add_parser("tasks", help="list datasets").set_defaults(fn=cmd_tasks)
+
+    t = sub.add_parser("train", help="train one rule on one task")
+    t.add_argument("--rule", required=True)
+    t.add_argument("--task", default="digits")
+    t.add_argument("--backend", default="numpy")
+    t.add_argument("--device", default="cpu")
+    t.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    t.add_argument("--epochs", type=int, default=5)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--lr", type=float, default=0.05)
+    t.add_argument("--hidden", type=int, nargs="+", default=[128])
+    t.add_argument("--activation", default="relu")
+    t.add_argument("--loss", default="cross_entropy")
+    t.add_argument("--data-dir", default=None, help="folder of IDX files for --task mnist/fashion")
+    t.add_argument("--out", default=None, help="results folder (config.json, metrics.csv/json, weights.npz)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(fn=cmd_train)
+
+    d = sub.add_parser("demo", help="small rule comparison with a table and plots")
+    d.add_argument("--out", default="results/demo")
+    d.add_argument("--task", nargs="+", default=["digits", "mnist5k"])
+    d.add_argument("--epochs", type=int, default=10)
+    d.add_argument("--seeds", type=int, default=3)
+    d.add_argument("--backend", default="numba")
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(fn=cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except BioplastError as exc:
+        print(f"bioplast: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bioplast: interrupted; finished results are kept, nothing half-written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

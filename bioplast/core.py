@@ -1,0 +1,193 @@
+"""The plasticity contract.
+
+A learning rule sees only *local signals* and proposes a *direction*; a chain
+of *transforms* (geometry, then substrate) turns the direction into an
+*update*; :func:`apply_updates` is the only place weights change::
+
+    signals ─► Rule.update ─► direction ─► Transform … ─► update ─► apply_updates(w, update)
+
+Conventions
+-----------
+* Weights are ``W[n_post, n_pre]`` everywhere; signals are batched,
+  ``pre[B, n_pre]``, ``post[B, n_post]``.
+* A direction is the way the rule wants ``W`` to move (for a gradient rule,
+  ``-grad``); transforms such as :func:`bioplast.geometry.additive` scale it
+  by a learning rate.
+* Every function is pure: ``init``/``update`` return new state and never
+  write into their arguments.  The backend (kernel vocabulary) is passed
+  explicitly as the first argument ``k``.
+
+The shape follows optax's ``GradientTransformation`` (an ``(init, update)``
+pair and a state NamedTuple) with local signals in place of gradients.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple, Optional, Tuple
+
+from .errors import ConfigError, DataError
+
+Array = Any  # a numpy array or a torch tensor, as the backend supplies
+
+SIGNALS = ("pre", "post", "mod", "w")
+
+
+class Local(NamedTuple):
+    """The only signals a local rule may read.
+
+    pre:  presynaptic activity ``[B, n_pre]``
+    post: postsynaptic activity ``[B, n_post]``
+    mod:  optional modulator: per-postsynaptic ``[B, n_post]`` (an error or a
+          neuromodulator per neuron) or global ``[B]`` (reward).
+    """
+
+    pre: Array
+    post: Array
+    mod: Optional[Array] = None
+
+
+class Contrast(NamedTuple):
+    """Signals of a two-phase rule (EP, contrastive Hebbian learning).
+
+    ``free`` is the network at its free fixed point, ``nudged`` at the fixed
+    point reached with the output nudged by ``beta`` towards the target.
+    """
+
+    free: Local
+    nudged: Local
+    beta: float
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """What a rule is, for people and for the registry.
+
+    ``reads`` lists the signals among ``pre, post, mod, w`` that the update
+    depends on; the conformance battery proves the declaration by
+    perturbation.  ``role`` says how the rule is used in a network:
+    ``"feature"`` (unsupervised, trains a hidden layer), ``"readout"``
+    (supervised through ``mod``), ``"lateral"`` (recurrent weights among one
+    population) or ``"network"`` (trains every layer, e.g. backprop, EP).
+    """
+
+    name: str
+    family: str
+    reads: frozenset
+    role: str
+    equation: str
+    citation: str
+    params: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = set(self.reads) - set(SIGNALS)
+        if unknown:
+            raise ConfigError(f"rule {self.name!r} declares unknown signals {sorted(unknown)}; "
+                              f"expected a subset of {list(SIGNALS)}")
+
+
+class Rule(NamedTuple):
+    """A local learning rule: ``init(k, w) -> state`` and
+    ``update(k, signals, state, w) -> (direction, state)``."""
+
+    init: Callable[[Any, Array], Any]
+    update: Callable[[Any, Any, Any, Array], Tuple[Array, Any]]
+    spec: RuleSpec
+
+
+class Transform(NamedTuple):
+    """Geometry or substrate step: ``init(k, w) -> state`` and
+    ``update(k, updates, state, w) -> (updates, state)``."""
+
+    init: Callable[[Any, Array], Any]
+    update: Callable[[Any, Array, Any, Array], Tuple[Array, Any]]
+    name: str
+
+
+class PlasticityState(NamedTuple):
+    rule: Any
+    transforms: tuple
+
+
+def _no_state(k, w):
+    return ()
+
+
+def stateless(name: str, fn: Callable[[Any, Array, Array], Array]) -> Transform:
+    """Wrap ``fn(k, updates, w) -> updates`` as a :class:`Transform` with no state."""
+
+    def update(k, updates, state, w):
+        return fn(k, updates, w), state
+
+    return Transform(_no_state, update, name)
+
+
+@dataclass(frozen=True)
+class Plasticity:
+    """A rule followed by a chain of transforms; build with :func:`plasticity`."""
+
+    rule: Rule
+    transforms: tuple
+
+    def init(self, k, w) -> PlasticityState:
+        return PlasticityState(self.rule.init(k, w), tuple(t.init(k, w) for t in self.transforms))
+
+    def update(self, k, signals, state: PlasticityState, w) -> Tuple[Array, PlasticityState]:
+        """Return ``(update, new_state)``; ``w`` is read, never written."""
+        _check_signals(self.rule.spec, signals, w)
+        direction, rule_state = self.rule.update(k, signals, state.rule, w)
+        new_states = []
+        for t, s in zip(self.transforms, state.transforms):
+            direction, s = t.update(k, direction, s, w)
+            new_states.append(s)
+        return direction, PlasticityState(rule_state, tuple(new_states))
+
+    def step(self, k, signals, state: PlasticityState, w) -> Tuple[Array, PlasticityState]:
+        """Compute the update and apply it: ``(new_w, new_state)``."""
+        update, state = self.update(k, signals, state, w)
+        return apply_updates(k, w, update), state
+
+    @property
+    def name(self) -> str:
+        return " → ".join([self.rule.spec.name] + [t.name for t in self.transforms])
+
+
+def plasticity(rule: Rule, *transforms: Transform) -> Plasticity:
+    """Compose a rule with geometry and substrate transforms, applied in order.
+
+    Example: ``plasticity(oja(), additive(1e-3))``.
+    """
+    if not isinstance(rule, Rule):
+        raise ConfigError(f"plasticity() needs a Rule first, got {type(rule).__name__}")
+    for i, t in enumerate(transforms):
+        if not isinstance(t, Transform):
+            raise ConfigError(f"plasticity() transform #{i + 1} must be a Transform, got {type(t).__name__}")
+    return Plasticity(rule, tuple(transforms))
+
+
+def apply_updates(k, w: Array, update: Array) -> Array:
+    """``w + update``: the only place in bioplast where weights change."""
+    if tuple(update.shape) != tuple(w.shape):
+        raise DataError(f"update has shape {tuple(update.shape)}, expected the weight shape {tuple(w.shape)}")
+    return k.add(w, update)
+
+
+def _check_signals(spec: RuleSpec, signals, w) -> None:
+    """Shape checks at the contract boundary (O(1), no data scan)."""
+    locals_ = (signals.free, signals.nudged) if isinstance(signals, Contrast) else (signals,)
+    n_post, n_pre = tuple(w.shape)
+    for sig in locals_:
+        if not isinstance(sig, Local):
+            raise ConfigError(f"rule {spec.name!r} expects Local or Contrast signals, got {type(sig).__name__}")
+        if sig.pre.ndim != 2 or sig.pre.shape[1] != n_pre:
+            raise DataError(f"pre must have shape (B, {n_pre}) for weights {tuple(w.shape)}, "
+                            f"got {tuple(sig.pre.shape)}")
+        if sig.post.ndim != 2 or sig.post.shape[1] != n_post or sig.post.shape[0] != sig.pre.shape[0]:
+            raise DataError(f"post must have shape ({sig.pre.shape[0]}, {n_post}) for weights "
+                            f"{tuple(w.shape)}, got {tuple(sig.post.shape)}")
+        if "mod" in spec.reads:
+            if sig.mod is None:
+                raise ConfigError(f"rule {spec.name!r} reads a modulator but signals.mod is None")
+            if sig.mod.shape[0] != sig.pre.shape[0] or (sig.mod.ndim == 2 and sig.mod.shape[1] != n_post) \
+                    or sig.mod.ndim > 2:
+                raise DataError(f"mod must have shape ({sig.pre.shape[0]},) or ({sig.pre.shape[0]}, {n_post}), "
+                                f"got {tuple(sig.mod.shape)}")

@@ -1,0 +1,68 @@
+"""Feed-forward networks ``h_l = ρ(W_l h_{l−1} + b_l)`` with a linear output layer.
+
+Parameters are plain lists of backend arrays (``W_l[n_l, n_{l−1}]``,
+``b_l[n_l]``) so rules and transforms treat them like any other weights.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import ConfigError
+from .activations import activation as _activation
+
+LOSSES = ("cross_entropy", "mse")
+
+
+class MLPParams(NamedTuple):
+    weights: list
+    biases: list
+
+
+def init_mlp(k, sizes, seed: int, gain: float = 1.0) -> MLPParams:
+    """Uniform (Glorot-style) init ``U(±gain·√(6/(n_in+n_out)))``, drawn on the host
+    from ``seed`` so every backend starts from identical weights."""
+    if len(sizes) < 2 or any((not isinstance(n, (int, np.integer))) or n <= 0 for n in sizes):
+        raise ConfigError(f"layer sizes must be >= 2 positive integers, got {list(sizes)}")
+    rng = np.random.default_rng(seed)
+    ws, bs = [], []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        bound = gain * np.sqrt(6.0 / (n_in + n_out))
+        ws.append(k.asarray(rng.uniform(-bound, bound, size=(n_out, n_in))))
+        bs.append(k.zeros((n_out,)))
+    return MLPParams(ws, bs)
+
+
+def forward(k, params: MLPParams, x, activation: str):
+    """Return ``(inputs, output)``: ``inputs[l]`` is what layer ``l`` reads."""
+    act = _activation(activation)
+    xp = k.xp
+    h = x
+    inputs = []
+    last = len(params.weights) - 1
+    for i, (w, b) in enumerate(zip(params.weights, params.biases)):
+        inputs.append(h)
+        a = k.linear(h, w, b)
+        h = a if i == last else act(xp, a)
+    return inputs, h
+
+
+def torch_activation(name: str):
+    import torch
+
+    f = _activation(name)
+    return lambda x: f(torch, x)
+
+
+def torch_loss(name: str):
+    """Batch-mean loss on torch tensors: ``cross_entropy`` (targets one-hot) or ``mse`` (½‖·‖²)."""
+    import torch
+
+    if name == "cross_entropy":
+        return lambda out, t: -(t * torch.log_softmax(out, dim=1)).sum(1).mean()
+    if name == "mse":
+        return lambda out, t: 0.5 * ((out - t) ** 2).sum(1).mean()
+    from ..errors import unknown_name
+
+    raise unknown_name("loss", name, LOSSES)

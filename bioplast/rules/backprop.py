@@ -1,0 +1,68 @@
+"""Backpropagation baseline: the exact gradient, from torch autograd.
+
+Backprop fits the contract as a delta rule whose modulator is not local:
+for layer ``l`` with pre-activation ``a_l = W_l h_{l−1} + b_l``,
+``−∂L/∂W_l = ⟨m_l h_{l−1}ᵀ⟩`` with ``m_l = −B ∂L/∂a_l`` (``L`` is the batch
+mean loss).  :func:`backprop_errors` computes every ``m_l`` with autograd and
+the rule turns them into directions with the same kernels as every other
+rule, so comparisons differ only by where the error signal comes from.
+Rumelhart, Hinton & Williams (1986) Nature 323:533–536.
+"""
+from __future__ import annotations
+
+from ..core import Rule, RuleSpec
+
+
+def backprop() -> Rule:
+    r"""Per-layer backprop update ``ΔW_l = −∂L/∂W_l = ⟨m_l h_{l−1}ᵀ⟩``, ``m_l = −B ∂L/∂a_l``.
+
+    ``signals.mod`` must hold ``m_l`` as computed by :func:`backprop_errors`
+    (autograd through the whole network: the one non-local signal in
+    bioplast, used as the baseline for every comparison).
+    """
+
+    def init(k, w):
+        return ()
+
+    def update(k, s, state, w):
+        return k.outer_mean(s.mod, s.pre), state
+
+    return Rule(init, update, RuleSpec(
+        "backprop", "gradient", frozenset({"pre", "mod"}), "network",
+        "ΔW_l = ⟨m_l h_{l−1}ᵀ⟩,  m_l = −B ∂L/∂a_l (autograd; non-local)",
+        "Rumelhart, Hinton & Williams (1986) Nature 323:533"))
+
+
+def backprop_errors(k, params, x, target, activation: str, loss: str):
+    """Return ``(inputs, errors, loss_value)`` of an MLP by torch autograd.
+
+    ``inputs[l]`` is the input to layer ``l`` (``inputs[0] = x``) and
+    ``errors[l] = −B ∂L/∂a_l``.  Works for every backend: numpy arrays go to
+    CPU torch for the backward pass and come back as backend arrays.
+    """
+    import torch
+
+    from ..dynamics.feedforward import torch_activation, torch_loss
+
+    on_torch = isinstance(x, torch.Tensor)
+
+    def to_t(a):
+        return a if isinstance(a, torch.Tensor) else torch.from_numpy(k.to_numpy(a))
+
+    act = torch_activation(activation)
+    with torch.enable_grad():
+        h = to_t(x)
+        inputs, pre_acts = [], []
+        last = len(params.weights) - 1
+        for i, (w, b) in enumerate(zip(params.weights, params.biases)):
+            inputs.append(h)
+            # leaf copies that require grad make every pre-activation part of the graph
+            a = torch.nn.functional.linear(h, to_t(w).detach().requires_grad_(True), to_t(b).detach())
+            pre_acts.append(a)
+            h = a if i == last else act(a)
+        value = torch_loss(loss)(h, to_t(target))
+        grads = torch.autograd.grad(value, pre_acts)
+    batch = inputs[0].shape[0]
+    errors = [-batch * g.detach() for g in grads]
+    back = (lambda t: t.detach()) if on_torch else (lambda t: k.asarray(t.detach().numpy()))
+    return [back(t) for t in inputs], [back(e) for e in errors], float(value.detach())

@@ -1,0 +1,35 @@
+"""The rule registry: one list feeds the CLI, the trainer and the conformance battery."""
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+from ..core import Rule
+from ..errors import unknown_name
+from .backprop import backprop
+from .hebbian import anti_hebb, bcm, delta, hebb, oja
+
+RULES: Dict[str, Callable[..., Rule]] = {
+    "hebb": hebb,
+    "anti_hebb": anti_hebb,
+    "oja": oja,
+    "bcm": bcm,
+    "delta": delta,
+    "backprop": backprop,
+}
+
+# Backends each rule runs on; every rule written against the kernel
+# vocabulary runs on all of them.
+RULE_BACKENDS = ("numpy", "numba", "torch")
+
+
+def get_rule(name: str, **params) -> Rule:
+    """Instantiate a registered rule by name with its parameters."""
+    try:
+        factory = RULES[name]
+    except KeyError:
+        raise unknown_name("rule", name, RULES) from None
+    return factory(**params)
+
+
+def rule_names() -> list:
+    return list(RULES)

@@ -1,0 +1,214 @@
+"""Train one rule on one classification task: the engine behind ``bioplast train``.
+
+How a rule is wired into a network depends on its role (``RuleSpec.role``):
+
+* ``network`` (backprop): an MLP ``[D, *hidden, C]``; every layer's update
+  is ``plasticity(rule, additive(lr))`` fed by the rule's error signals.
+* ``feature`` (hebb, oja, bcm): supervised Hebbian learning of a readout
+  ``W[C, D]`` with the postsynaptic activity clamped to the one-hot target
+  (teacher forcing).  Row ``c`` then learns a template of class ``c``
+  (Oja: ``W_c → ⟨x | c⟩``, the class mean); prediction is ``argmax W x``.
+  (Used unsupervised on a hidden layer, single-unit Oja makes every unit
+  learn the same principal component and plain Hebb grows without bound:
+  that is the rules' theory, tested in ``tests/rules``, not a useful
+  classifier.)
+* ``readout`` (delta): one softmax layer on the raw input.
+
+Each epoch appends a record ``{epoch, loss, train_acc, test_acc,
+wall_time_s, synops}`` (epoch 0 is the untrained network).  ``synops``
+counts synaptic multiply-accumulates spent on training, cumulatively:
+``B·S`` per layer per batch for the forward drive, ``B·S`` for the weight
+update and, for backprop, ``B·S`` per layer above the first for the
+backward pass (``S`` = synapses in the layer).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .backends import get_backend
+from .core import Local, plasticity
+from .data import load_task, one_hot
+from .dynamics.activations import activation as _activation
+from .dynamics.feedforward import LOSSES, MLPParams, forward, init_mlp
+from .errors import ConfigError, DivergenceError, unknown_name
+from .geometry import additive
+from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
+from .rules import backprop_errors, get_rule
+from .validate import positive, positive_int
+
+RECORD_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops"]
+
+
+@dataclass
+class TrainConfig:
+    rule: str
+    task: str = "digits"
+    backend: str = "numpy"
+    device: str = "cpu"
+    dtype: str = "float32"
+    epochs: int = 5
+    seed: int = 0
+    batch_size: int = 32
+    lr: float = 0.05
+    hidden: tuple = (128,)
+    activation: str = "relu"
+    loss: str = "cross_entropy"
+    data_dir: str | None = None
+    rule_params: dict = field(default_factory=dict)
+
+    def validate(self) -> "TrainConfig":
+        positive_int("epochs", self.epochs)
+        positive_int("batch_size", self.batch_size)
+        positive_int("seed", self.seed, allow_zero=True)
+        positive("lr", self.lr)
+        self.hidden = tuple(positive_int("hidden size", h) for h in self.hidden)
+        _activation(self.activation)
+        if self.loss not in LOSSES:
+            raise unknown_name("loss", self.loss, LOSSES)
+        return self
+
+
+class _Model:
+    """Weights plus the per-layer plasticity for one rule role."""
+
+    def __init__(self, k, cfg: TrainConfig, n_in: int, n_classes: int):
+        self.k, self.cfg = k, cfg
+        self.rule = get_rule(cfg.rule, **cfg.rule_params)
+        role = self.rule.spec.role
+        if role == "network":
+            sizes = [n_in, *cfg.hidden, n_classes]
+            self.plastic = [plasticity(self.rule, additive(cfg.lr)) for _ in sizes[1:]]
+        elif role in ("feature", "readout"):
+            sizes = [n_in, n_classes]
+            self.plastic = [plasticity(self.rule, additive(cfg.lr))]
+        else:
+            raise ConfigError(f"rule {cfg.rule!r} has role {role!r}, which `train` cannot wire into a "
+                              "classifier; roles it can: network, feature, readout "
+                              "(see examples/ for lateral rules)")
+        self.role, self.sizes = role, sizes
+        self.params = init_mlp(k, sizes, cfg.seed)
+        self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights)]
+        synapses = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+        backward = sum(synapses[1:]) if role == "network" else 0
+        self.synops_per_sample = 2 * sum(synapses) + backward
+
+    def predict(self, x):
+        _, out = forward(self.k, self.params, x, self.cfg.activation)
+        return out
+
+    def train_batch(self, x, target):
+        k, cfg = self.k, self.cfg
+        if self.role == "network":
+            inputs, errors, loss = backprop_errors(k, self.params, x, target, cfg.activation, cfg.loss)
+            posts = errors  # backprop reads pre and mod only
+        else:
+            inputs, out = forward(k, self.params, x, cfg.activation)
+            if self.role == "feature":  # clamped: the rule sees the target as postsynaptic activity
+                errors, posts = [None], [target]
+            else:
+                errors, posts = [target - k.softmax(out)], [out]
+            probs = k.to_numpy(k.softmax(out))
+            loss = float(-np.mean(np.log(np.clip((probs * k.to_numpy(target)).sum(1), 1e-12, None))))
+        new_w, new_s = [], []
+        for i, (p, s, w) in enumerate(zip(self.plastic, self.states, self.params.weights)):
+            sig = Local(pre=inputs[i], post=posts[i], mod=errors[i])
+            w2, s2 = p.step(k, sig, s, w)
+            new_w.append(w2)
+            new_s.append(s2)
+            if errors[i] is not None:  # biases follow the same error, with the layer's learning rate
+                lr = cfg.lr
+                self.params.biases[i] = k.add(self.params.biases[i], k.batch_mean(errors[i]) * lr)
+        self.params = MLPParams(new_w, self.params.biases)
+        self.states = new_s
+        return loss
+
+    def check_finite(self, epoch: int):
+        for i, w in enumerate(self.params.weights):
+            if not np.isfinite(self.k.to_numpy(w)).all():
+                raise DivergenceError(f"rule {self.cfg.rule!r} diverged: non-finite weights in layer {i} "
+                                      f"after epoch {epoch} (phase: weight update)")
+
+
+def accuracy(model: _Model, k, x, y, batch: int = 1000) -> float:
+    correct = 0
+    for i in range(0, len(x), batch):
+        out = k.to_numpy(model.predict(k.asarray(x[i:i + batch])))
+        correct += int((out.argmax(1) == y[i:i + batch]).sum())
+    return correct / max(len(x), 1)
+
+
+def train(cfg: TrainConfig, out=None, progress: bool = True) -> list:
+    """Train and return the per-epoch records; with ``out``, write
+    ``config.json``, ``metrics.csv``, ``metrics.json`` and ``weights.npz``
+    there atomically after every epoch."""
+    cfg.validate()
+    out = ensure_dir(out) if out is not None else None
+    k = get_backend(cfg.backend, device=cfg.device, dtype=cfg.dtype)
+    data = load_task(cfg.task, cfg.seed, cfg.data_dir)
+    model = _Model(k, cfg, data.n_features, data.n_classes)
+    if out is not None:
+        atomic_write_json(out / "config.json", {"bioplast_version": __version__, **asdict(cfg),
+                                                "sizes": model.sizes, "rule_spec": _spec_dict(model.rule.spec)})
+    targets = one_hot(data.y_train, data.n_classes)
+    rng = np.random.default_rng(cfg.seed)
+    n = len(data.x_train)
+    n_batches = (n + cfg.batch_size - 1) // cfg.batch_size
+    records = []
+
+    def record(epoch, loss, wall, synops):
+        records.append({"epoch": epoch, "loss": loss,
+                        "train_acc": accuracy(model, k, data.x_train, data.y_train),
+                        "test_acc": accuracy(model, k, data.x_test, data.y_test),
+                        "wall_time_s": wall, "synops": synops})
+        if out is not None:
+            atomic_write_csv(out / "metrics.csv", records, RECORD_COLUMNS)
+            atomic_write_json(out / "metrics.json", records)
+            atomic_save_npz(out / "weights.npz", **{f"W{i}": k.to_numpy(w) for i, w in enumerate(model.params.weights)},
+                            **{f"b{i}": k.to_numpy(b) for i, b in enumerate(model.params.biases)})
+
+    record(0, float("nan"), 0.0, 0)
+    bar = _progress(cfg.epochs * n_batches, f"{cfg.rule}/{cfg.task}/{cfg.backend}", progress)
+    wall, synops = 0.0, 0
+    try:
+        for epoch in range(1, cfg.epochs + 1):
+            order = rng.permutation(n)
+            losses = []
+            t0 = time.perf_counter()
+            for b in range(n_batches):
+                idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+                losses.append(model.train_batch(k.asarray(data.x_train[idx]), k.asarray(targets[idx])))
+                synops += len(idx) * model.synops_per_sample
+                bar.update(1)
+            wall += time.perf_counter() - t0
+            loss = float(np.mean(losses))
+            if not np.isfinite(loss):
+                raise DivergenceError(f"rule {cfg.rule!r} diverged: non-finite loss in epoch {epoch}")
+            model.check_finite(epoch)
+            record(epoch, loss, wall, synops)
+            bar.set_postfix(test_acc=f"{records[-1]['test_acc']:.3f}")
+    finally:
+        bar.close()
+    return records
+
+
+def _spec_dict(spec) -> dict:
+    d = asdict(spec)
+    d["reads"] = sorted(spec.reads)
+    return d
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, leave=False, unit="batch")
+
+
+def load_records(folder) -> list:
+    """Read the records a run wrote (JSON, no code execution)."""
+    return json.loads((Path(folder) / "metrics.json").read_text())
