@@ -2,45 +2,54 @@
 
 ``cache=True`` stores the machine code next to this file so later processes
 skip compilation.  Random state is always an explicit ``np.random.Generator``
-argument (numba reproduces numpy's streams for it).  Loops run over
-postsynaptic rows with ``prange`` so the two cores of a laptop share the
-work; each loop body is a single pass over memory, which is where these
-kernels beat numpy's chains of temporaries.
+argument (numba reproduces numpy's streams for it).
+
+The elementwise kernels are memory-bound: each is a single pass over the
+weights, which is where they beat numpy's chains of temporaries.  They are
+deliberately serial: a ``prange`` region (OpenMP layer) next to a BLAS call
+oversubscribes the cores and its spinning threads slowed the following
+BLAS products 2–7× in ``benchmarks/kernels.py``; products go to BLAS
+(``np.dot``), which already uses every core.
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 _opts = dict(cache=True, fastmath=False, nogil=True)
 
 
-@njit(parallel=True, **_opts)
+@njit(**_opts)
+def _scale_minus_row_decay(out, inv_b, w, decay):
+    # one pass: out ← out / B − decay[:, None] ⊙ w, in place
+    for i in range(out.shape[0]):
+        d = decay[i]
+        for j in range(out.shape[1]):
+            out[i, j] = out[i, j] * inv_b - d * w[i, j]
+    return out
+
+
+@njit(**_opts)
 def outer_mean(post, pre):
-    # One BLAS call, then the 1/B scaling in place (no second temporary);
-    # assigning into `out` keeps float32 arrays float32.
-    out = np.dot(np.ascontiguousarray(post.T), pre)
+    # BLAS takes the transposed (F-ordered) view directly: no copy; then the
+    # 1/B scaling in place, so float32 stays float32 and no temporary is made.
+    out = np.dot(post.T, pre)
     inv_b = 1.0 / post.shape[0]
-    for i in prange(out.shape[0]):
+    for i in range(out.shape[0]):
         for j in range(out.shape[1]):
             out[i, j] *= inv_b
     return out
 
 
-@njit(parallel=True, **_opts)
+@njit(**_opts)
 def outer_mean_decay(post, pre, w, decay):
-    out = outer_mean(post, pre)
-    for i in prange(out.shape[0]):
-        d = decay[i]
-        for j in range(out.shape[1]):
-            out[i, j] -= d * w[i, j]
-    return out
+    return _scale_minus_row_decay(np.dot(post.T, pre), 1.0 / post.shape[0], w, decay)
 
 
-@njit(parallel=True, **_opts)
+@njit(**_opts)
 def row_scale(w, s):
     out = np.empty_like(w)
-    for i in prange(w.shape[0]):
+    for i in range(w.shape[0]):
         si = s[i]
         for j in range(w.shape[1]):
             out[i, j] = si * w[i, j]
@@ -63,58 +72,58 @@ def batch_mean(x):
 
 @njit(**_opts)
 def linear(x, w):
-    return np.dot(x, np.ascontiguousarray(w.T))
+    return np.dot(x, w.T)
 
 
-@njit(parallel=True, **_opts)
+@njit(**_opts)
 def linear_bias(x, w, b):
-    out = np.dot(x, np.ascontiguousarray(w.T))
-    for i in prange(out.shape[0]):
+    out = np.dot(x, w.T)
+    for i in range(out.shape[0]):
         for j in range(out.shape[1]):
             out[i, j] += b[j]
     return out
 
 
-@njit(parallel=True, **_opts)
+@njit(**_opts)
 def add(w, u):
     out = np.empty_like(w)
     fw = w.reshape(-1)
     fu = u.reshape(-1)
     fo = out.reshape(-1)
-    for i in prange(fw.shape[0]):
+    for i in range(fw.shape[0]):
         fo[i] = fw[i] + fu[i]
     return out
 
 
-@njit(parallel=True, **_opts)
+@njit(**_opts)
 def to_grid(w, step, lo, hi):
     out = np.empty_like(w)
     fw = w.reshape(-1)
     fo = out.reshape(-1)
     inv = 1.0 / step
-    for i in prange(fw.shape[0]):
+    for i in range(fw.shape[0]):
         v = np.round(fw[i] * inv) * step
         fo[i] = min(max(v, lo), hi)
     return out
 
 
-@njit(parallel=True, **_opts)
+@njit(**_opts)
 def sign_project(w, signs):
     out = np.empty_like(w)
-    for i in prange(w.shape[0]):
+    for i in range(w.shape[0]):
         for j in range(w.shape[1]):
             v = w[i, j]
             out[i, j] = 0.0 if v * signs[j] < 0 else v
     return out
 
 
-@njit(parallel=True, **_opts)
+@njit(**_opts)
 def decay_trace(trace, events, decay):
     out = np.empty_like(trace)
     ft = trace.reshape(-1)
     fe = events.reshape(-1)
     fo = out.reshape(-1)
-    for i in prange(ft.shape[0]):
+    for i in range(ft.shape[0]):
         fo[i] = decay * ft[i] + fe[i]
     return out
 
