@@ -48,18 +48,55 @@ def cmd_tasks(args) -> int:
     return 0
 
 
+def _rule_params(items) -> dict:
+    """``["beta=0.1", "estimator=symmetric"]`` → ``{"beta": 0.1, "estimator": "symmetric"}``."""
+    import json
+
+    from .errors import ConfigError
+
+    params = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--param expects NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        try:
+            params[name] = json.loads(value)
+        except ValueError:
+            params[name] = value
+    return params
+
+
 def cmd_train(args) -> int:
     from .train import TrainConfig, train
 
     cfg = TrainConfig(rule=args.rule, task=args.task, backend=args.backend, device=args.device,
                       dtype=args.dtype, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size,
                       lr=args.lr, hidden=tuple(args.hidden), activation=args.activation, loss=args.loss,
-                      data_dir=args.data_dir)
+                      data_dir=args.data_dir, rule_params=_rule_params(args.param))
     records = train(cfg, out=args.out, progress=not args.quiet)
     last = records[-1]
     print(f"{args.rule} on {args.task} ({args.backend}): epoch {last['epoch']} test accuracy "
           f"{last['test_acc']:.4f}, train accuracy {last['train_acc']:.4f}, {last['wall_time_s']:.2f} s"
           + (f"; results in {args.out}" if args.out else ""))
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    from .reference.gradcheck import ep_gradcheck
+
+    if args.rule != "eqprop":
+        from .errors import ConfigError
+
+        raise ConfigError(f"gradcheck compares two-phase rules with their oracle; rule {args.rule!r} has none "
+                          "(valid: eqprop)")
+    rows = ep_gradcheck(task=args.task, hidden=tuple(args.hidden), samples=args.samples, beta=args.beta,
+                        estimator=args.estimator, free_steps=args.free_steps, nudge_steps=args.nudge_steps,
+                        activation=args.activation, backend=args.backend, dtype=args.dtype, seed=args.seed,
+                        data_dir=args.data_dir)
+    print(f"EP ({args.estimator}, beta={args.beta}) vs backprop through the last {args.nudge_steps} relaxation "
+          f"steps (float64 autograd), {args.samples} samples of {args.task}:")
+    print(_table([[r["param"], "" if r["cosine"] != r["cosine"] else f"{r['cosine']:.6f}",
+                   f"{r['relative_error']:.3e}"] for r in rows], ["param", "cosine", "relative error"]))
     return 0
 
 
@@ -92,12 +129,30 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--lr", type=float, default=0.05)
     t.add_argument("--hidden", type=int, nargs="+", default=[128])
-    t.add_argument("--activation", default="relu")
+    t.add_argument("--activation", default=None, help="default: tanh for eqprop, relu otherwise")
     t.add_argument("--loss", default="cross_entropy")
     t.add_argument("--data-dir", default=None, help="folder of IDX files for --task mnist/fashion")
     t.add_argument("--out", default=None, help="results folder (config.json, metrics.csv/json, weights.npz)")
+    t.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="rule parameter, e.g. --param beta=0.1 --param estimator=one_sided")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(fn=cmd_train)
+
+    g = sub.add_parser("gradcheck", help="compare a rule's gradient estimate with an independent oracle")
+    g.add_argument("--rule", default="eqprop")
+    g.add_argument("--task", default="mnist5k")
+    g.add_argument("--hidden", type=int, nargs="+", default=[512])
+    g.add_argument("--samples", type=int, default=20)
+    g.add_argument("--beta", type=float, default=0.01)
+    g.add_argument("--estimator", default="symmetric")
+    g.add_argument("--free-steps", type=int, default=30)
+    g.add_argument("--nudge-steps", type=int, default=10)
+    g.add_argument("--activation", default="tanh")
+    g.add_argument("--backend", default="numpy")
+    g.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--data-dir", default=None)
+    g.set_defaults(fn=cmd_gradcheck)
 
     d = sub.add_parser("demo", help="small rule comparison with a table and plots")
     d.add_argument("--out", default="results/demo")

@@ -77,6 +77,7 @@ class RuleSpec:
     equation: str
     citation: str
     params: dict = field(default_factory=dict)
+    contrast: bool = False  # True: update() takes Contrast(free, nudged, beta) signals
 
     def __post_init__(self):
         unknown = set(self.reads) - set(SIGNALS)

@@ -13,6 +13,12 @@ How a rule is wired into a network depends on its role (``RuleSpec.role``):
   that is the rules' theory, tested in ``tests/rules``, not a useful
   classifier.)
 * ``readout`` (delta): one softmax layer on the raw input.
+* two-phase ``network`` rules (eqprop): a layered energy-based network
+  ``[D, *hidden, C]`` (PyTorch-default init, as in the published EP code)
+  relaxes to its free fixed point, is nudged towards the one-hot target
+  with squared-error cost, and every layer learns from its
+  :class:`~bioplast.core.Contrast`.  Prediction is the free phase's output
+  state; ``loss`` is ``½‖s_L − y‖²``.  Default activation: tanh.
 
 Each epoch appends a record ``{epoch, loss, train_acc, test_acc,
 wall_time_s, synops}`` (epoch 0 is the untrained network).  ``synops``
@@ -39,7 +45,9 @@ from .dynamics.feedforward import LOSSES, MLPParams, forward, init_mlp
 from .errors import ConfigError, DivergenceError, unknown_name
 from .geometry import additive
 from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
-from .rules import backprop_errors, get_rule
+from .dynamics.relaxation import relax
+from .rules import backprop_errors, ep_phases, get_rule
+from .rules.eqprop import bias_direction
 from .validate import positive, positive_int
 
 RECORD_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops"]
@@ -57,7 +65,7 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 0.05
     hidden: tuple = (128,)
-    activation: str = "relu"
+    activation: str | None = None  # None: tanh for EP, relu otherwise
     loss: str = "cross_entropy"
     data_dir: str | None = None
     rule_params: dict = field(default_factory=dict)
@@ -68,7 +76,8 @@ class TrainConfig:
         positive_int("seed", self.seed, allow_zero=True)
         positive("lr", self.lr)
         self.hidden = tuple(positive_int("hidden size", h) for h in self.hidden)
-        _activation(self.activation)
+        if self.activation is not None:
+            _activation(self.activation)
         if self.loss not in LOSSES:
             raise unknown_name("loss", self.loss, LOSSES)
         return self
@@ -81,7 +90,12 @@ class _Model:
         self.k, self.cfg = k, cfg
         self.rule = get_rule(cfg.rule, **cfg.rule_params)
         role = self.rule.spec.role
-        if role == "network":
+        self.two_phase = self.rule.spec.contrast
+        self.activation = cfg.activation or ("tanh" if self.two_phase else "relu")
+        if self.two_phase:
+            sizes = [n_in, *cfg.hidden, n_classes]
+            self.plastic = [plasticity(self.rule, additive(cfg.lr)) for _ in sizes[1:]]
+        elif role == "network":
             sizes = [n_in, *cfg.hidden, n_classes]
             self.plastic = [plasticity(self.rule, additive(cfg.lr)) for _ in sizes[1:]]
         elif role in ("feature", "readout"):
@@ -92,23 +106,50 @@ class _Model:
                               "classifier; roles it can: network, feature, readout "
                               "(see examples/ for lateral rules)")
         self.role, self.sizes = role, sizes
-        self.params = init_mlp(k, sizes, cfg.seed)
+        self.params = init_mlp(k, sizes, cfg.seed, scheme="torch" if self.two_phase else "glorot")
         self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights)]
         synapses = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         backward = sum(synapses[1:]) if role == "network" else 0
         self.synops_per_sample = 2 * sum(synapses) + backward
+        if self.two_phase:  # each relaxation step drives every synapse twice (up and down)
+            p = self.rule.spec.params
+            phases = p["free_steps"] + p["nudge_steps"] * (2 if p["estimator"] == "symmetric" else 1)
+            self.synops_per_sample = 2 * sum(synapses) * phases + 2 * sum(synapses)
 
     def predict(self, x):
-        _, out = forward(self.k, self.params, x, self.cfg.activation)
+        if self.two_phase:
+            zeros = [self.k.zeros((x.shape[0], w.shape[0])) for w in self.params.weights]
+            states, _ = relax(self.k, self.params.weights, self.params.biases, x, zeros,
+                              self.rule.spec.params["free_steps"], self.activation)
+            return states[-1]
+        _, out = forward(self.k, self.params, x, self.activation)
         return out
+
+    def _train_two_phase(self, x, target):
+        k, p = self.k, self.rule.spec.params
+        ph = ep_phases(k, self.params.weights, self.params.biases, x, target, beta=p["beta"],
+                       free_steps=p["free_steps"], nudge_steps=p["nudge_steps"], activation=self.activation,
+                       estimator=p["estimator"])
+        new_w, new_s, new_b = [], [], []
+        for c, plastic, s, w, b in zip(ph.contrasts, self.plastic, self.states, self.params.weights,
+                                       self.params.biases):
+            w2, s2 = plastic.step(k, c, s, w)
+            new_w.append(w2)
+            new_s.append(s2)
+            new_b.append(k.add(b, bias_direction(k, c) * self.cfg.lr))
+        self.params, self.states = MLPParams(new_w, new_b), new_s
+        err = k.to_numpy(ph.free_states[-1] - target)
+        return float(0.5 * (err ** 2).sum(1).mean())
 
     def train_batch(self, x, target):
         k, cfg = self.k, self.cfg
+        if self.two_phase:
+            return self._train_two_phase(x, target)
         if self.role == "network":
-            inputs, errors, loss = backprop_errors(k, self.params, x, target, cfg.activation, cfg.loss)
+            inputs, errors, loss = backprop_errors(k, self.params, x, target, self.activation, cfg.loss)
             posts = errors  # backprop reads pre and mod only
         else:
-            inputs, out = forward(k, self.params, x, cfg.activation)
+            inputs, out = forward(k, self.params, x, self.activation)
             if self.role == "feature":  # clamped: the rule sees the target as postsynaptic activity
                 errors, posts = [None], [target]
             else:

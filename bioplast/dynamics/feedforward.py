@@ -20,17 +20,33 @@ class MLPParams(NamedTuple):
     biases: list
 
 
-def init_mlp(k, sizes, seed: int, gain: float = 1.0) -> MLPParams:
-    """Uniform (Glorot-style) init ``U(±gain·√(6/(n_in+n_out)))``, drawn on the host
-    from ``seed`` so every backend starts from identical weights."""
+INITS = ("glorot", "torch")
+
+
+def init_mlp(k, sizes, seed: int, gain: float = 1.0, scheme: str = "glorot") -> MLPParams:
+    """Uniform init drawn on the host from ``seed``, so every backend starts from identical weights.
+
+    ``glorot``: ``W ~ U(±gain·√(6/(n_in+n_out)))``, ``b = 0``.
+    ``torch``: PyTorch's ``nn.Linear`` default, ``W, b ~ U(±gain/√n_in)`` (the
+    init of the published EP reference code).
+    """
     if len(sizes) < 2 or any((not isinstance(n, (int, np.integer))) or n <= 0 for n in sizes):
         raise ConfigError(f"layer sizes must be >= 2 positive integers, got {list(sizes)}")
+    if scheme not in INITS:
+        from ..errors import unknown_name
+
+        raise unknown_name("init scheme", scheme, INITS)
     rng = np.random.default_rng(seed)
     ws, bs = [], []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        bound = gain * np.sqrt(6.0 / (n_in + n_out))
-        ws.append(k.asarray(rng.uniform(-bound, bound, size=(n_out, n_in))))
-        bs.append(k.zeros((n_out,)))
+        if scheme == "glorot":
+            bound = gain * np.sqrt(6.0 / (n_in + n_out))
+            ws.append(k.asarray(rng.uniform(-bound, bound, size=(n_out, n_in))))
+            bs.append(k.zeros((n_out,)))
+        else:
+            bound = gain / np.sqrt(n_in)
+            ws.append(k.asarray(rng.uniform(-bound, bound, size=(n_out, n_in))))
+            bs.append(k.asarray(rng.uniform(-bound, bound, size=n_out)))
     return MLPParams(ws, bs)
 
 

@@ -6,6 +6,7 @@ from typing import Callable, Dict
 from ..core import Rule
 from ..errors import unknown_name
 from .backprop import backprop
+from .eqprop import eqprop
 from .hebbian import anti_hebb, bcm, delta, hebb, oja
 
 RULES: Dict[str, Callable[..., Rule]] = {
@@ -15,6 +16,7 @@ RULES: Dict[str, Callable[..., Rule]] = {
     "bcm": bcm,
     "delta": delta,
     "backprop": backprop,
+    "eqprop": eqprop,
 }
 
 # Backends each rule runs on; every rule written against the kernel
@@ -28,7 +30,16 @@ def get_rule(name: str, **params) -> Rule:
         factory = RULES[name]
     except KeyError:
         raise unknown_name("rule", name, RULES) from None
-    return factory(**params)
+    try:
+        return factory(**params)
+    except TypeError:
+        import inspect
+
+        valid = list(inspect.signature(factory).parameters)
+        from ..errors import ConfigError
+
+        raise ConfigError(f"rule {name!r} got parameters {sorted(params)}; it accepts "
+                          f"{', '.join(valid) if valid else 'none'}") from None
 
 
 def rule_names() -> list:

@@ -20,7 +20,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ..backends import get_backend
-from ..core import Local, plasticity
+from ..core import Contrast, Local, plasticity
 from ..rules.registry import get_rule
 from .tolerance import assert_close, to_host
 
@@ -96,12 +96,23 @@ def rule_signals(rng, n_pre: int = N_PRE, n_post: int = N_POST, batch: int = B) 
             "mod": rng.standard_normal((batch, n_post)), "w": rng.standard_normal((n_post, n_pre))}
 
 
+def signals_for(rule, a: dict):
+    """Local signals, or for two-phase rules a Contrast whose nudged phase is an
+    elementwise function of the same arrays (so perturbing one column/row of
+    the inputs perturbs that column/row in both phases)."""
+    free = Local(a["pre"], a["post"], a["mod"])
+    if not rule.spec.contrast:
+        return free
+    nudged = Local(a["pre"] * 1.1 + 0.05, a["post"] * 0.9 - 0.02, a["mod"])
+    return Contrast(free, nudged, 0.25)
+
+
 def _direction(k, rule, host: dict, steps: int = 2):
     """Direction after ``steps`` updates from init (exercises rule state)."""
     a = _cast(k, host)
     state = rule.init(k, a["w"])
     for _ in range(steps):
-        d, state = rule.update(k, Local(a["pre"], a["post"], a["mod"]), state, a["w"])
+        d, state = rule.update(k, signals_for(rule, a), state, a["w"])
     return d, state
 
 
@@ -172,7 +183,7 @@ def check_plasticity_chain(name: str, k, transforms=(), seed: int = 0) -> None:
     a = _cast(k, host)
     before = {n: to_host(v).copy() for n, v in a.items()}
     state = p.init(k, a["w"])
-    w2, _ = p.step(k, Local(a["pre"], a["post"], a["mod"]), state, a["w"])
+    w2, _ = p.step(k, signals_for(p.rule, a), state, a["w"])
     if tuple(w2.shape) != tuple(a["w"].shape) or str(w2.dtype) != str(a["w"].dtype):
         raise AssertionError(f"{name} on {k.name}: weights changed shape/dtype {tuple(w2.shape)} {w2.dtype}")
     for n, v in a.items():
