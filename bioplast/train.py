@@ -111,10 +111,15 @@ class _Model:
         synapses = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         backward = sum(synapses[1:]) if role == "network" else 0
         self.synops_per_sample = 2 * sum(synapses) + backward
-        if self.two_phase:  # each relaxation step drives every synapse twice (up and down)
+        if self.two_phase:
+            # the input drive W₁x is computed once per phase; deeper layers drive
+            # up and down at every relaxation step; each layer's contrast is two
+            # outer products
             p = self.rule.spec.params
-            phases = p["free_steps"] + p["nudge_steps"] * (2 if p["estimator"] == "symmetric" else 1)
-            self.synops_per_sample = 2 * sum(synapses) * phases + 2 * sum(synapses)
+            n_phases = 3 if p["estimator"] == "symmetric" else 2
+            steps = p["free_steps"] + p["nudge_steps"] * (n_phases - 1)
+            self.synops_per_sample = (synapses[0] * n_phases + 2 * sum(synapses[1:]) * steps
+                                      + 2 * sum(synapses))
 
     def predict(self, x):
         if self.two_phase:

@@ -18,7 +18,7 @@ from ..io import atomic_write_csv, atomic_write_text, ensure_dir
 from ..train import TrainConfig, train
 from . import plots
 
-DEMO_RULES = ("backprop", "delta", "oja", "hebb", "bcm")
+DEMO_RULES = ("backprop", "eqprop", "delta", "oja", "hebb", "bcm")
 
 
 def run_demo(out, task: str = "digits", rules=DEMO_RULES, seeds=(0, 1, 2), epochs: int = 10,

@@ -34,13 +34,19 @@ class RelaxReport(NamedTuple):
     residual: float  # max |s_t − s_{t−1}| at the last step
 
 
-def drives(k, weights, biases, x, states, beta: float = 0.0, target=None):
-    """``∂Φ_β/∂s_l`` for every layer (a list like ``states``)."""
+def drives(k, weights, biases, x, states, beta: float = 0.0, target=None, input_drive=None):
+    """``∂Φ_β/∂s_l`` for every layer (a list like ``states``).
+
+    ``input_drive`` is ``W_1 x + b_1``, constant during a phase: pass it to
+    skip recomputing the (usually largest) product every step.
+    """
     n = len(states)
     out = []
     for l in range(n):
-        below = x if l == 0 else states[l - 1]
-        d = k.linear(below, weights[l], biases[l])
+        if l == 0 and input_drive is not None:
+            d = input_drive
+        else:
+            d = k.linear(x if l == 0 else states[l - 1], weights[l], biases[l])
         if l + 1 < n:
             d = d + k.linear(states[l + 1], weights[l + 1].T)
         if l == n - 1 and beta != 0.0:
@@ -62,8 +68,9 @@ def relax(k, weights, biases, x, states, steps: int, activation: str, *, beta: f
     act = _activation(activation)
     xp = k.xp
     prev = states
+    input_drive = k.linear(x, weights[0], biases[0])  # constant while x is clamped
     for _ in range(steps):
-        prev, states = states, [act(xp, d) for d in drives(k, weights, biases, x, states, beta, target)]
+        prev, states = states, [act(xp, d) for d in drives(k, weights, biases, x, states, beta, target, input_drive)]
     residual = max(float(abs(k.to_numpy(s - p)).max()) for s, p in zip(states, prev))
     if not np.isfinite(residual):
         raise DivergenceError(f"relaxation produced non-finite states in the {phase} phase by step {steps}")

@@ -42,7 +42,7 @@ def backprop_errors(k, params, x, target, activation: str, loss: str):
     """
     import torch
 
-    from ..dynamics.feedforward import torch_activation, torch_loss
+    from ..dynamics.feedforward import torch_activation
 
     on_torch = isinstance(x, torch.Tensor)
 
@@ -50,6 +50,21 @@ def backprop_errors(k, params, x, target, activation: str, loss: str):
         return a if isinstance(a, torch.Tensor) else torch.from_numpy(k.to_numpy(a))
 
     act = torch_activation(activation)
+    # With numpy/numba arrays, torch's thread pool and numpy's OpenBLAS pool
+    # contend for the same cores batch after batch; on 2 cores that made a
+    # 784-128-10 step 25× slower.  Small autograd steps need no threads.
+    threads = torch.get_num_threads()
+    if not on_torch:
+        torch.set_num_threads(1)
+    try:
+        return _autograd_errors(torch, act, k, params, x, target, loss, to_t, on_torch)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _autograd_errors(torch, act, k, params, x, target, loss, to_t, on_torch):
+    from ..dynamics.feedforward import torch_loss
+
     with torch.enable_grad():
         h = to_t(x)
         inputs, pre_acts = [], []
