@@ -7,6 +7,7 @@ import numpy as np
 
 from bioplast import Local, get_backend, plasticity
 from bioplast.geometry import additive, masked
+from bioplast.dynamics.lateral import lateral_response, max_offdiagonal_correlation
 from bioplast.rules import anti_hebb
 
 k = get_backend("numpy", dtype="float64")
@@ -15,13 +16,8 @@ n = 6
 mix = np.eye(n) + 0.5 * rng.standard_normal((n, n)) / np.sqrt(n)
 
 
-def respond(m, x):
-    return np.linalg.solve(np.eye(n) - m, x.T).T
-
-
 def max_corr(m):
-    c = np.corrcoef(respond(m, rng.standard_normal((20000, n)) @ mix.T).T)
-    return np.abs(c - np.eye(n)).max()
+    return max_offdiagonal_correlation(lateral_response(m, rng.standard_normal((20000, n)) @ mix.T))
 
 
 m = np.zeros((n, n))
@@ -29,6 +25,6 @@ learn = plasticity(anti_hebb(), masked(1 - np.eye(n)), additive(0.01))
 state = learn.init(k, m)
 print(f"largest |correlation| before: {max_corr(m):.3f}")
 for _ in range(2000):
-    y = respond(m, rng.standard_normal((256, n)) @ mix.T)
+    y = lateral_response(m, rng.standard_normal((256, n)) @ mix.T)
     m, state = learn.step(k, Local(pre=y, post=y), state, m)
 print(f"largest |correlation| after:  {max_corr(m):.3f}")
