@@ -51,11 +51,25 @@ class Contrast(NamedTuple):
 
     ``free`` is the network at its free fixed point, ``nudged`` at the fixed
     point reached with the output nudged by ``beta`` towards the target.
+    ``beta`` may be complex (one point of an :class:`Oscillation`).
     """
 
     free: Local
     nudged: Local
-    beta: float
+    beta: Any
+
+
+class Oscillation(NamedTuple):
+    """Several nudged phases with weights: a contrast rule's estimate is
+    ``Re Σ_n weights[n] · update(contrasts[n])``.
+
+    Holomorphic EP (Laborieux & Zenke 2022) nudges with ``β_n = |β| e^{2πin/N}``
+    on a circle; the weighted mean of the contrasts is the Cauchy-integral
+    (discrete Fourier) estimate of the derivative at ``β = 0``.
+    """
+
+    contrasts: tuple
+    weights: tuple
 
 
 @dataclass(frozen=True)
@@ -130,17 +144,14 @@ class Plasticity:
     transforms: tuple
 
     def init(self, k, w) -> PlasticityState:
-        return PlasticityState(self.rule.init(k, w), tuple(t.init(k, w) for t in self.transforms))
+        return PlasticityState(self.rule.init(k, w), chain_init(k, self.transforms, w))
 
     def update(self, k, signals, state: PlasticityState, w) -> Tuple[Array, PlasticityState]:
         """Return ``(update, new_state)``; ``w`` is read, never written."""
         _check_signals(self.rule.spec, signals, w)
         direction, rule_state = self.rule.update(k, signals, state.rule, w)
-        new_states = []
-        for t, s in zip(self.transforms, state.transforms):
-            direction, s = t.update(k, direction, s, w)
-            new_states.append(s)
-        return direction, PlasticityState(rule_state, tuple(new_states))
+        update, states = chain_update(k, self.transforms, direction, state.transforms, w)
+        return update, PlasticityState(rule_state, states)
 
     def step(self, k, signals, state: PlasticityState, w) -> Tuple[Array, PlasticityState]:
         """Compute the update and apply it: ``(new_w, new_state)``."""
@@ -150,6 +161,24 @@ class Plasticity:
     @property
     def name(self) -> str:
         return " → ".join([self.rule.spec.name] + [t.name for t in self.transforms])
+
+
+def chain_init(k, transforms, w) -> tuple:
+    """States of a chain of transforms for the array ``w``."""
+    return tuple(t.init(k, w) for t in transforms)
+
+
+def chain_update(k, transforms, direction, states, w) -> Tuple[Array, tuple]:
+    """Pass ``direction`` through ``transforms`` in order: ``(update, new_states)``.
+
+    Also used on its own for parameters that no rule owns (biases), so they
+    move with the same geometry and substrate as the weights.
+    """
+    new_states = []
+    for t, s in zip(transforms, states):
+        direction, s = t.update(k, direction, s, w)
+        new_states.append(s)
+    return direction, tuple(new_states)
 
 
 def plasticity(rule: Rule, *transforms: Transform) -> Plasticity:
@@ -174,7 +203,12 @@ def apply_updates(k, w: Array, update: Array) -> Array:
 
 def _check_signals(spec: RuleSpec, signals, w) -> None:
     """Shape checks at the contract boundary (O(1), no data scan)."""
-    locals_ = (signals.free, signals.nudged) if isinstance(signals, Contrast) else (signals,)
+    if isinstance(signals, Oscillation):
+        locals_ = tuple(x for c in signals.contrasts for x in (c.free, c.nudged))
+    elif isinstance(signals, Contrast):
+        locals_ = (signals.free, signals.nudged)
+    else:
+        locals_ = (signals,)
     n_post, n_pre = tuple(w.shape)
     for sig in locals_:
         if not isinstance(sig, Local):

@@ -3,7 +3,7 @@
 How a rule is wired into a network depends on its role (``RuleSpec.role``):
 
 * ``network`` (backprop): an MLP ``[D, *hidden, C]``; every layer's update
-  is ``plasticity(rule, additive(lr))`` fed by the rule's error signals.
+  is ``plasticity(rule, optimiser)`` fed by the rule's error signals.
 * ``feature`` (hebb, oja, bcm): supervised Hebbian learning of a readout
   ``W[C, D]`` with the postsynaptic activity clamped to the one-hot target
   (teacher forcing).  Row ``c`` then learns a template of class ``c``
@@ -13,12 +13,17 @@ How a rule is wired into a network depends on its role (``RuleSpec.role``):
   that is the rules' theory, tested in ``tests/rules``, not a useful
   classifier.)
 * ``readout`` (delta): one softmax layer on the raw input.
-* two-phase ``network`` rules (eqprop): a layered energy-based network
-  ``[D, *hidden, C]`` (PyTorch-default init, as in the published EP code)
-  relaxes to its free fixed point, is nudged towards the one-hot target
-  with squared-error cost, and every layer learns from its
-  :class:`~bioplast.core.Contrast`.  Prediction is the free phase's output
-  state; ``loss`` is ``½‖s_L − y‖²``.  Default activation: tanh.
+* two-phase ``network`` rules (``eqprop``, ``holo_eqprop``, ``gen_eqprop``):
+  :class:`~bioplast.ep_model.EPModel` — a layered network ``[D, *hidden, C]``
+  (PyTorch-default init, as in the published EP code) relaxes to its free
+  fixed point, is nudged towards the one-hot target (``mse`` on the top
+  layer, or ``cross_entropy`` through a softmax readout), and every layer
+  learns from its :class:`~bioplast.core.Contrast`.  Prediction is the free
+  phase's output; ``loss`` is the cost at the free state.  Default
+  activation: tanh.
+
+Every parameter moves through the optimiser transform ``cfg.optimizer``
+(``sgd`` = :func:`~bioplast.geometry.additive`, or ``adam``) with ``cfg.lr``.
 
 Each epoch appends a record ``{epoch, loss, train_acc, test_acc,
 wall_time_s, synops}`` (epoch 0 is the untrained network).  ``synops``
@@ -38,16 +43,15 @@ import numpy as np
 
 from . import __version__
 from .backends import get_backend
-from .core import Local, plasticity
+from .core import Local, chain_init, chain_update, plasticity
 from .data import load_task, one_hot
 from .dynamics.activations import activation as _activation
 from .dynamics.feedforward import LOSSES, MLPParams, forward, init_mlp
 from .errors import ConfigError, DivergenceError, unknown_name
-from .geometry import additive
+from .ep_model import EPModel
+from .geometry import OPTIMIZERS, optimizer
 from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
-from .dynamics.relaxation import relax
-from .rules import backprop_errors, ep_phases, get_rule
-from .rules.eqprop import bias_direction
+from .rules import backprop_errors, get_rule
 from .validate import positive, positive_int
 
 RECORD_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops"]
@@ -67,6 +71,7 @@ class TrainConfig:
     hidden: tuple = (128,)
     activation: str | None = None  # None: tanh for EP, relu otherwise
     loss: str = "cross_entropy"
+    optimizer: str = "sgd"  # sgd (additive) or adam, for every parameter
     data_dir: str | None = None
     rule_params: dict = field(default_factory=dict)
 
@@ -80,76 +85,34 @@ class TrainConfig:
             _activation(self.activation)
         if self.loss not in LOSSES:
             raise unknown_name("loss", self.loss, LOSSES)
+        if self.optimizer not in OPTIMIZERS:
+            raise unknown_name("optimizer", self.optimizer, OPTIMIZERS)
         return self
 
 
 class _Model:
-    """Weights plus the per-layer plasticity for one rule role."""
+    """Weights plus the per-layer plasticity for a one-phase rule role."""
 
-    def __init__(self, k, cfg: TrainConfig, n_in: int, n_classes: int):
-        self.k, self.cfg = k, cfg
-        self.rule = get_rule(cfg.rule, **cfg.rule_params)
-        role = self.rule.spec.role
-        self.two_phase = self.rule.spec.contrast
-        self.activation = cfg.activation or ("tanh" if self.two_phase else "relu")
-        if self.two_phase:
-            sizes = [n_in, *cfg.hidden, n_classes]
-            self.plastic = [plasticity(self.rule, additive(cfg.lr)) for _ in sizes[1:]]
-        elif role == "network":
-            sizes = [n_in, *cfg.hidden, n_classes]
-            self.plastic = [plasticity(self.rule, additive(cfg.lr)) for _ in sizes[1:]]
-        elif role in ("feature", "readout"):
-            sizes = [n_in, n_classes]
-            self.plastic = [plasticity(self.rule, additive(cfg.lr))]
-        else:
-            raise ConfigError(f"rule {cfg.rule!r} has role {role!r}, which `train` cannot wire into a "
-                              "classifier; roles it can: network, feature, readout "
-                              "(see examples/ for lateral rules)")
-        self.role, self.sizes = role, sizes
-        self.params = init_mlp(k, sizes, cfg.seed, scheme="torch" if self.two_phase else "glorot")
+    def __init__(self, k, cfg: TrainConfig, rule, sizes):
+        self.k, self.cfg, self.rule = k, cfg, rule
+        self.role, self.sizes = rule.spec.role, sizes
+        self.activation = cfg.activation or "relu"
+        opt = optimizer(cfg.optimizer, cfg.lr)
+        self.plastic = [plasticity(rule, opt) for _ in sizes[1:]]
+        self.bias_chain = (opt,)
+        self.params = init_mlp(k, sizes, cfg.seed, scheme="glorot")
         self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights)]
+        self.bias_states = [chain_init(k, self.bias_chain, b) for b in self.params.biases]
         synapses = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-        backward = sum(synapses[1:]) if role == "network" else 0
+        backward = sum(synapses[1:]) if self.role == "network" else 0
         self.synops_per_sample = 2 * sum(synapses) + backward
-        if self.two_phase:
-            # the input drive W₁x is computed once per phase; deeper layers drive
-            # up and down at every relaxation step; each layer's contrast is two
-            # outer products
-            p = self.rule.spec.params
-            n_phases = 3 if p["estimator"] == "symmetric" else 2
-            steps = p["free_steps"] + p["nudge_steps"] * (n_phases - 1)
-            self.synops_per_sample = (synapses[0] * n_phases + 2 * sum(synapses[1:]) * steps
-                                      + 2 * sum(synapses))
 
     def predict(self, x):
-        if self.two_phase:
-            zeros = [self.k.zeros((x.shape[0], w.shape[0])) for w in self.params.weights]
-            states, _ = relax(self.k, self.params.weights, self.params.biases, x, zeros,
-                              self.rule.spec.params["free_steps"], self.activation)
-            return states[-1]
         _, out = forward(self.k, self.params, x, self.activation)
         return out
 
-    def _train_two_phase(self, x, target):
-        k, p = self.k, self.rule.spec.params
-        ph = ep_phases(k, self.params.weights, self.params.biases, x, target, beta=p["beta"],
-                       free_steps=p["free_steps"], nudge_steps=p["nudge_steps"], activation=self.activation,
-                       estimator=p["estimator"])
-        new_w, new_s, new_b = [], [], []
-        for c, plastic, s, w, b in zip(ph.contrasts, self.plastic, self.states, self.params.weights,
-                                       self.params.biases):
-            w2, s2 = plastic.step(k, c, s, w)
-            new_w.append(w2)
-            new_s.append(s2)
-            new_b.append(k.add(b, bias_direction(k, c) * self.cfg.lr))
-        self.params, self.states = MLPParams(new_w, new_b), new_s
-        err = k.to_numpy(ph.free_states[-1] - target)
-        return float(0.5 * (err ** 2).sum(1).mean())
-
     def train_batch(self, x, target):
         k, cfg = self.k, self.cfg
-        if self.two_phase:
-            return self._train_two_phase(x, target)
         if self.role == "network":
             inputs, errors, loss = backprop_errors(k, self.params, x, target, self.activation, cfg.loss)
             posts = errors  # backprop reads pre and mod only
@@ -167,18 +130,47 @@ class _Model:
             w2, s2 = p.step(k, sig, s, w)
             new_w.append(w2)
             new_s.append(s2)
-            if errors[i] is not None:  # biases follow the same error, with the layer's learning rate
-                lr = cfg.lr
-                self.params.biases[i] = k.add(self.params.biases[i], k.batch_mean(errors[i]) * lr)
+            if errors[i] is not None:  # biases follow the same error through the same optimiser
+                u, self.bias_states[i] = chain_update(k, self.bias_chain, k.batch_mean(errors[i]),
+                                                      self.bias_states[i], self.params.biases[i])
+                self.params.biases[i] = k.add(self.params.biases[i], u)
         self.params = MLPParams(new_w, self.params.biases)
         self.states = new_s
         return loss
 
-    def check_finite(self, epoch: int):
-        for i, w in enumerate(self.params.weights):
-            if not np.isfinite(self.k.to_numpy(w)).all():
-                raise DivergenceError(f"rule {self.cfg.rule!r} diverged: non-finite weights in layer {i} "
-                                      f"after epoch {epoch} (phase: weight update)")
+    def arrays(self) -> dict:
+        k = self.k
+        return {**{f"W{i}": k.to_numpy(w) for i, w in enumerate(self.params.weights)},
+                **{f"b{i}": k.to_numpy(b) for i, b in enumerate(self.params.biases)}}
+
+    def parameters(self) -> list:
+        return list(self.params.weights)
+
+
+def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
+    """The model for the rule's role: an :class:`~bioplast.ep_model.EPModel` for two-phase
+    rules, an MLP or a readout for the others."""
+    rule = get_rule(cfg.rule, **cfg.rule_params)
+    role = rule.spec.role
+    if rule.spec.contrast:
+        return EPModel(k, rule, [n_in, *cfg.hidden, n_classes], cfg.seed, cfg.activation or "tanh",
+                       cfg.optimizer, cfg.lr)
+    if role == "network":
+        sizes = [n_in, *cfg.hidden, n_classes]
+    elif role in ("feature", "readout"):
+        sizes = [n_in, n_classes]
+    else:
+        raise ConfigError(f"rule {cfg.rule!r} has role {role!r}, which `train` cannot wire into a "
+                          "classifier; roles it can: network, feature, readout "
+                          "(see examples/ for lateral rules)")
+    return _Model(k, cfg, rule, sizes)
+
+
+def check_finite(model, rule: str, epoch: int) -> None:
+    for i, w in enumerate(model.parameters()):
+        if not np.isfinite(model.k.to_numpy(w)).all():
+            raise DivergenceError(f"rule {rule!r} diverged: non-finite weights in parameter {i} "
+                                  f"after epoch {epoch} (phase: weight update)")
 
 
 def accuracy(model: _Model, k, x, y, batch: int = 1000) -> float:
@@ -197,7 +189,7 @@ def train(cfg: TrainConfig, out=None, progress: bool = True) -> list:
     out = ensure_dir(out) if out is not None else None
     k = get_backend(cfg.backend, device=cfg.device, dtype=cfg.dtype)
     data = load_task(cfg.task, cfg.seed, cfg.data_dir)
-    model = _Model(k, cfg, data.n_features, data.n_classes)
+    model = build_model(k, cfg, data.n_features, data.n_classes)
     if out is not None:
         atomic_write_json(out / "config.json", {"bioplast_version": __version__, **asdict(cfg),
                                                 "sizes": model.sizes, "rule_spec": _spec_dict(model.rule.spec)})
@@ -215,8 +207,7 @@ def train(cfg: TrainConfig, out=None, progress: bool = True) -> list:
         if out is not None:
             atomic_write_csv(out / "metrics.csv", records, RECORD_COLUMNS)
             atomic_write_json(out / "metrics.json", records)
-            atomic_save_npz(out / "weights.npz", **{f"W{i}": k.to_numpy(w) for i, w in enumerate(model.params.weights)},
-                            **{f"b{i}": k.to_numpy(b) for i, b in enumerate(model.params.biases)})
+            atomic_save_npz(out / "weights.npz", **model.arrays())
 
     record(0, float("nan"), 0.0, 0)
     bar = _progress(cfg.epochs * n_batches, f"{cfg.rule}/{cfg.task}/{cfg.backend}", progress)
@@ -235,7 +226,7 @@ def train(cfg: TrainConfig, out=None, progress: bool = True) -> list:
             loss = float(np.mean(losses))
             if not np.isfinite(loss):
                 raise DivergenceError(f"rule {cfg.rule!r} diverged: non-finite loss in epoch {epoch}")
-            model.check_finite(epoch)
+            check_finite(model, cfg.rule, epoch)
             record(epoch, loss, wall, synops)
             bar.set_postfix(test_acc=f"{records[-1]['test_acc']:.3f}")
     finally:

@@ -62,6 +62,10 @@ class Backend(ABC):
         """The array namespace (``numpy`` or ``torch``) for activation functions."""
 
     @abstractmethod
+    def to_complex(self, x) -> Array:
+        """The backend array as complex (``complex64`` for float32, ``complex128`` for float64)."""
+
+    @abstractmethod
     def rng(self, seed: int):
         """An explicit random state: pass it to :meth:`normal`."""
 

@@ -134,3 +134,99 @@ def normal(rng, n):
     for i in range(n):
         out[i] = rng.standard_normal()
     return out
+
+
+# ---- fused relaxation (equilibrium propagation) -------------------------------
+# Activation codes for the fused loop; names match bioplast.dynamics.activations.
+ACT_CODES = {"identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3, "hard_sigmoid": 4, "sigmoid4": 5}
+COST_CODES = {"mse": 0, "cross_entropy": 1}
+
+
+@njit(**_opts)
+def _act(v, code):
+    if code == 1:
+        return v if v > 0 else v * 0
+    if code == 2:
+        return np.tanh(v)
+    if code == 3:
+        return 1 / (1 + np.exp(-v))
+    if code == 4:
+        return min(max(v, v * 0), v * 0 + 1)
+    if code == 5:
+        return 1 / (1 + np.exp(-4 * (v - 0.5)))
+    return v
+
+
+@njit(**_opts)
+def _readout_nudge(top, target, beta, w_o, b_o):
+    # β W_oᵀ (y − softmax(W_o s_L + b_o)), row by row
+    z = np.dot(top, w_o.T)
+    for i in range(z.shape[0]):
+        m = -np.inf
+        for c in range(z.shape[1]):
+            z[i, c] += b_o[c]
+            m = max(m, z[i, c])
+        total = 0.0
+        for c in range(z.shape[1]):
+            z[i, c] = np.exp(z[i, c] - m)
+            total += z[i, c]
+        for c in range(z.shape[1]):
+            z[i, c] = target[i, c] - z[i, c] / total
+    g = np.dot(z, w_o)
+    for i in range(g.shape[0]):
+        for j in range(g.shape[1]):
+            g[i, j] *= beta
+    return g
+
+
+@njit(**_opts)
+def relax_layers(ups, downs, base, cur, nxt, steps, act, dt, beta, target, cost, w_o, b_o):
+    """``steps`` synchronous leaky updates ``s_l ← s_l + dt (ρ(h_l) − s_l)`` of every layer.
+
+    ``h_l = s_{l−1} ups[l]ᵀ + base[l] + s_{l+1} downs[l]`` (``downs[l] = W_{l+1}`` when
+    symmetric, ``B_{l+1}ᵀ`` otherwise) (+ the nudge on the
+    top layer); ``base[0]`` holds the constant input drive ``W_1 x + b_1``
+    (so ``ups[0]`` is not used), ``base[l ≥ 1]`` the bias as a ``[1, n_l]`` row.
+    ``cur`` and ``nxt`` are two sets of state buffers swapped every step (the
+    caller's states must be copies: they are overwritten).  Returns
+    ``(result_in_nxt, residual)``: which buffer set holds the final states and
+    ``max |s_T − s_{T−1}|``.
+    """
+    n = len(cur)
+    residual = 0.0
+    in_nxt = False
+    for t in range(steps):
+        last = t == steps - 1
+        for l in range(n):
+            s = cur[l]
+            if l > 0:
+                h = np.dot(cur[l - 1], ups[l].T)
+            else:
+                h = np.zeros_like(s)
+            if l + 1 < n:
+                h += np.dot(cur[l + 1], downs[l])
+            nudged = l == n - 1 and beta != 0
+            g = h
+            if nudged and cost == 1:
+                g = _readout_nudge(s, target, beta, w_o, b_o)
+            bl = base[l]
+            row = bl.shape[0] == 1
+            out = nxt[l]
+            for i in range(s.shape[0]):
+                bi = 0 if row else i
+                for j in range(s.shape[1]):
+                    v = h[i, j] + bl[bi, j]
+                    if nudged:
+                        if cost == 1:
+                            v += g[i, j]
+                        else:
+                            v -= beta * (s[i, j] - target[i, j])
+                    new = s[i, j] + dt * (_act(v, act) - s[i, j])
+                    if last:
+                        d = abs(new - s[i, j])
+                        if d > residual or d != d:  # NaN sticks: max() would drop it
+                            residual = d
+                    out[i, j] = new
+        cur, nxt = nxt, cur
+        in_nxt = not in_nxt
+    return in_nxt, residual

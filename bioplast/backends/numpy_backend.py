@@ -30,6 +30,9 @@ class NumpyBackend(Backend):
     def xp(self):
         return np
 
+    def to_complex(self, x):
+        return np.asarray(x, dtype=np.complex64 if self.dtype == np.float32 else np.complex128)
+
     def rng(self, seed: int):
         return np.random.default_rng(seed)
 

@@ -62,6 +62,10 @@ class TorchBackend(Backend):
     def xp(self):
         return self.torch
 
+    def to_complex(self, x):
+        t = self.torch
+        return x.to(t.complex64 if self.dtype == t.float32 else t.complex128)
+
     def rng(self, seed: int):
         g = self.torch.Generator(device=self._dev)
         g.manual_seed(int(seed))

@@ -21,7 +21,14 @@ ACTIVATIONS = {
     "sigmoid": (_sigmoid, lambda xp, x: _sigmoid(xp, x) * (1 - _sigmoid(xp, x))),
     # hard sigmoid of Scellier & Bengio (2017): ρ(s) = clip(s, 0, 1)
     "hard_sigmoid": (lambda xp, x: x.clip(0, 1), lambda xp, x: ((x > 0) & (x < 1)) * 1.0),
+    # σ(4(x − ½)): the sigmoid of the EP reference code (Laborieux et al. 2021,
+    # "my_sigmoid"), steepness 1 at x = ½ like the hard sigmoid it smooths
+    "sigmoid4": (lambda xp, x: _sigmoid(xp, 4 * (x - 0.5)),
+                 lambda xp, x: 4 * _sigmoid(xp, 4 * (x - 0.5)) * (1 - _sigmoid(xp, 4 * (x - 0.5)))),
 }
+
+# holomorphic in x: usable with complex states (holomorphic EP)
+HOLOMORPHIC = ("identity", "tanh", "sigmoid", "sigmoid4")
 
 
 def activation(name: str):

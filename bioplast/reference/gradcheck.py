@@ -1,14 +1,17 @@
-"""``bioplast gradcheck``: EP estimates against the independent autograd oracle, per layer."""
+"""``bioplast gradcheck``: EP estimates against the independent autograd oracle, per parameter."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..backends import get_backend
 from ..data import load_task, one_hot
-from ..dynamics.feedforward import init_mlp
-from ..rules.eqprop import ep_estimate
+from ..errors import ConfigError
+from ..rules.eqprop import ep_estimate, jacobian_asymmetry
+from ..rules.registry import get_rule
 from ..validate import positive_int
 from .ep_oracle import bptt_gradient
+
+EP_RULES = ("eqprop", "holo_eqprop", "gen_eqprop")
 
 
 def cosine(a, b) -> float:
@@ -19,33 +22,53 @@ def relative_error(est, ref) -> float:
     return float(np.linalg.norm(est - ref) / np.linalg.norm(ref))
 
 
-def ep_gradcheck(task: str = "mnist5k", hidden=(512,), samples: int = 20, beta: float = 0.01,
-                 estimator: str = "symmetric", free_steps: int = 30, nudge_steps: int = 10,
-                 activation: str = "tanh", backend: str = "numpy", dtype: str = "float32", seed: int = 0,
-                 data_dir=None) -> list:
-    """Rows ``{param, cosine, relative_error}`` per weight/bias and for all parameters together.
+def _rows(names, ests, refs) -> list:
+    rows = [{"param": n, "cosine": cosine(e, r), "relative_error": relative_error(e, r)}
+            for n, e, r in zip(names, ests, refs)]
+    e_all = np.concatenate([e.ravel() for e in ests])
+    r_all = np.concatenate([r.ravel() for r in refs])
+    rows.append({"param": "all", "cosine": cosine(e_all, r_all), "relative_error": relative_error(e_all, r_all)})
+    return rows
 
-    The oracle is backprop through the last ``nudge_steps`` steps of the
-    relaxation from the free fixed point (float64 torch autograd).
+
+def ep_gradcheck(rule: str = "eqprop", task: str = "mnist5k", hidden=(512,), samples: int = 20,
+                 activation: str = "tanh", backend: str = "numpy", dtype: str = "float32", seed: int = 0,
+                 data_dir=None, **rule_params) -> list:
+    """Rows ``{param, cosine, relative_error}`` per parameter and for all together.
+
+    ``rule_params`` go to the rule (``beta``, ``estimator``, ``free_steps``,
+    ``nudge_steps``, ``cost``, ``dt``, ``points``, ``asymmetry``).  The oracle
+    is float64 backprop through the last ``nudge_steps`` steps of the
+    relaxation from the free fixed point (Ernoult et al. 2019).  The last rows
+    report the free phase's residual and, for ``gen_eqprop``, the Jacobian
+    asymmetry ``‖J − Jᵀ‖/‖J + Jᵀ‖``.
     """
+    from ..ep_model import init_epnet
+
+    if rule not in EP_RULES:
+        raise ConfigError(f"gradcheck compares two-phase rules with their oracle; rule {rule!r} has none "
+                          f"(valid: {', '.join(EP_RULES)})")
     positive_int("samples", samples)
+    p = get_rule(rule, **rule_params).spec.params
     data = load_task(task, seed, data_dir)
     x = data.x_train[:samples]
     y = one_hot(data.y_train[:samples], data.n_classes)
     k = get_backend(backend, dtype=dtype)
-    params = init_mlp(k, [data.n_features, *hidden, data.n_classes], seed, scheme="torch")
-    est = ep_estimate(k, params.weights, params.biases, k.asarray(x), k.asarray(y), beta=beta,
-                      free_steps=free_steps, nudge_steps=nudge_steps, activation=activation, estimator=estimator)
-    gw, gb, _ = bptt_gradient([k.to_numpy(w) for w in params.weights], [k.to_numpy(b) for b in params.biases],
-                              x, y, free_steps=free_steps, bptt_steps=nudge_steps, activation=activation)
-    rows = []
-    ests = [-k.to_numpy(d).astype(np.float64) for d in est.weights + est.biases]
-    refs = gw + gb
-    names = [f"W{i + 1}" for i in range(len(gw))] + [f"b{i + 1}" for i in range(len(gb))]
-    for name, e, r in zip(names, ests, refs):
-        rows.append({"param": name, "cosine": cosine(e, r), "relative_error": relative_error(e, r)})
-    e_all = np.concatenate([e.ravel() for e in ests])
-    r_all = np.concatenate([r.ravel() for r in refs])
-    rows.append({"param": "all", "cosine": cosine(e_all, r_all), "relative_error": relative_error(e_all, r_all)})
+    net = init_epnet(k, [data.n_features, *hidden, data.n_classes], seed, p["cost"], p.get("asymmetry"))
+    est = ep_estimate(k, net, k.asarray(x), k.asarray(y), beta=p["beta"], free_steps=p["free_steps"],
+                      nudge_steps=p["nudge_steps"], activation=activation, estimator=p["estimator"],
+                      cost=p["cost"], dt=p["dt"], points=p["points"], rng=np.random.default_rng(seed))
+    host = [[k.to_numpy(a) for a in group] if group is not None else None
+            for group in (net.weights, net.biases, net.feedback, net.readout)]
+    ref = bptt_gradient(host[0], host[1], x, y, free_steps=p["free_steps"], bptt_steps=p["nudge_steps"],
+                        activation=activation, feedback=host[2], readout=host[3], dt=p["dt"])
+    n = len(net.weights)
+    names = ([f"W{i + 1}" for i in range(n)] + [f"b{i + 1}" for i in range(n)]
+             + [f"B{i + 2}" for i in range(len(ref.feedback))] + (["W_out", "b_out"] if ref.readout else []))
+    ests = [-k.to_numpy(d).astype(np.float64) for d in est.weights + est.biases + est.feedback + est.readout]
+    rows = _rows(names, ests, ref.weights + ref.biases + ref.feedback + ref.readout)
     rows.append({"param": "free-phase residual", "cosine": float("nan"), "relative_error": est.reports[0].residual})
+    if rule == "gen_eqprop":
+        rows.append({"param": "jacobian asymmetry", "cosine": float("nan"),
+                     "relative_error": jacobian_asymmetry(k, net)})
     return rows

@@ -6,7 +6,7 @@ from typing import Callable, Dict
 from ..core import Rule
 from ..errors import unknown_name
 from .backprop import backprop
-from .eqprop import eqprop
+from .eqprop import eqprop, gen_eqprop, holo_eqprop
 from .hebbian import anti_hebb, bcm, delta, hebb, oja
 
 RULES: Dict[str, Callable[..., Rule]] = {
@@ -17,6 +17,8 @@ RULES: Dict[str, Callable[..., Rule]] = {
     "delta": delta,
     "backprop": backprop,
     "eqprop": eqprop,
+    "holo_eqprop": holo_eqprop,
+    "gen_eqprop": gen_eqprop,
 }
 
 # Backends each rule runs on; every rule written against the kernel

@@ -4,7 +4,7 @@ import torch
 
 from bioplast import get_backend
 from bioplast.dynamics import init_mlp
-from bioplast.dynamics.relaxation import drives
+from bioplast.dynamics.relaxation import EPNet, Nudge, drives
 
 
 def test_primitive_drive_equals_energy_descent_step():
@@ -24,5 +24,5 @@ def test_primitive_drive_equals_energy_descent_step():
     energy = 0.5 * sum((a ** 2).sum() for a in st) - (st[0] * (xt @ W[0].T + b[0])).sum() \
         - (st[1] * (st[0] @ W[1].T + b[1])).sum() + beta * 0.5 * ((st[1] - torch.tensor(y)) ** 2).sum()
     grad_e = torch.autograd.grad(energy, st)
-    for d, a, g in zip(drives(k, p.weights, p.biases, x, s, beta, y), s, grad_e):
+    for d, a, g in zip(drives(k, EPNet(p.weights, p.biases), x, s, Nudge(beta, y)), s, grad_e):
         np.testing.assert_allclose(d, a - g.numpy(), rtol=1e-12, atol=1e-12)

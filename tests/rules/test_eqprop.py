@@ -10,7 +10,7 @@ import pytest
 
 from bioplast import ConfigError, DataError, DivergenceError, get_backend
 from bioplast.data import load_task, one_hot
-from bioplast.dynamics import init_mlp
+from bioplast.dynamics import EPNet, init_mlp
 from bioplast.reference.ep_oracle import bptt_gradient, implicit_gradient
 from bioplast.reference.gradcheck import cosine, relative_error
 from bioplast.rules import ep_estimate, eqprop
@@ -22,16 +22,17 @@ def setup():
     x, y = d.x_train[:20], one_hot(d.y_train[:20], 10)
     k = get_backend("numpy", dtype="float32")
     p = init_mlp(k, [784, 512, 10], seed=0, scheme="torch")
-    gw, gb, _ = bptt_gradient(p.weights, p.biases, x, y, free_steps=30, bptt_steps=10)
-    oracle = np.concatenate([g.ravel() for g in gw + gb])
+    g = bptt_gradient(p.weights, p.biases, x, y, free_steps=30, bptt_steps=10)
+    oracle = np.concatenate([a.ravel() for a in g.weights + g.biases])
     return k, p, x, y, oracle
 
 
 def _ep(setup, beta, estimator, backend=None):
     k, p, x, y, oracle = setup
     kb = backend or k
-    e = ep_estimate(kb, [kb.asarray(w) for w in p.weights], [kb.asarray(b) for b in p.biases], kb.asarray(x),
-                    kb.asarray(y), beta=beta, free_steps=30, nudge_steps=10, estimator=estimator)
+    net = EPNet([kb.asarray(w) for w in p.weights], [kb.asarray(b) for b in p.biases])
+    e = ep_estimate(kb, net, kb.asarray(x), kb.asarray(y), beta=beta, free_steps=30, nudge_steps=10,
+                    estimator=estimator, rng=np.random.default_rng(0))
     assert e.reports[0].residual < 1e-5  # the free phase reached its fixed point
     return -np.concatenate([kb.to_numpy(a).ravel().astype(np.float64) for a in e.weights + e.biases]), oracle
 
@@ -76,36 +77,36 @@ def test_truncated_bptt_approaches_the_implicit_gradient():
     x, y = rng.random((4, 6)), np.eye(3)[[0, 1, 2, 0]]
     def bptt(steps):
         return np.concatenate([g.ravel() for g in bptt_gradient(p.weights, p.biases, x, y, free_steps=60,
-                                                                 bptt_steps=steps)[0]])
+                                                                 bptt_steps=steps).weights])
 
-    ginf = np.concatenate([g.ravel() for g in implicit_gradient(p.weights, p.biases, x, y, free_steps=60)[0]])
+    ginf = np.concatenate([g.ravel() for g in implicit_gradient(p.weights, p.biases, x, y, free_steps=60).weights])
     errors = [relative_error(bptt(steps), ginf) for steps in (5, 10, 20, 40)]
     assert all(a > b for a, b in zip(errors, errors[1:])), errors  # monotone
     assert errors[-1] < 1e-3, errors
     # and EP with many nudged steps matches the implicit gradient up to O(β²)
-    e = ep_estimate(k, p.weights, p.biases, x, y, beta=1e-3, free_steps=60, nudge_steps=200)
+    e = ep_estimate(k, EPNet(p.weights, p.biases), x, y, beta=1e-3, free_steps=60, nudge_steps=200)
     est = -np.concatenate([a.ravel() for a in e.weights])
     assert relative_error(est, ginf) < 1e-5
 
 
 def test_bad_input_is_a_clear_error(setup):
     k, p, x, y, _ = setup
-    W, b, X, Y = p.weights, p.biases, k.asarray(x), k.asarray(y)
+    W, X, Y = EPNet(p.weights, p.biases), k.asarray(x), k.asarray(y)
     kw = dict(free_steps=5, nudge_steps=2)
     with pytest.raises(ConfigError, match="beta must be a finite non-zero number, got 0"):
-        ep_estimate(k, W, b, X, Y, beta=0, **kw)
+        ep_estimate(k, W, X, Y, beta=0, **kw)
     with pytest.raises(ConfigError, match="beta must be a finite non-zero number, got nan"):
-        ep_estimate(k, W, b, X, Y, beta=float("nan"), **kw)
+        ep_estimate(k, W, X, Y, beta=float("nan"), **kw)
     with pytest.raises(ConfigError, match="free_steps must be an integer > 0, got -3"):
-        ep_estimate(k, W, b, X, Y, beta=0.1, free_steps=-3, nudge_steps=2)
+        ep_estimate(k, W, X, Y, beta=0.1, free_steps=-3, nudge_steps=2)
     with pytest.raises(ConfigError, match="first layer expects 784 inputs but the data has 64"):
-        ep_estimate(k, W, b, X[:, :64], Y, beta=0.1, **kw)
+        ep_estimate(k, W, X[:, :64], Y, beta=0.1, **kw)
     with pytest.raises(ConfigError, match="output layer has 10 units but targets have 3"):
-        ep_estimate(k, W, b, X, Y[:, :3], beta=0.1, **kw)
+        ep_estimate(k, W, X, Y[:, :3], beta=0.1, **kw)
     with pytest.raises(ConfigError, match="unknown estimator 'symetric'; did you mean 'symmetric'"):
-        ep_estimate(k, W, b, X, Y, beta=0.1, estimator="symetric", **kw)
+        ep_estimate(k, W, X, Y, beta=0.1, estimator="symetric", **kw)
     with pytest.raises(DivergenceError, match="did not converge in the free phase: residual"):
-        ep_estimate(k, W, b, X, Y, beta=0.1, free_steps=2, nudge_steps=2, tol=1e-9)
+        ep_estimate(k, W, X, Y, beta=0.1, free_steps=2, nudge_steps=2, tol=1e-9)
     with pytest.raises(ConfigError, match="beta must be"):
         eqprop(beta=0)
 
@@ -115,7 +116,7 @@ def test_non_finite_states_name_the_phase():
     big = [k.asarray(np.full((4, 3), 1e30)), k.asarray(np.full((2, 4), 1e30))]
     bias = [k.zeros((4,)), k.zeros((2,))]
     with pytest.raises(DivergenceError, match="non-finite states in the free phase"), np.errstate(all="ignore"):
-        ep_estimate(k, big, bias, k.asarray(np.ones((2, 3))), k.asarray(np.ones((2, 2))), beta=0.1,
+        ep_estimate(k, EPNet(big, bias), k.asarray(np.ones((2, 3))), k.asarray(np.ones((2, 2))), beta=0.1,
                     free_steps=3, nudge_steps=1, activation="identity")
 
 

@@ -1,0 +1,146 @@
+"""An EP network wired for training: the two-phase side of :mod:`bioplast.train`.
+
+The network is ``[D, *hidden, C]`` (``mse``: the top layer is the output) or
+``[D, *hidden]`` plus a softmax readout ``[C, hidden[-1]]`` outside the energy
+(``cross_entropy``), PyTorch-default init as in the published EP code.
+Generalized EP adds top-down weights ``B_l = (1 − a) W_lᵀ + a R_l``.
+
+Every parameter moves through the same optimiser transform (``sgd`` or
+``adam``): weights through ``plasticity(rule, optimiser)`` fed by
+:func:`bioplast.rules.ep_phases`, the readout through the delta rule on its
+local error, biases through the optimiser chain alone.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .core import chain_init, chain_update, plasticity
+from .dynamics.feedforward import init_mlp
+from .dynamics.relaxation import EPNet, output, relax
+from .geometry import optimizer
+from .rules.eqprop import bias_direction, ep_phases, jacobian_homeostasis
+from .rules.hebbian import delta
+
+
+def init_epnet(k, sizes, seed: int, cost: str, asymmetry: float | None = None) -> EPNet:
+    """``sizes = [D, *hidden, C]``; with ``cross_entropy`` the last layer is the
+    readout.  ``asymmetry`` (generalized EP) draws top-down weights mixing
+    ``W_lᵀ`` with an independent draw of the same init, from ``seed + 1``."""
+    p = init_mlp(k, sizes, seed, scheme="torch")
+    ws, bs = list(p.weights), list(p.biases)
+    readout = (ws.pop(), bs.pop()) if cost == "cross_entropy" else None
+    feedback = None
+    if asymmetry is not None:
+        r = init_mlp(k, sizes, seed + 1, scheme="torch").weights
+        feedback = [w.T * (1 - asymmetry) + rw.T * asymmetry for w, rw in zip(ws[1:], r[1:])]
+    return EPNet(ws, bs, feedback, readout)
+
+
+class EPModel:
+    """Weights, optimiser states and the phases of one EP rule (``eqprop``, ``holo_eqprop``, ``gen_eqprop``)."""
+
+    def __init__(self, k, rule, sizes, seed: int, activation: str, optimizer_name: str, lr: float):
+        self.k, self.rule, self.activation = k, rule, activation
+        self.p = p = rule.spec.params
+        generalized = "asymmetry" in p
+        self.net = init_epnet(k, sizes, seed, p["cost"], p["asymmetry"] if generalized else None)
+        opt = optimizer(optimizer_name, lr)
+        self.learn = plasticity(rule, opt)
+        self.readout_learn = plasticity(delta(), opt)
+        self.chain = (opt,)
+        net = self.net
+        self.w_states = [self.learn.init(k, w) for w in net.weights]
+        self.b_states = [chain_init(k, self.chain, b) for b in net.biases]
+        self.f_states = [self.learn.init(k, f) for f in net.feedback or []]
+        self.r_states = (None if net.readout is None else
+                         (self.readout_learn.init(k, net.readout[0]), chain_init(k, self.chain, net.readout[1])))
+        self.rng = np.random.default_rng(seed + 2)  # signs of β for random_sign
+        self.sizes = sizes
+        self.synops_per_sample = self._synops()
+
+    def _synops(self) -> int:
+        """Per sample: the input drive once per phase, up and down drives of the
+        layers above at every step, two outer products per layer for the contrast."""
+        p, net = self.p, self.net
+        syn = [w.shape[0] * w.shape[1] for w in net.weights]
+        readout = 0 if net.readout is None else net.readout[0].shape[0] * net.readout[0].shape[1]
+        est = p["estimator"]
+        n_nudged = {"one_sided": 1, "random_sign": 1, "symmetric": 2}.get(est, p["points"] // 2 + 1)
+        steps = p["free_steps"] + p["nudge_steps"] * n_nudged
+        per_step = 2 * sum(syn[1:]) + (2 * readout if p["cost"] == "cross_entropy" else 0)
+        return (1 + n_nudged) * syn[0] + steps * per_step + 2 * (1 + n_nudged) * sum(syn) + 2 * readout
+
+    def free_phase(self, x):
+        zeros = [self.k.zeros((x.shape[0], w.shape[0])) for w in self.net.weights]
+        states, _ = relax(self.k, self.net, x, zeros, self.p["free_steps"], self.activation, dt=self.p["dt"])
+        return states
+
+    def predict(self, x):
+        return output(self.k, self.net, self.free_phase(x))
+
+    def train_batch(self, x, target) -> float:
+        k, p, net = self.k, self.p, self.net
+        ph = ep_phases(k, net, x, target, beta=p["beta"], free_steps=p["free_steps"], nudge_steps=p["nudge_steps"],
+                       activation=self.activation, estimator=p["estimator"], cost=p["cost"], dt=p["dt"],
+                       points=p["points"], rng=self.rng)
+        loss = self._loss(ph.free_states[-1], target)
+        homeo = p.get("homeostasis", 0.0)
+        hw, hb = [None] * len(net.weights), [None] * len(ph.feedback_contrasts)
+        if homeo:
+            _, hw, hb = jacobian_homeostasis(k, net)
+        weights, self.w_states = self._step(ph.contrasts, net.weights, self.w_states, hw, homeo)
+        feedback, self.f_states = self._step(ph.feedback_contrasts, net.feedback or [], self.f_states, hb, homeo)
+        biases, b_states = [], []
+        for c, b, s in zip(ph.contrasts, net.biases, self.b_states):
+            u, s = chain_update(k, self.chain, bias_direction(k, c), s, b)
+            biases.append(k.add(b, u))
+            b_states.append(s)
+        self.b_states = b_states
+        readout = net.readout
+        if readout is not None:
+            (ws, bs) = self.r_states
+            w_o, ws = self.readout_learn.step(k, ph.readout, ws, readout[0])
+            u, bs = chain_update(k, self.chain, k.batch_mean(ph.readout.mod), bs, readout[1])
+            readout, self.r_states = (w_o, k.add(readout[1], u)), (ws, bs)
+        self.net = EPNet(weights, biases, feedback if net.feedback is not None else None, readout)
+        return loss
+
+    def _step(self, contrasts, params, states, homeostatic, coef):
+        """One plasticity step per matrix; the homeostatic direction (generalized EP)
+        joins the rule's direction before the optimiser."""
+        k = self.k
+        new_p, new_s = [], []
+        for c, w, s, h in zip(contrasts, params, states, homeostatic):
+            if h is None:
+                w2, s2 = self.learn.step(k, c, s, w)
+            else:
+                direction, rs = self.rule.update(k, c, s.rule, w)
+                u, ts = chain_update(k, self.learn.transforms, direction + h * coef, s.transforms, w)
+                w2, s2 = k.add(w, u), s._replace(rule=rs, transforms=ts)
+            new_p.append(w2)
+            new_s.append(s2)
+        return new_p, new_s
+
+    def _loss(self, top, target) -> float:
+        k = self.k
+        if self.net.readout is None:
+            err = k.to_numpy(top - target)
+            return float(0.5 * (err ** 2).sum(1).mean())
+        logits = k.to_numpy(output(k, self.net, [top])).astype(np.float64)
+        logits -= logits.max(1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        return float(-(k.to_numpy(target) * logp).sum(1).mean())
+
+    def arrays(self) -> dict:
+        """Every parameter as a host array, for ``weights.npz``."""
+        k, net = self.k, self.net
+        out = {f"W{i}": k.to_numpy(w) for i, w in enumerate(net.weights)}
+        out.update({f"b{i}": k.to_numpy(b) for i, b in enumerate(net.biases)})
+        out.update({f"B{i + 1}": k.to_numpy(f) for i, f in enumerate(net.feedback or [])})
+        if net.readout is not None:
+            out.update({"W_out": k.to_numpy(net.readout[0]), "b_out": k.to_numpy(net.readout[1])})
+        return out
+
+    def parameters(self) -> list:
+        net = self.net
+        return [*net.weights, *(net.feedback or []), *(net.readout or ())]
