@@ -74,16 +74,18 @@ class NumbaBackend(NumpyBackend):
         n = math.prod(shape) if isinstance(shape, tuple) else int(shape)
         return self._nk.normal(rng, n).astype(self.dtype).reshape(shape)
 
-    def relax_fused(self, net, x, states, steps, activation, nudge, dt):
-        """The whole relaxation in one compiled loop, or ``None`` where it does not apply
-        (complex states, an activation the kernel does not know): the caller then
-        runs the generic step loop.  Semantics: :mod:`bioplast.dynamics.relaxation`."""
+    def relax_fused(self, net, input_drive, states, steps, activation, nudge, dt):
+        """The whole relaxation in one compiled loop, or ``None`` where it does not apply:
+        float64 (the kernel's transcendental functions are float32, accurate to a
+        few ulp), complex states, an activation the kernel does not know.  The caller then runs the generic step loop.  Semantics:
+        :mod:`bioplast.dynamics.relaxation`."""
         nk = self._nk
         code = nk.ACT_CODES.get(activation)
         beta = 0.0 if nudge is None else nudge.beta
-        if code is None or isinstance(beta, complex) or x.dtype.kind == "c" or any(s.dtype.kind == "c" for s in states):
+        dtype = np.result_type(net.weights[0].dtype, input_drive.dtype)
+        if code is None or dtype != np.float32 or isinstance(beta, complex) \
+                or any(s.dtype.kind == "c" for s in states):
             return None
-        dtype = np.result_type(net.weights[0].dtype, x.dtype)
 
         def c(a):  # one dtype for every operand: np.dot in numba refuses mixed dtypes
             return np.ascontiguousarray(a, dtype=dtype)
@@ -92,7 +94,7 @@ class NumbaBackend(NumpyBackend):
         n = len(ws)
         downs = [ws[l + 1] if net.feedback is None else c(net.feedback[l].T) for l in range(n - 1)]
         downs.append(ws[0])  # unused placeholder: the top layer has no layer above
-        base = [nk.linear_bias(c(x), ws[0], c(net.biases[0]))] + [c(b).reshape(1, -1) for b in net.biases[1:]]
+        base = [c(input_drive)] + [c(b).reshape(1, -1) for b in net.biases[1:]]
         cur = tuple(np.array(s, dtype=ws[0].dtype, order="C") for s in states)  # copies: the kernel writes them
         nxt = tuple(np.empty_like(s) for s in cur)
         t = ws[0].dtype.type
@@ -100,6 +102,7 @@ class NumbaBackend(NumpyBackend):
         target = c(nudge.target) if nudged else cur[-1]
         cost = nk.COST_CODES[nudge.cost] if nudged else 0
         w_o, b_o = (c(net.readout[0]), c(net.readout[1])) if net.readout is not None else (ws[0], net.biases[0])
-        in_nxt, residual = nk.relax_layers(tuple(ws), tuple(downs), tuple(base), cur, nxt, steps, code, t(dt),
+        hbuf = tuple(np.empty_like(s) for s in cur)
+        in_nxt, residual = nk.relax_layers(tuple(ws), tuple(downs), tuple(base), cur, nxt, hbuf, steps, code, t(dt),
                                            t(beta), target, cost, w_o, c(b_o))
         return list(nxt if in_nxt else cur), float(residual)

@@ -131,9 +131,11 @@ def drives(k, net: EPNet, x, states, nudge: Nudge | None = None, input_drive=Non
 
 
 def relax(k, net: EPNet, x, states, steps: int, activation: str, *, nudge: Nudge | None = None,
-          dt: float = 1.0, phase: str = "free", tol: float | None = None):
+          dt: float = 1.0, phase: str = "free", tol: float | None = None, input_drive=None):
     """Run ``steps`` synchronous updates ``s ← s + dt (ρ(h(s)) − s)``.
 
+    ``input_drive`` (optional) is ``W_1 x + b_1``, the same in every phase of
+    a batch: pass it to compute the largest product once per batch.
     Returns ``(states, RelaxReport)``.  Non-finite states, or a final
     residual above ``tol`` when ``tol`` is given, raise
     :class:`~bioplast.errors.DivergenceError` naming the phase and step.
@@ -141,12 +143,14 @@ def relax(k, net: EPNet, x, states, steps: int, activation: str, *, nudge: Nudge
     """
     positive_int(f"{phase} steps", steps)
     act = _activation(activation)
+    if input_drive is None:
+        input_drive = k.linear(x, net.weights[0], net.biases[0])
     fused = getattr(k, "relax_fused", None)
-    result = fused(net, x, states, steps, activation, nudge, dt) if fused is not None else None
+    result = fused(net, input_drive, states, steps, activation, nudge, dt) if fused is not None else None
     if result is not None:
         states, residual = result
     else:
-        states, residual = _relax_steps(k, net, x, states, steps, act, nudge, dt)
+        states, residual = _relax_steps(k, net, x, states, steps, act, nudge, dt, input_drive)
     if not np.isfinite(residual):
         raise DivergenceError(f"relaxation produced non-finite states in the {phase} phase by step {steps}")
     if tol is not None and residual > tol:
@@ -155,10 +159,9 @@ def relax(k, net: EPNet, x, states, steps: int, activation: str, *, nudge: Nudge
     return states, RelaxReport(phase, steps, residual)
 
 
-def _relax_steps(k, net, x, states, steps, act, nudge, dt):
+def _relax_steps(k, net, x, states, steps, act, nudge, dt, input_drive):
     xp = k.xp
     prev = states
-    input_drive = k.linear(x, net.weights[0], net.biases[0])  # constant while x is clamped
     for _ in range(steps):
         h = drives(k, net, x, states, nudge, input_drive)
         prev, states = states, ([act(xp, d) for d in h] if dt == 1.0

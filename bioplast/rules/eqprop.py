@@ -73,6 +73,8 @@ def _contrast_update(k, c, state, w):
             d = _contrast_update(k, cn, state, w)[0] * weight
             total = d if total is None else total + d
         return total.real, state
+    if c.nudged.pre is c.free.pre:  # one product instead of two: ⟨(y^β − y^0) xᵀ⟩, by bilinearity
+        return k.outer_mean(c.nudged.post - c.free.post, c.free.pre) / c.beta, state
     return (k.outer_mean(c.nudged.post, c.nudged.pre) - k.outer_mean(c.free.post, c.free.pre)) / c.beta, state
 
 
@@ -208,12 +210,13 @@ def ep_phases(k, net: EPNet, x, target, *, beta: float, free_steps: int, nudge_s
     positive_int("points", points)
     check_net(net, x.shape[1], target.shape[1], cost)
     start = free_states or [k.zeros((x.shape[0], w.shape[0])) for w in net.weights]
-    free, r0 = relax(k, net, x, start, free_steps, activation, dt=dt, phase="free", tol=tol)
+    drive = k.linear(x, net.weights[0], net.biases[0])  # the same in every phase
+    free, r0 = relax(k, net, x, start, free_steps, activation, dt=dt, phase="free", tol=tol, input_drive=drive)
     reports = [r0]
 
-    def nudged(b, bnet=net, bx=x, bfree=free):
+    def nudged(b, bnet=net, bx=x, bfree=free, bdrive=drive):
         s, rep = relax(k, bnet, bx, bfree, nudge_steps, activation, nudge=Nudge(b, target, cost), dt=dt,
-                       phase=f"nudged(β={b:.3g})")
+                       phase=f"nudged(β={b:.3g})", input_drive=bdrive)
         reports.append(rep)
         return s
 
@@ -224,11 +227,11 @@ def ep_phases(k, net: EPNet, x, target, *, beta: float, free_steps: int, nudge_s
                               f"use one of {', '.join(HOLOMORPHIC)}")
         cnet = EPNet(*[None if p is None else (tuple if isinstance(p, tuple) else list)(k.to_complex(a) for a in p)
                        for p in net])
-        cx, cfree = k.to_complex(x), [k.to_complex(s) for s in free]
+        cx, cfree, cdrive = k.to_complex(x), [k.to_complex(s) for s in free], k.to_complex(drive)
         complex_contrasts = _contrast_builder(cx, cfree, generalized=net.feedback is not None)
         pts = holomorphic_points(beta, points)
         per_phase = [layer_contrasts(free, nudged(b), b) if isinstance(b, float)
-                     else complex_contrasts(cfree, nudged(b, cnet, cx, cfree), b) for b, _ in pts]
+                     else complex_contrasts(cfree, nudged(b, cnet, cx, cfree, cdrive), b) for b, _ in pts]
         weights = tuple(w for _, w in pts)
         contrasts, fb = ([Oscillation(tuple(cs), weights) for cs in zip(*(p[i] for p in per_phase))]
                          for i in (0, 1))
