@@ -42,6 +42,14 @@ def _oracle(net, x, y, free_steps, nudge_steps, dt=1.0, activation="tanh"):
 
 
 @pytest.fixture(scope="module")
+def small_net():
+    """A float64 784-64-10 symmetric network (one hidden layer: the free phase converges)."""
+    k = get_backend("numpy", dtype="float64")
+    p = init_mlp(k, [784, 64, 10], 0, scheme="torch")
+    return k, EPNet(p.weights, p.biases)
+
+
+@pytest.fixture(scope="module")
 def ce_setup(mnist20):
     x, y = mnist20
     k = get_backend("numpy", dtype="float64")
@@ -72,11 +80,9 @@ def test_holomorphic_error_falls_geometrically_with_points(mnist20, ce_setup):
     assert all(a > 10 * b for a, b in zip(errors, errors[1:])), errors
 
 
-def test_holomorphic_with_two_points_is_symmetric_ep_and_one_point_one_sided(mnist20):
+def test_holomorphic_with_two_points_is_symmetric_ep_and_one_point_one_sided(mnist20, small_net):
     x, y = mnist20
-    k = get_backend("numpy", dtype="float64")
-    p = init_mlp(k, [784, 64, 10], 0, scheme="torch")
-    net = EPNet(p.weights, p.biases)
+    k, net = small_net
     kw = dict(beta=0.2, free_steps=40, nudge_steps=20)
     for n, est in ((2, "symmetric"), (1, "one_sided")):
         holo = _flat(k, ep_estimate(k, net, x, y, estimator="holomorphic", points=n, **kw))
@@ -114,12 +120,10 @@ def test_cross_entropy_symmetric_ep_matches_the_oracle(mnist20, ce_setup):
     assert relative_error(_flat(k, e), ref) < 1e-4  # O(β²) at β = 0.01; measured 2e-6
 
 
-def test_random_sign_averages_to_the_symmetric_estimate(mnist20):
+def test_random_sign_averages_to_the_symmetric_estimate(mnist20, small_net):
     """(F(β)−F(0))/β and (F(−β)−F(0))/(−β) average to (F(β)−F(−β))/2β exactly."""
     x, y = mnist20
-    k = get_backend("numpy", dtype="float64")
-    p = init_mlp(k, [784, 64, 10], 0, scheme="torch")
-    net = EPNet(p.weights, p.biases)
+    k, net = small_net
     kw = dict(beta=0.1, free_steps=40, nudge_steps=20)
     draws = {}
     for seed in range(20):
@@ -179,11 +183,9 @@ def test_homeostatic_objective_is_half_the_squared_jacobian_asymmetry():
     assert jacobian_asymmetry(k, init_epnet(k, [6, 5, 4, 3], 1, "mse", asymmetry=0.0)) == pytest.approx(0, abs=1e-15)
 
 
-def test_sigmoid_activations_match_the_oracle(mnist20):
+def test_sigmoid_activations_match_the_oracle(mnist20, small_net):
     x, y = mnist20
-    k = get_backend("numpy", dtype="float64")
-    p = init_mlp(k, [784, 64, 10], 0, scheme="torch")
-    net = EPNet(p.weights, p.biases)
+    k, net = small_net
     for act in ("sigmoid4", "sigmoid"):
         e = ep_estimate(k, net, x, y, beta=0.01, free_steps=60, nudge_steps=30, activation=act)
         assert e.reports[0].residual < 1e-8
