@@ -5,6 +5,7 @@
     bioplast tasks                      list datasets
     bioplast train --rule R --task T    train one rule, write metrics atomically
     bioplast gradcheck --rule R         an EP rule's estimate against the autograd oracle
+    bioplast geometry-test BEFORE AFTER which plasticity geometry produced a weight change
     bioplast demo --out DIR             small rule comparison with table and plots
 """
 from __future__ import annotations
@@ -101,6 +102,41 @@ def cmd_gradcheck(args) -> int:
     return 0
 
 
+def _load_weights(path):
+    """An ``.npy`` array or an ``.npz`` of arrays (as a dict), never executing code."""
+    import numpy as np
+
+    from .errors import DataError
+
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(f"weights file {str(path)!r} does not exist") from None
+    except (ValueError, OSError) as exc:
+        raise DataError(f"cannot read {str(path)!r} as .npy/.npz without pickle: {exc}") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            return {name: data[name] for name in data.files}
+    return data
+
+
+def cmd_geometry_test(args) -> int:
+    import numpy as np
+
+    from .geometry import geometry_test
+
+    rows = geometry_test(_load_weights(args.before), _load_weights(args.after), potentials=args.potential)
+    floor = 0.87 / np.sqrt(max(r["n"] for r in rows))
+    print(_table([[r["potential"], f"{r['ks_distance']:.4f}", r["n"], r["excluded"]] for r in rows],
+                 ["potential", "KS distance to N(0,1)", "synapses", "excluded"]))
+    best, nxt = rows[0], rows[1] if len(rows) > 1 else None
+    line = f"most likely geometry: {best['potential']} (KS {best['ks_distance']:.4f}; a Gaussian sample of this size sits near {floor:.4f})"
+    if nxt is not None and best["ks_distance"] > 0:
+        line += f"; next: {nxt['potential']}, {nxt['ks_distance'] / best['ks_distance']:.1f}x farther"
+    print(line)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .bench.demo import run_demo
 
@@ -157,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--data-dir", default=None)
     g.set_defaults(fn=cmd_gradcheck)
+
+    gt = sub.add_parser("geometry-test", help="which plasticity geometry produced a weight change (Pogodin et al. 2024)")
+    gt.add_argument("before", help=".npy array or .npz of arrays (e.g. weights.npz) before learning")
+    gt.add_argument("after", help="the same after learning (arrays matched by name)")
+    gt.add_argument("--potential", nargs="+", default=None,
+                    help="candidates (default all): '2-norm', 'negative entropy', '3/2-norm', '3-norm'")
+    gt.set_defaults(fn=cmd_geometry_test)
 
     d = sub.add_parser("demo", help="small rule comparison with a table and plots")
     d.add_argument("--out", default="results/demo")

@@ -1,7 +1,7 @@
 """Every kernel and every registered rule on every available backend vs numpy float64."""
 import pytest
 
-from bioplast.geometry import additive
+from bioplast.geometry import adam, additive, exponentiated, mirror_descent
 from bioplast.rules import RULES
 from bioplast.testing import conformance
 
@@ -23,6 +23,8 @@ def test_rule_reads_are_local(rule):
 @pytest.mark.parametrize("rule", list(RULES))
 def test_chain_keeps_shape_dtype_and_inputs(rule, backend):
     conformance.check_plasticity_chain(rule, backend, (additive(0.1),))
+    conformance.check_plasticity_chain(rule, backend, (exponentiated(0.1, decay=0.01),))
+    conformance.check_plasticity_chain(rule, backend, (adam(0.01), mirror_descent(1.0, 3.0)))
 
 
 def test_locality_check_catches_a_nonlocal_rule(monkeypatch):

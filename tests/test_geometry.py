@@ -35,3 +35,122 @@ def test_optimizer_by_name():
         optimizer("adma", 0.1)
     with pytest.raises(ConfigError, match="lr must be a finite number > 0"):
         adam(-1)
+
+
+# ---- sign-exact geometries (Dale) ---------------------------------------------------
+
+from bioplast import Local, plasticity  # noqa: E402
+from bioplast.geometry import (additive, dale, eg_pm, exponentiated, geometry_test,  # noqa: E402
+                               lognormal_signed, mirror_descent)
+from bioplast.geometry.mirror import dual_map  # noqa: E402
+from bioplast.rules import delta  # noqa: E402
+
+
+def _random_walk(k, transform, w, steps, rng, scale=1.0):
+    state = transform.init(k, w)
+    for _ in range(steps):
+        d = k.asarray(rng.standard_normal(tuple(w.shape)) * scale)
+        u, state = transform.update(k, d, state, w)
+        w = k.add(w, u)
+    return w, state
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])
+def test_ten_thousand_random_steps_flip_no_sign(backend):
+    k = get_backend(backend, dtype="float32")
+    rng = np.random.default_rng(0)
+    signs = np.sign(rng.standard_normal(40))
+    w0 = k.asarray(lognormal_signed((30, 40), signs, seed=1))
+    w, _ = _random_walk(k, exponentiated(0.05, decay=0.01), w0, 10_000, rng)
+    assert (np.sign(k.to_numpy(w)) == np.sign(k.to_numpy(w0))).all()
+    w, _ = _random_walk(k, _chain(additive(0.05), dale(signs)), w0, 10_000, rng)
+    assert (k.to_numpy(w) * signs[None, :] >= 0).all()  # never the wrong sign (zero is allowed)
+    assert (k.to_numpy(w) != 0).any()
+
+
+def _chain(*transforms):
+    from bioplast.core import Transform, chain_init, chain_update
+
+    return Transform(lambda k, w: chain_init(k, transforms, w),
+                     lambda k, d, s, w: chain_update(k, transforms, d, s, w), "chain")
+
+
+def test_eg_pm_keeps_both_conductances_positive_and_lets_w_cross_zero():
+    k = get_backend("numpy", dtype="float64")
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((5, 6)) * 0.1
+    w, state = _random_walk(k, eg_pm(0.1), w0, 2000, rng)
+    assert (state.u > 0).all() and (state.v > 0).all()
+    np.testing.assert_allclose(state.u - state.v, w, rtol=1e-12, atol=1e-12)
+    assert (np.sign(w) != np.sign(w0)).any()
+
+
+def test_exponentiated_is_abs_w_times_additive_as_lr_vanishes():
+    k = get_backend("numpy", dtype="float64")
+    rng = np.random.default_rng(0)
+    w, d = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    for eta in (1e-3, 1e-5):
+        u, _ = exponentiated(eta).update(k, d, (), w)
+        # Δw/η = |w| d + O(η): the error shrinks with η
+        np.testing.assert_allclose(u / eta, np.abs(w) * d, rtol=0, atol=10 * eta * np.abs(w * d * d).max())
+
+
+def test_p2_mirror_descent_is_additive_and_every_p_steps_eta_d_in_the_dual():
+    k = get_backend("numpy", dtype="float64")
+    rng = np.random.default_rng(0)
+    w, d = rng.standard_normal((4, 5)), rng.standard_normal((4, 5)) * 0.1
+    np.testing.assert_allclose(mirror_descent(0.3, 2).update(k, d, (), w)[0], 0.3 * d, rtol=1e-12)
+    for p in (1.5, 3.0):
+        u, _ = mirror_descent(0.3, p).update(k, d, (), w)
+        np.testing.assert_allclose(dual_map(np, w + u, p) - dual_map(np, w, p), 0.3 * d, rtol=1e-9, atol=1e-12)
+
+
+def test_sign_geometries_refuse_bad_input():
+    k = get_backend("numpy", dtype="float64")
+    with pytest.raises(ConfigError, match="1 weight\\(s\\) are exactly zero and could never move"):
+        exponentiated(0.1).init(k, np.array([[0.0, 1.0]]))
+    with pytest.raises(ConfigError, match="2 initial weight\\(s\\) disagree with their presynaptic neuron's sign"):
+        dale([1, -1]).init(k, np.array([[-1.0, 1.0], [0.5, -0.5]]))
+    with pytest.raises(ConfigError, match="signs must contain only \\+1"):
+        dale([1, 0, -1])
+    with pytest.raises(ConfigError, match="p-norm mirror descent needs p > 1"):
+        mirror_descent(0.1, 1.0)
+
+
+def _regression(geometry, d=10_000, n=400, steps=40):
+    """Linear regression from log-normal signed weights with the delta rule (full batch)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, d))
+    y = x @ (rng.standard_normal(d) / np.sqrt(d))
+    w0 = lognormal_signed((1, d), np.sign(rng.standard_normal(d)), seed=1)
+    k = get_backend("numpy", dtype="float64")
+    learn = plasticity(delta(), geometry)
+    w, state = w0, learn.init(k, w0)
+    for _ in range(steps):
+        out = x @ w[0]
+        w, state = learn.step(k, Local(pre=x, post=out[:, None], mod=(y - out)[:, None]), state, w)
+    return w0, w
+
+
+@pytest.mark.parametrize("geometry,expected", [(additive(0.05), "2-norm"), (exponentiated(0.5), "negative entropy")])
+def test_geometry_test_names_the_geometry_by_a_wide_margin(geometry, expected):
+    before, after = _regression(geometry)
+    rows = geometry_test(before, after)
+    assert rows[0]["potential"] == expected, rows
+    # the true geometry sits at the Gaussian noise floor (0.87/√n ≈ 0.009); the next is ≥ 3× farther
+    assert rows[0]["ks_distance"] < 0.02 and rows[1]["ks_distance"] > 3 * rows[0]["ks_distance"], rows
+
+
+def test_geometry_test_cli(tmp_path, capsys):
+    from bioplast.cli import main
+
+    before, after = _regression(exponentiated(0.5))
+    np.savez(tmp_path / "before.npz", W0=before)
+    np.savez(tmp_path / "after.npz", W0=after)
+    assert main(["geometry-test", str(tmp_path / "before.npz"), str(tmp_path / "after.npz")]) == 0
+    assert "most likely geometry: negative entropy" in capsys.readouterr().out
+    with open(tmp_path / "obj.npy", "wb") as fh:  # an object-dtype header: loading it would unpickle
+        np.lib.format.write_array_header_1_0(fh, {"descr": "|O", "fortran_order": False, "shape": (1,)})
+        fh.write(b"\x80\x04N.")
+    assert main(["geometry-test", str(tmp_path / "obj.npy"), str(tmp_path / "after.npz")]) == 2
+    assert "without pickle" in capsys.readouterr().err

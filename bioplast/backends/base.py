@@ -110,6 +110,12 @@ class Backend(ABC):
         neuron's sign ``signs[n_pre]`` (±1): the Dale projection."""
 
     @abstractmethod
+    def signed_expm1(self, w: Array, d: Array, scale: float, shrink: float = 0.0) -> Array:
+        """``w ⊙ expm1(scale · sign(w) ⊙ d − shrink)``: the additive form of the
+        exponentiated-gradient step ``w ← w ⊙ exp(η sign(w) ⊙ d − ηλ)``, so that
+        ``w + result`` keeps every sign (``expm1`` keeps small steps exact)."""
+
+    @abstractmethod
     def decay_trace(self, trace: Array, events: Array, decay: float) -> Array:
         """``decay ⊙ trace + events``: one step of an exponential trace."""
 

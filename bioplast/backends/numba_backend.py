@@ -65,6 +65,13 @@ class NumbaBackend(NumpyBackend):
         w = self._c(w)
         return self._nk.sign_project(w, np.ascontiguousarray(signs, dtype=w.dtype))
 
+    def signed_expm1(self, w, d, scale, shrink=0.0):
+        w = self._c(w)
+        if w.dtype != np.float32:  # the fused kernel's expm1 is float32-accurate only
+            return super().signed_expm1(w, d, scale, shrink)
+        return self._nk.signed_expm1(w, self._c(d).astype(np.float32, copy=False), np.float32(scale),
+                                     np.float32(shrink))
+
     def decay_trace(self, trace, events, decay):
         trace = self._c(trace)
         return self._nk.decay_trace(trace, self._c(events).astype(trace.dtype, copy=False),

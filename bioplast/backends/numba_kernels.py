@@ -192,6 +192,24 @@ def _exp32(x):
 
 
 @njit(**_vec)
+def _expm1_32(z):
+    # e^z − 1 without cancellation: the series near 0, exp32 − 1 beyond ln2/2
+    return _expm1_poly(z) if abs(z) < _SMALL else _exp32(z) - _ONE
+
+
+@njit(**_vec)
+def signed_expm1(w, d, scale, shrink):
+    """``w ⊙ expm1(scale · sign(w) ⊙ d − shrink)`` in one vectorised pass (float32)."""
+    out = np.empty_like(w)
+    fw, fd, fo = w.reshape(-1), d.reshape(-1), out.reshape(-1)
+    for i in range(fw.shape[0]):
+        v = fw[i]
+        sv = _ONE if v > 0 else (-_ONE if v < 0 else v * 0)
+        fo[i] = v * _expm1_32(scale * sv * fd[i] - shrink)
+    return out
+
+
+@njit(**_vec)
 def exp32(x, out):
     """``out ← e^x`` elementwise over float32 arrays (the kernel above, exposed for tests)."""
     fx, fo = x.reshape(-1), out.reshape(-1)
@@ -210,8 +228,7 @@ def _activate(h, code):
     elif code == 2:  # tanh x = −sign(x) a / (2 + a), a = e^{−2|x|} − 1, a by series when small (no cancellation)
         for i in range(n):
             v = f[i]
-            z = -_TWO * abs(v)
-            a = _expm1_poly(z) if z > -_SMALL else _exp32(z) - _ONE
+            a = _expm1_32(-_TWO * abs(v))
             t = -a / (_TWO + a)
             f[i] = t if v >= 0 else -t
     elif code == 3:

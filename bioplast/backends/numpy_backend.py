@@ -65,6 +65,9 @@ class NumpyBackend(Backend):
     def sign_project(self, w, signs):
         return np.where(w * signs[None, :] < 0, 0, w).astype(w.dtype, copy=False)
 
+    def signed_expm1(self, w, d, scale, shrink=0.0):
+        return (w * np.expm1(np.sign(w) * d * scale - shrink)).astype(w.dtype, copy=False)
+
     def decay_trace(self, trace, events, decay):
         return decay * trace + events
 

@@ -99,6 +99,9 @@ class TorchBackend(Backend):
     def sign_project(self, w, signs):
         return self.torch.where(w * signs[None, :] < 0, self.torch.zeros((), dtype=w.dtype, device=w.device), w)
 
+    def signed_expm1(self, w, d, scale, shrink=0.0):
+        return w * self.torch.expm1(self.torch.sign(w) * d * scale - shrink)
+
     def decay_trace(self, trace, events, decay):
         return decay * trace + events
 

@@ -1,8 +1,18 @@
-"""Geometry: HOW a rule's direction becomes an update (additive, masked, adam, …)."""
+"""Geometry: HOW a rule's direction becomes an update.
+
+``additive`` (Euclidean), ``exponentiated`` (EG, sign-preserving),
+``mirror_descent`` (p-norm potentials), ``dale`` (sign projection), ``eg_pm``
+(differential pair), ``adam``, ``masked``; :func:`geometry_test` tells which
+geometry a weight change came from (Pogodin et al. 2024).
+"""
 from ..errors import unknown_name
 from .adam import adam
 from .additive import additive
+from .dale import dale, eg_pm, lognormal_signed
+from .exponentiated import exponentiated
+from .identify import POTENTIALS, geometry_test
 from .mask import masked
+from .mirror import mirror_descent
 
 # optimisers the trainer can build from a name and a learning rate
 OPTIMIZERS = {"sgd": additive, "adam": adam}
@@ -16,4 +26,5 @@ def optimizer(name: str, lr: float):
         raise unknown_name("optimizer", name, OPTIMIZERS) from None
 
 
-__all__ = ["additive", "masked", "adam", "optimizer", "OPTIMIZERS"]
+__all__ = ["additive", "masked", "adam", "exponentiated", "mirror_descent", "dale", "eg_pm", "lognormal_signed",
+           "geometry_test", "POTENTIALS", "optimizer", "OPTIMIZERS"]

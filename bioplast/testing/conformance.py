@@ -52,6 +52,8 @@ KERNELS = [
     KernelCase("to_grid", _signals, lambda k, a: k.to_grid(a["w"], 0.125, -1.0, 1.0), 1),
     KernelCase("sign_project", lambda rng: {**_signals(rng), "signs": np.sign(rng.standard_normal(N_PRE))},
                lambda k, a: k.sign_project(a["w"], a["signs"]), 1),
+    KernelCase("signed_expm1", lambda rng: {**_signals(rng), "d": rng.standard_normal((N_POST, N_PRE))},
+               lambda k, a: k.signed_expm1(a["w"], a["d"], 0.5, 0.01), 1),
     KernelCase("decay_trace", lambda rng: {**_signals(rng), "ev": (rng.random((B, N_PRE)) < 0.2) * 1.0},
                lambda k, a: k.decay_trace(a["pre"], a["ev"], 0.9), 1),
 ]
