@@ -119,6 +119,17 @@ class Backend(ABC):
     def decay_trace(self, trace: Array, events: Array, decay: float) -> Array:
         """``decay ⊙ trace + events``: one step of an exponential trace."""
 
+    def adam_step(self, m: Array, v: Array, d: Array, b1: float, b2: float, step_scale: float,
+                  v_scale: float, eps: float):
+        """One Adam step on direction ``d``: ``m ← b₁m + (1−b₁)d``, ``v ← b₂v + (1−b₂)d²``,
+        ``step = step_scale · m / (√(v_scale · v) + ε)``; returns ``(step, m, v)``.
+
+        Written with operators (numpy and torch alike); numba fuses it into one pass.
+        """
+        m = m * b1 + d * (1 - b1)
+        v = v * b2 + (d * d) * (1 - b2)
+        return (m * step_scale) / (self.xp.sqrt(v * v_scale) + eps), m, v
+
     @abstractmethod
     def normal(self, rng, shape) -> Array:
         """Standard normal draws from the explicit random state ``rng``."""

@@ -72,6 +72,12 @@ class NumbaBackend(NumpyBackend):
         return self._nk.signed_expm1(w, self._c(d).astype(np.float32, copy=False), np.float32(scale),
                                      np.float32(shrink))
 
+    def adam_step(self, m, v, d, b1, b2, step_scale, v_scale, eps):
+        m = self._c(m)
+        t = m.dtype.type
+        return self._nk.adam_step(m, self._c(v), self._c(d).astype(m.dtype, copy=False), t(b1), t(b2),
+                                  t(step_scale), t(v_scale), t(eps))
+
     def decay_trace(self, trace, events, decay):
         trace = self._c(trace)
         return self._nk.decay_trace(trace, self._c(events).astype(trace.dtype, copy=False),

@@ -37,9 +37,7 @@ def adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Tr
 
     def update(k, d, state, w):
         count = state.count + 1
-        m = state.m * b1 + d * (1 - b1)
-        v = state.v * b2 + (d * d) * (1 - b2)
-        step = (m * (eta / (1 - b1 ** count))) / (k.xp.sqrt(v * (1 / (1 - b2 ** count))) + eps)
+        step, m, v = k.adam_step(state.m, state.v, d, b1, b2, eta / (1 - b1 ** count), 1 / (1 - b2 ** count), eps)
         return step, AdamState(m, v, count)
 
     return Transform(init, update, f"adam({eta:g})")
