@@ -74,7 +74,8 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(rule=args.rule, task=args.task, backend=args.backend, device=args.device,
                       dtype=args.dtype, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size,
                       lr=args.lr, hidden=tuple(args.hidden), activation=args.activation, loss=args.loss,
-                      optimizer=args.optimizer,
+                      optimizer=args.optimizer, network=args.network,
+                      inhibitory_fraction=args.inhibitory_fraction, sign_frozen=args.sign_frozen,
                       data_dir=args.data_dir, rule_params=_rule_params(args.param))
     records = train(cfg, out=args.out, progress=not args.quiet)
     last = records[-1]
@@ -168,7 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden", type=int, nargs="+", default=[128])
     t.add_argument("--activation", default=None, help="default: tanh for eqprop, relu otherwise")
     t.add_argument("--loss", default="cross_entropy")
-    t.add_argument("--optimizer", default="sgd", help="sgd (additive) or adam, for every parameter")
+    t.add_argument("--optimizer", default="sgd",
+                   help="sgd (additive), adam, or eg (exponentiated: sign-preserving, Dale); biases step additively under eg")
+    t.add_argument("--network", default="mlp", help="mlp, dann or ei_mlp (Dale's law; trained by backprop)")
+    t.add_argument("--inhibitory-fraction", type=float, default=0.1)
+    t.add_argument("--sign-frozen", action="store_true", help="project every step back onto the initial signs")
     t.add_argument("--data-dir", default=None, help="folder of IDX files for --task mnist/fashion")
     t.add_argument("--out", default=None, help="results folder (config.json, metrics.csv/json, weights.npz)")
     t.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",

@@ -17,7 +17,7 @@ import numpy as np
 from .core import chain_init, chain_update, plasticity
 from .dynamics.feedforward import init_mlp
 from .dynamics.relaxation import EPNet, output, relax
-from .geometry import optimizer
+from .geometry import bias_optimizer, optimizer
 from .rules.eqprop import bias_direction, ep_phases, jacobian_homeostasis
 from .rules.hebbian import delta
 
@@ -47,7 +47,7 @@ class EPModel:
         opt = optimizer(optimizer_name, lr)
         self.learn = plasticity(rule, opt)
         self.readout_learn = plasticity(delta(), opt)
-        self.chain = (opt,)
+        self.chain = (bias_optimizer(optimizer_name, lr),)
         net = self.net
         self.w_states = [self.learn.init(k, w) for w in net.weights]
         self.b_states = [chain_init(k, self.chain, b) for b in net.biases]

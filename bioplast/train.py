@@ -48,11 +48,12 @@ from .data import load_task, one_hot
 from .dynamics.activations import activation as _activation
 from .dynamics.feedforward import LOSSES, MLPParams, forward, init_mlp
 from .errors import ConfigError, DivergenceError, unknown_name
+from .dale_model import NETWORKS, DaleModel
 from .ep_model import EPModel
-from .geometry import OPTIMIZERS, optimizer
+from .geometry import OPTIMIZERS, bias_optimizer, optimizer, sign_frozen
 from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
 from .rules import backprop_errors, get_rule
-from .validate import positive, positive_int
+from .validate import in_range, positive, positive_int
 
 RECORD_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops"]
 
@@ -71,7 +72,10 @@ class TrainConfig:
     hidden: tuple = (128,)
     activation: str | None = None  # None: tanh for EP, relu otherwise
     loss: str = "cross_entropy"
-    optimizer: str = "sgd"  # sgd (additive) or adam, for every parameter
+    optimizer: str = "sgd"  # sgd (additive), adam or eg (exponentiated: keeps every weight's sign)
+    network: str = "mlp"  # mlp, dann (Cornford et al. 2021) or ei_mlp (column signs); the latter two: backprop
+    inhibitory_fraction: float = 0.1  # of every presynaptic population (ei_mlp) / of hidden units (dann)
+    sign_frozen: bool = False  # project every step back onto the initial signs (sign-frozen baseline)
     data_dir: str | None = None
     rule_params: dict = field(default_factory=dict)
 
@@ -87,6 +91,9 @@ class TrainConfig:
             raise unknown_name("loss", self.loss, LOSSES)
         if self.optimizer not in OPTIMIZERS:
             raise unknown_name("optimizer", self.optimizer, OPTIMIZERS)
+        if self.network not in NETWORKS:
+            raise unknown_name("network", self.network, NETWORKS)
+        in_range("inhibitory_fraction", self.inhibitory_fraction, 0.0, 1.0)
         return self
 
 
@@ -97,9 +104,9 @@ class _Model:
         self.k, self.cfg, self.rule = k, cfg, rule
         self.role, self.sizes = rule.spec.role, sizes
         self.activation = cfg.activation or "relu"
-        opt = optimizer(cfg.optimizer, cfg.lr)
-        self.plastic = [plasticity(rule, opt) for _ in sizes[1:]]
-        self.bias_chain = (opt,)
+        opt = (optimizer(cfg.optimizer, cfg.lr),) + ((sign_frozen(),) if cfg.sign_frozen else ())
+        self.plastic = [plasticity(rule, *opt) for _ in sizes[1:]]
+        self.bias_chain = (bias_optimizer(cfg.optimizer, cfg.lr),)
         self.params = init_mlp(k, sizes, cfg.seed, scheme="glorot")
         self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights)]
         self.bias_states = [chain_init(k, self.bias_chain, b) for b in self.params.biases]
@@ -152,6 +159,12 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
     rules, an MLP or a readout for the others."""
     rule = get_rule(cfg.rule, **cfg.rule_params)
     role = rule.spec.role
+    if cfg.network != "mlp":
+        if cfg.rule != "backprop":
+            raise ConfigError(f"network {cfg.network!r} is trained by the backprop baseline; got rule {cfg.rule!r} "
+                              "(use --network mlp with other rules)")
+        return DaleModel(k, rule, [n_in, *cfg.hidden, n_classes], cfg.seed, cfg.activation or "relu",
+                         cfg.optimizer, cfg.lr, cfg.loss, cfg.network, cfg.inhibitory_fraction)
     if rule.spec.contrast:
         return EPModel(k, rule, [n_in, *cfg.hidden, n_classes], cfg.seed, cfg.activation or "tanh",
                        cfg.optimizer, cfg.lr)

@@ -8,18 +8,18 @@ geometry a weight change came from (Pogodin et al. 2024).
 from ..errors import unknown_name
 from .adam import adam
 from .additive import additive
-from .dale import dale, eg_pm, lognormal_signed
+from .dale import dale, eg_pm, lognormal_signed, sign_frozen
 from .exponentiated import exponentiated
 from .identify import POTENTIALS, geometry_test
 from .mask import masked
 from .mirror import mirror_descent
 
 # optimisers the trainer can build from a name and a learning rate
-OPTIMIZERS = {"sgd": additive, "adam": adam}
+OPTIMIZERS = {"sgd": additive, "adam": adam, "eg": exponentiated}
 
 
 def optimizer(name: str, lr: float):
-    """The learning-rate transform called ``name`` (``sgd`` = additive, ``adam``)."""
+    """The learning-rate transform called ``name`` (``sgd`` = additive, ``adam``, ``eg`` = exponentiated)."""
     try:
         return OPTIMIZERS[name](lr)
     except KeyError:
@@ -27,4 +27,10 @@ def optimizer(name: str, lr: float):
 
 
 __all__ = ["additive", "masked", "adam", "exponentiated", "mirror_descent", "dale", "eg_pm", "lognormal_signed",
-           "geometry_test", "POTENTIALS", "optimizer", "OPTIMIZERS"]
+           "sign_frozen", "geometry_test", "POTENTIALS", "optimizer", "bias_optimizer", "OPTIMIZERS"]
+
+
+def bias_optimizer(name: str, lr: float):
+    """Biases have no sign to keep and start at zero, where EG could never move
+    them: under ``eg`` they take additive steps."""
+    return optimizer("sgd" if name == "eg" else name, lr)

@@ -92,3 +92,17 @@ def lognormal_signed(shape, signs, sigma: float = 1.0, scale: float | None = Non
     scale = np.exp(-sigma ** 2 / 2) / np.sqrt(n_pre) if scale is None else positive("scale", scale)
     z = np.random.default_rng(seed).standard_normal(shape)
     return s[None, :] * scale * np.exp(sigma * z)
+
+
+def sign_frozen() -> Transform:
+    """Sign-frozen baseline: ``Δw = P(w + Δw) − w`` where ``P`` zeroes every weight
+    whose sign differs from its sign at ``init`` (per synapse, not per neuron)."""
+
+    def init(k, w):
+        return (k.xp.sign(w),)
+
+    def update(k, u, state, w):
+        new = w + u
+        return new * (new * state[0] >= 0) - w, state
+
+    return Transform(init, update, "sign_frozen")

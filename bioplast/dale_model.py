@@ -1,0 +1,129 @@
+"""Dale-constrained networks wired for training (the backprop baseline on E/I architectures).
+
+``network="dann"``: :func:`bioplast.dynamics.dann.init_dann` layers; every
+non-negative parameter (``W_EX, W_IX, W_EI, g``) moves by the chosen
+optimiser and, unless it is ``eg`` (which keeps signs by construction), is
+projected back to ≥ 0 — the clamp of Cornford et al.; their gradient
+corrections scale the inhibitory parameters' directions first.
+``network="ei_mlp"``: an MLP with column signs (a fraction of every
+presynaptic population inhibitory), log-normal magnitudes, the same
+optimiser-plus-projection choice.
+
+Gradients come from torch autograd through the same forward pass used for
+prediction (the non-local backprop signal, as in :mod:`bioplast.rules.backprop`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .core import chain_init, chain_update
+from .dynamics.activations import activation as _activation
+from .dynamics.dann import DANN_CORRECTIONS, column_signs, dann_forward, init_dann
+from .dynamics.feedforward import torch_loss
+from .geometry import bias_optimizer, dale, lognormal_signed, optimizer
+
+NETWORKS = ("mlp", "dann", "ei_mlp")
+
+
+class DaleModel:
+    def __init__(self, k, rule, sizes, seed: int, activation: str, optimizer_name: str, lr: float, loss: str,
+                 network: str, inhibitory_fraction: float):
+        self.k, self.rule, self.sizes, self.loss = k, rule, sizes, loss
+        self.act = _activation(activation)
+        self.network = network
+        self.params, self.chains, self.scales = [], [], []
+        if network == "dann":
+            layers = init_dann(k, sizes, seed, inhibitory_fraction)
+            for p in layers:
+                ne, d = p.wex.shape
+                for name in p._fields:
+                    arr = getattr(p, name)
+                    scale, nonneg = DANN_CORRECTIONS[name]
+                    signs = np.ones(arr.shape[-1]) if nonneg and arr.ndim == 2 else None
+                    self._add(arr, scale(ne, d), self._transforms(optimizer_name, lr, nonneg, signs))
+            self._layout = [len(p._fields) for p in layers]
+        else:
+            for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+                signs = column_signs(n_in, inhibitory_fraction)
+                w = lognormal_signed((n_out, n_in), signs, sigma=0.5, scale=np.sqrt(2.0 / n_in) * np.exp(-0.125),
+                                     seed=seed + l)
+                self._add(k.asarray(w), 1.0, self._transforms(optimizer_name, lr, True, signs))
+                self._add(k.zeros((n_out,)), 1.0, (bias_optimizer(optimizer_name, lr),))
+        self.states = [chain_init(k, c, p) for c, p in zip(self.chains, self.params)]
+        synapses = sum(int(np.prod(p.shape)) for p in self.params if p.ndim == 2)
+        self.synops_per_sample = 3 * synapses  # forward, backward, update
+
+    def _add(self, arr, scale, chain):
+        self.params.append(arr)
+        self.scales.append(scale)
+        self.chains.append(chain)
+
+    @staticmethod
+    def _transforms(name, lr, constrained, signs):
+        """EG keeps every sign by itself; additive and Adam steps are projected."""
+        if not constrained:
+            return (bias_optimizer(name, lr),)
+        if name == "eg":
+            return (optimizer(name, lr),)
+        if signs is None:  # a non-negative vector (the gain g): project by clipping through dale on a row
+            return (optimizer(name, lr), _nonnegative())
+        return (optimizer(name, lr), dale(signs))
+
+    def _forward(self, xp, params, x):
+        if self.network == "dann":
+            from .dynamics.dann import DANNLayer
+
+            layers, i = [], 0
+            for n in self._layout:
+                layers.append(DANNLayer(*params[i:i + n]))
+                i += n
+            return dann_forward(xp, layers, x, self.act)
+        h = x
+        n = len(params) // 2
+        for l in range(n):
+            z = h @ params[2 * l].T + params[2 * l + 1]
+            h = z if l == n - 1 else self.act(xp, z)
+        return h
+
+    def predict(self, x):
+        return self._forward(self.k.xp, self.params, x)
+
+    def train_batch(self, x, target) -> float:
+        import torch
+
+        k = self.k
+        on_torch = isinstance(x, torch.Tensor)
+
+        def t(a):
+            return a if isinstance(a, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(k.to_numpy(a)))
+
+        threads = torch.get_num_threads()
+        if not on_torch:  # see rules/backprop.py: torch and OpenBLAS pools contend on small steps
+            torch.set_num_threads(1)
+        try:
+            with torch.enable_grad():
+                leaves = [t(p).detach().requires_grad_(True) for p in self.params]
+                value = torch_loss(self.loss)(self._forward(torch, leaves, t(x)), t(target))
+                grads = torch.autograd.grad(value, leaves)
+        finally:
+            torch.set_num_threads(threads)
+        back = (lambda g: g) if on_torch else (lambda g: k.asarray(g.numpy()))
+        new_p, new_s = [], []
+        for p, g, chain, state, scale in zip(self.params, grads, self.chains, self.states, self.scales):
+            update, state = chain_update(k, chain, back(g) * (-scale), state, p)
+            new_p.append(k.add(p, update))
+            new_s.append(state)
+        self.params, self.states = new_p, new_s
+        return float(value.detach())
+
+    def arrays(self) -> dict:
+        return {f"P{i}": self.k.to_numpy(p) for i, p in enumerate(self.params)}
+
+    def parameters(self) -> list:
+        return list(self.params)
+
+
+def _nonnegative():
+    from .core import stateless
+
+    return stateless("nonnegative", lambda k, u, w: (w + u) * ((w + u) >= 0) - w)
