@@ -62,6 +62,13 @@ def machine() -> dict:
             "git_commit": commit, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
+def write_report(name: str, payload: dict, md: list) -> None:
+    """Add this machine's facts to ``payload`` and as the last line of the markdown, then write both."""
+    info = machine()
+    write_results(name, {**payload, "machine": info},
+                  "\n".join(md + ["", "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items())]) + "\n")
+
+
 def write_results(name: str, payload: dict, markdown: str) -> None:
     sys.path.insert(0, str(Path(__file__).parent.parent))
     from bioplast.io import atomic_write_json, atomic_write_text

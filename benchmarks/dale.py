@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import RESULTS, machine, write_results  # noqa: E402
+from common import RESULTS, write_report  # noqa: E402
 
 from bioplast.bench.dale import (compare_geometries, dale_networks, plot_pruning,  # noqa: E402
                                  plot_weight_histograms, pruning_curve, sparse_regression)
@@ -71,10 +71,7 @@ def main() -> None:
            "| network | test acc |", "|---|---|"]
     for net in dict.fromkeys(r["network"] for r in nets):
         md.append(f"| {net} | {_mean_std([r['test_acc'] for r in nets if r['network'] == net])} |")
-    info = machine()
-    payload["machine"] = info
-    md += ["", "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items())]
-    write_results("dale", payload, "\n".join(md) + "\n")
+    write_report("dale", payload, md)
     print("\n".join(md))
 
 

@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import machine, matmul_gflops, write_results  # noqa: E402
+from common import matmul_gflops, write_report  # noqa: E402
 
 from bioplast.backends import get_backend  # noqa: E402
 from bioplast.data import load_task, one_hot  # noqa: E402
@@ -153,9 +153,7 @@ def main() -> None:
     md += [f"| {r['implementation']} | {r['seconds_per_epoch']:.3f} | {r['speedup_vs_reference']:.2f} | "
            f"{r['test_acc_after_epoch']:.4f} | {r['relaxation_gflops']:.2f} | {100 * r['fraction_of_matmul']:.1f}% |"
            for r in rows]
-    info = machine()
-    md += ["", "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items())]
-    write_results("ep", {"machine": info, "matmul_gflops": peak, "rows": rows}, "\n".join(md) + "\n")
+    write_report("ep", {"matmul_gflops": peak, "rows": rows}, md)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import RESULTS, machine, write_results  # noqa: E402
+from common import RESULTS, write_report  # noqa: E402
 
 from bioplast.bench.plots import _plt, _save  # noqa: E402
 from bioplast.reference.alignment import alignment_curve  # noqa: E402
@@ -57,9 +57,7 @@ def main() -> None:
           "| asymmetry a | homeostasis λ | cosine | relative error | Jacobian asymmetry |", "|---|---|---|---|---|"]
     md += [f"| {r['asymmetry']:.3f} | {r['homeostasis']:g} | {r['cosine']:.4f} | {r['relative_error']:.4f} | "
            f"{r['jacobian_asymmetry']:.4f} |" for r in rows]
-    info = machine()
-    md += ["", "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items())]
-    write_results("ep_alignment", {"machine": info, "rows": rows}, "\n".join(md) + "\n")
+    write_report("ep_alignment", {"rows": rows}, md)
     for r in rows:
         print(f"a={r['asymmetry']:.3f} λ={r['homeostasis']:g}: cosine {r['cosine']:.4f}, "
               f"asymmetry {r['jacobian_asymmetry']:.4f}")

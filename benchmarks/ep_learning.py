@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import RESULTS, machine, write_results  # noqa: E402
+from common import RESULTS, write_report  # noqa: E402
 
 from bioplast.bench.plots import learning_curves  # noqa: E402
 from bioplast.train import TrainConfig, train  # noqa: E402
@@ -98,7 +98,6 @@ def main() -> None:
         learning_curves(rows, RESULTS / f"ep_learning_{key}.png", title=title)
         payload["experiments"][key] = {"title": title, "epochs": epochs, "seeds": args.seeds, "table": table,
                                        "records": rows}
-    payload["machine"] = machine()
     md = ["# EP learning results", "",
           "Test accuracy after the given epoch, mean ± std over seeds (each seed changes the split, the init "
           "and the batch order). Produced by `python benchmarks/ep_learning.py`.", ""]
@@ -111,8 +110,7 @@ def main() -> None:
         md += [f"| {r['run']} | " + " | ".join(f"{r[c][0]:.4f} ± {r[c][1]:.4f}" for c in cols)
                + f" | {r['final_train_acc']:.4f} | {r['wall_time_s']:.1f} |" for r in exp["table"]]
         md.append("")
-    md += ["Machine: " + ", ".join(f"{k}={v}" for k, v in payload["machine"].items())]
-    write_results("ep_learning", payload, "\n".join(md) + "\n")
+    write_report("ep_learning", payload, md)
 
 
 if __name__ == "__main__":

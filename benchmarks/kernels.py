@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import best_time, machine, matmul_gflops, write_results  # noqa: E402
+from common import best_time, matmul_gflops, write_report  # noqa: E402
 
 from bioplast.backends import available_backends, get_backend  # noqa: E402
 
@@ -90,10 +90,8 @@ def main() -> None:
           "| kernel | backend | µs/call | × numpy | GFLOP/s | % of matmul |", "|---|---|---|---|---|---|"]
     md += [f"| {r['kernel']} | {r['backend']} | {r['seconds'] * 1e6:.1f} | {r['speedup_vs_numpy']:.2f} | "
            f"{r['gflops']:.2f} | {100 * r['fraction_of_matmul']:.0f}% |" for r in rows]
-    info = machine()
-    md += ["", "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items())]
-    write_results("kernels", {"machine": info, "matmul_gflops": peak, "size": {"batch": B, "n_pre": Q, "n_post": P},
-                              "rows": rows}, "\n".join(md) + "\n")
+    write_report("kernels", {"matmul_gflops": peak, "size": {"batch": B, "n_pre": Q, "n_post": P},
+                              "rows": rows}, md)
     slower = [r for r in rows if r["backend"] == "numba-cpu" and r["speedup_vs_numpy"] < 0.9]
     if slower:
         print("numba slower than numpy (< 0.9×) on:", ", ".join(r["kernel"] for r in slower))

@@ -145,7 +145,7 @@ def dale_networks(task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidden=(2
 
 def plot_weight_histograms(weights: dict, path, title: str = "") -> None:
     """Histograms of log10|W| of the first layer: at init and after training with each geometry."""
-    from .plots import _plt, _save
+    from .plots import _plt, finish
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
@@ -160,27 +160,16 @@ def plot_weight_histograms(weights: dict, path, title: str = "") -> None:
             shown_init = True
         a = after[after != 0]
         ax.hist(np.log10(np.abs(a)), bins=80, histtype="step", density=True, label=name)
-    ax.set_xlabel("log10 |w| (first layer)")
-    ax.set_ylabel("density")
-    ax.legend(frameon=False, fontsize=8)
-    ax.set_title(title)
-    _save(fig, Path(path))
-    plt.close(fig)
+    finish(fig, ax, path, xlabel="log10 |w| (first layer)", ylabel="density", title=title, grid=None)
 
 
 def plot_pruning(rows: list, path, title: str = "") -> None:
-    from .plots import _plt, _save
+    from .plots import _plt, finish
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for name in dict.fromkeys(r["geometry"] for r in rows):
         sel = [r for r in rows if r["geometry"] == name]
         ax.plot([r["pruned"] for r in sel], [r["test_acc"] for r in sel], marker="o", label=name)
-    ax.set_xlabel("fraction of first-layer weights pruned (smallest |w|)")
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
-    ax.set_title(title)
-    _save(fig, Path(path))
-    plt.close(fig)
+    finish(fig, ax, path, xlabel="fraction of first-layer weights pruned (smallest |w|)", ylabel="test accuracy",
+           title=title, ylim=(0, 1))

@@ -25,6 +25,22 @@ def _save(fig, path: Path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def finish(fig, ax, path, *, xlabel: str, ylabel: str, title: str = "", ylim=None, legend: bool = True,
+           grid: str | None = "both") -> None:
+    """Label, decorate, write atomically as PNG and close: the last lines of every figure."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    if grid:
+        ax.grid(axis=grid, alpha=0.3)
+    if legend:
+        ax.legend(frameon=False, fontsize=8)
+    ax.set_title(title)
+    _save(fig, Path(path))
+    _plt().close(fig)
+
+
 def learning_curves(rows: list, path, title: str = "") -> None:
     """Test accuracy vs epoch, mean ± std over seeds, one line per rule."""
     plt = _plt()
@@ -38,14 +54,7 @@ def learning_curves(rows: list, path, title: str = "") -> None:
         std = np.array([np.std(per_epoch[e]) for e in epochs])
         ax.plot(epochs, mean, marker="o", ms=3, label=rule)
         ax.fill_between(epochs, mean - std, mean + std, alpha=0.2)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
-    ax.set_title(title)
-    _save(fig, Path(path))
-    plt.close(fig)
+    finish(fig, ax, path, xlabel="epoch", ylabel="test accuracy", title=title, ylim=(0, 1))
 
 
 def final_accuracy(summary: list, path, title: str = "") -> None:
@@ -55,9 +64,5 @@ def final_accuracy(summary: list, path, title: str = "") -> None:
     names = [s["rule"] for s in summary]
     ax.bar(names, [s["test_acc_mean"] for s in summary], yerr=[s["test_acc_std"] for s in summary],
            capsize=4, color="tab:blue", alpha=0.8)
-    ax.set_ylabel("final test accuracy")
-    ax.set_ylim(0, 1)
-    ax.grid(axis="y", alpha=0.3)
-    ax.set_title(title)
-    _save(fig, Path(path))
-    plt.close(fig)
+    finish(fig, ax, path, xlabel="", ylabel="final test accuracy", title=title, ylim=(0, 1), legend=False,
+           grid="y")
