@@ -116,6 +116,13 @@ class DaleModel:
         self.params, self.states = new_p, new_s
         return float(value.detach())
 
+    def state(self):
+        """Everything that changes during training (see :mod:`bioplast.checkpoint`)."""
+        return (self.params, self.states)
+
+    def set_state(self, state) -> None:
+        self.params, self.states = list(state[0]), list(state[1])
+
     def arrays(self) -> dict:
         return {f"P{i}": self.k.to_numpy(p) for i, p in enumerate(self.params)}
 

@@ -131,6 +131,14 @@ class EPModel:
         logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
         return float(-(k.to_numpy(target) * logp).sum(1).mean())
 
+    def state(self):
+        """Everything that changes during training (see :mod:`bioplast.checkpoint`)."""
+        return (self.net, self.w_states, self.b_states, self.f_states, self.r_states, self.rng)
+
+    def set_state(self, state) -> None:
+        self.net, w, b, f, self.r_states, self.rng = state
+        self.w_states, self.b_states, self.f_states = list(w), list(b), list(f)
+
     def arrays(self) -> dict:
         """Every parameter as a host array, for ``weights.npz``."""
         k, net = self.k, self.net

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, checkpoint
 from .backends import get_backend
 from .core import Local, chain_init, chain_update, plasticity
 from .data import load_task, one_hot
@@ -145,6 +145,13 @@ class _Model:
         self.states = new_s
         return loss
 
+    def state(self):
+        """Everything that changes during training (see :mod:`bioplast.checkpoint`)."""
+        return (self.params, self.states, self.bias_states)
+
+    def set_state(self, state) -> None:
+        self.params, self.states, self.bias_states = state[0], list(state[1]), list(state[2])
+
     def arrays(self) -> dict:
         k = self.k
         return {**{f"W{i}": k.to_numpy(w) for i, w in enumerate(self.params.weights)},
@@ -194,25 +201,38 @@ def accuracy(model: _Model, k, x, y, batch: int = 1000) -> float:
     return correct / max(len(x), 1)
 
 
-def train(cfg: TrainConfig, out=None, progress: bool = True) -> list:
+def train(cfg: TrainConfig, out=None, progress: bool = True, resume: bool = True) -> list:
     """Train and return the per-epoch records; with ``out``, write
-    ``config.json``, ``metrics.csv``, ``metrics.json`` and ``weights.npz``
-    there atomically after every epoch."""
+    ``config.json``, ``metrics.csv``, ``metrics.json``, ``weights.npz`` and a
+    checkpoint there atomically after every epoch.
+
+    With ``resume`` (default) and a checkpoint in ``out``, training continues
+    after its last epoch — bit for bit the run that was not interrupted on
+    numpy and numba.  The checkpoint must come from the same configuration
+    (``epochs`` may grow) and bioplast version, else :class:`DataError`.
+    """
     cfg.validate()
     out = ensure_dir(out) if out is not None else None
     k = get_backend(cfg.backend, device=cfg.device, dtype=cfg.dtype)
     data = load_task(cfg.task, cfg.seed, cfg.data_dir)
     model = build_model(k, cfg, data.n_features, data.n_classes)
+    config = {**asdict(cfg), "hidden": list(cfg.hidden)}
+    identity = {"bioplast_version": __version__, "config": {n: v for n, v in config.items() if n != "epochs"}}
     if out is not None:
-        atomic_write_json(out / "config.json", {"bioplast_version": __version__, **asdict(cfg),
+        atomic_write_json(out / "config.json", {"bioplast_version": __version__, **config,
                                                 "sizes": model.sizes, "rule_spec": _spec_dict(model.rule.spec)})
     targets = one_hot(data.y_train, data.n_classes)
     rng = np.random.default_rng(cfg.seed)
     n = len(data.x_train)
     n_batches = (n + cfg.batch_size - 1) // cfg.batch_size
-    records = []
+    records, wall, synops, first = [], 0.0, 0, 1
+    if out is not None and resume and (out / "checkpoint.json").exists():
+        (state, rng), meta = checkpoint.load(out, (model.state(), rng), k, identity)
+        model.set_state(state)
+        records, wall, synops = meta["records"], meta["wall_time_s"], meta["synops"]
+        first = meta["epoch"] + 1
 
-    def record(epoch, loss, wall, synops):
+    def record(epoch, loss):
         records.append({"epoch": epoch, "loss": loss,
                         "train_acc": accuracy(model, k, data.x_train, data.y_train),
                         "test_acc": accuracy(model, k, data.x_test, data.y_test),
@@ -221,12 +241,15 @@ def train(cfg: TrainConfig, out=None, progress: bool = True) -> list:
             atomic_write_csv(out / "metrics.csv", records, RECORD_COLUMNS)
             atomic_write_json(out / "metrics.json", records)
             atomic_save_npz(out / "weights.npz", **model.arrays())
+            # last: a checkpoint always describes files that are already complete
+            checkpoint.save(out, (model.state(), rng), {**identity, "epoch": epoch, "records": records,
+                                                        "wall_time_s": wall, "synops": synops})
 
-    record(0, float("nan"), 0.0, 0)
-    bar = _progress(cfg.epochs * n_batches, f"{cfg.rule}/{cfg.task}/{cfg.backend}", progress)
-    wall, synops = 0.0, 0
+    if first == 1:
+        record(0, float("nan"))
+    bar = _progress((cfg.epochs - first + 1) * n_batches, f"{cfg.rule}/{cfg.task}/{cfg.backend}", progress)
     try:
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(first, cfg.epochs + 1):
             order = rng.permutation(n)
             losses = []
             t0 = time.perf_counter()
@@ -237,10 +260,13 @@ def train(cfg: TrainConfig, out=None, progress: bool = True) -> list:
                 bar.update(1)
             wall += time.perf_counter() - t0
             loss = float(np.mean(losses))
+            # checked once per epoch, before anything is written: a diverged epoch never
+            # replaces the last good weights and checkpoint
             if not np.isfinite(loss):
-                raise DivergenceError(f"rule {cfg.rule!r} diverged: non-finite loss in epoch {epoch}")
+                raise DivergenceError(f"rule {cfg.rule!r} diverged: non-finite loss in epoch {epoch}; the last "
+                                      f"good checkpoint (epoch {epoch - 1}) is kept")
             check_finite(model, cfg.rule, epoch)
-            record(epoch, loss, wall, synops)
+            record(epoch, loss)
             bar.set_postfix(test_acc=f"{records[-1]['test_acc']:.3f}")
     finally:
         bar.close()

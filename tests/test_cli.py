@@ -89,7 +89,8 @@ def test_train_interrupted_mid_run_keeps_only_complete_files(tmp_path, monkeypat
     assert main(["train", "--rule", "oja", "--epochs", "3", "--out", str(out), "--quiet"]) == 130
     records = json.loads((out / "metrics.json").read_text())
     assert [r["epoch"] for r in records] == [0, 1]
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.csv", "metrics.json", "weights.npz"]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.json", "checkpoint.npz", "config.json", "metrics.csv",
+                                                     "metrics.json", "weights.npz"]
 
 
 def test_unwritable_output_folder(tmp_path, capsys):
