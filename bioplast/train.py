@@ -52,6 +52,7 @@ from .dale_model import NETWORKS, DaleModel
 from .ep_model import EPModel
 from .geometry import OPTIMIZERS, bias_optimizer, optimizer, sign_frozen
 from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
+from .resources import check_fits, training_bytes
 from .rules import backprop_errors, get_rule
 from .validate import in_range, positive, positive_int
 
@@ -215,6 +216,9 @@ def train(cfg: TrainConfig, out=None, progress: bool = True, resume: bool = True
     out = ensure_dir(out) if out is not None else None
     k = get_backend(cfg.backend, device=cfg.device, dtype=cfg.dtype)
     data = load_task(cfg.task, cfg.seed, cfg.data_dir)
+    sizes = [data.n_features, *cfg.hidden, data.n_classes]
+    check_fits(training_bytes(sizes, max(cfg.batch_size, 1000), np.dtype(cfg.dtype).itemsize),
+               f"a {'-'.join(map(str, sizes))} network with batch {cfg.batch_size} ({cfg.dtype})")
     model = build_model(k, cfg, data.n_features, data.n_classes)
     config = {**asdict(cfg), "hidden": list(cfg.hidden)}
     identity = {"bioplast_version": __version__, "config": {n: v for n, v in config.items() if n != "epochs"}}
