@@ -20,7 +20,7 @@ from .core import chain_init, chain_update
 from .dynamics.activations import activation as _activation
 from .dynamics.dann import DANN_CORRECTIONS, column_signs, dann_forward, init_dann
 from .dynamics.feedforward import torch_loss
-from .geometry import bias_optimizer, dale, lognormal_signed, optimizer
+from .geometry import bias_optimizer, lognormal_signed, optimizer, sign_frozen
 
 NETWORKS = ("mlp", "dann", "ei_mlp")
 
@@ -37,18 +37,16 @@ class DaleModel:
             for p in layers:
                 ne, d = p.wex.shape
                 for name in p._fields:
-                    arr = getattr(p, name)
                     scale, nonneg = DANN_CORRECTIONS[name]
-                    signs = np.ones(arr.shape[-1]) if nonneg and arr.ndim == 2 else None
-                    self._add(arr, scale(ne, d), self._transforms(optimizer_name, lr, nonneg, signs))
+                    self._add(getattr(p, name), scale(ne, d), self._transforms(optimizer_name, lr, nonneg))
             self._layout = [len(p._fields) for p in layers]
         else:
             for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
                 signs = column_signs(n_in, inhibitory_fraction)
                 w = lognormal_signed((n_out, n_in), signs, sigma=0.5, scale=np.sqrt(2.0 / n_in) * np.exp(-0.125),
                                      seed=seed + l)
-                self._add(k.asarray(w), 1.0, self._transforms(optimizer_name, lr, True, signs))
-                self._add(k.zeros((n_out,)), 1.0, (bias_optimizer(optimizer_name, lr),))
+                self._add(k.asarray(w), 1.0, self._transforms(optimizer_name, lr, True))
+                self._add(k.zeros((n_out,)), 1.0, self._transforms(optimizer_name, lr, False))
         self.states = [chain_init(k, c, p) for c, p in zip(self.chains, self.params)]
         synapses = sum(int(np.prod(p.shape)) for p in self.params if p.ndim == 2)
         self.synops_per_sample = 3 * synapses  # forward, backward, update
@@ -59,15 +57,14 @@ class DaleModel:
         self.chains.append(chain)
 
     @staticmethod
-    def _transforms(name, lr, constrained, signs):
-        """EG keeps every sign by itself; additive and Adam steps are projected."""
+    def _transforms(name, lr, constrained):
+        """EG keeps every sign by itself; additive and Adam steps are projected back onto
+        the signs the parameter was initialised with (≥ 0 for DANN, column signs for E/I)."""
         if not constrained:
             return (bias_optimizer(name, lr),)
         if name == "eg":
             return (optimizer(name, lr),)
-        if signs is None:  # a non-negative vector (the gain g): project by clipping through dale on a row
-            return (optimizer(name, lr), _nonnegative())
-        return (optimizer(name, lr), dale(signs))
+        return (optimizer(name, lr), sign_frozen())
 
     def _forward(self, xp, params, x):
         if self.network == "dann":
@@ -129,8 +126,3 @@ class DaleModel:
     def parameters(self) -> list:
         return list(self.params)
 
-
-def _nonnegative():
-    from .core import stateless
-
-    return stateless("nonnegative", lambda k, u, w: (w + u) * ((w + u) >= 0) - w)

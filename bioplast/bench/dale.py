@@ -42,8 +42,7 @@ def compare_geometries(task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidd
         for seed in seeds:
             cfg = TrainConfig(rule="backprop", task=task, backend=backend, epochs=epochs, seed=seed, hidden=hidden,
                               **opts)
-            k = get_backend(backend)
-            data = load_task(task, seed)
+            k, data = get_backend(backend), load_task(task, seed)
             before = _weights(build_model(k, cfg.validate(), data.n_features, data.n_classes).arrays())
             with tempfile.TemporaryDirectory() as tmp:
                 records = train(cfg, out=tmp, progress=progress)
@@ -57,8 +56,8 @@ def compare_geometries(task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidd
                                     {f"W{i}": a for i, a in enumerate(after)}, potentials=["2-norm", "negative entropy"])
             nz = after[0][after[0] != 0]
             rows.append({"geometry": name, "seed": seed, "test_acc": records[-1]["test_acc"],
-                         "sign_flips": flips / total, "zeroed": zeroed / total, "log_weight_skew": _skewness(np.log(np.abs(nz))),
-                         "geometry_test": verdict[0]["potential"],
+                         "sign_flips": flips / total, "zeroed": zeroed / total,
+                         "log_weight_skew": _skewness(np.log(np.abs(nz))), "geometry_test": verdict[0]["potential"],
                          "ks": {r["potential"]: r["ks_distance"] for r in verdict}})
             weights[(name, seed)] = (before[0], arrays)
     return rows, weights

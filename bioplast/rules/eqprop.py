@@ -50,12 +50,11 @@ import numpy as np
 
 from ..core import Contrast, Local, Oscillation, Rule, RuleSpec
 from ..dynamics.activations import HOLOMORPHIC
-from ..dynamics.relaxation import EPNet, Nudge, check_dt, check_net, readout_probs, relax
+from ..dynamics.relaxation import COSTS, EPNet, Nudge, check_dt, check_net, readout_probs, relax
 from ..errors import ConfigError, unknown_name
 from ..validate import in_range, positive, positive_int
 
 ESTIMATORS = ("one_sided", "symmetric", "random_sign", "holomorphic")
-COSTS = ("mse", "cross_entropy")
 
 CITATIONS = {
     "one_sided": "Scellier & Bengio (2017) Front. Comput. Neurosci. 11:24",
