@@ -14,7 +14,7 @@ BLAS products 2–7× in ``benchmarks/kernels.py``; products go to BLAS
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import intrinsic
 
 _opts = dict(cache=True, fastmath=False, nogil=True)
@@ -198,8 +198,8 @@ def _expm1_32(z):
 
 
 @njit(**_vec)
-def signed_expm1(w, d, scale, shrink):
-    """``w ⊙ expm1(scale · sign(w) ⊙ d − shrink)`` (float32).
+def _signed_expm1_into(w, d, out, scale, shrink):
+    """``out ← w ⊙ expm1(scale · sign(w) ⊙ d − shrink)`` over 1-D float32 views.
 
     Learning steps are small, so the first pass uses the series alone (valid
     for |z| < ln2/2) and vectorises; it counts the larger (or NaN) steps —
@@ -207,20 +207,36 @@ def signed_expm1(w, d, scale, shrink):
     the loop (measured 20× slower) — and only if there were any, a second
     pass redoes those elements with exp32.
     """
-    out = np.empty_like(w)
-    fw, fd, fo = w.reshape(-1), d.reshape(-1), out.reshape(-1)
     large = _F(0.0)
-    for i in range(fw.shape[0]):
-        v = fw[i]
-        z = scale * (_F(v > 0) - _F(v < 0)) * fd[i] - shrink
+    for i in range(w.shape[0]):
+        v = w[i]
+        z = scale * (_F(v > 0) - _F(v < 0)) * d[i] - shrink
         large += _F(not abs(z) < _SMALL)
-        fo[i] = v * _expm1_poly(z)
+        out[i] = v * _expm1_poly(z)
     if large > 0:
-        for i in range(fw.shape[0]):
-            v = fw[i]
-            z = scale * (_F(v > 0) - _F(v < 0)) * fd[i] - shrink
+        for i in range(w.shape[0]):
+            v = w[i]
+            z = scale * (_F(v > 0) - _F(v < 0)) * d[i] - shrink
             if not abs(z) < _SMALL:
-                fo[i] = v * (_exp32(z) - _ONE)
+                out[i] = v * (_exp32(z) - _ONE)
+
+
+@njit(**_vec)
+def signed_expm1(w, d, scale, shrink):
+    """``w ⊙ expm1(scale · sign(w) ⊙ d − shrink)`` in one vectorised pass (float32, any shape)."""
+    out = np.empty_like(w)
+    _signed_expm1_into(w.reshape(-1), d.reshape(-1), out.reshape(-1), scale, shrink)
+    return out
+
+
+@njit(parallel=True, **_vec)
+def signed_expm1_rows(w, d, scale, shrink):
+    """The same over the rows of 2-D arrays in parallel.  For torch's CPU tensors only:
+    next to numpy's OpenBLAS an OpenMP region oversubscribes the cores (see the module
+    docstring), next to torch's own OpenMP pool it does not (measured)."""
+    out = np.empty_like(w)
+    for r in prange(w.shape[0]):
+        _signed_expm1_into(w[r], d[r], out[r], scale, shrink)
     return out
 
 

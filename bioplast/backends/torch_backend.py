@@ -103,14 +103,17 @@ class TorchBackend(Backend):
         t = self.torch
         if w.device.type == "cpu" and w.dtype == t.float32 and not (w.requires_grad or d.requires_grad):
             # eager torch runs this as four passes with a slow CPU expm1 (about 7× an
-            # additive update); the fused float32 numba kernel works on the same memory
+            # additive update); the fused float32 numba kernel, rows in parallel like
+            # torch's own threads, works on the same memory
             import numpy as np
 
             from . import numba_kernels as nk
 
-            out = nk.signed_expm1(np.ascontiguousarray(w.numpy()), np.ascontiguousarray(d.to(t.float32).numpy()),
-                                  np.float32(scale), np.float32(shrink))
-            return t.from_numpy(out)
+            rows = (w.shape[0], -1) if w.dim() > 1 else (1, -1)
+            out = nk.signed_expm1_rows(np.ascontiguousarray(w.numpy()).reshape(rows),
+                                       np.ascontiguousarray(d.to(t.float32).numpy()).reshape(rows),
+                                       np.float32(scale), np.float32(shrink))
+            return t.from_numpy(out.reshape(tuple(w.shape)))
         return w * t.expm1(t.sign(w) * d * scale - shrink)
 
     def decay_trace(self, trace, events, decay):
