@@ -6,6 +6,7 @@
     bioplast train --rule R --task T    train one rule, write metrics atomically
     bioplast gradcheck --rule R         an EP rule's estimate against the autograd oracle
     bioplast geometry-test BEFORE AFTER which plasticity geometry produced a weight change
+    bioplast bench --suite quick        a benchmark suite: resumable, tidy results table, report
     bioplast demo --out DIR             small rule comparison with table and plots
 """
 from __future__ import annotations
@@ -138,6 +139,14 @@ def cmd_geometry_test(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from .bench.sweep import run_suite
+
+    run_suite(args.suite, args.out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+              progress=not args.quiet)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .bench.demo import run_demo
 
@@ -205,6 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
     gt.add_argument("--potential", nargs="+", default=None,
                     help="candidates (default all): '2-norm', 'negative entropy', '3/2-norm', '3-norm'")
     gt.set_defaults(fn=cmd_geometry_test)
+
+    bn = sub.add_parser("bench", help="run a benchmark suite (rules × tasks × backends × seeds), resumably")
+    bn.add_argument("--suite", default="quick", help="a built-in suite name (quick) or a TOML suite file")
+    bn.add_argument("--out", default="results/bench")
+    bn.add_argument("--executor", default="local", help="local (processes here) or dask (--scheduler ADDRESS)")
+    bn.add_argument("--workers", type=int, default=1, help="local worker processes (1 = in this process)")
+    bn.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
+    bn.add_argument("--quiet", action="store_true")
+    bn.set_defaults(fn=cmd_bench)
 
     d = sub.add_parser("demo", help="small rule comparison with a table and plots")
     d.add_argument("--out", default="results/demo")

@@ -66,3 +66,19 @@ def final_accuracy(summary: list, path, title: str = "") -> None:
            capsize=4, color="tab:blue", alpha=0.8)
     finish(fig, ax, path, xlabel="", ylabel="final test accuracy", title=title, ylim=(0, 1), legend=False,
            grid="y")
+
+
+def accuracy_vs_time(rows: list, path, title: str = "") -> None:
+    """Final test accuracy against cumulative training time, one point per run, one colour per rule."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    last = {}
+    for r in rows:
+        if r["epoch"] is not None and (r["run_id"] not in last or r["epoch"] > last[r["run_id"]]["epoch"]):
+            last[r["run_id"]] = r
+    for rule in dict.fromkeys(r["rule"] for r in last.values()):
+        sel = [r for r in last.values() if r["rule"] == rule]
+        ax.scatter([r["wall_time_s"] for r in sel], [r["test_acc"] for r in sel], label=rule, s=18)
+    ax.set_xscale("log")
+    finish(fig, ax, path, xlabel="training time (s, log scale)", ylabel="final test accuracy", title=title,
+           ylim=(0, 1))

@@ -1,0 +1,264 @@
+"""Run a suite: every job trains into its own folder, resumably; one tidy results table.
+
+``run_suite(suite, out)`` writes, in ``out``:
+
+* ``runs/<run_id>/`` — each run's ``bioplast train`` folder (config, metrics,
+  weights, checkpoint), plus ``status.json`` (done / failed + error) and
+  ``run.log``;
+* ``results.csv`` (and ``results.parquet`` when pyarrow is installed) — one row
+  per (run, epoch), columns :data:`COLUMNS`;
+* ``summary.csv`` / ``report.md`` / ``report.html`` — final test accuracy mean
+  ± std over seeds per (label, task), with learning-curve and
+  accuracy-vs-time plots (PNG; the HTML embeds them).
+
+Runs are resumable and safe: a finished or failed run is not run again (its
+status file says so), an interrupted one resumes from its checkpoint, and a
+run that raises a :class:`~bioplast.errors.BioplastError` (divergence, bad
+data) is recorded as failed while the sweep goes on.  Re-running the same
+command after a kill gives the same table, without duplicates.
+
+Executors: ``local`` (``workers`` processes on this machine; 1 = in process)
+and ``dask`` (a ``dask.distributed`` scheduler address; dask-jobqueue
+clusters give one for SLURM/PBS).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import subprocess
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..errors import BioplastError, ConfigError, unknown_name
+from ..io import atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
+from .suite import Job, expand, load_suite, _train_kwargs
+
+COLUMNS = ["suite", "label", "rule", "task", "backend", "seed", "optimizer", "lr", "network", "params", "epoch",
+           "loss", "train_acc", "test_acc", "wall_time_s", "synops", "status", "error", "run_id",
+           "bioplast_version", "git_commit"]
+EXECUTORS = ("local", "dask")
+_LIMITS = None  # a worker's thread limits, kept alive for the worker's lifetime
+
+
+def run_job(job: Job, run_dir: str) -> dict:
+    """Train one job into ``run_dir`` (resuming), record its status; never raises a BioplastError."""
+    from ..train import TrainConfig, train
+
+    run_dir = ensure_dir(run_dir)
+    status_file = run_dir / "status.json"
+    if status_file.exists():
+        status = json.loads(status_file.read_text())
+        if status.get("status") in ("done", "failed"):
+            return status
+    log = run_dir / "run.log"
+    t0 = time.perf_counter()
+    _append(log, f"start {job.run_id}: {json.dumps(job.config, sort_keys=True, default=list)}")
+    try:
+        records = train(TrainConfig(**_train_kwargs(job.config)), out=run_dir, progress=False)
+        status = {"status": "done", "error": "", "records": records}
+    except BioplastError as exc:
+        records = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").exists() else []
+        status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "records": records}
+        _append(log, traceback.format_exc())
+    status["elapsed_s"] = time.perf_counter() - t0
+    atomic_write_json(status_file, status)
+    _append(log, f"{status['status']} after {status['elapsed_s']:.2f} s {status['error']}")
+    return status
+
+
+def _append(path: Path, line: str) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+
+
+def _limit_threads() -> None:
+    """Worker initialiser: one BLAS/torch thread per process (the processes are the parallelism)."""
+    import threadpoolctl
+    import torch
+
+    torch.set_num_threads(1)
+    global _LIMITS
+    _LIMITS = threadpoolctl.threadpool_limits(1)
+
+
+def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: bool) -> dict:
+    from tqdm.auto import tqdm
+
+    dirs = {job.run_id: str(out / "runs" / job.run_id) for job in jobs}
+    results = {}
+    bar = tqdm(total=len(jobs), desc="sweep", unit="run", disable=not progress)
+    try:
+        if executor == "dask":
+            from distributed import Client, as_completed
+
+            with Client(scheduler) as client:
+                futures = {client.submit(run_job, job, dirs[job.run_id], pure=False): job for job in jobs}
+                for fut in as_completed(futures):
+                    results[futures[fut].run_id] = fut.result()
+                    bar.update(1)
+        elif workers == 1:
+            for job in jobs:
+                results[job.run_id] = run_job(job, dirs[job.run_id])
+                bar.update(1)
+        else:
+            from concurrent.futures import ProcessPoolExecutor, as_completed as done
+
+            with ProcessPoolExecutor(workers, initializer=_limit_threads) as pool:
+                futures = {pool.submit(run_job, job, dirs[job.run_id]): job for job in jobs}
+                for fut in done(futures):
+                    results[futures[fut].run_id] = fut.result()
+                    bar.update(1)
+    finally:
+        bar.close()
+    return results
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def table(jobs, results: dict) -> list:
+    """One row per (run, epoch); a failed run adds its last good epochs, marked failed."""
+    from dataclasses import asdict
+
+    from ..train import TrainConfig
+
+    commit = _git_commit()
+    rows = []
+    for job in jobs:
+        status = results[job.run_id]
+        c = asdict(TrainConfig(**_train_kwargs(job.config)))  # the values the run used, defaults included
+        base = {"suite": job.suite, "label": job.label, "rule": c["rule"], "task": c["task"],
+                "backend": c["backend"], "seed": c["seed"], "optimizer": c["optimizer"], "lr": float(c["lr"]),
+                "network": c["network"], "params": json.dumps(c["rule_params"], sort_keys=True),
+                "status": status["status"], "error": status["error"], "run_id": job.run_id,
+                "bioplast_version": __version__, "git_commit": commit}
+        records = status["records"] or [{}]  # a run that failed before its first record: one row, no numbers
+        rows += [{**base, **{k: r.get(k) for k in ("epoch", "loss", "train_acc", "test_acc", "wall_time_s",
+                                                   "synops")}} for r in records]
+    return rows
+
+
+def summarise(rows: list) -> list:
+    out = []
+    for key in dict.fromkeys((r["label"], r["task"]) for r in rows):
+        sel = [r for r in rows if (r["label"], r["task"]) == key]
+        last = {r["run_id"]: r for r in sel if r["epoch"] is not None}  # each run's last recorded epoch
+        acc = np.array([r["test_acc"] for r in last.values() if r["status"] == "done"], dtype=float)
+        failed = len({r["run_id"] for r in sel if r["status"] == "failed"})
+        out.append({"label": key[0], "task": key[1], "runs": len({r["run_id"] for r in sel}), "failed": failed,
+                    "test_acc_mean": float(acc.mean()) if acc.size else math.nan,
+                    "test_acc_std": float(acc.std()) if acc.size else math.nan,
+                    "wall_time_s_mean": float(np.mean([r["wall_time_s"] for r in last.values()])) if last else math.nan,
+                    "synops_mean": float(np.mean([r["synops"] for r in last.values()])) if last else math.nan})
+    return out
+
+
+def _write_parquet(path: Path, rows: list) -> bool:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return False
+    import io
+
+    from ..io import atomic_write_bytes
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist([{c: r[c] for c in COLUMNS} for r in rows]), buf)
+    atomic_write_bytes(path, buf.getvalue())
+    return True
+
+
+def _plots(rows: list, out: Path) -> list:
+    from . import plots
+
+    names = []
+    for task in dict.fromkeys(r["task"] for r in rows):
+        done = [{**r, "rule": r["label"]} for r in rows if r["task"] == task and r["status"] == "done"]
+        if not done:
+            continue
+        name = f"curves_{task}.png"
+        plots.learning_curves(done, out / name, f"{task}: test accuracy (mean ± std over seeds)")
+        names.append(name)
+        name = f"accuracy_vs_time_{task}.png"
+        plots.accuracy_vs_time(done, out / name, f"{task}: final accuracy vs training time")
+        names.append(name)
+    return names
+
+
+def _report(summary: list, figures: list, suite: dict, overhead: dict, out: Path) -> None:
+    lines = [f"# Benchmark suite `{suite.get('name', 'suite')}`", "",
+             f"bioplast {__version__}, commit {_git_commit() or 'unknown'}; seeds {suite['seeds']}, "
+             f"backends {suite['backends']}.", "",
+             "| run | task | test accuracy | runs (failed) | training time (s) | synaptic ops |", "|---|---|---|---|---|---|"]
+    for s in summary:
+        acc = "—" if math.isnan(s["test_acc_mean"]) else f"{s['test_acc_mean']:.4f} ± {s['test_acc_std']:.4f}"
+        lines.append(f"| {s['label']} | {s['task']} | {acc} | {s['runs']} ({s['failed']}) | "
+                     f"{s['wall_time_s_mean']:.2f} | {s['synops_mean']:.3g} |")
+    lines += ["", f"Harness time {overhead['harness_s']:.2f} s of {overhead['total_s']:.2f} s "
+                  f"({overhead['fraction']:.1%}) outside the runs.", ""]
+    lines += [f"![{f}]({f})" for f in figures]
+    atomic_write_text(out / "report.md", "\n".join(lines) + "\n")
+    html = ["<!doctype html><meta charset='utf-8'><title>bioplast suite</title>",
+            "<style>body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:3px 8px}</style>", f"<h1>Benchmark suite {suite.get('name', '')}</h1>",
+            "<table><tr><th>run</th><th>task</th><th>test accuracy</th><th>runs (failed)</th><th>training time (s)</th></tr>"]
+    for s in summary:
+        acc = "—" if math.isnan(s["test_acc_mean"]) else f"{s['test_acc_mean']:.4f} ± {s['test_acc_std']:.4f}"
+        html.append(f"<tr><td>{s['label']}</td><td>{s['task']}</td><td>{acc}</td><td>{s['runs']} ({s['failed']})</td>"
+                    f"<td>{s['wall_time_s_mean']:.2f}</td></tr>")
+    html.append("</table>")
+    for f in figures:  # self-contained: the PNGs are embedded
+        data = base64.b64encode((out / f).read_bytes()).decode()
+        html.append(f"<p><img alt='{f}' src='data:image/png;base64,{data}' style='max-width:100%'></p>")
+    atomic_write_text(out / "report.html", "\n".join(html) + "\n")
+
+
+def run_suite(suite, out, executor: str = "local", workers: int = 1, scheduler=None, progress: bool = True) -> dict:
+    """Run (or resume) every job of ``suite`` into ``out``; returns ``{rows, summary, overhead}``."""
+    t_start = time.perf_counter()
+    suite = load_suite(suite)
+    if executor not in EXECUTORS:
+        raise unknown_name("executor", executor, EXECUTORS)
+    if executor == "dask" and not scheduler:
+        raise ConfigError("the dask executor needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
+    out = ensure_dir(out)
+    jobs = expand(suite)
+    t_jobs = time.perf_counter()
+    results = _execute(jobs, out, executor, workers, scheduler, progress)
+    t_after = time.perf_counter()
+    rows = table(jobs, results)
+    atomic_write_csv(out / "results.csv", rows, COLUMNS)
+    _write_parquet(out / "results.parquet", rows)
+    summary = summarise(rows)
+    atomic_write_csv(out / "summary.csv", summary)
+    figures = _plots(rows, out)
+    harness = (t_jobs - t_start) + (time.perf_counter() - t_after)
+    total = time.perf_counter() - t_start
+    overhead = {"harness_s": harness, "total_s": total, "fraction": harness / total if total else 0.0}
+    _report(summary, figures, suite, overhead, out)
+    if progress:
+        print(_terminal_table(summary))
+        print(f"harness: {harness:.2f} s of {total:.2f} s ({overhead['fraction']:.1%}) outside the runs; "
+              f"results in {out}/results.csv, report.md, report.html")
+    return {"rows": rows, "summary": summary, "overhead": overhead}
+
+
+def _terminal_table(summary: list) -> str:
+    lines = [f"{'run':<28} {'task':<9} {'test acc':>17} {'runs':>5} {'failed':>6}"]
+    for s in summary:
+        acc = "—" if math.isnan(s["test_acc_mean"]) else f"{s['test_acc_mean']:.4f} ± {s['test_acc_std']:.4f}"
+        lines.append(f"{s['label']:<28} {s['task']:<9} {acc:>17} {s['runs']:>5} {s['failed']:>6}")
+    return "\n".join(lines)

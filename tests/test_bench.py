@@ -1,0 +1,119 @@
+"""The benchmark harness: suites as data, resumable sweeps, failures recorded, local and Dask executors."""
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+from bioplast import ConfigError
+from bioplast.bench.suite import expand, load_suite
+from bioplast.bench.sweep import run_suite
+
+TINY = {"name": "tiny", "tasks": ["digits"], "backends": ["numpy"], "seeds": [0, 1], "epochs": 1, "hidden": [16],
+        "runs": [{"label": "backprop", "rule": "backprop"},
+                 {"label": "delta", "rule": "delta", "lr": 0.05}]}
+
+
+def _comparable(rows):
+    """Rows without the wall clock: what must be identical between runs of the same suite."""
+    keys = ("label", "task", "seed", "epoch", "loss", "train_acc", "test_acc", "synops", "status", "run_id")
+    return sorted(tuple("nan" if isinstance(r[k], float) and math.isnan(r[k]) else str(r[k]) for k in keys)
+                  for r in rows)
+
+
+def test_suites_are_validated_before_anything_runs(tmp_path):
+    bad = {**TINY, "runs": [{"rule": "ojaa"}]}
+    with pytest.raises(ConfigError, match="unknown rule 'ojaa'; did you mean 'oja'"):
+        load_suite(bad)
+    with pytest.raises(ConfigError, match="unknown suite key 'seed'; did you mean 'seeds'"):
+        load_suite({**TINY, "seed": [0]})
+    with pytest.raises(ConfigError, match="unknown task 'mnist5'"):
+        load_suite({**TINY, "tasks": ["mnist5"]})
+    with pytest.raises(ConfigError, match="unknown key in runs\\[0\\] 'learning_rate'"):
+        load_suite({**TINY, "runs": [{"rule": "delta", "learning_rate": 1}]})
+    with pytest.raises(ConfigError, match="lr must be a finite number > 0, got -1"):
+        load_suite({**TINY, "runs": [{"rule": "delta", "lr": -1}]})
+    with pytest.raises(ConfigError, match="two runs are labelled 'x'"):
+        load_suite({**TINY, "runs": [{"rule": "delta", "label": "x"}, {"rule": "oja", "label": "x"}]})
+    (tmp_path / "s.toml").write_text("name = [unclosed")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_suite(tmp_path / "s.toml")
+    with pytest.raises(ConfigError, match="unknown suite 'quik'; did you mean 'quick'"):
+        load_suite("quik")
+    (tmp_path / "ok.toml").write_text('name = "t"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\n'
+                                      '[[runs]]\nrule = "delta"\nparams = {}\n')
+    assert len(expand(load_suite(tmp_path / "ok.toml"))) == 1
+    assert len(expand(load_suite("quick"))) == 20
+
+
+@pytest.mark.slow
+def test_soak_a_thousand_steps_with_a_diverging_run_and_a_killed_one(tmp_path, monkeypatch):
+    """3 configurations × 2 seeds × 4 epochs × 45 batches = 1,080 training steps; one configuration
+    diverges (MSE at lr 10), one run is killed inside an epoch and the sweep re-run: every other
+    result is present, identical to an uninterrupted sweep, and not duplicated."""
+    from bioplast.train import _Model
+
+    suite = {**TINY, "epochs": 4, "runs": TINY["runs"] + [{"label": "diverges", "rule": "backprop", "loss": "mse",
+                                                           "lr": 10.0}]}
+    clean = run_suite(suite, tmp_path / "clean", progress=False)
+    original, calls = _Model.train_batch, {"n": 0}
+
+    def killed(self, x, t):
+        calls["n"] += 1
+        if calls["n"] == 250:  # the second run's third epoch
+            raise KeyboardInterrupt
+        return original(self, x, t)
+
+    monkeypatch.setattr(_Model, "train_batch", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_suite(suite, tmp_path / "sweep", progress=False)
+    monkeypatch.setattr(_Model, "train_batch", original)
+    resumed = run_suite(suite, tmp_path / "sweep", progress=False)
+    assert _comparable(resumed["rows"]) == _comparable(clean["rows"])
+    keys = [(r["run_id"], r["epoch"]) for r in resumed["rows"]]
+    assert len(keys) == len(set(keys))
+    failed = [r for r in resumed["rows"] if r["status"] == "failed"]
+    assert {r["label"] for r in failed} == {"diverges"} and all("DivergenceError" in r["error"] for r in failed)
+    done = {r["run_id"] for r in resumed["rows"] if r["status"] == "done"}
+    assert len(done) == 4 and all(max(r["epoch"] for r in resumed["rows"] if r["run_id"] == i) == 4 for i in done)
+    with open(tmp_path / "sweep" / "results.csv") as fh:
+        assert len(list(csv.DictReader(fh))) == len(resumed["rows"])
+    summary = {s["label"]: s for s in resumed["summary"]}
+    assert summary["diverges"]["failed"] == 2 and summary["backprop"]["failed"] == 0
+    assert "data:image/png;base64," in (tmp_path / "sweep" / "report.html").read_text()
+
+
+def test_a_finished_sweep_is_not_run_again(tmp_path, monkeypatch):
+    first = run_suite(TINY, tmp_path, progress=False)
+    import bioplast.train
+
+    monkeypatch.setattr(bioplast.train, "train", lambda *a, **k: pytest.fail("a finished run was trained again"))
+    again = run_suite(TINY, tmp_path, progress=False)
+    assert _comparable(again["rows"]) == _comparable(first["rows"])
+    assert again["overhead"]["fraction"] < 1.0
+
+
+def test_process_and_dask_executors_give_the_same_table(tmp_path):
+    from distributed import LocalCluster
+
+    ref = run_suite(TINY, tmp_path / "inproc", progress=False)
+    local = run_suite(TINY, tmp_path / "pool", workers=2, progress=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        dask = run_suite(TINY, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address,
+                         progress=False)
+    assert _comparable(local["rows"]) == _comparable(ref["rows"]) == _comparable(dask["rows"])
+
+
+def test_bench_cli_and_bad_executor(tmp_path, capsys):
+    from bioplast.cli import main
+
+    suite = tmp_path / "s.toml"
+    suite.write_text('name = "cli"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\nepochs = 1\n'
+                     '[[runs]]\nrule = "delta"\n')
+    assert main(["bench", "--suite", str(suite), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert json.loads(next((tmp_path / "o" / "runs").iterdir()).joinpath("status.json").read_text())["status"] == "done"
+    assert main(["bench", "--suite", str(suite), "--out", str(tmp_path / "o"), "--executor", "ray"]) == 2
+    assert "unknown executor 'ray'" in capsys.readouterr().err
+    assert main(["bench", "--suite", str(suite), "--out", str(tmp_path / "o"), "--executor", "dask"]) == 2
