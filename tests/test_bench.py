@@ -45,6 +45,7 @@ def test_suites_are_validated_before_anything_runs(tmp_path):
                                       '[[runs]]\nrule = "delta"\nparams = {}\n')
     assert len(expand(load_suite(tmp_path / "ok.toml"))) == 1
     assert len(expand(load_suite("quick"))) == 20
+    assert len(expand(load_suite("eqprop"))) == 15 and len(expand(load_suite("dale"))) == 30
 
 
 @pytest.mark.slow
@@ -117,3 +118,20 @@ def test_bench_cli_and_bad_executor(tmp_path, capsys):
     assert main(["bench", "--suite", str(suite), "--out", str(tmp_path / "o"), "--executor", "ray"]) == 2
     assert "unknown executor 'ray'" in capsys.readouterr().err
     assert main(["bench", "--suite", str(suite), "--out", str(tmp_path / "o"), "--executor", "dask"]) == 2
+
+
+def test_damaged_run_files_are_recovered_cleanly(tmp_path):
+    """A torn status file counts as unfinished; a damaged checkpoint restarts that run; results agree."""
+    first = run_suite(TINY, tmp_path, progress=False)
+    run_dirs = sorted((tmp_path / "runs").iterdir())
+    (run_dirs[0] / "status.json").write_text('{"status": "do')           # torn write of another tool
+    (run_dirs[0] / "checkpoint.npz").write_bytes(b"garbage")
+    again = run_suite(TINY, tmp_path, progress=False)
+    assert _comparable(again["rows"]) == _comparable(first["rows"])
+    assert "restarting the run from scratch" in (run_dirs[0] / "run.log").read_text()
+
+
+def test_unwritable_results_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="cannot create output folder"):
+        run_suite(TINY, tmp_path / "file" / "bench", progress=False)

@@ -47,6 +47,31 @@ BUILTIN = {
             {"label": "Oja readout", "rule": "oja", "lr": 0.05},
         ],
     },
+    # EP estimators in the reference configuration of Laborieux et al. (2021), beside backprop
+    "eqprop": {
+        "name": "eqprop", "tasks": ["mnist5k"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 10,
+        "hidden": [512], "batch_size": 50,
+        "runs": [
+            *({"label": f"EP {est}", "rule": "eqprop", "optimizer": "adam", "lr": 5e-4, "activation": "sigmoid4",
+               "params": {"estimator": est}} for est in ("one_sided", "random_sign", "symmetric")),
+            {"label": "EP holomorphic N=4", "rule": "holo_eqprop", "optimizer": "adam", "lr": 5e-4,
+             "activation": "sigmoid4", "params": {"beta": 0.1, "points": 4}},
+            {"label": "backprop", "rule": "backprop", "optimizer": "adam", "lr": 5e-4, "activation": "sigmoid4",
+             "loss": "mse"},
+        ],
+    },
+    # geometry and E/I architecture under Dale's law (benchmarks/dale.py has the analyses)
+    "dale": {
+        "name": "dale", "tasks": ["digits", "mnist5k"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 10,
+        "hidden": [256],
+        "runs": [
+            {"label": "GD", "rule": "backprop", "lr": 0.05},
+            {"label": "sign-frozen GD", "rule": "backprop", "lr": 0.05, "sign_frozen": True},
+            {"label": "EG", "rule": "backprop", "optimizer": "eg", "lr": 2.0},
+            {"label": "DANN", "rule": "backprop", "network": "dann", "lr": 0.05},
+            {"label": "column E/I MLP", "rule": "backprop", "network": "ei_mlp", "lr": 0.05},
+        ],
+    },
 }
 
 

@@ -45,21 +45,36 @@ EXECUTORS = ("local", "dask")
 _LIMITS = None  # a worker's thread limits, kept alive for the worker's lifetime
 
 
-def run_job(job: Job, run_dir: str) -> dict:
-    """Train one job into ``run_dir`` (resuming), record its status; never raises a BioplastError."""
+def run_job(job: Job, run_dir: str, progress: bool = False) -> dict:
+    """Train one job into ``run_dir`` (resuming), record its status; never raises a BioplastError.
+
+    A status file that cannot be read counts as unfinished; a checkpoint that
+    cannot be used (damaged, or from another configuration) restarts the run
+    from scratch, which the run's log records.
+    """
+    from ..errors import DataError
     from ..train import TrainConfig, train
 
     run_dir = ensure_dir(run_dir)
     status_file = run_dir / "status.json"
-    if status_file.exists():
+    try:
         status = json.loads(status_file.read_text())
-        if status.get("status") in ("done", "failed"):
+        if isinstance(status, dict) and status.get("status") in ("done", "failed"):
             return status
+    except (OSError, ValueError):
+        pass
     log = run_dir / "run.log"
     t0 = time.perf_counter()
     _append(log, f"start {job.run_id}: {json.dumps(job.config, sort_keys=True, default=list)}")
+    cfg = TrainConfig(**_train_kwargs(job.config))
     try:
-        records = train(TrainConfig(**_train_kwargs(job.config)), out=run_dir, progress=False)
+        try:
+            records = train(cfg, out=run_dir, progress=progress)
+        except DataError as exc:
+            if not (run_dir / "checkpoint.json").exists():
+                raise
+            _append(log, f"checkpoint unusable ({exc}); restarting the run from scratch")
+            records = train(cfg, out=run_dir, progress=progress, resume=False)
         status = {"status": "done", "error": "", "records": records}
     except BioplastError as exc:
         records = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").exists() else []
@@ -101,9 +116,9 @@ def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: 
                 for fut in as_completed(futures):
                     results[futures[fut].run_id] = fut.result()
                     bar.update(1)
-        elif workers == 1:
+        elif workers == 1:  # in this process: each run shows its own progress bar under the sweep's
             for job in jobs:
-                results[job.run_id] = run_job(job, dirs[job.run_id])
+                results[job.run_id] = run_job(job, dirs[job.run_id], progress)
                 bar.update(1)
         else:
             from concurrent.futures import ProcessPoolExecutor, as_completed as done
