@@ -267,8 +267,10 @@ def train(cfg: TrainConfig, out=None, progress: bool = True, resume: bool = True
             # checked once per epoch, before anything is written: a diverged epoch never
             # replaces the last good weights and checkpoint
             if not np.isfinite(loss):
-                raise DivergenceError(f"rule {cfg.rule!r} diverged: non-finite loss in epoch {epoch}; the last "
-                                      f"good checkpoint (epoch {epoch - 1}) is kept")
+                step = next(i for i, v in enumerate(losses) if not np.isfinite(v))
+                raise DivergenceError(f"rule {cfg.rule!r} diverged: non-finite loss in epoch {epoch} from step "
+                                      f"{(epoch - 1) * n_batches + step + 1} (batch {step + 1} of {n_batches}, "
+                                      f"phase: training); the last good checkpoint (epoch {epoch - 1}) is kept")
             check_finite(model, cfg.rule, epoch)
             record(epoch, loss)
             bar.set_postfix(test_acc=f"{records[-1]['test_acc']:.3f}")

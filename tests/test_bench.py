@@ -135,3 +135,37 @@ def test_unwritable_results_folder_is_a_clear_error(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ConfigError, match="cannot create output folder"):
         run_suite(TINY, tmp_path / "file" / "bench", progress=False)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=True) |
+                       st.sampled_from(["digits", "numpy", "delta", "oja", "x", ""]),
+                       lambda c: st.lists(c, max_size=3) | st.dictionaries(
+                           st.sampled_from(["rule", "lr", "label", "params", "tasks", "seeds", "epochs", "runs",
+                                            "backends", "zzz"]), c, max_size=4), max_leaves=15)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["name", "tasks", "backends", "seeds", "epochs", "hidden", "runs", "bad"]),
+                       _VALUES, max_size=6))
+def test_suite_parser_fuzz_gives_config_errors_only(suite):
+    """Malformed suites are ConfigErrors (or DataErrors), never a crash or a hang."""
+    from bioplast import BioplastError
+
+    try:
+        load_suite(suite)
+    except BioplastError:
+        pass
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=200))
+def test_suite_file_fuzz(tmp_path_factory, data):
+    from bioplast import BioplastError
+
+    path = tmp_path_factory.mktemp("suite") / "s.toml"
+    path.write_bytes(data)
+    with pytest.raises(BioplastError):
+        load_suite(path)

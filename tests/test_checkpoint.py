@@ -120,7 +120,9 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
         return float("nan") if calls["n"] > 50 else loss  # epoch 2 goes non-finite
 
     monkeypatch.setattr(_Model, "train_batch", poisoned)
-    with pytest.raises(DivergenceError, match="non-finite loss in epoch 2; the last good checkpoint \\(epoch 1\\)"):
+    message = (r"non-finite loss in epoch 2 from step 51 \(batch 6 of 45, phase: training\); "
+               r"the last good checkpoint \(epoch 1\)")
+    with pytest.raises(DivergenceError, match=message):
         train(cfg, out=tmp_path, progress=False)
     assert json.loads((tmp_path / "checkpoint.json").read_text())["meta"]["epoch"] == 1
     assert [r["epoch"] for r in json.loads((tmp_path / "metrics.json").read_text())] == [0, 1]
