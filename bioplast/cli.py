@@ -150,11 +150,8 @@ def cmd_bench(args) -> int:
 def cmd_demo(args) -> int:
     from .bench.demo import run_demo
 
-    from pathlib import Path
-
-    for task in args.task:
-        run_demo(Path(args.out) / task, task=task, epochs=args.epochs, seeds=tuple(range(args.seeds)),
-                 backend=args.backend, progress=not args.quiet)
+    run_demo(args.out, tasks=tuple(args.task), seeds=tuple(range(args.seeds)), epochs=args.epochs,
+             backend=args.backend, progress=not args.quiet)
     return 0
 
 
@@ -227,8 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="small rule comparison with a table and plots")
     d.add_argument("--out", default="results/demo")
     d.add_argument("--task", nargs="+", default=["digits", "mnist5k"])
-    d.add_argument("--epochs", type=int, default=10)
-    d.add_argument("--seeds", type=int, default=3)
+    d.add_argument("--epochs", type=int, default=5)
+    d.add_argument("--seeds", type=int, default=2)
     d.add_argument("--backend", default="numba")
     d.add_argument("--quiet", action="store_true")
     d.set_defaults(fn=cmd_demo)

@@ -117,3 +117,12 @@ def test_same_seed_reproduces():
     a = train(TrainConfig(rule="bcm", backend="numba", epochs=2, seed=5), progress=False)
     b = train(TrainConfig(rule="bcm", backend="numba", epochs=2, seed=5), progress=False)
     assert [(r["loss"], r["test_acc"]) for r in a[1:]] == [(r["loss"], r["test_acc"]) for r in b[1:]]
+
+
+def test_demo_runs_the_suite_and_writes_a_report(tmp_path):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--task", "digits", "--epochs", "1", "--seeds", "1", "--quiet"]) == 0
+    report = (out / "report.md").read_text()
+    for label in ("backprop", "EP symmetric", "DANN (backprop)", "bcm"):
+        assert f"| {label} | digits |" in report
+    assert (out / "results.csv").exists() and (out / "report.html").exists()

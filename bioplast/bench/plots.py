@@ -1,4 +1,4 @@
-"""Figures for comparisons: learning curves and final accuracy (PNG, paper-ready)."""
+"""Figures for comparisons: learning curves and accuracy against time (PNG, paper-ready)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -55,17 +55,6 @@ def learning_curves(rows: list, path, title: str = "") -> None:
         ax.plot(epochs, mean, marker="o", ms=3, label=rule)
         ax.fill_between(epochs, mean - std, mean + std, alpha=0.2)
     finish(fig, ax, path, xlabel="epoch", ylabel="test accuracy", title=title, ylim=(0, 1))
-
-
-def final_accuracy(summary: list, path, title: str = "") -> None:
-    """Bar chart of final test accuracy (mean ± std over seeds) per rule."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    names = [s["rule"] for s in summary]
-    ax.bar(names, [s["test_acc_mean"] for s in summary], yerr=[s["test_acc_std"] for s in summary],
-           capsize=4, color="tab:blue", alpha=0.8)
-    finish(fig, ax, path, xlabel="", ylabel="final test accuracy", title=title, ylim=(0, 1), legend=False,
-           grid="y")
 
 
 def accuracy_vs_time(rows: list, path, title: str = "") -> None:
