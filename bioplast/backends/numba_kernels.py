@@ -395,3 +395,68 @@ def relax_layers(ups, downs, base, cur, nxt, hbuf, steps, act, dt, beta, target,
         cur, nxt = nxt, cur
         in_nxt = not in_nxt
     return in_nxt, residual
+
+
+# ---- student–teacher lab: a whole two-layer training run in one call ------------------
+
+@njit(**_opts)
+def _act_and_slope(a, code):
+    """``(φ(a), φ'(a))`` elementwise for identity (0), relu (1), tanh (2)."""
+    h = np.empty_like(a)
+    s = np.empty_like(a)
+    fa, fh, fs = a.reshape(-1), h.reshape(-1), s.reshape(-1)
+    for i in range(fa.shape[0]):
+        v = fa[i]
+        if code == 2:
+            t = np.tanh(v)
+            fh[i], fs[i] = t, 1.0 - t * t
+        elif code == 1:
+            fh[i], fs[i] = (v, 1.0) if v > 0 else (0.0, 0.0)
+        else:
+            fh[i], fs[i] = v, 1.0
+    return h, s
+
+
+@njit(**_opts)
+def _two_layer_error(w1, w2, x, y, code):
+    h, _ = _act_and_slope(np.dot(x, w1.T), code)
+    e = np.dot(h, w2.T) - y
+    return 0.5 * (e * e).sum() / x.shape[0]
+
+
+@njit(**_opts)
+def two_layer_run(w1, w2, x, y, xt, yt, code, lr, steps, d1, d2, fb, use_fb, order, minibatch, renorm, at):
+    """``steps`` updates of the sign-diverse field (see ``dynamics.student_teacher``) in place on
+    ``w1, w2``; returns train and test errors at the steps ``at``."""
+    n1 = np.sqrt((w1 * w1).sum())
+    n2 = np.sqrt((w2 * w2).sum())
+    tr = np.empty(at.shape[0])
+    te = np.empty(at.shape[0])
+    k = 0
+    for t in range(steps + 1):
+        if k < at.shape[0] and at[k] == t:
+            tr[k] = _two_layer_error(w1, w2, x, y, code)
+            te[k] = _two_layer_error(w1, w2, xt, yt, code)
+            k += 1
+        if t == steps:
+            break
+        if minibatch:
+            xb, yb = x[order[t]], y[order[t]]
+        else:
+            xb, yb = x, y
+        h, slope = _act_and_slope(np.dot(xb, w1.T), code)
+        e = np.dot(h, w2.T) - yb
+        delta = np.dot(e, fb if use_fb else w2) * slope
+        inv_n = lr / xb.shape[0]
+        g1 = np.dot(delta.T, xb)
+        g2 = np.dot(e.T, h)
+        for i in range(w1.shape[0]):
+            for j in range(w1.shape[1]):
+                w1[i, j] -= inv_n * g1[i, j] * d1[j]
+        for i in range(w2.shape[0]):
+            for j in range(w2.shape[1]):
+                w2[i, j] -= inv_n * g2[i, j] * d2[j]
+        if renorm:
+            w1 *= n1 / np.sqrt((w1 * w1).sum())
+            w2 *= n2 / np.sqrt((w2 * w2).sum())
+    return tr, te

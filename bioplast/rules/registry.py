@@ -6,6 +6,7 @@ from typing import Callable, Dict
 from ..core import Rule
 from ..errors import unknown_name
 from .backprop import backprop
+from .curl import curl
 from .eqprop import eqprop, gen_eqprop, holo_eqprop
 from .hebbian import anti_hebb, bcm, delta, hebb, oja
 
@@ -19,6 +20,7 @@ RULES: Dict[str, Callable[..., Rule]] = {
     "eqprop": eqprop,
     "holo_eqprop": holo_eqprop,
     "gen_eqprop": gen_eqprop,
+    "curl": curl,
 }
 
 # Backends each rule runs on; every rule written against the kernel
