@@ -62,6 +62,12 @@ def machine() -> dict:
             "git_commit": commit, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
+def markdown_table(columns: list, rows: list) -> list:
+    """Lines of a markdown table; ``columns`` are ``(header, key, format)`` triples."""
+    return (["| " + " | ".join(h for h, _, _ in columns) + " |", "|" + "---|" * len(columns)]
+            + ["| " + " | ".join(format(r[k], f) for _, k, f in columns) + " |" for r in rows])
+
+
 def write_report(name: str, payload: dict, md: list) -> None:
     """Add this machine's facts to ``payload`` and as the last line of the markdown, then write both."""
     info = machine()

@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import write_report  # noqa: E402
+from common import markdown_table, write_report  # noqa: E402
 
 from bioplast.data import teacher_student  # noqa: E402
 from bioplast.dynamics import student_teacher as st  # noqa: E402
@@ -48,10 +48,9 @@ def main() -> None:
     md = ["# Student–teacher lab speed", "",
           "Full-batch curl descent, 200 samples, tanh; best of 3. Target (issue 4): ≥ 10× over numpy for "
           "M=100, N=10 — not met: at these sizes both loops spend their time in per-call overhead of small "
-          "products; batching a sweep (seeds × flip fractions) into one computation is the route left.", "",
-          "| M | N | numpy steps/s | numba steps/s | × numpy |", "|---|---|---|---|---|"]
-    md += [f"| {r['M']} | {r['N']} | {r['numpy_steps_per_s']:.0f} | {r['numba_steps_per_s']:.0f} | "
-           f"{r['speedup']:.2f} |" for r in rows]
+          "products; batching a sweep (seeds × flip fractions) into one computation is the route left.", ""]
+    md += markdown_table([("M", "M", "d"), ("N", "N", "d"), ("numpy steps/s", "numpy_steps_per_s", ".0f"),
+                          ("numba steps/s", "numba_steps_per_s", ".0f"), ("× numpy", "speedup", ".2f")], rows)
     write_report("curl", {"rows": rows}, md)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import best_time, write_report  # noqa: E402
+from common import best_time, markdown_table, write_report  # noqa: E402
 
 from bioplast import Local, get_backend, plasticity  # noqa: E402
 from bioplast.backends import available_backends  # noqa: E402
@@ -62,10 +62,9 @@ def main() -> None:
             print(f"{name}-{device:<5} {what:<14} additive {a * 1e6:8.1f} µs  EG {e * 1e6:8.1f} µs  ratio {e / a:5.2f}")
     md = ["# Exponentiated vs additive geometry", "",
           f"{P} × {Q} float32 weights; training step = delta rule on a batch of {B}. Ratio = EG / additive "
-          "(target ≤ 1.2 for the training step).", "",
-          "| backend | measure | additive µs | EG µs | ratio |", "|---|---|---|---|---|"]
-    md += [f"| {r['backend']} | {r['measure']} | {r['additive_us']:.1f} | {r['exponentiated_us']:.1f} | "
-           f"{r['ratio']:.2f} |" for r in rows]
+          "(target ≤ 1.2 for the training step).", ""]
+    md += markdown_table([("backend", "backend", "s"), ("measure", "measure", "s"), ("additive µs", "additive_us", ".1f"),
+                          ("EG µs", "exponentiated_us", ".1f"), ("ratio", "ratio", ".2f")], rows)
     write_report("geometry", {"rows": rows}, md)
 
 
