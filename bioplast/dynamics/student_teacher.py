@@ -154,3 +154,43 @@ def stability_matrix(w1, w2, d1, d2) -> np.ndarray:
     statement: from a repelling point learning may still reach another, stable point of the manifold."""
     w2 = np.asarray(w2, float).ravel()
     return (w2 @ w2) * np.diag(np.asarray(d1, float)) + w1.T @ np.diag(np.asarray(d2, float)) @ w1
+
+
+def stability_fraction(c: float, fraction: float, flips: str = "inputs", n_hidden: int = 200, trials: int = 20,
+                       seed: int = 0) -> float:
+    """Share of random linear teachers whose own weights stay a stable solution under sign flips.
+
+    Teacher (= the solution point): ``W₁ ~ N(0, 1/M)`` (``N × M``, ``M = round(c N)``,
+    ``c`` = inputs/hidden), ``w₂ ~ N(0, 1/N)``, one output — the normalisation of
+    :func:`bioplast.data.teacher_student`.  ``flips="inputs"`` flips ``round(fraction·M)``
+    entries of ``D₁`` (hidden-layer plasticity), ``"hidden"`` flips ``D₂`` (readout
+    plasticity); stable means ``λ_min(A) > 0`` (:func:`stability_matrix`).
+    """
+    from ..errors import unknown_name
+
+    if flips not in ("inputs", "hidden"):
+        raise unknown_name("flip population", flips, ("inputs", "hidden"))
+    positive("c", c)
+    rng = np.random.default_rng(seed)
+    n = positive_int("n_hidden", n_hidden)
+    m = max(1, int(round(c * n)))
+    stable = 0
+    for _ in range(positive_int("trials", trials)):
+        w1 = rng.standard_normal((n, m)) / np.sqrt(m)
+        w2 = rng.standard_normal(n) / np.sqrt(n)
+        size = m if flips == "inputs" else n
+        d = np.ones(size)
+        d[rng.permutation(size)[:int(round(fraction * size))]] = -1.0
+        d1, d2 = (d, np.ones(n)) if flips == "inputs" else (np.ones(m), d)
+        stable += np.linalg.eigvalsh(stability_matrix(w1, w2, d1, d2)).min() > 0
+    return stable / trials
+
+
+def critical_fraction(c: float, flips: str = "inputs", n_hidden: int = 100, trials: int = 10, seed: int = 0,
+                      grid=None) -> float:
+    """The smallest flip fraction at which fewer than half the teachers stay stable (1.0 if none)."""
+    grid = np.linspace(0, 1, 51) if grid is None else grid
+    for f in grid:
+        if stability_fraction(c, f, flips, n_hidden, trials, seed) < 0.5:
+            return float(f)
+    return 1.0

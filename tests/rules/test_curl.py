@@ -105,3 +105,18 @@ def test_bad_input_is_a_clear_error(small):
         st.run(w1, w2, task, 0.1, 10, np.ones(29), np.ones(8))
     with pytest.raises(DataError, match="do not fit a 30-8-2 student"):
         st.run(w1, w2, teacher_student(31, 8, 2, 10, 10, "tanh"), 0.1, 10)
+
+
+def test_exact_statements_of_the_theory_at_finite_size():
+    """Ninou et al. (2025), for the linear two-layer network at the teacher solution (N = 200 hidden):
+    with all inputs' plasticity flipped learning stays stable for c = inputs/hidden ≤ 1/4
+    (λ_min(W₁ᵀW₁) ≈ (1 − √c)²/c > ‖w₂‖² ≈ 1 ⟺ c < 1/4) and not beyond; a single flipped input
+    destabilises the solution for c ≥ 2/3 but not well below.  Values away from the boundaries,
+    where finite-size fluctuations decide (measured: 0.70 stable at c = 0.25, 0.50 at c = 0.67)."""
+    assert st.stability_fraction(0.2, 1.0, "inputs") == 1.0
+    assert st.stability_fraction(0.3, 1.0, "inputs") == 0.0
+    assert st.stability_fraction(0.5, 1 / 100, "inputs") == 1.0     # one of M = 100 inputs flipped
+    assert st.stability_fraction(1.0, 1 / 200, "inputs") == 0.0     # one of M = 200 inputs flipped
+    assert st.critical_fraction(0.1, "inputs") == 1.0                # c ≤ 1/4: even all flipped is stable
+    with pytest.raises(ConfigError, match="unknown flip population 'outputs'"):
+        st.stability_fraction(0.5, 0.1, "outputs")
