@@ -18,7 +18,7 @@ from .core import chain_init, chain_update, plasticity
 from .dynamics.feedforward import init_mlp
 from .dynamics.relaxation import EPNet, output, relax
 from .geometry import bias_optimizer, optimizer
-from .rules.eqprop import bias_direction, ep_phases, jacobian_homeostasis
+from .rules.eqprop import bias_direction, ep_phases, homeostatic_directions
 from .rules.hebbian import delta
 
 
@@ -87,7 +87,7 @@ class EPModel:
         homeo = p.get("homeostasis", 0.0)
         hw, hb = [None] * len(net.weights), [None] * len(ph.feedback_contrasts)
         if homeo:
-            _, hw, hb = jacobian_homeostasis(k, net)
+            hw, hb = homeostatic_directions(k, net)
         weights, self.w_states = self._step(ph.contrasts, net.weights, self.w_states, hw, homeo)
         feedback, self.f_states = self._step(ph.feedback_contrasts, net.feedback or [], self.f_states, hb, homeo)
         biases, b_states = [], []

@@ -277,15 +277,32 @@ def bias_direction(k, c):
     return k.batch_mean(c.nudged.post - c.free.post) / c.beta
 
 
-def jacobian_homeostasis(k, net: EPNet):
-    """``(H, dW, dB)``: ``H = ½‖J − Jᵀ‖²_F = Σ_l ‖W_l − B_lᵀ‖²_F`` and the
-    homeostatic directions ``−∂H/∂W_l`` (``None`` for the input layer) and
-    ``−∂H/∂B_l``.  Zero for a symmetric network."""
+def homeostatic_directions(k, net: EPNet):
+    """``(dW, dB)``: the directions ``−∂H/∂W_l = −2(W_l − B_lᵀ)`` (``None`` for the
+    input layer, whose input is clamped) and ``−∂H/∂B_l = −2(B_l − W_lᵀ)`` of
+    ``H = ½‖J − Jᵀ‖²_F = Σ_l ‖W_l − B_lᵀ‖²_F``; none for a symmetric network.
+    Computed on the backend, with no host copy: this runs every training batch."""
     if net.feedback is None:
-        return 0.0, [None] * len(net.weights), []
+        return [None] * len(net.weights), []
     diffs = [w - b.T for w, b in zip(net.weights[1:], net.feedback)]
-    h = sum(float((k.to_numpy(d).astype(np.float64) ** 2).sum()) for d in diffs)
-    return h, [None] + [d * -2.0 for d in diffs], [d.T * 2.0 for d in diffs]
+    return [None] + [d * -2.0 for d in diffs], [d.T * 2.0 for d in diffs]
+
+
+def add_homeostasis(k, net: EPNet, weight_dirs: list, feedback_dirs: list, coef: float):
+    """The rule's directions plus ``coef`` times the homeostatic ones (unchanged when ``coef`` is 0)."""
+    if not coef:
+        return weight_dirs, feedback_dirs
+    hw, hb = homeostatic_directions(k, net)
+    return ([d if h is None else d + h * coef for d, h in zip(weight_dirs, hw)],
+            [d + h * coef for d, h in zip(feedback_dirs, hb)])
+
+
+def jacobian_homeostasis(k, net: EPNet):
+    """``(H, dW, dB)``: the homeostatic objective's value (a host float) and
+    :func:`homeostatic_directions`.  Zero for a symmetric network."""
+    dw, db = homeostatic_directions(k, net)
+    h = sum(float((k.to_numpy(d).astype(np.float64) ** 2).sum()) for d in db) / 4.0
+    return h, dw, db
 
 
 def jacobian_asymmetry(k, net: EPNet) -> float:
@@ -310,10 +327,7 @@ def ep_estimate(k, net: EPNet, x, target, *, beta: float, free_steps: int, nudge
                    activation=activation, estimator=estimator, cost=cost, dt=dt, points=points, rng=rng, tol=tol)
     dws = [_contrast_update(k, c, (), w)[0] for c, w in zip(ph.contrasts, net.weights)]
     dbs = [_contrast_update(k, c, (), b)[0] for c, b in zip(ph.feedback_contrasts, net.feedback or [])]
-    if homeostasis:
-        _, hw, hb = jacobian_homeostasis(k, net)
-        dws = [d if h is None else d + h * homeostasis for d, h in zip(dws, hw)]
-        dbs = [d + h * homeostasis for d, h in zip(dbs, hb)]
+    dws, dbs = add_homeostasis(k, net, dws, dbs, homeostasis)
     readout = []
     if ph.readout is not None:
         readout = [k.outer_mean(ph.readout.mod, ph.readout.pre), k.batch_mean(ph.readout.mod)]
