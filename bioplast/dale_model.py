@@ -18,9 +18,10 @@ import numpy as np
 
 from .core import chain_init, chain_update
 from .dynamics.activations import activation as _activation
-from .dynamics.dann import DANN_CORRECTIONS, column_signs, dann_forward, init_dann
+from .dynamics.dann import DANN_CORRECTIONS, DANNLayer, column_signs, dann_forward, init_dann
 from .dynamics.feedforward import torch_loss
 from .geometry import bias_optimizer, lognormal_signed, optimizer, sign_frozen
+from .rules.backprop import AutogradBridge
 
 NETWORKS = ("mlp", "dann", "ei_mlp")
 
@@ -68,8 +69,6 @@ class DaleModel:
 
     def _forward(self, xp, params, x):
         if self.network == "dann":
-            from .dynamics.dann import DANNLayer
-
             layers, i = [], 0
             for n in self._layout:
                 layers.append(DANNLayer(*params[i:i + n]))
@@ -89,25 +88,14 @@ class DaleModel:
         import torch
 
         k = self.k
-        on_torch = isinstance(x, torch.Tensor)
-
-        def t(a):
-            return a if isinstance(a, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(k.to_numpy(a)))
-
-        threads = torch.get_num_threads()
-        if not on_torch:  # see rules/backprop.py: torch and OpenBLAS pools contend on small steps
-            torch.set_num_threads(1)
-        try:
-            with torch.enable_grad():
-                leaves = [t(p).detach().requires_grad_(True) for p in self.params]
-                value = torch_loss(self.loss)(self._forward(torch, leaves, t(x)), t(target))
-                grads = torch.autograd.grad(value, leaves)
-        finally:
-            torch.set_num_threads(threads)
-        back = (lambda g: g) if on_torch else (lambda g: k.asarray(g.numpy()))
+        with AutogradBridge(k, x) as bridge, torch.enable_grad():
+            t = bridge.to_torch
+            leaves = [t(p).detach().requires_grad_(True) for p in self.params]
+            value = torch_loss(self.loss)(self._forward(torch, leaves, t(x)), t(target))
+            grads = torch.autograd.grad(value, leaves)
         new_p, new_s = [], []
         for p, g, chain, state, scale in zip(self.params, grads, self.chains, self.states, self.scales):
-            update, state = chain_update(k, chain, back(g) * (-scale), state, p)
+            update, state = chain_update(k, chain, bridge.to_backend(g) * (-scale), state, p)
             new_p.append(k.add(p, update))
             new_s.append(state)
         self.params, self.states = new_p, new_s

@@ -90,8 +90,8 @@ class NumbaBackend(NumpyBackend):
     def relax_fused(self, net, input_drive, states, steps, activation, nudge, dt):
         """The whole relaxation in one compiled loop, or ``None`` where it does not apply:
         float64 (the kernel's transcendental functions are float32, accurate to a
-        few ulp), complex states, an activation the kernel does not know.  The caller then runs the generic step loop.  Semantics:
-        :mod:`bioplast.dynamics.relaxation`."""
+        few ulp), complex states, an activation the kernel does not know.  The
+        caller then runs the generic step loop.  Semantics: :mod:`bioplast.dynamics.relaxation`."""
         nk = self._nk
         code = nk.ACT_CODES.get(activation)
         beta = 0.0 if nudge is None else nudge.beta

@@ -33,6 +33,41 @@ def backprop() -> Rule:
         "Rumelhart, Hinton & Williams (1986) Nature 323:533"))
 
 
+class AutogradBridge:
+    """Backend arrays in and out of CPU/CUDA torch autograd, for the backprop baselines.
+
+    ``to_torch(a)`` gives a torch tensor (the same one on the torch backend,
+    a CPU view of numpy's memory otherwise) and ``to_backend(t)`` brings a
+    result back.  Used as a context manager: with numpy/numba arrays torch
+    runs on one thread inside it, because torch's thread pool and numpy's
+    OpenBLAS pool contend for the same cores batch after batch (on 2 cores
+    that made a 784-128-10 step 25× slower); small autograd steps need no threads.
+    """
+
+    def __init__(self, k, x):
+        import torch
+
+        self.torch, self.k = torch, k
+        self.on_torch = isinstance(x, torch.Tensor)
+
+    def to_torch(self, a):
+        t = self.torch
+        return a if isinstance(a, t.Tensor) else t.from_numpy(self.k.to_numpy(a))
+
+    def to_backend(self, t):
+        return t.detach() if self.on_torch else self.k.asarray(t.detach().numpy())
+
+    def __enter__(self):
+        self._threads = self.torch.get_num_threads()
+        if not self.on_torch:
+            self.torch.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        self.torch.set_num_threads(self._threads)
+        return False
+
+
 def backprop_errors(k, params, x, target, activation: str, loss: str):
     """Return ``(inputs, errors, loss_value)`` of an MLP by torch autograd.
 
@@ -42,30 +77,11 @@ def backprop_errors(k, params, x, target, activation: str, loss: str):
     """
     import torch
 
-    from ..dynamics.feedforward import torch_activation
-
-    on_torch = isinstance(x, torch.Tensor)
-
-    def to_t(a):
-        return a if isinstance(a, torch.Tensor) else torch.from_numpy(k.to_numpy(a))
+    from ..dynamics.feedforward import torch_activation, torch_loss
 
     act = torch_activation(activation)
-    # With numpy/numba arrays, torch's thread pool and numpy's OpenBLAS pool
-    # contend for the same cores batch after batch; on 2 cores that made a
-    # 784-128-10 step 25× slower.  Small autograd steps need no threads.
-    threads = torch.get_num_threads()
-    if not on_torch:
-        torch.set_num_threads(1)
-    try:
-        return _autograd_errors(torch, act, k, params, x, target, loss, to_t, on_torch)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _autograd_errors(torch, act, k, params, x, target, loss, to_t, on_torch):
-    from ..dynamics.feedforward import torch_loss
-
-    with torch.enable_grad():
+    with AutogradBridge(k, x) as bridge, torch.enable_grad():
+        to_t = bridge.to_torch
         h = to_t(x)
         inputs, pre_acts = [], []
         last = len(params.weights) - 1
@@ -78,6 +94,5 @@ def _autograd_errors(torch, act, k, params, x, target, loss, to_t, on_torch):
         value = torch_loss(loss)(h, to_t(target))
         grads = torch.autograd.grad(value, pre_acts)
     batch = inputs[0].shape[0]
-    errors = [-batch * g.detach() for g in grads]
-    back = (lambda t: t.detach()) if on_torch else (lambda t: k.asarray(t.detach().numpy()))
-    return [back(t) for t in inputs], [back(e) for e in errors], float(value.detach())
+    return ([bridge.to_backend(t) for t in inputs], [bridge.to_backend(-batch * g) for g in grads],
+            float(value.detach()))
