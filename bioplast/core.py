@@ -116,6 +116,9 @@ class Transform(NamedTuple):
     init: Callable[[Any, Array], Any]
     update: Callable[[Any, Array, Any, Array], Tuple[Array, Any]]
     name: str
+    # what the transform is, as data (``{"kind": "additive", "lr": 0.1}``), so a fused
+    # engine can run it itself; ``None`` for transforms only the generic path runs
+    params: Optional[dict] = None
 
 
 class PlasticityState(NamedTuple):
@@ -127,13 +130,13 @@ def _no_state(k, w):
     return ()
 
 
-def stateless(name: str, fn: Callable[[Any, Array, Array], Array]) -> Transform:
+def stateless(name: str, fn: Callable[[Any, Array, Array], Array], params: Optional[dict] = None) -> Transform:
     """Wrap ``fn(k, updates, w) -> updates`` as a :class:`Transform` with no state."""
 
     def update(k, updates, state, w):
         return fn(k, updates, w), state
 
-    return Transform(_no_state, update, name)
+    return Transform(_no_state, update, name, params)
 
 
 @dataclass(frozen=True)

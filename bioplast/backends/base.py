@@ -105,6 +105,10 @@ class Backend(ABC):
         uniform weight grid (ties to even), clipped to the device range."""
 
     @abstractmethod
+    def clip(self, w: Array, lo: float, hi: float) -> Array:
+        """``min(max(w, lo), hi)``: hard bounds of a device's weight range."""
+
+    @abstractmethod
     def sign_project(self, w: Array, signs: Array) -> Array:
         """Zero every weight whose sign disagrees with its presynaptic
         neuron's sign ``signs[n_pre]`` (±1): the Dale projection."""

@@ -62,6 +62,9 @@ class NumpyBackend(Backend):
     def to_grid(self, w, step, lo, hi):
         return np.clip(np.round(w / step) * step, lo, hi).astype(w.dtype, copy=False)
 
+    def clip(self, w, lo, hi):
+        return np.clip(w, lo, hi).astype(w.dtype, copy=False)
+
     def sign_project(self, w, signs):
         return np.where(w * signs[None, :] < 0, 0, w).astype(w.dtype, copy=False)
 

@@ -96,6 +96,9 @@ class TorchBackend(Backend):
     def to_grid(self, w, step, lo, hi):
         return self.torch.clamp(self.torch.round(w / step) * step, lo, hi)
 
+    def clip(self, w, lo, hi):
+        return self.torch.clamp(w, lo, hi)
+
     def sign_project(self, w, signs):
         return self.torch.where(w * signs[None, :] < 0, self.torch.zeros((), dtype=w.dtype, device=w.device), w)
 

@@ -12,4 +12,4 @@ from ..validate import positive
 def additive(lr: float) -> Transform:
     """``Δw = η d`` with learning rate ``η = lr > 0``."""
     eta = positive("lr", lr)
-    return stateless(f"additive({eta:g})", lambda k, d, w: d * eta)
+    return stateless(f"additive({eta:g})", lambda k, d, w: d * eta, {"kind": "additive", "lr": eta})

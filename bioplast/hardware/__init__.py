@@ -1,6 +1,10 @@
 """Hardware: WHAT a substrate allows (bits, bounds, noise, asymmetry, energy, NIR).
 
-The kernels the substrate transforms need (``to_grid``, ``sign_project``)
-are already part of every backend; the device profiles and presets are
-tracked in the hardware issue and not built yet.
+Built so far: :func:`clip_bounds` (hard device bounds).  The kernels the
+substrate transforms need (``to_grid``, ``sign_project``, ``clip``) are part of
+every backend; device profiles, presets, energy and NIR are tracked in the
+hardware issue.
 """
+from .bounds import clip_bounds
+
+__all__ = ["clip_bounds"]

@@ -9,6 +9,8 @@ from .backprop import backprop
 from .curl import curl
 from .eqprop import eqprop, gen_eqprop, holo_eqprop
 from .hebbian import anti_hebb, bcm, delta, hebb, oja
+from .stdp import diehl_cook_stdp, pair_stdp, triplet_stdp
+from .three_factor import reward_modulated
 
 RULES: Dict[str, Callable[..., Rule]] = {
     "hebb": hebb,
@@ -21,6 +23,10 @@ RULES: Dict[str, Callable[..., Rule]] = {
     "holo_eqprop": holo_eqprop,
     "gen_eqprop": gen_eqprop,
     "curl": curl,
+    "pair_stdp": pair_stdp,
+    "triplet_stdp": triplet_stdp,
+    "diehl_cook_stdp": diehl_cook_stdp,
+    "reward_stdp": reward_modulated,
 }
 
 # Backends each rule runs on; every rule written against the kernel

@@ -50,6 +50,7 @@ KERNELS = [
     KernelCase("add", _signals, lambda k, a: k.add(a["w"], a["w"] * 0.5), 1),
     # grid step 1/8 is exact in binary, so rounding is decided identically in every dtype
     KernelCase("to_grid", _signals, lambda k, a: k.to_grid(a["w"], 0.125, -1.0, 1.0), 1),
+    KernelCase("clip", _signals, lambda k, a: k.clip(a["w"], -0.5, 0.75), 1),
     KernelCase("sign_project", lambda rng: {**_signals(rng), "signs": np.sign(rng.standard_normal(N_PRE))},
                lambda k, a: k.sign_project(a["w"], a["signs"]), 1),
     KernelCase("signed_expm1", lambda rng: {**_signals(rng), "d": rng.standard_normal((N_POST, N_PRE))},
@@ -126,8 +127,15 @@ def check_rule(name: str, k, seed: int = 0) -> None:
     d_ref, state_ref = _direction(get_backend("numpy", dtype="float64"), rule, cast)
     assert_close(d, d_ref, dtype=k.dtype_name, reduction=B, scale=float(np.abs(d_ref).max()) + 1.0,
                  what=f"{name} direction on {k.name}")
-    for got, exp in zip(state, state_ref):
+    for got, exp in zip(_leaves(state), _leaves(state_ref)):
         assert_close(got, exp, dtype=k.dtype_name, reduction=B, what=f"{name} state on {k.name}")
+
+
+def _leaves(state) -> list:
+    """Arrays of a (possibly nested) rule state, depth first."""
+    if isinstance(state, tuple):
+        return [leaf for part in state for leaf in _leaves(part)]
+    return [] if state is None or isinstance(state, (str, int, float)) else [state]
 
 
 def check_locality(name: str, k=None, seed: int = 0) -> None:
@@ -143,7 +151,8 @@ def check_locality(name: str, k=None, seed: int = 0) -> None:
     reads = rule.spec.reads
     rng = np.random.default_rng(seed)
     host = rule_signals(rng)
-    base, _ = _direction(k, rule, host, steps=1)
+    # two steps, so that trace-based rules (STDP) have traces to read
+    base, _ = _direction(k, rule, host, steps=2)
     base = to_host(base)
     i, j = 3, 5
     cases = {
@@ -155,7 +164,7 @@ def check_locality(name: str, k=None, seed: int = 0) -> None:
     for signal, (perturb, scope) in cases.items():
         h = {n: v.copy() for n, v in host.items()}
         perturb(h)
-        d, _ = _direction(k, rule, h, steps=1)
+        d, _ = _direction(k, rule, h, steps=2)
         changed = np.abs(to_host(d) - base) > 1e-9
         if signal not in reads:
             if changed.any():

@@ -1,0 +1,388 @@
+"""The fused, event-driven numba engine for spiking networks.
+
+One compiled loop runs all steps of a presentation: neuron update, spike
+delivery and STDP, with the semantics of the generic engine in
+:mod:`bioplast.dynamics.spiking` (the tests hold the two equal).  Work
+follows the spikes: delivery adds one weight column per presynaptic spike,
+and STDP touches only the rows of neurons that fired and the columns of
+inputs that fired — the rest of ``W`` is never read in a step.
+
+Buffers are flat: all dense weight matrices in one array, all traces in
+another, addressed through offset tables, so one kernel serves any number
+of projections without typed containers.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+from ..rules.stdp import fused_stdp
+from .numba_kernels import _exp32
+
+_opts = dict(cache=True, nogil=True)
+
+# projection table columns
+_IS_SRC, _PRE0, _NPRE, _POST0, _NPOST, _SLOT, _KIND, _WOFF, _PLASTIC = range(9)
+_KINDS = {"dense": 0, "one_to_one": 1, "all_but_self": 2}
+# STDP table columns
+(_A2P, _A3P, _A2M, _A3M, _DP, _DX, _DM, _DY, _NEAREST, _SOFT, _WMIN, _WMAX, _LR, _HAS_CLIP, _LO, _HI,
+ _TPRE, _TPOST) = range(18)
+
+
+def can_fuse(low) -> bool:
+    """True when every plastic projection is an STDP chain this kernel runs."""
+    return all(pr.plasticity is None or fused_stdp(pr.plasticity) is not None for pr in low.projections)
+
+
+_TINY = 1e-30
+
+
+def _exp_like(x, like):
+    """``e^x`` at the precision of the array ``like`` (compiled per dtype through the overload below)."""
+    return math.exp(x)
+
+
+@overload(_exp_like)
+def _exp_like_impl(x, like):
+    return lambda x, like: math.exp(x)
+
+
+@njit(inline='always', **_opts)
+def _flush(x):
+    # decaying variables sink into the subnormal range after a few hundred silent
+    # steps, where every multiply costs ~100 cycles; below 1e-30 they are zero for
+    # any purpose (the generic engine keeps them; both agree far inside tolerance)
+    return x if abs(x) > _TINY else x * 0
+
+
+@njit(inline='always', **_opts)
+def _neurons(t, v, ge, gi, theta, ref, spk, counts, cur, has_cur, cond, v_rest, v_reset, v_thresh,
+             dt_over_tau, resistance, e_exc, e_inh, decay_ge, decay_gi, subtract, theta_plus, decay_theta,
+             ref_steps, alpha):
+    B, N = v.shape
+    for b in range(B):
+        for n in range(N):
+            r = ref[b, n] - 1
+            if r < 0:
+                r = 0
+            vv = v[b, n]
+            g_e, g_i = ge[b, n], gi[b, n]
+            if r == 0:
+                c = cond[n]
+                if c > 0 and g_e == 0 and g_i == 0:
+                    # a conductance neuron without input relaxes with its leak alone
+                    vv = v_rest[n] + (vv - v_rest[n]) * alpha[n]
+                else:
+                    g_sum = 1 + c * (g_e + g_i)
+                    drive = v_rest[n] + c * (g_e * e_exc[n] + g_i * e_inh[n]) + (1 - c) * resistance[n] * g_e
+                    if has_cur:
+                        drive += (1 - c) * resistance[n] * cur[t, b, n]
+                    target = drive / g_sum
+                    vv = target + (vv - target) * (alpha[n] if c == 0 else _exp_like(-g_sum * dt_over_tau[n], v))
+            ge[b, n] = _flush(g_e * decay_ge[n])
+            gi[b, n] = _flush(g_i * decay_gi[n])
+            th = theta[b, n] * decay_theta[n]
+            if r == 0 and vv > v_thresh[n] + th:
+                vv = vv - (v_thresh[n] - v_reset[n]) if subtract[n] > 0 else v_reset[n]
+                th += theta_plus[n]
+                r = ref_steps[n]
+                spk[b, n] = 1
+                counts[b, n] += 1
+            else:
+                spk[b, n] = 0
+            v[b, n] = vv
+            theta[b, n] = th
+            ref[b, n] = r
+
+
+@njit(inline='always', **_opts)
+def _spiked(t, b, j, is_src, src, spk):
+    return src[t, b, j] if is_src else spk[b, j]
+
+
+@njit(inline='always', **_opts)
+def _events(spikes, out, count):
+    """Indices of the nonzero entries of each row of ``spikes[B, n]`` into ``out[B, n]``, counts into ``count[B]``."""
+    for b in range(spikes.shape[0]):
+        c = 0
+        for j in range(spikes.shape[1]):
+            if spikes[b, j]:
+                out[b, c] = j
+                c += 1
+        count[b] = c
+
+
+@njit(inline='always', **_opts)
+def _deliver(row, ev, n_ev, v, ge, gi, wflat, scalar):
+    """Add projection ``row``'s presynaptic spikes (event lists ``ev``/``n_ev`` of its pre side) to its target."""
+    target = v if row[_SLOT] == 0 else (ge if row[_SLOT] == 1 else gi)
+    n_pre, n_post, pre0, post0, kind = row[_NPRE], row[_NPOST], row[_PRE0], row[_POST0], row[_KIND]
+    for b in range(v.shape[0]):
+        total = 0
+        for e in range(n_ev[b]):
+            j = ev[b, e] - pre0
+            if j < 0 or j >= n_pre:
+                continue
+            total += 1
+            if kind == 0:
+                base = row[_WOFF] + j
+                for i in range(n_post):
+                    target[b, post0 + i] += wflat[base + i * n_pre]
+            else:  # one to one; all-but-self removes the self term again below
+                target[b, post0 + j] += scalar if kind == 1 else -scalar
+        if kind == 2 and total > 0:
+            for i in range(n_post):
+                target[b, post0 + i] += scalar * total
+
+
+@njit(inline='always', **_opts)
+def _bump(trace, spiked, nearest):
+    if spiked == 0:
+        return trace
+    return 1.0 if nearest else trace + 1.0
+
+
+@njit(inline='always', **_opts)
+def _write(wflat, k, pot, dep, prm):
+    """Apply potentiation ``pot`` and depression ``dep`` to weight ``k``: soft bounds, learning
+    rate, and the clip of :func:`bioplast.hardware.clip_bounds` on written synapses."""
+    w = wflat[k]
+    if prm[_SOFT] > 0:
+        u = pot * (prm[_WMAX] - w) - dep * (w - prm[_WMIN])
+    else:
+        u = pot - dep
+    u = u * prm[_LR]
+    if u != 0.0:
+        w = w + u
+        if prm[_HAS_CLIP] > 0:
+            w = min(max(w, prm[_LO]), prm[_HI])
+        wflat[k] = w
+
+
+@njit(inline='always', **_opts)
+def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre, tr_post, row_flag, col_flag, pot):
+    """One step of the fused triplet rule (:func:`bioplast.rules.stdp.triplet_stdp`), batch-averaged.
+
+    Only rows of neurons that fired (potentiation, contiguous) and columns of
+    inputs that fired (depression) are touched; a synapse in both gets one
+    combined change, clipped once, as in the generic engine.
+    """
+    B = spk.shape[0]
+    n_pre, n_post, pre0, post0, w0 = row[_NPRE], row[_NPOST], row[_PRE0], row[_POST0], row[_WOFF]
+    is_src = row[_IS_SRC] == 1
+    a, o = int(prm[_TPRE]), int(prm[_TPOST])
+    sp, sq = B * n_pre, B * n_post  # offset of the second trace of each side
+    nearest = prm[_NEAREST] > 0
+    # decay every trace (tight loops, so they vectorise)
+    _decay(tr_pre, a, sp, prm[_DP])
+    _decay(tr_pre, a + sp, sp, prm[_DX])
+    _decay(tr_post, o, sq, prm[_DM])
+    _decay(tr_post, o + sq, sq, prm[_DY])
+    # mark columns / rows that spiked in any sample, from the step's event lists
+    col_flag[:n_pre] = 0
+    row_flag[:n_post] = 0
+    any_pre = _mark(pre_ev, n_pre_ev, pre0, n_pre, col_flag)
+    any_post = _mark(spk_ev, n_spk, post0, n_post, row_flag)
+    inv_b = 1.0 / B
+    if any_post:
+        for i in range(n_post):
+            if row_flag[i] == 0:
+                continue
+            for j in range(n_pre):
+                pot[j] = 0.0
+            for b in range(B):
+                if spk[b, post0 + i] == 0:
+                    continue
+                gain = (prm[_A2P] + prm[_A3P] * tr_post[o + sq + b * n_post + i]) * inv_b
+                for j in range(n_pre):
+                    r1 = tr_pre[a + b * n_pre + j]
+                    if nearest:  # r₁ as bumped by this step's presynaptic spike (pre pathway runs first)
+                        r1_now = 1.0 if col_flag[j] and _spiked(t, b, pre0 + j, is_src, src, spk) else r1
+                    else:
+                        r1_now = r1 + (1.0 if col_flag[j] and _spiked(t, b, pre0 + j, is_src, src, spk) else 0.0)
+                    pot[j] += gain * r1_now
+            for j in range(n_pre):
+                dep = 0.0
+                if col_flag[j]:
+                    dep = _depression(i, j, B, prm, src, spk, t, tr_pre, tr_post, a, o, sp, n_pre, n_post, pre0,
+                                      is_src) * inv_b
+                _write(wflat, w0 + i * n_pre + j, pot[j], dep, prm)
+    if any_pre:
+        for j in range(n_pre):
+            if col_flag[j] == 0:
+                continue
+            for i in range(n_post):
+                if row_flag[i] == 0:
+                    dep = _depression(i, j, B, prm, src, spk, t, tr_pre, tr_post, a, o, sp, n_pre, n_post, pre0,
+                                      is_src) * inv_b
+                    _write(wflat, w0 + i * n_pre + j, 0.0, dep, prm)
+    # this step's spikes enter the traces
+    _bump_events(tr_pre, a, sp, pre_ev, n_pre_ev, pre0, n_pre, nearest)
+    _bump_events(tr_post, o, sq, spk_ev, n_spk, post0, n_post, nearest)
+
+
+@njit(inline='always', **_opts)
+def _decay(trace, start, n, factor):
+    for x in range(start, start + n):
+        trace[x] = _flush(trace[x] * factor)
+
+
+@njit(inline='always', **_opts)
+def _mark(ev, n_ev, start, n, flag):
+    """Flag the entries ``start ≤ k < start + n`` of the event lists; True if any."""
+    hit = False
+    for b in range(ev.shape[0]):
+        for e in range(n_ev[b]):
+            j = ev[b, e] - start
+            if 0 <= j < n:
+                flag[j] = 1
+                hit = True
+    return hit
+
+
+@njit(inline='always', **_opts)
+def _bump_events(trace, base, stride, ev, n_ev, start, n, nearest):
+    """Both traces of one side (``base`` and ``base + stride``) take this step's spikes."""
+    for b in range(ev.shape[0]):
+        for e in range(n_ev[b]):
+            j = ev[b, e] - start
+            if 0 <= j < n:
+                x = base + b * n + j
+                trace[x] = _bump(trace[x], 1, nearest)
+                trace[x + stride] = _bump(trace[x + stride], 1, nearest)
+
+
+@njit(inline='always', **_opts)
+def _depression(i, j, B, prm, src, spk, t, tr_pre, tr_post, a, o, sp, n_pre, n_post, pre0, is_src):
+    """``Σ_b s_pre[b, j] o₁[b, i] (A₂⁻ + A₃⁻ r₂[b, j])`` from the decayed traces."""
+    dep = 0.0
+    for b in range(B):
+        if _spiked(t, b, pre0 + j, is_src, src, spk):
+            dep += tr_post[o + b * n_post + i] * (prm[_A2M] + prm[_A3M] * tr_pre[a + sp + b * n_pre + j])
+    return dep
+
+
+@njit(**_opts)
+def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_rest, v_reset, v_thresh, dt_over_tau,
+                   resistance, e_exc, e_inh, decay_ge, decay_gi, subtract, theta_plus, decay_theta, ref_steps,
+                   alpha, table, scalars, wflat, stdp, tr_pre, tr_post, learn, rec_spikes, do_spikes, rec_v, do_v):
+    """All ``T`` steps; every state buffer is updated in place."""
+    T, B = src.shape[0], src.shape[1]
+    N = v.shape[1]
+    spk = np.zeros((B, N), dtype=np.uint8)
+    widest = 1
+    for p in range(table.shape[0]):
+        widest = max(widest, table[p, _NPRE], table[p, _NPOST])
+    row_flag = np.zeros(widest, dtype=np.uint8)
+    col_flag = np.zeros(widest, dtype=np.uint8)
+    pot = np.zeros(widest, dtype=wflat.dtype)
+    src_ev, n_src = np.zeros((B, src.shape[2]), dtype=np.int64), np.zeros(B, dtype=np.int64)
+    spk_ev, n_spk = np.zeros((B, N), dtype=np.int64), np.zeros(B, dtype=np.int64)
+    for t in range(T):
+        _neurons(t, v, ge, gi, theta, ref, spk, counts, cur, has_cur, cond, v_rest, v_reset, v_thresh,
+                 dt_over_tau, resistance, e_exc, e_inh, decay_ge, decay_gi, subtract, theta_plus, decay_theta,
+                 ref_steps, alpha)
+        _events(src[t], src_ev, n_src)
+        _events(spk, spk_ev, n_spk)
+        for p in range(table.shape[0]):
+            if table[p, _IS_SRC]:
+                _deliver(table[p], src_ev, n_src, v, ge, gi, wflat, scalars[p])
+            else:
+                _deliver(table[p], spk_ev, n_spk, v, ge, gi, wflat, scalars[p])
+        if learn:
+            for p in range(table.shape[0]):
+                if table[p, _PLASTIC] >= 0:
+                    if table[p, _IS_SRC]:
+                        _stdp(table[p], stdp[table[p, _PLASTIC]], src, spk, t, src_ev, n_src, spk_ev, n_spk,
+                              wflat, tr_pre, tr_post, row_flag, col_flag, pot)
+                    else:
+                        _stdp(table[p], stdp[table[p, _PLASTIC]], src, spk, t, spk_ev, n_spk, spk_ev, n_spk,
+                              wflat, tr_pre, tr_post, row_flag, col_flag, pot)
+        if do_spikes:
+            rec_spikes[t] = spk
+        if do_v:
+            rec_v[t] = v
+
+
+def _tables(low, st, dtype):
+    """Projection and STDP tables and the flat weight / trace buffers of a lowered network."""
+    n_proj = len(low.projections)
+    table = np.zeros((n_proj, 9), dtype=np.int64)
+    scalars = np.zeros(n_proj)
+    chunks, woff, stdp_rows, pre_len, post_len = [], 0, [], 0, 0
+    B = int(st.v.shape[0])
+    traces_pre, traces_post = [], []
+    for p, (pr, (is_src, a, n), (b, m), slot) in enumerate(zip(low.projections, low.proj_pre, low.proj_post,
+                                                                low.proj_slot)):
+        table[p, :_KIND + 1] = (int(is_src), a, n, b, m, slot, _KINDS[pr.connectivity])
+        table[p, _PLASTIC] = -1
+        if pr.connectivity != "dense":
+            scalars[p] = float(pr.weights)
+            continue
+        table[p, _WOFF] = woff
+        chunks.append(np.asarray(st.weights[p], dtype=dtype).ravel())
+        woff += n * m
+        if pr.plasticity is None:
+            continue
+        fs = fused_stdp(pr.plasticity)
+        r = fs.rule
+        table[p, _PLASTIC] = len(stdp_rows)
+        stdp_rows.append([r.a2_plus, r.a3_plus, r.a2_minus, r.a3_minus, math.exp(-r.dt / r.tau_plus),
+                          math.exp(-r.dt / r.tau_x), math.exp(-r.dt / r.tau_minus), math.exp(-r.dt / r.tau_y),
+                          float(r.nearest), float(r.soft), r.w_min, r.w_max, fs.lr, float(fs.lo is not None),
+                          fs.lo or 0.0, fs.hi or 0.0, pre_len, post_len])
+        tr = st.plasticity[p].rule  # TripletTraces, [1 or B, n]
+        traces_pre += [np.broadcast_to(np.asarray(x, dtype=dtype), (B, n)).ravel() for x in (tr.r1, tr.r2)]
+        traces_post += [np.broadcast_to(np.asarray(x, dtype=dtype), (B, m)).ravel() for x in (tr.o1, tr.o2)]
+        pre_len += 2 * B * n
+        post_len += 2 * B * m
+    cat = (lambda xs: np.concatenate(xs).astype(dtype) if xs else np.zeros(1, dtype))
+    stdp = np.asarray(stdp_rows, dtype=np.float64).reshape(-1, 18) if stdp_rows else np.zeros((1, 18))
+    return table, scalars.astype(dtype), cat(chunks), stdp.astype(dtype), cat(traces_pre), cat(traces_post)
+
+
+def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
+    """Run the fused kernel from state ``st``; returns ``(SimState, Record)`` like the generic engine."""
+    from ..dynamics.spiking import _record
+    from ..rules.stdp import TripletTraces
+
+    dtype = k.dtype
+    T, B = src_spikes.shape[:2]
+    N = low.n_neurons
+    v, ge, gi, theta = (np.array(x, dtype=dtype) for x in (st.v, st.ge, st.gi, st.theta))
+    ref = np.rint(np.asarray(st.refractory)).astype(np.int64)
+    table, scalars, wflat, stdp, tr_pre, tr_post = _tables(low, st, dtype)
+    params = [np.asarray(x, dtype=dtype) for x in (
+        low.cond, low.v_rest, low.v_reset, low.v_thresh, low.dt / low.tau_mem, low.resistance, low.e_exc,
+        low.e_inh, low.decay_ge, low.decay_gi, low.subtract, low.theta_plus, low.decay_theta)]
+    cur = np.ascontiguousarray(current, dtype=dtype) if current is not None else np.zeros((1, 1, 1), dtype)
+    counts = np.zeros((B, N), dtype=np.int64)
+    rec_spikes = np.zeros((T, B, N) if "spikes" in record else (1, 1, 1), dtype=np.uint8)
+    rec_v = np.zeros((T, B, N) if "v" in record else (1, 1, 1), dtype=dtype)
+    simulate_fused(v, ge, gi, theta, ref, counts, np.ascontiguousarray(src_spikes), cur, current is not None,
+                   *params, low.ref_steps, np.exp(-low.dt / low.tau_mem).astype(dtype), table, scalars, wflat, stdp, tr_pre, tr_post, bool(learn),
+                   rec_spikes, "spikes" in record, rec_v, "v" in record)
+    weights, states = list(st.weights), list(st.plasticity)
+    for p, pr in enumerate(low.projections):
+        if pr.connectivity != "dense":
+            continue
+        n, m = low.proj_pre[p][2], low.proj_post[p][1]
+        weights[p] = wflat[table[p, _WOFF]:table[p, _WOFF] + n * m].reshape(m, n).copy()
+        if pr.plasticity is not None and learn:
+            row = stdp[table[p, _PLASTIC]]
+            a, o = int(row[_TPRE]), int(row[_TPOST])
+            pre = [tr_pre[a + i * B * n:a + (i + 1) * B * n].reshape(B, n).copy() for i in range(2)]
+            post = [tr_post[o + i * B * m:o + (i + 1) * B * m].reshape(B, m).copy() for i in range(2)]
+            traces = TripletTraces(pre[0], pre[1], post[0], post[1])
+            states[p] = states[p]._replace(rule=traces)
+    new = st._replace(v=v, ge=ge, gi=gi, theta=theta, refractory=ref.astype(dtype), weights=tuple(weights),
+                      plasticity=tuple(states))
+    keep = {}
+    if "spikes" in record:
+        keep["spikes"] = list(rec_spikes.astype(bool))
+    if "v" in record:
+        keep["v"] = list(rec_v)
+    return new, _record(k, low, counts.astype(dtype), keep)
