@@ -85,8 +85,7 @@ def _neurons(t, v, ge, gi, theta, ref, spk, counts, cur, has_cur, cond, v_rest, 
             ge[b, n] = _flush(g_e * decay_ge[n])
             gi[b, n] = _flush(g_i * decay_gi[n])
             th = theta[b, n] * decay_theta[n]
-            if r == 0 and vv > v_thresh[n] + th:
-                vv = vv - (v_thresh[n] - v_reset[n]) if subtract[n] > 0 else v_reset[n]
+            if r == 0 and vv > v_thresh[n] + th:  # the reset waits for delivery (see _reset)
                 th += theta_plus[n]
                 r = ref_steps[n]
                 spk[b, n] = 1
@@ -104,6 +103,14 @@ def _spiked(t, b, j, is_src, src, spk):
 
 
 @njit(inline='always', **_opts)
+def _reset(v, spk_ev, n_spk, v_thresh, v_reset, subtract):
+    for b in range(v.shape[0]):
+        for e in range(n_spk[b]):
+            n = spk_ev[b, e]
+            v[b, n] = v[b, n] - (v_thresh[n] - v_reset[n]) if subtract[n] > 0 else v_reset[n]
+
+
+@njit(inline='always', **_opts)
 def _events(spikes, out, count):
     """Indices of the nonzero entries of each row of ``spikes[B, n]`` into ``out[B, n]``, counts into ``count[B]``."""
     for b in range(spikes.shape[0]):
@@ -116,11 +123,19 @@ def _events(spikes, out, count):
 
 
 @njit(inline='always', **_opts)
-def _deliver(row, ev, n_ev, v, ge, gi, wflat, scalar):
-    """Add projection ``row``'s presynaptic spikes (event lists ``ev``/``n_ev`` of its pre side) to its target."""
-    target = v if row[_SLOT] == 0 else (ge if row[_SLOT] == 1 else gi)
+def _deliver(row, ev, n_ev, v, ge, gi, ref, wflat, scalar):
+    """Add projection ``row``'s presynaptic spikes (event lists ``ev``/``n_ev`` of its pre side) to its target;
+    jumps of ``v`` skip refractory neurons."""
+    if row[_SLOT] == 0:
+        _deliver_into(row, ev, n_ev, v, ref, True, wflat, scalar)
+    else:
+        _deliver_into(row, ev, n_ev, ge if row[_SLOT] == 1 else gi, ref, False, wflat, scalar)
+
+
+@njit(inline='always', **_opts)
+def _deliver_into(row, ev, n_ev, target, ref, gated, wflat, scalar):
     n_pre, n_post, pre0, post0, kind = row[_NPRE], row[_NPOST], row[_PRE0], row[_POST0], row[_KIND]
-    for b in range(v.shape[0]):
+    for b in range(target.shape[0]):
         total = 0
         for e in range(n_ev[b]):
             j = ev[b, e] - pre0
@@ -130,12 +145,14 @@ def _deliver(row, ev, n_ev, v, ge, gi, wflat, scalar):
             if kind == 0:
                 base = row[_WOFF] + j
                 for i in range(n_post):
-                    target[b, post0 + i] += wflat[base + i * n_pre]
-            else:  # one to one; all-but-self removes the self term again below
+                    if not gated or ref[b, post0 + i] == 0:
+                        target[b, post0 + i] += wflat[base + i * n_pre]
+            elif not gated or ref[b, post0 + j] == 0:  # one to one; all-but-self takes the self term back below
                 target[b, post0 + j] += scalar if kind == 1 else -scalar
         if kind == 2 and total > 0:
             for i in range(n_post):
-                target[b, post0 + i] += scalar * total
+                if not gated or ref[b, post0 + i] == 0:
+                    target[b, post0 + i] += scalar * total
 
 
 @njit(inline='always', **_opts)
@@ -289,9 +306,10 @@ def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_res
         _events(spk, spk_ev, n_spk)
         for p in range(table.shape[0]):
             if table[p, _IS_SRC]:
-                _deliver(table[p], src_ev, n_src, v, ge, gi, wflat, scalars[p])
+                _deliver(table[p], src_ev, n_src, v, ge, gi, ref, wflat, scalars[p])
             else:
-                _deliver(table[p], spk_ev, n_spk, v, ge, gi, wflat, scalars[p])
+                _deliver(table[p], spk_ev, n_spk, v, ge, gi, ref, wflat, scalars[p])
+        _reset(v, spk_ev, n_spk, v_thresh, v_reset, subtract)
         if learn:
             for p in range(table.shape[0]):
                 if table[p, _PLASTIC] >= 0:

@@ -37,3 +37,28 @@ def regular(rates, n_steps: int, dt: float) -> np.ndarray:
     r, dt = _check(rates, n_steps, dt)
     phase = np.floor(np.arange(1, n_steps + 1)[(...,) + (None,) * r.ndim] * r * dt + 1e-9)
     return np.diff(phase, axis=0, prepend=0) > 0
+
+
+def spike_trains(indices, steps, n: int, n_steps: int, batch: int = 1) -> np.ndarray:
+    """Prescribed spikes → a ``[n_steps, batch, n]`` bool array (the same trains in every sample).
+
+    ``indices[k]`` (neuron) fires at step ``steps[k]``; both must be integers in range.
+    """
+    positive_int("n", n)
+    positive_int("n_steps", n_steps)
+    positive_int("batch", batch)
+    i = np.asarray(indices)
+    s = np.asarray(steps)
+    if i.shape != s.shape or i.ndim != 1:
+        raise DataError(f"indices and steps must be 1-D of equal length, got shapes {i.shape} and {s.shape}")
+    if i.size and (not np.issubdtype(i.dtype, np.integer) or not np.issubdtype(s.dtype, np.integer)):
+        raise DataError(f"indices and steps must be integers, got dtypes {i.dtype} and {s.dtype}")
+    if i.size and (i.min() < 0 or i.max() >= n):
+        bad = i[(i < 0) | (i >= n)][0]
+        raise DataError(f"spike index {bad} is out of range for {n} neurons (expected 0 <= index < {n})")
+    if s.size and (s.min() < 0 or s.max() >= n_steps):
+        bad = s[(s < 0) | (s >= n_steps)][0]
+        raise DataError(f"spike step {bad} is out of range for {n_steps} steps (expected 0 <= step < {n_steps})")
+    out = np.zeros((n_steps, batch, n), dtype=bool)
+    out[s, :, i] = True
+    return out

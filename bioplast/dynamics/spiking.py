@@ -4,9 +4,12 @@ One step, in Brian2's schedule (equations in :mod:`bioplast.dynamics.neurons`)::
 
     1. refractory counters tick; active neurons integrate (exponential Euler)
     2. synaptic variables and adaptive thresholds decay
-    3. threshold, reset, threshold increment, refractory counter set
+    3. threshold; threshold increment; refractory counter set
     4. every projection adds its presynaptic spikes to its target variable
-    5. plastic projections: signals Local(pre spikes, post spikes, modulator) →
+       (jumps of ``v`` are dropped for refractory neurons, as Brian2's
+       conditional write of ``(unless refractory)`` variables does)
+    5. reset of the neurons that fired
+    6. plastic projections: signals Local(pre spikes, post spikes, modulator) →
        rule → transforms → apply_updates
 
 The generic engine below is written once with array operators and the
@@ -136,7 +139,8 @@ def _params(k, low: Lowered) -> _Params:
 
 
 def neuron_step(k, p: _Params, st: SimState, current):
-    """Steps 1–3 for every neuron at once; returns ``(spikes as 0/1 floats, v, ge, gi, θ, refractory)``."""
+    """Steps 1–3 for every neuron at once; returns ``(fired, spikes as 0/1 floats, v before reset, ge, gi, θ,
+    refractory)``."""
     xp = k.xp
     ref = st.refractory - 1
     ref = ref * (ref > 0)
@@ -151,14 +155,19 @@ def neuron_step(k, p: _Params, st: SimState, current):
     fired = active & (v > p.v_thresh + theta)
     zero = v * 0
     spikes = xp.where(fired, zero + 1, zero)  # 0/1 in the backend's float dtype
-    reset_to = p.subtract * (v - (p.v_thresh - p.v_reset)) + (1 - p.subtract) * p.v_reset
-    v = xp.where(fired, reset_to, v)
     theta = theta + p.theta_plus * spikes
     ref = xp.where(fired, p.ref_steps + zero, ref)
-    return spikes, v, st.ge * p.decay_ge, st.gi * p.decay_gi, theta, ref
+    return fired, spikes, v, st.ge * p.decay_ge, st.gi * p.decay_gi, theta, ref
 
 
-def _deliver(k, low: Lowered, weights, src, spikes, slots):
+def reset(k, p: _Params, fired, v):
+    """Step 5: ``v ← v_reset`` (zero reset) or ``v ← v − (v_thresh − v_reset)`` (subtract) where fired."""
+    reset_to = p.subtract * (v - (p.v_thresh - p.v_reset)) + (1 - p.subtract) * p.v_reset
+    return k.xp.where(fired, reset_to, v)
+
+
+def _deliver(k, low: Lowered, weights, src, spikes, slots, free):
+    """Step 4; ``free`` (1 where not refractory) gates jumps of ``v``."""
     for (from_src, a, n), (b, m), slot, pr, w in zip(low.proj_pre, low.proj_post, low.proj_slot,
                                                      low.projections, weights):
         s_pre = (src if from_src else spikes)[:, a:a + n]
@@ -168,7 +177,7 @@ def _deliver(k, low: Lowered, weights, src, spikes, slots):
             inc = s_pre * float(pr.weights)
         else:
             inc = (s_pre.sum(1)[:, None] - s_pre) * float(pr.weights)
-        slots[slot][:, b:b + m] += inc
+        slots[slot][:, b:b + m] += inc * free[:, b:b + m] if slot == 0 else inc
 
 
 def _learn(k, low: Lowered, st: SimState, src, spikes, mod):
@@ -227,10 +236,10 @@ def _run_generic(k, low, st, src_spikes, current, learn, record, mod):
     mod_all = k.asarray(mod) if mod is not None else None
     for t in range(src_spikes.shape[0]):
         src = src_all[t]
-        spikes, v, ge, gi, theta, ref = neuron_step(k, p, st, None if cur_all is None else cur_all[t])
-        ge, gi = ge + 0, gi + 0  # own copies: delivery adds in place
-        _deliver(k, low, st.weights, src, spikes, {0: v, 1: ge, 2: gi})
-        st = st._replace(v=v, ge=ge, gi=gi, theta=theta, refractory=ref)
+        fired, spikes, v, ge, gi, theta, ref = neuron_step(k, p, st, None if cur_all is None else cur_all[t])
+        v, ge, gi = v + 0, ge + 0, gi + 0  # own copies: delivery adds in place
+        _deliver(k, low, st.weights, src, spikes, {0: v, 1: ge, 2: gi}, (ref <= 0) * 1.0)
+        st = st._replace(v=reset(k, p, fired, v), ge=ge, gi=gi, theta=theta, refractory=ref)
         if learn:
             weights, states = _learn(k, low, st, src, spikes, None if mod_all is None else mod_all[t])
             st = st._replace(weights=weights, plasticity=states)
@@ -238,7 +247,7 @@ def _run_generic(k, low, st, src_spikes, current, learn, record, mod):
         if "spikes" in keep:
             keep["spikes"].append(spikes > 0)
         if "v" in keep:
-            keep["v"].append(v + 0)
+            keep["v"].append(st.v + 0)
     return st, _record(k, low, counts, keep)
 
 

@@ -20,6 +20,11 @@ Pair STDP (Bi & Poo 1998; Song, Miller & Abbott 2000) is the triplet rule
 with ``A₃⁺ = A₃⁻ = 0``.  Diehl & Cook (2015)'s rule is the nearest-spike
 triplet rule with ``A₂⁺ = A₃⁻ = 0``.
 
+Both pathways of one step act on the weight at the start of the step (one
+combined change, one clip); an event-driven simulator such as Brian2 runs them
+one after the other, which differs only when a synapse sees a pre and a post
+spike in the same step and the change depends on ``w`` (soft bounds, clipping).
+
 Weight dependence (van Rossum, Bi & Turrigiano 2000; Gütig et al. 2003):
 ``"additive"`` as above; ``"soft"`` scales potentiation by ``(w_max − w)`` and
 depression by ``(w − w_min)``, so weights approach the bounds only
