@@ -81,7 +81,9 @@ class RuleSpec:
     perturbation.  ``role`` says how the rule is used in a network:
     ``"feature"`` (unsupervised, trains a hidden layer), ``"readout"``
     (supervised through ``mod``), ``"lateral"`` (recurrent weights among one
-    population) or ``"network"`` (trains every layer, e.g. backprop, EP).
+    population), ``"network"`` (trains every layer, e.g. backprop, EP) or
+    ``"spiking"`` (steps with the spikes of a :class:`~bioplast.dynamics.network.SpikingNetwork`
+    projection, e.g. STDP).
     """
 
     name: str

@@ -182,8 +182,9 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
         sizes = [n_in, n_classes]
     else:
         raise ConfigError(f"rule {cfg.rule!r} has role {role!r}, which `train` cannot wire into a "
-                          "classifier; roles it can: network, feature, readout "
-                          "(see examples/ for lateral rules)")
+                          "classifier; roles it can: network, feature, readout (see examples/lateral rules "
+                          "in examples/decorrelation.py, spiking rules in examples/spiking_stdp.py and "
+                          "bioplast.dynamics.spiking)")
     return _Model(k, cfg, rule, sizes)
 
 

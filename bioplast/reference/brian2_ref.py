@@ -81,46 +81,35 @@ def _stdp_namespace(fs, b2) -> dict:
     return ns
 
 
-def run_brian2(net: SpikingNetwork, inputs: dict, *, learn: bool = True, target: str = "numpy") -> Brian2Run:
-    """Run ``net`` in Brian2 on one sample: ``inputs`` as for
-    :func:`bioplast.dynamics.spiking.simulate` with batch ``B = 1``.
-
-    ``target``: Brian2's code-generation target (``"numpy"`` or ``"cython"``).
-    """
+def brian2_network(net: SpikingNetwork, sources: dict, *, learn: bool = True, currents=None,
+                   record_v: bool = True):
+    """Build ``net`` in Brian2 around the given Brian2 groups for its ``sources`` (name → group,
+    e.g. a ``SpikeGeneratorGroup`` or ``PoissonGroup``).  ``currents``: population name →
+    ``[T, n]`` external current.  Returns ``(network, groups, synapses, monitors)``."""
     import brian2 as b2
 
     from ..dynamics.network import lower
-    from ..dynamics.spiking import _inputs
 
     low = lower(net)
-    T, B, src_spikes, current = _inputs(net, low, inputs)
-    if B != 1:
-        raise DataError(f"the Brian2 reference runs one sample; inputs have batch {B}")
-    b2.start_scope()
-    b2.prefs.codegen.target = target
-    b2.defaultclock.dt = net.dt * b2.second
     dt = net.dt * b2.second
-    groups, monitors = {}, {}
-    for s in net.sources:
-        a, n = low.source_offsets[s.name]
-        steps, idx = np.nonzero(src_spikes[:, 0, a:a + n])
-        groups[s.name] = b2.SpikeGeneratorGroup(n, idx, steps * dt, name=f"src_{s.name}")
+    b2.defaultclock.dt = dt
+    groups, monitors, synapses = dict(sources), {}, {}
     for p in net.populations:
         a, n = low.offsets[p.name]
         m = p.neuron
         ns = _namespace(m, b2)
-        has_current = current is not None and p.name in inputs
-        if has_current:
-            ns["I_ext"] = b2.TimedArray(current[:, 0, a:a + n], dt=dt)
+        current = (currents or {}).get(p.name)
+        if current is not None:
+            ns["I_ext"] = b2.TimedArray(current, dt=dt)
         reset = "v = v_reset" if m.reset == "zero" else "v -= (v_thresh - v_reset)"
-        g = b2.NeuronGroup(n, _neuron_equations(m, has_current), threshold="v > v_thresh + theta",
+        g = b2.NeuronGroup(n, _neuron_equations(m, current is not None), threshold="v > v_thresh + theta",
                            reset=reset + "\ntheta += theta_plus", refractory=low.ref_steps[a] * dt,
                            method="exponential_euler", namespace=ns, name=f"pop_{p.name}")
         g.v = m.v_rest
         g.theta = m.theta_init
         groups[p.name] = g
-        monitors[p.name] = (b2.SpikeMonitor(g), b2.StateMonitor(g, "v", record=True, when="end"))
-    synapses = {}
+        monitors[p.name] = (b2.SpikeMonitor(g),) + ((b2.StateMonitor(g, "v", record=True, when="end"),)
+                                                     if record_v else ())
     for k, pr in enumerate(net.projections):
         if pr.plasticity is not None and learn:
             fs = fused_stdp(pr.plasticity)
@@ -143,6 +132,46 @@ def run_brian2(net: SpikingNetwork, inputs: dict, *, learn: bool = True, target:
             syn.w = float(pr.weights)
         synapses[pr.name] = syn
     network = b2.Network(*groups.values(), *synapses.values(), *(x for pair in monitors.values() for x in pair))
+    return network, groups, synapses, monitors
+
+
+def dense_weights(net: SpikingNetwork, synapses: dict) -> dict:
+    """Dense weight matrices ``[n_post, n_pre]`` read back from Brian2 synapses."""
+    out = {}
+    for pr in net.projections:
+        if pr.connectivity == "dense":
+            syn = synapses[pr.name]
+            w = np.zeros(np.shape(pr.weights))
+            w[np.asarray(syn.j), np.asarray(syn.i)] = np.asarray(syn.w)
+            out[pr.name] = w
+    return out
+
+
+def run_brian2(net: SpikingNetwork, inputs: dict, *, learn: bool = True, target: str = "numpy") -> Brian2Run:
+    """Run ``net`` in Brian2 on one sample: ``inputs`` as for
+    :func:`bioplast.dynamics.spiking.simulate` with batch ``B = 1``.
+
+    ``target``: Brian2's code-generation target (``"numpy"`` or ``"cython"``).
+    """
+    import brian2 as b2
+
+    from ..dynamics.network import lower
+    from ..dynamics.spiking import _inputs
+
+    low = lower(net)
+    T, B, src_spikes, current = _inputs(net, low, inputs)
+    if B != 1:
+        raise DataError(f"the Brian2 reference runs one sample; inputs have batch {B}")
+    b2.start_scope()
+    b2.prefs.codegen.target = target
+    dt = net.dt * b2.second
+    sources = {}
+    for s in net.sources:
+        a, n = low.source_offsets[s.name]
+        steps, idx = np.nonzero(src_spikes[:, 0, a:a + n])
+        sources[s.name] = b2.SpikeGeneratorGroup(n, idx, steps * dt, name=f"src_{s.name}")
+    currents = {name: current[:, 0, a:a + n] for name, (a, n) in low.offsets.items() if name in inputs}
+    network, groups, synapses, monitors = brian2_network(net, sources, learn=learn, currents=currents)
     network.run(T * dt, namespace={})
     spikes, v = {}, {}
     for name, (sm, vm) in monitors.items():
@@ -151,11 +180,4 @@ def run_brian2(net: SpikingNetwork, inputs: dict, *, learn: bool = True, target:
         steps = np.rint(np.asarray(sm.t / dt)).astype(np.int64)
         arr[steps, np.asarray(sm.i)] = True
         spikes[name], v[name] = arr, np.asarray(vm.v).T
-    weights = {}
-    for pr in net.projections:
-        if pr.connectivity == "dense":
-            syn = synapses[pr.name]
-            w = np.zeros(np.shape(pr.weights))
-            w[np.asarray(syn.j), np.asarray(syn.i)] = np.asarray(syn.w)
-            weights[pr.name] = w
-    return Brian2Run(spikes, v, weights)
+    return Brian2Run(spikes, v, dense_weights(net, synapses))

@@ -133,7 +133,7 @@ def triplet_stdp(a2_plus: float = 5e-3, a3_plus: float = 6.2e-3, a2_minus: float
 
     reads = frozenset({"pre", "post", "w"} if params.soft else {"pre", "post"})
     return Rule(init, update, RuleSpec(
-        name, "stdp", reads, "feature",
+        name, "stdp", reads, "spiking",
         "pre: ΔW = −o₁(A₂⁻ + A₃⁻ r₂);  post: ΔW = r₁(A₂⁺ + A₃⁺ o₂);  traces τ dx/dt = −x + Σδ(t − t_spike)",
         "Pfister & Gerstner (2006) J. Neurosci. 26:9673", params._asdict()))
 
