@@ -249,3 +249,40 @@ def test_state_carries_over_between_calls():
         h, _ = simulate(net, {"x": x[:300]}, backend=kn, engine=engine)
         r, _ = simulate(net, {"x": x[300:]}, backend=kn, engine=engine, state=h)
         np.testing.assert_allclose(r.weights[0], whole.weights[0], rtol=0, atol=1e-12)
+
+
+def test_ultralif_converges_to_the_hard_lif_as_eps_shrinks():
+    from bioplast.dynamics.ultralif import ultralif
+
+    beta, T, n = 0.875, 200, 12
+    current = np.random.default_rng(6).uniform(-0.1, 0.5, (T, 2, n))
+    hard = SpikingNetwork([], [Population("p", n, from_snntorch(beta, 1.0, "subtract", reset_delay=False))], [],
+                          dt=1e-3)
+    _, rec = simulate(hard, {"p": current}, backend=get_backend("numpy", dtype="float64"), record=("spikes", "v"))
+    errors, mismatches = [], []
+    for eps in (0.03, 0.01, 0.003, 1e-3, 1e-4):
+        s, v = ultralif(current, beta, 1.0, eps)
+        # |s − H(u − θ)| ≤ e^{−|u − θ|/ε}: pointwise, not uniform near θ, so compare means
+        errors.append(np.abs(v - rec.v["p"]).mean())
+        mismatches.append(int(((s > 0.5) != rec.spikes["p"]).sum()))
+        if eps <= 1e-4:  # at 1e-3 a crossing within ~1e-3 of θ can still be read either way
+            np.testing.assert_array_equal(s > 0.5, rec.spikes["p"])
+    assert rec.spikes["p"].sum() > 100
+    assert all(b < a for a, b in zip(errors, errors[1:])), errors  # monotone convergence
+    assert all(b <= a for a, b in zip(mismatches, mismatches[1:])) and mismatches[-1] == 0, mismatches
+    assert errors[-1] < 1e-3 * errors[0], errors
+
+
+def test_ultralif_is_differentiable_without_a_surrogate():
+    torch = pytest.importorskip("torch")
+    from bioplast.dynamics.ultralif import ultralif
+
+    current = torch.rand(50, 4, 8, dtype=torch.float64, requires_grad=True)
+    eps = torch.tensor(0.05, dtype=torch.float64, requires_grad=True)
+    s, _ = ultralif(current * 0.6, 0.9, 1.0, eps)
+    s.sum().backward()
+    assert torch.isfinite(current.grad).all() and current.grad.abs().sum() > 0
+    assert torch.isfinite(eps.grad)
+    # the gradient is the exact derivative of the forward pass (gradcheck on a short run)
+    assert torch.autograd.gradcheck(lambda c: ultralif(c, 0.9, 1.0, 0.2)[0].sum(), (current[:5, :1, :3].detach()
+                                                                                     .requires_grad_(),))
