@@ -3,6 +3,7 @@
     bioplast rules                      list rules (name, family, role, reads, backends, citation)
     bioplast backends                   list backends with availability and device
     bioplast tasks                      list datasets
+    bioplast substrates                 list device profiles (presets and installed third-party ones)
     bioplast train --rule R --task T    train one rule, write metrics atomically
     bioplast gradcheck --rule R         an EP rule's estimate against the autograd oracle
     bioplast geometry-test BEFORE AFTER which plasticity geometry produced a weight change
@@ -44,6 +45,23 @@ def cmd_backends(args) -> int:
     return 0
 
 
+def cmd_substrates(args) -> int:
+    from .hardware import substrates
+
+    rows = []
+    for name, p in substrates().items():
+        physics = [f"{p.bits}-bit {p.rounding}" if p.bits else "float", f"{p.bounds} bounds",
+                   f"[{p.w_min:g}, {p.w_max:g}]"]
+        physics += [f"up/down {p.up:g}/{p.down:g}"] if (p.up, p.down) != (1, 1) else []
+        physics += [f"c2c {p.write_noise:g}"] if p.write_noise else []
+        physics += [f"d2d {p.d2d:g}"] if p.d2d else []
+        physics += ["inference only"] if p.inference_only else []
+        physics += [f"fan-in {p.fan_in}"] if p.fan_in else []
+        rows.append([name, ", ".join(physics), p.sources])
+    print(_table(rows, ["substrate", "device", "sources"]))
+    return 0
+
+
 def cmd_tasks(args) -> int:
     from .data import datasets
 
@@ -77,7 +95,7 @@ def cmd_train(args) -> int:
                       lr=args.lr, hidden=tuple(args.hidden), activation=args.activation, loss=args.loss,
                       optimizer=args.optimizer, network=args.network,
                       inhibitory_fraction=args.inhibitory_fraction, sign_frozen=args.sign_frozen,
-                      data_dir=args.data_dir, rule_params=_rule_params(args.param))
+                      data_dir=args.data_dir, rule_params=_rule_params(args.param), substrate=args.substrate)
     records = train(cfg, out=args.out, progress=not args.quiet)
     last = records[-1]
     print(f"{args.rule} on {args.task} ({args.backend}): epoch {last['epoch']} test accuracy "
@@ -161,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("rules", help="list the registered rules").set_defaults(fn=cmd_rules)
     sub.add_parser("backends", help="list backends and devices").set_defaults(fn=cmd_backends)
     sub.add_parser("tasks", help="list datasets").set_defaults(fn=cmd_tasks)
+    sub.add_parser("substrates", help="list device profiles").set_defaults(fn=cmd_substrates)
 
     t = sub.add_parser("train", help="train one rule on one task")
     t.add_argument("--rule", required=True)
@@ -181,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--inhibitory-fraction", type=float, default=0.1)
     t.add_argument("--sign-frozen", action="store_true", help="project every step back onto the initial signs")
     t.add_argument("--data-dir", default=None, help="folder of IDX files for --task mnist/fashion")
+    t.add_argument("--substrate", default="ideal", help="device profile for every weight update (bioplast substrates)")
     t.add_argument("--out", default=None, help="results folder (config.json, metrics.csv/json, weights.npz)")
     t.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="rule parameter, e.g. --param beta=0.1 --param estimator=one_sided")

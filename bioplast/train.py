@@ -79,6 +79,7 @@ class TrainConfig:
     sign_frozen: bool = False  # project every step back onto the initial signs (sign-frozen baseline)
     data_dir: str | None = None
     rule_params: dict = field(default_factory=dict)
+    substrate: str = "ideal"  # device profile every weight update goes through (bioplast substrates)
 
     def validate(self) -> "TrainConfig":
         positive_int("epochs", self.epochs)
@@ -90,6 +91,9 @@ class TrainConfig:
             _activation(self.activation)
         if self.loss not in LOSSES:
             raise unknown_name("loss", self.loss, LOSSES)
+        from .hardware import get_substrate
+
+        get_substrate(self.substrate)  # unknown names fail here, with suggestions
         if self.optimizer not in OPTIMIZERS:
             raise unknown_name("optimizer", self.optimizer, OPTIMIZERS)
         if self.network not in NETWORKS:
@@ -105,10 +109,16 @@ class _Model:
         self.k, self.cfg, self.rule = k, cfg, rule
         self.role, self.sizes = rule.spec.role, sizes
         self.activation = cfg.activation or "relu"
+        from .hardware import device_transforms, get_substrate, program
+
         opt = (optimizer(cfg.optimizer, cfg.lr),) + ((sign_frozen(),) if cfg.sign_frozen else ())
-        self.plastic = [plasticity(rule, *opt) for _ in sizes[1:]]
-        self.bias_chain = (bias_optimizer(cfg.optimizer, cfg.lr),)
-        self.params = init_mlp(k, sizes, cfg.seed, scheme="glorot")
+        device = get_substrate(cfg.substrate)
+        # each layer's devices draw their own variability and noise streams
+        self.plastic = [plasticity(rule, *opt, *device_transforms(device, cfg.seed * 1000 + i))
+                        for i in range(len(sizes) - 1)]
+        self.bias_chain = (bias_optimizer(cfg.optimizer, cfg.lr),)  # biases live in the neurons, not on devices
+        params = init_mlp(k, sizes, cfg.seed, scheme="glorot")
+        self.params = params._replace(weights=[program(k, device, w) for w in params.weights])
         self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights)]
         self.bias_states = [chain_init(k, self.bias_chain, b) for b in self.params.biases]
         synapses = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
@@ -173,6 +183,9 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
                               "(use --network mlp with other rules)")
         return DaleModel(k, rule, [n_in, *cfg.hidden, n_classes], cfg.seed, cfg.activation or "relu",
                          cfg.optimizer, cfg.lr, cfg.loss, cfg.network, cfg.inhibitory_fraction)
+    if cfg.substrate != "ideal" and (rule.spec.contrast or cfg.network != "mlp"):
+        raise ConfigError(f"substrate {cfg.substrate!r}: device profiles are wired into the one-phase rule "
+                          "trainer so far; EP and the Dale networks run on 'ideal' only (hardware issue)")
     if rule.spec.contrast:
         return EPModel(k, rule, [n_in, *cfg.hidden, n_classes], cfg.seed, cfg.activation or "tanh",
                        cfg.optimizer, cfg.lr)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from bioplast import ConfigError, get_backend, plasticity
 from bioplast.geometry import additive, adam, dale, eg_pm, exponentiated, masked, mirror_descent, sign_frozen
+from bioplast.hardware import DeviceProfile, device_gain, quantize, soft_bounds, write_noise
 from bioplast.rules import RULES, get_rule
 from bioplast.testing.conformance import signals_for
 
@@ -35,6 +36,10 @@ def setups(draw):
         "mirror": lambda: mirror_descent(lr, draw(st.floats(1.2, 3.0))), "eg_pm": lambda: eg_pm(lr),
         "dale": lambda: dale(signs), "sign_frozen": lambda: sign_frozen(),
         "masked": lambda: masked((rng.random((n_post, n_pre)) < 0.7) * 1.0),
+        # substrate transforms (bioplast.hardware)
+        "quantize": lambda: quantize(6, -3.0, 3.0, draw(st.sampled_from(["nearest", "stochastic"])), seed),
+        "soft_bounds": lambda: soft_bounds(-5.0, 5.0), "write_noise": lambda: write_noise(0.2, seed),
+        "device_gain": lambda: device_gain(DeviceProfile("p", up=1.0, down=0.6, d2d=0.1), seed),
     }
     names = draw(st.lists(st.sampled_from(sorted(choices)), min_size=1, max_size=3))
     if "eg_pm" in names:  # EG± owns the weights it moves: it must be the last transform
@@ -67,6 +72,9 @@ def test_any_rule_with_any_geometry_keeps_the_contract(setup, backend):
     assert np.isfinite(w).all(), (rule_name, names)
     if names[-1] in SIGN_KEEPING:  # a chain that ends in a sign-keeping transform flips no weight
         assert ((np.sign(w) == np.sign(host["w"])) | (w == 0)).all(), (rule_name, names)
+    if names[-1] == "quantize":  # a chain that ends on the device's weight format leaves weights on its grid
+        levels = (w + 3.0) / (6.0 / 63)
+        assert np.abs(levels - np.round(levels)).max() < 1e-6 and w.min() >= -3 - 1e-9 and w.max() <= 3 + 1e-9
     np.testing.assert_array_equal(run(), w)  # deterministic
 
 

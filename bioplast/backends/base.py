@@ -137,3 +137,7 @@ class Backend(ABC):
     @abstractmethod
     def normal(self, rng, shape) -> Array:
         """Standard normal draws from the explicit random state ``rng``."""
+
+    @abstractmethod
+    def uniform(self, rng, shape) -> Array:
+        """Uniform draws on [0, 1) from the explicit random state ``rng``."""

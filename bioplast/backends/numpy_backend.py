@@ -76,3 +76,6 @@ class NumpyBackend(Backend):
 
     def normal(self, rng, shape):
         return rng.standard_normal(shape, dtype=self.dtype)
+
+    def uniform(self, rng, shape):
+        return rng.random(shape, dtype=self.dtype)

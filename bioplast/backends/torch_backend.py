@@ -124,3 +124,6 @@ class TorchBackend(Backend):
 
     def normal(self, rng, shape):
         return self.torch.randn(shape, generator=rng, dtype=self.dtype, device=self._dev)
+
+    def uniform(self, rng, shape):
+        return self.torch.rand(shape, generator=rng, dtype=self.dtype, device=self._dev)

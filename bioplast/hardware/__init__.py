@@ -1,10 +1,12 @@
-"""Hardware: WHAT a substrate allows (bits, bounds, noise, asymmetry, energy, NIR).
+"""Hardware: WHAT a substrate allows — weight format, bounds, update physics (``device``),
+named presets and third-party profiles (``substrates``), hard bounds (``bounds``).
 
-Built so far: :func:`clip_bounds` (hard device bounds).  The kernels the
-substrate transforms need (``to_grid``, ``sign_project``, ``clip``) are part of
-every backend; device profiles, presets, energy and NIR are tracked in the
-hardware issue.
+Energy accounting and NIR export are tracked in the hardware issue and not built yet.
 """
 from .bounds import clip_bounds
+from .device import (DeviceProfile, device_gain, device_transforms, program, quantize, soft_bounds,
+                     write_noise)
+from .substrates import PRESETS, get_substrate, substrates
 
-__all__ = ["clip_bounds"]
+__all__ = ["clip_bounds", "DeviceProfile", "device_gain", "device_transforms", "program", "quantize",
+           "soft_bounds", "write_noise", "PRESETS", "get_substrate", "substrates"]

@@ -91,6 +91,11 @@ def _check_normal(k, seed: int) -> None:
         raise AssertionError(f"{k.name}.normal: mean {x.mean():.4f}, var {x.var():.4f} not standard normal")
     if not np.array_equal(x, to_host(k.normal(k.rng(seed), (200, 100))).astype(np.float64)):
         raise AssertionError(f"{k.name}.normal is not deterministic under a seed")
+    u = to_host(k.uniform(k.rng(seed), (200, 100))).astype(np.float64)
+    if u.min() < 0 or u.max() >= 1 or abs(u.mean() - 0.5) > 5 * np.sqrt(1 / 12 / n) \
+            or abs(u.var() - 1 / 12) > 5 * np.sqrt(1 / 180 / n):
+        raise AssertionError(f"{k.name}.uniform: range [{u.min():.3f}, {u.max():.3f}], mean {u.mean():.4f}, "
+                             f"var {u.var():.5f} not uniform on [0, 1)")
 
 
 def rule_signals(rng, n_pre: int = N_PRE, n_post: int = N_POST, batch: int = B) -> dict:

@@ -1,0 +1,198 @@
+r"""Device profiles: what a substrate does to every weight update, as data.
+
+A :class:`DeviceProfile` is a plain record (as aihwkit's device configs are);
+:func:`device_transforms` turns it into a chain of
+:class:`~bioplast.core.Transform` steps appended after a rule's geometry, so
+any rule runs "on" the device.  For a proposed update ``u`` of weight ``w``::
+
+    1. device gain    u ← g_ij · (u⁺ · up + u⁻ · down)       g_ij ~ N(1, σ_d2d²), drawn once per device
+    2. soft bounds    u⁺ ← u⁺ (w_max − w)/(w_max − w_min),  u⁻ ← u⁻ (w − w_min)/(w_max − w_min)
+    3. write noise    u ← u (1 + σ_c2c ξ),  ξ ~ N(0, 1) per write (cycle-to-cycle)
+    4. weight format  w + u is put on the grid of 2^bits levels over [w_min, w_max]
+                      (nearest or stochastic rounding) and clipped to the range
+
+(1)–(3) follow the pulsed-update device models of analog crossbars
+(Gokmen & Vlasov 2016, "Acceleration of deep neural network training with
+resistive cross-point devices", Front. Neurosci. 10:333; aihwkit's
+``SoftBoundsDevice``); (4) is fixed-point weight storage with stochastic
+rounding as in Loihi's learning engine (Davies et al. 2018, IEEE Micro
+38:82) and Gupta et al. 2015 ("Deep learning with limited numerical
+precision", ICML).  Steps a profile does not use are left out of the chain,
+so the ``ideal`` profile adds nothing at all.
+
+Randomness: every stochastic step draws from ``k.rng(seed, step)``-style
+streams derived from the profile seed and a step counter kept in the
+transform state (two integers), so runs reproduce under a seed and
+checkpoints store the counter, not a generator object.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import NamedTuple, Optional
+
+from ..core import Transform, stateless
+from ..errors import ConfigError
+from ..validate import positive
+
+ROUNDING = ("nearest", "stochastic")
+BOUNDS = ("hard", "soft")
+
+
+@dataclass(frozen=True)
+class DeviceProfile:
+    """Weight format and update physics of one substrate (see the module docstring for the equations).
+
+    ``bits=None`` keeps floating-point weights; ``inference_only`` substrates
+    refuse plasticity; ``fan_in`` is the most inputs a neuron may have.
+    ``sources`` cites where each figure comes from or marks it as an assumption.
+    """
+
+    name: str
+    bits: Optional[int] = None
+    w_min: float = -1.0
+    w_max: float = 1.0
+    rounding: str = "nearest"
+    bounds: str = "hard"
+    up: float = 1.0
+    down: float = 1.0
+    write_noise: float = 0.0
+    d2d: float = 0.0
+    inference_only: bool = False
+    fan_in: Optional[int] = None
+    sources: str = ""
+
+    def __post_init__(self):
+        if self.bits is not None and (not isinstance(self.bits, int) or not 1 <= self.bits <= 32):
+            raise ConfigError(f"profile {self.name!r}: bits must be an integer in [1, 32] or None, got {self.bits!r}")
+        if not (math.isfinite(self.w_min) and math.isfinite(self.w_max) and self.w_min < self.w_max):
+            raise ConfigError(f"profile {self.name!r}: need finite w_min < w_max, got {self.w_min!r}, {self.w_max!r}")
+        if self.rounding not in ROUNDING:
+            raise ConfigError(f"profile {self.name!r}: rounding must be one of {ROUNDING}, got {self.rounding!r}")
+        if self.bounds not in BOUNDS:
+            raise ConfigError(f"profile {self.name!r}: bounds must be one of {BOUNDS}, got {self.bounds!r}")
+        for f in ("up", "down"):
+            positive(f"profile {self.name!r} {f}", getattr(self, f))
+        for f in ("write_noise", "d2d"):
+            positive(f"profile {self.name!r} {f}", getattr(self, f), allow_zero=True)
+        if self.fan_in is not None and (not isinstance(self.fan_in, int) or self.fan_in < 1):
+            raise ConfigError(f"profile {self.name!r}: fan_in must be a positive integer or None, got {self.fan_in!r}")
+
+    @property
+    def step(self) -> Optional[float]:
+        """Distance between neighbouring weight levels (``None`` for float weights)."""
+        return None if self.bits is None else (self.w_max - self.w_min) / (2 ** self.bits - 1)
+
+    def describe(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def check_fan_in(self, shape, what: str = "weights") -> None:
+        """A clear error at build time when a layer has more inputs than a neuron may take."""
+        if self.fan_in is not None and int(shape[1]) > self.fan_in:
+            raise ConfigError(f"{what} {tuple(shape)} give each neuron {shape[1]} inputs; substrate "
+                              f"{self.name!r} allows at most {self.fan_in} (fan-in)")
+
+
+class NoiseState(NamedTuple):
+    seed: int
+    step: int
+
+
+def _stream(k, state: NoiseState, salt: int):
+    # a fresh generator per (seed, step, salt): reproducible, and the state stays two integers
+    return k.rng(hash((state.seed, state.step, salt)) & 0x7FFFFFFF)
+
+
+def device_gain(profile: DeviceProfile, seed: int = 0) -> Transform:
+    """Step 1: up/down asymmetry times a fixed per-device gain ``N(1, σ_d2d²)`` (clipped at 0)."""
+    up, down, d2d = profile.up, profile.down, profile.d2d
+
+    def init(k, w):
+        if d2d == 0:
+            return ()
+        g = 1 + d2d * k.normal(k.rng(seed), tuple(w.shape))
+        return (g * (g > 0),)
+
+    def update(k, u, state, w):
+        scaled = k.xp.where(u > 0, u * up, u * down)
+        return (scaled * state[0] if state else scaled), state
+
+    return Transform(init, update, f"device_gain(up={up:g}, down={down:g}, d2d={d2d:g})",
+                     {"kind": "device_gain", "up": up, "down": down, "d2d": d2d})
+
+
+def soft_bounds(lo: float, hi: float) -> Transform:
+    """Step 2: potentiation shrinks towards ``hi`` and depression towards ``lo`` (linear soft bounds)."""
+    span = hi - lo
+    return stateless(f"soft_bounds({lo:g}, {hi:g})",
+                     lambda k, u, w: u * ((u > 0) * (hi - w) + (u < 0) * (w - lo)) / span,
+                     {"kind": "soft_bounds", "lo": lo, "hi": hi})
+
+
+def write_noise(sigma: float, seed: int = 0) -> Transform:
+    """Step 3: each programmed step is off by a relative Gaussian error ``σ`` (cycle to cycle)."""
+
+    def init(k, w):
+        return NoiseState(int(seed), 0)
+
+    def update(k, u, state, w):
+        xi = k.normal(_stream(k, state, 1), tuple(u.shape))
+        return u * (1 + sigma * xi), NoiseState(state.seed, state.step + 1)
+
+    return Transform(init, update, f"write_noise({sigma:g})", {"kind": "write_noise", "sigma": sigma})
+
+
+def quantize(bits: int, lo: float, hi: float, rounding: str = "nearest", seed: int = 0) -> Transform:
+    """Step 4: ``w + u`` lands on one of ``2^bits`` levels over ``[lo, hi]``; ``stochastic`` rounding
+    goes up with probability equal to the fractional position, so ``E[w_new] = clip(w + u)``."""
+    if rounding not in ROUNDING:
+        raise ConfigError(f"rounding must be one of {ROUNDING}, got {rounding!r}")
+    step = (hi - lo) / (2 ** bits - 1)
+
+    def init(k, w):
+        return NoiseState(int(seed), 0)
+
+    def update(k, u, state, w):
+        target = (k.clip(w + u, lo, hi) - lo) / step
+        if rounding == "nearest":
+            levels = k.to_grid(target, 1.0, 0.0, 2 ** bits - 1)
+        else:
+            floor = k.xp.floor(target)
+            levels = floor + (k.uniform(_stream(k, state, 2), tuple(u.shape)) < target - floor)
+        return levels * step + lo - w, NoiseState(state.seed, state.step + 1)
+
+    return Transform(init, update, f"quantize({bits} bits, {rounding})",
+                     {"kind": "quantize", "bits": bits, "lo": lo, "hi": hi, "rounding": rounding})
+
+
+def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
+    """The chain of transforms that puts a rule's updates through ``profile`` (empty for ``ideal``)."""
+    from .bounds import clip_bounds
+
+    if profile.inference_only:
+        raise ConfigError(f"substrate {profile.name!r} is inference only: it has no on-chip plasticity; "
+                          "train on another substrate and deploy the weights")
+    chain = []
+    if profile.up != 1 or profile.down != 1 or profile.d2d > 0:
+        chain.append(device_gain(profile, seed))
+    if profile.bounds == "soft":
+        chain.append(soft_bounds(profile.w_min, profile.w_max))
+    if profile.write_noise > 0:
+        chain.append(write_noise(profile.write_noise, seed))
+    if profile.bits is not None:
+        chain.append(quantize(profile.bits, profile.w_min, profile.w_max, profile.rounding, seed))
+    elif profile.name != "ideal":
+        chain.append(clip_bounds(profile.w_min, profile.w_max))
+    return tuple(chain)
+
+
+def program(k, profile: DeviceProfile, w):
+    """Weights as written onto the device before learning: clipped and, with a weight format, rounded
+    to the nearest level (the state a chip starts a learning run from)."""
+    profile.check_fan_in(tuple(w.shape))
+    if profile.name == "ideal":
+        return w
+    w = k.clip(w, profile.w_min, profile.w_max)
+    if profile.step is None:
+        return w
+    return k.to_grid(w - profile.w_min, profile.step, 0.0, profile.w_max - profile.w_min) + profile.w_min

@@ -1,0 +1,71 @@
+"""Named substrates: presets (data, not code paths) and third-party profiles via entry points.
+
+Each preset's figures are approximations of the cited platform, chosen to
+show the platform's characteristic constraint; anything not taken from the
+cited source is marked "assumption".  Third-party packages add profiles by
+declaring an entry point in the group ``bioplast.substrates`` whose object is
+a :class:`DeviceProfile` (or a function returning one)::
+
+    [project.entry-points."bioplast.substrates"]
+    my-chip = "my_package.profiles:MY_CHIP"
+"""
+from __future__ import annotations
+
+from ..errors import ConfigError, unknown_name
+from .device import DeviceProfile
+
+PRESETS = {p.name: p for p in (
+    DeviceProfile("ideal", sources="floating-point weights, no device effects"),
+    DeviceProfile(
+        "loihi2-like", bits=8, w_min=-1.0, w_max=1.0, rounding="stochastic",
+        sources="8-bit synaptic weights with sign and stochastic rounding of learning updates: Davies et al. "
+                "(2018) IEEE Micro 38:82 (Loihi); Orchard et al. (2021) SiPS (Loihi 2). Range [-1, 1]: assumption"),
+    DeviceProfile(
+        "brainscales2-like", bits=6, w_min=-1.0, w_max=1.0, d2d=0.1,
+        sources="6-bit weights with analog fixed-pattern spread: Pehle et al. (2022) Front. Neurosci. "
+                "16:795876; the chip fixes each row's sign, not modelled here (64 signed levels); 10 % spread: "
+                "assumption"),
+    DeviceProfile(
+        "xylo-like", bits=8, w_min=-1.0, w_max=1.0, inference_only=True, fan_in=63,
+        sources="inference-only SNN processor, 8-bit weights, 63 inputs per neuron: SynSense Xylo "
+                "documentation (Bos & Muir 2022); range: assumption"),
+    DeviceProfile(
+        "pcm-crossbar", w_min=0.0, w_max=1.0, bounds="soft", up=1.0, down=0.5, write_noise=0.3, d2d=0.2,
+        sources="phase-change memory: abrupt RESET makes depression weaker than potentiation in a one-sided "
+                "device, large cycle-to-cycle and device-to-device variability (Nandakumar et al. 2018 "
+                "ISCAS; Joshi et al. 2020 Nat. Commun. 11:2473); the numbers are assumptions of that order"),
+    DeviceProfile(
+        "reram-crossbar", w_min=0.0, w_max=1.0, bounds="soft", up=1.0, down=0.8, write_noise=0.1, d2d=0.1,
+        sources="resistive RAM with soft bounds and asymmetric SET/RESET (Gokmen & Vlasov 2016 Front. "
+                "Neurosci. 10:333; aihwkit ReRAM presets); the numbers are assumptions of that order"),
+)}
+
+
+def _entry_point_profiles() -> dict:
+    from importlib.metadata import entry_points
+
+    found = {}
+    for ep in entry_points(group="bioplast.substrates"):
+        obj = ep.load()
+        profile = obj() if callable(obj) else obj
+        if not isinstance(profile, DeviceProfile):
+            raise ConfigError(f"entry point {ep.name!r} in group bioplast.substrates must give a DeviceProfile, "
+                              f"got {type(profile).__name__}")
+        found[ep.name] = profile
+    return found
+
+
+def substrates() -> dict:
+    """Every known substrate: the presets, then any registered by installed packages."""
+    return {**PRESETS, **_entry_point_profiles()}
+
+
+def get_substrate(name: str) -> DeviceProfile:
+    """A substrate's device profile by name (presets and entry points)."""
+    if isinstance(name, DeviceProfile):
+        return name
+    known = substrates()
+    try:
+        return known[name]
+    except KeyError:
+        raise unknown_name("substrate", name, known) from None

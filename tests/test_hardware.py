@@ -1,0 +1,127 @@
+"""Device profiles: each transform against its equation, presets, substrate selection."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bioplast.backends import get_backend
+from bioplast.core import chain_init, chain_update
+from bioplast.errors import ConfigError
+from bioplast.hardware import (PRESETS, DeviceProfile, device_gain, device_transforms, get_substrate, program,
+                               quantize, soft_bounds, write_noise)
+
+K = get_backend("numpy", dtype="float64")
+
+
+def step(k, transforms, u, w, states=None):
+    states = chain_init(k, transforms, w) if states is None else states
+    return chain_update(k, transforms, u, states, w)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_nearest_quantization_lands_on_the_grid_and_is_idempotent(backend):
+    k = get_backend(backend, dtype="float64")
+    q = (quantize(4, -1.0, 1.0),)
+    rng = np.random.default_rng(0)
+    w = k.asarray(rng.uniform(-1, 1, (20, 30)))
+    u = k.asarray(rng.normal(0, 0.3, (20, 30)))
+    upd, _ = step(k, q, u, w)
+    w1 = k.to_numpy(w + upd)
+    levels = (w1 + 1) / (2 / 15)
+    np.testing.assert_allclose(levels, np.round(levels), atol=1e-9)  # on one of the 16 levels
+    assert w1.min() >= -1 - 1e-12 and w1.max() <= 1 + 1e-12
+    target = np.clip(k.to_numpy(w + u), -1, 1)
+    assert np.abs(w1 - target).max() <= (1 / 15) + 1e-12  # nearest: within half a step (step = 2/15)
+    again, _ = step(k, q, k.zeros((20, 30)), k.asarray(w1))
+    np.testing.assert_allclose(k.to_numpy(again), 0, atol=1e-12)  # a grid point stays put
+
+
+def test_stochastic_rounding_is_unbiased():
+    q = (quantize(3, 0.0, 1.0, rounding="stochastic", seed=4),)
+    w = K.asarray(np.full((200, 100), 3 / 7))  # on the grid (step 1/7)
+    u = K.asarray(np.full((200, 100), 0.05))   # 0.35 of a step up
+    states = chain_init(K, q, w)
+    upd, states = chain_update(K, q, u, states, w)
+    new = K.to_numpy(w + upd)
+    assert set(np.round(new.ravel() * 7).astype(int)) == {3, 4}
+    # E[w'] = w + u: mean within 5 standard errors (Bernoulli(0.35) per device)
+    se = np.sqrt(0.35 * 0.65 / new.size) / 7
+    assert abs(new.mean() - (3 / 7 + 0.05)) < 5 * se
+    upd2, _ = chain_update(K, q, u, states, w)
+    assert not np.array_equal(upd, upd2)  # the next write draws new numbers
+    upd_again, _ = chain_update(K, q, u, chain_init(K, q, w), w)
+    np.testing.assert_array_equal(upd, upd_again)  # ... and the same seed and step reproduce
+
+
+def test_asymmetry_and_device_to_device_gain():
+    p = DeviceProfile("t", up=1.0, down=0.5, d2d=0.2)
+    t = (device_gain(p, seed=1),)
+    w = K.zeros((50, 40))
+    states = chain_init(K, t, w)
+    g = K.to_numpy(states[0][0])
+    assert abs(g.mean() - 1) < 0.02 and abs(g.std() - 0.2) < 0.02  # N(1, 0.2²) per device
+    u = np.where(np.arange(40) % 2 == 0, 0.1, -0.1) * np.ones((50, 1))
+    out, states2 = chain_update(K, t, K.asarray(u), states, w)
+    np.testing.assert_allclose(out, np.where(u > 0, 0.1, -0.05) * g)
+    out2, _ = chain_update(K, t, K.asarray(u), states2, w)
+    np.testing.assert_array_equal(out, out2)  # the gain is a property of the device, fixed
+
+
+def test_soft_bounds_keep_weights_inside_and_slow_down_near_them():
+    t = (soft_bounds(0.0, 1.0),)
+    rng = np.random.default_rng(2)
+    w = rng.uniform(0, 1, (30, 30))
+    for _ in range(2000):
+        u, _ = step(K, t, K.asarray(rng.normal(0, 0.5, w.shape).clip(-0.99, 0.99)), K.asarray(w))
+        w = w + u
+    assert w.min() > 0 and w.max() < 1
+    near_top, _ = step(K, t, K.asarray(np.full((1, 2), 0.1)), K.asarray([[0.1, 0.9]]))
+    np.testing.assert_allclose(near_top, [[0.09, 0.01]])  # u (w_max − w)/(w_max − w_min)
+
+
+def test_write_noise_is_relative_to_the_step():
+    t = (write_noise(0.3, seed=5),)
+    u = np.full((400, 250), 0.02)
+    out, _ = step(K, t, K.asarray(u), K.zeros(u.shape))
+    rel = out / u - 1
+    assert abs(rel.mean()) < 5 * 0.3 / np.sqrt(rel.size) and abs(rel.std() - 0.3) < 0.01
+
+
+def test_ideal_adds_nothing_and_presets_are_data():
+    assert device_transforms(get_substrate("ideal")) == ()
+    w = K.asarray(np.random.default_rng(0).normal(0, 2, (5, 4)))
+    assert program(K, get_substrate("ideal"), w) is w
+    for name, p in PRESETS.items():
+        assert isinstance(p, DeviceProfile) and p.sources, name
+    with pytest.raises(ConfigError, match="inference only"):
+        device_transforms(get_substrate("xylo-like"))
+    with pytest.raises(ConfigError, match="allows at most 63"):
+        program(K, get_substrate("xylo-like"), K.zeros((10, 64)))
+    with pytest.raises(ConfigError, match="did you mean 'loihi2-like'"):
+        get_substrate("loihi")
+    with pytest.raises(ConfigError, match="bits must be an integer"):
+        DeviceProfile("bad", bits=0)
+
+
+def test_training_on_a_substrate_differs_from_ideal_only_by_its_effects():
+    from bioplast.train import TrainConfig, train
+
+    base = dict(rule="backprop", task="digits", epochs=1, hidden=(32,), lr=0.1, seed=3)
+    ideal = train(TrainConfig(**base, substrate="ideal"))
+    again = train(TrainConfig(**base, substrate="ideal"))
+    assert ideal[-1]["test_acc"] == again[-1]["test_acc"]
+    # 8-bit stochastic rounding keeps learning close to ideal; 6-bit nearest rounding swallows small steps
+    loihi = train(TrainConfig(**base, substrate="loihi2-like"))
+    assert loihi[-1]["test_acc"] > ideal[-1]["test_acc"] - 0.1
+    coarse = train(TrainConfig(**base, substrate="brainscales2-like"))
+    assert coarse[-1]["test_acc"] < ideal[-1]["test_acc"] - 0.2
+    with pytest.raises(ConfigError, match="EP and the Dale networks run on 'ideal' only"):
+        train(TrainConfig(rule="eqprop", task="digits", epochs=1, substrate="loihi2-like"))
+
+
+def test_cli_lists_substrates():
+    out = subprocess.run([sys.executable, "-m", "bioplast.cli", "substrates"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    for name in PRESETS:
+        assert name in out.stdout
