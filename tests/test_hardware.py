@@ -125,3 +125,19 @@ def test_cli_lists_substrates():
     assert out.returncode == 0, out.stderr
     for name in PRESETS:
         assert name in out.stdout
+
+
+def test_bench_suites_compare_substrates(tmp_path):
+    from bioplast.bench.suite import load_suite
+    from bioplast.bench.sweep import run_suite
+
+    suite = tmp_path / "s.toml"
+    suite.write_text('name = "hw"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\nepochs = 1\n'
+                     '[[runs]]\nlabel = "delta ideal"\nrule = "delta"\nsubstrate = "ideal"\n'
+                     '[[runs]]\nlabel = "delta loihi"\nrule = "delta"\nsubstrate = "loihi2-like"\n')
+    rows = run_suite(suite, tmp_path / "out", progress=False)["rows"]
+    assert sorted({r["substrate"] for r in rows}) == ["ideal", "loihi2-like"]
+    suite.write_text('name = "hw"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\n'
+                     '[[runs]]\nrule = "delta"\nsubstrate = "loihi3"\n')
+    with pytest.raises(ConfigError, match="unknown substrate 'loihi3'"):
+        load_suite(suite)
