@@ -7,8 +7,10 @@ follows the spikes: delivery adds one weight column per presynaptic spike,
 and STDP touches only the rows of neurons that fired and the columns of
 inputs that fired — the rest of ``W`` is never read in a step.
 
-Buffers are flat: all dense weight matrices in one array, all traces in
-another, addressed through offset tables, so one kernel serves any number
+Buffers are flat: all dense weight matrices in one array (each stored
+column-major, so the column a presynaptic spike touches is contiguous — the
+row-major layout made every delivered or depressed synapse a cache miss),
+all traces in another, addressed through offset tables, so one kernel serves any number
 of projections without typed containers.
 """
 from __future__ import annotations
@@ -143,10 +145,10 @@ def _deliver_into(row, ev, n_ev, target, ref, gated, wflat, scalar):
                 continue
             total += 1
             if kind == 0:
-                base = row[_WOFF] + j
+                base = row[_WOFF] + j * n_post
                 for i in range(n_post):
                     if not gated or ref[b, post0 + i] == 0:
-                        target[b, post0 + i] += wflat[base + i * n_pre]
+                        target[b, post0 + i] += wflat[base + i]
             elif not gated or ref[b, post0 + j] == 0:  # one to one; all-but-self takes the self term back below
                 target[b, post0 + j] += scalar if kind == 1 else -scalar
         if kind == 2 and total > 0:
@@ -226,16 +228,21 @@ def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre,
                 if col_flag[j]:
                     dep = _depression(i, j, B, prm, src, spk, t, tr_pre, tr_post, a, o, sp, n_pre, n_post, pre0,
                                       is_src) * inv_b
-                _write(wflat, w0 + i * n_pre + j, pot[j], dep, prm)
+                _write(wflat, w0 + j * n_post + i, pot[j], dep, prm)
     if any_pre:
         for j in range(n_pre):
             if col_flag[j] == 0:
                 continue
+            # the presynaptic factor of this column, per sample: s_pre (A₂⁻ + A₃⁻ r₂)
+            for b in range(B):
+                s_pre = _spiked(t, b, pre0 + j, is_src, src, spk)
+                pot[b] = (prm[_A2M] + prm[_A3M] * tr_pre[a + sp + b * n_pre + j]) * inv_b if s_pre else 0.0
             for i in range(n_post):
                 if row_flag[i] == 0:
-                    dep = _depression(i, j, B, prm, src, spk, t, tr_pre, tr_post, a, o, sp, n_pre, n_post, pre0,
-                                      is_src) * inv_b
-                    _write(wflat, w0 + i * n_pre + j, 0.0, dep, prm)
+                    dep = 0.0
+                    for b in range(B):
+                        dep += pot[b] * tr_post[o + b * n_post + i]
+                    _write(wflat, w0 + j * n_post + i, 0.0, dep, prm)
     # this step's spikes enter the traces
     _bump_events(tr_pre, a, sp, pre_ev, n_pre_ev, pre0, n_pre, nearest)
     _bump_events(tr_post, o, sq, spk_ev, n_spk, post0, n_post, nearest)
@@ -295,7 +302,7 @@ def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_res
         widest = max(widest, table[p, _NPRE], table[p, _NPOST])
     row_flag = np.zeros(widest, dtype=np.uint8)
     col_flag = np.zeros(widest, dtype=np.uint8)
-    pot = np.zeros(widest, dtype=wflat.dtype)
+    pot = np.zeros(max(widest, B), dtype=wflat.dtype)  # a row of potentiation, or a column's factors
     src_ev, n_src = np.zeros((B, src.shape[2]), dtype=np.int64), np.zeros(B, dtype=np.int64)
     spk_ev, n_spk = np.zeros((B, N), dtype=np.int64), np.zeros(B, dtype=np.int64)
     for t in range(T):
@@ -341,7 +348,8 @@ def _tables(low, st, dtype):
             scalars[p] = float(pr.weights)
             continue
         table[p, _WOFF] = woff
-        chunks.append(np.asarray(st.weights[p], dtype=dtype).ravel())
+        # column-major (W transposed): a presynaptic spike reads and writes one contiguous column
+        chunks.append(np.asarray(st.weights[p], dtype=dtype).T.ravel())
         woff += n * m
         if pr.plasticity is None:
             continue
@@ -388,7 +396,7 @@ def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
         if pr.connectivity != "dense":
             continue
         n, m = low.proj_pre[p][2], low.proj_post[p][1]
-        weights[p] = wflat[table[p, _WOFF]:table[p, _WOFF] + n * m].reshape(m, n).copy()
+        weights[p] = np.ascontiguousarray(wflat[table[p, _WOFF]:table[p, _WOFF] + n * m].reshape(n, m).T)
         if pr.plasticity is not None and learn:
             row = stdp[table[p, _PLASTIC]]
             a, o = int(row[_TPRE]), int(row[_TPOST])
