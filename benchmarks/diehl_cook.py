@@ -42,12 +42,14 @@ from bioplast.dynamics.diehl_cook import (INPUT, DiehlCook, DiehlCookConfig, bui
 from bioplast.dynamics.spiking import simulate  # noqa: E402
 
 
-def bioplast_seconds_per_digit(images, n_neurons=400, warm=2) -> float:
+def bioplast_seconds_per_digit(images, n_neurons=400, warm=2):
+    """Seconds per training digit, and the operation counts per digit."""
     model = DiehlCook(config=DiehlCookConfig(n_neurons=n_neurons), seed=0)
     model.train(images[:warm])
     t0 = time.perf_counter()
-    model.train(images[warm:])
-    return (time.perf_counter() - t0) / (len(images) - warm)
+    log = model.train(images[warm:])
+    n = len(images) - warm
+    return (time.perf_counter() - t0) / n, {k: v / n for k, v in log.ops.items()}
 
 
 def brian2_seconds_per_digit(images, target: str, n_neurons=400) -> float:
@@ -142,7 +144,7 @@ def main() -> None:
     previous = RESULTS / "diehl_cook.json"
     stored = json.loads(previous.read_text()) if previous.exists() else {}
     images = load_mnist5k(0).x_train[:12]
-    ours = bioplast_seconds_per_digit(images)
+    ours, ops = bioplast_seconds_per_digit(images)
     cython = brian2_seconds_per_digit(images[:4], "cython")
     numpy_rt = brian2_seconds_per_digit(images[:3], "numpy")
     standalone = 0.027  # issue 6's figure for Brian2 C++ standalone on this machine (simulation only)
@@ -155,7 +157,11 @@ def main() -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     inference = {d: torch_inference_digits_per_second(load_mnist5k(0).x_test, d) for d in devices}
     memory = {n: peak_rss_mb(n) for n in (400, 6400)}
-    payload = {"seconds_per_training_digit": {r["engine"]: r["s"] for r in rows},
+    from bioplast.hardware import estimate_energy, get_substrate
+
+    energy = estimate_energy(ops, get_substrate("loihi2-like").energy)
+    payload = {"seconds_per_training_digit": {r["engine"]: r["s"] for r in rows}, "ops_per_training_digit": ops,
+               "loihi2_like_energy_per_training_digit_J": energy,
                "torch_inference_digits_per_second": inference, "peak_rss_mib": memory}
     md = ["# Diehl & Cook (2015), N = 400, dt 0.5 ms, 350 + 150 ms per digit, STDP on", "",
           *markdown_table([("engine", "engine", "s"), ("s / training digit", "s", ".4f"),
@@ -163,6 +169,9 @@ def main() -> None:
           "Targets (issue 6): ≥ 10× faster than Brian2's runtime mode, ≥ 1× Brian2 standalone.", "",
           "Batched inference on the torch engine (batch 100, no plasticity): "
           + ", ".join(f"{d}: {v:.1f} digits/s" for d, v in inference.items()), "",
+          "Operations per training digit: " + ", ".join(f"{k} {v:,.0f}" for k, v in ops.items())
+          + f"; on the loihi2-like profile's per-operation energies ≈ {energy['total_J'] * 1e6:.2f} µJ per digit "
+          "(synaptic events " + f"{energy['synops_J'] / energy['total_J']:.0%} of it)", "",
           "Peak RSS training 3 digits: " + ", ".join(f"N = {n}: {v:.0f} MiB" for n, v in memory.items())]
     acc = accuracy() if args.accuracy else stored.get("accuracy")
     if acc:

@@ -141,3 +141,16 @@ def test_bench_suites_compare_substrates(tmp_path):
                      '[[runs]]\nrule = "delta"\nsubstrate = "loihi3"\n')
     with pytest.raises(ConfigError, match="unknown substrate 'loihi3'"):
         load_suite(suite)
+
+
+def test_energy_estimate_is_counts_times_costs():
+    from bioplast.hardware import EnergyCosts, estimate_energy
+
+    costs = EnergyCosts(synop=2e-12, spike=1e-12, neuron_update=3e-12, weight_write=5e-12, sources="test")
+    ops = {"spikes": 10, "synops": 1000, "neuron_updates": 400, "weight_writes": 7}
+    e = estimate_energy(ops, costs)
+    assert e["total_J"] == pytest.approx(10e-12 + 2000e-12 + 1200e-12 + 35e-12)
+    assert estimate_energy(ops, get_substrate("ideal").energy) is None  # no figures, no estimate
+    assert get_substrate("loihi2-like").energy.sources
+    with pytest.raises(ConfigError, match="lack"):
+        estimate_energy({"spikes": 1}, costs)

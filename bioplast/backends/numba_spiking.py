@@ -167,7 +167,8 @@ def _bump(trace, spiked, nearest):
 @njit(inline='always', **_opts)
 def _write(wflat, k, pot, dep, prm):
     """Apply potentiation ``pot`` and depression ``dep`` to weight ``k``: soft bounds, learning
-    rate, and the clip of :func:`bioplast.hardware.clip_bounds` on written synapses."""
+    rate, and the clip of :func:`bioplast.hardware.clip_bounds` on written synapses.
+    Returns 1 when the weight changed value (a weight write), else 0."""
     w = wflat[k]
     if prm[_SOFT] > 0:
         u = pot * (prm[_WMAX] - w) - dep * (w - prm[_WMIN])
@@ -175,14 +176,18 @@ def _write(wflat, k, pot, dep, prm):
         u = pot - dep
     u = u * prm[_LR]
     if u != 0.0:
+        old = w
         w = w + u
         if prm[_HAS_CLIP] > 0:
             w = min(max(w, prm[_LO]), prm[_HI])
         wflat[k] = w
+        return 1 if w != old else 0
+    return 0
 
 
 @njit(inline='always', **_opts)
-def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre, tr_post, row_flag, col_flag, pot):
+def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre, tr_post, row_flag, col_flag, pot,
+          writes):
     """One step of the fused triplet rule (:func:`bioplast.rules.stdp.triplet_stdp`), batch-averaged.
 
     Only rows of neurons that fired (potentiation, contiguous) and columns of
@@ -228,7 +233,7 @@ def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre,
                 if col_flag[j]:
                     dep = _depression(i, j, B, prm, src, spk, t, tr_pre, tr_post, a, o, sp, n_pre, n_post, pre0,
                                       is_src) * inv_b
-                _write(wflat, w0 + j * n_post + i, pot[j], dep, prm)
+                writes[0] += _write(wflat, w0 + j * n_post + i, pot[j], dep, prm)
     if any_pre:
         for j in range(n_pre):
             if col_flag[j] == 0:
@@ -242,7 +247,7 @@ def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre,
                     dep = 0.0
                     for b in range(B):
                         dep += pot[b] * tr_post[o + b * n_post + i]
-                    _write(wflat, w0 + j * n_post + i, 0.0, dep, prm)
+                    writes[0] += _write(wflat, w0 + j * n_post + i, 0.0, dep, prm)
     # this step's spikes enter the traces
     _bump_events(tr_pre, a, sp, pre_ev, n_pre_ev, pre0, n_pre, nearest)
     _bump_events(tr_post, o, sq, spk_ev, n_spk, post0, n_post, nearest)
@@ -292,8 +297,9 @@ def _depression(i, j, B, prm, src, spk, t, tr_pre, tr_post, a, o, sp, n_pre, n_p
 @njit(**_opts)
 def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_rest, v_reset, v_thresh, dt_over_tau,
                    resistance, e_exc, e_inh, decay_ge, decay_gi, subtract, theta_plus, decay_theta, ref_steps,
-                   alpha, table, scalars, wflat, stdp, tr_pre, tr_post, learn, rec_spikes, do_spikes, rec_v, do_v):
-    """All ``T`` steps; every state buffer is updated in place."""
+                   alpha, table, scalars, wflat, stdp, tr_pre, tr_post, learn, rec_spikes, do_spikes, rec_v, do_v,
+                   writes):
+    """All ``T`` steps; every state buffer is updated in place (``writes[0]`` counts weight writes)."""
     T, B = src.shape[0], src.shape[1]
     N = v.shape[1]
     spk = np.zeros((B, N), dtype=np.uint8)
@@ -322,10 +328,10 @@ def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_res
                 if table[p, _PLASTIC] >= 0:
                     if table[p, _IS_SRC]:
                         _stdp(table[p], stdp[table[p, _PLASTIC]], src, spk, t, src_ev, n_src, spk_ev, n_spk,
-                              wflat, tr_pre, tr_post, row_flag, col_flag, pot)
+                              wflat, tr_pre, tr_post, row_flag, col_flag, pot, writes)
                     else:
                         _stdp(table[p], stdp[table[p, _PLASTIC]], src, spk, t, spk_ev, n_spk, spk_ev, n_spk,
-                              wflat, tr_pre, tr_post, row_flag, col_flag, pot)
+                              wflat, tr_pre, tr_post, row_flag, col_flag, pot, writes)
         if do_spikes:
             rec_spikes[t] = spk
         if do_v:
@@ -386,11 +392,12 @@ def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
         low.e_inh, low.decay_ge, low.decay_gi, low.subtract, low.theta_plus, low.decay_theta)]
     cur = np.ascontiguousarray(current, dtype=dtype) if current is not None else np.zeros((1, 1, 1), dtype)
     counts = np.zeros((B, N), dtype=np.int64)
+    writes = np.zeros(1, dtype=np.int64)
     rec_spikes = np.zeros((T, B, N) if "spikes" in record else (1, 1, 1), dtype=np.uint8)
     rec_v = np.zeros((T, B, N) if "v" in record else (1, 1, 1), dtype=dtype)
     simulate_fused(v, ge, gi, theta, ref, counts, np.ascontiguousarray(src_spikes), cur, current is not None,
                    *params, low.ref_steps, np.exp(-low.dt / low.tau_mem).astype(dtype), table, scalars, wflat, stdp, tr_pre, tr_post, bool(learn),
-                   rec_spikes, "spikes" in record, rec_v, "v" in record)
+                   rec_spikes, "spikes" in record, rec_v, "v" in record, writes)
     weights, states = list(st.weights), list(st.plasticity)
     for p, pr in enumerate(low.projections):
         if pr.connectivity != "dense":
@@ -411,4 +418,4 @@ def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
         keep["spikes"] = list(rec_spikes.astype(bool))
     if "v" in record:
         keep["v"] = list(rec_v)
-    return new, _record(k, low, counts.astype(dtype), keep)
+    return new, _record(k, low, counts, keep, src_spikes, int(writes[0]))

@@ -113,6 +113,7 @@ def normalize_incoming(w: np.ndarray, total: float) -> np.ndarray:
 class TrainLog(NamedTuple):
     counts: np.ndarray     # excitatory spike counts per training digit [n_digits, n]
     retries: np.ndarray    # extra presentations per digit
+    ops: dict              # operation counts of the whole pass (spikes, synops, neuron updates, weight writes)
 
 
 class DiehlCook:
@@ -150,6 +151,7 @@ class DiehlCook:
         counts = np.zeros((len(images), cfg.n_neurons), dtype=np.int64)
         retries = np.zeros(len(images), dtype=np.int64)
         pending = np.arange(len(images))
+        ops = {}
         silence = np.zeros((cfg.steps_rest, len(images), self.n_inputs), dtype=bool)
         for attempt in range(cfg.max_retries + 1):
             spikes = self._spikes(images[pending], intensity[pending, None], rng)
@@ -158,7 +160,8 @@ class DiehlCook:
                 full[:, pending] = spikes
                 spikes = full
             state, rec = simulate(net, {INPUT: spikes}, backend=self.k, state=state, learn=learn)
-            state, _ = simulate(net, {INPUT: silence}, backend=self.k, state=state, learn=learn)
+            state, rest = simulate(net, {INPUT: silence}, backend=self.k, state=state, learn=learn)
+            ops = {k: ops.get(k, 0) + rec.ops[k] + rest.ops[k] for k in rec.ops}
             got = rec.counts[EXC][pending]
             counts[pending] = got
             quiet = got.sum(axis=1) < cfg.min_spikes
@@ -167,7 +170,7 @@ class DiehlCook:
             pending = pending[quiet]
             retries[pending] += 1
             intensity[pending] += 1
-        return state, counts, retries
+        return state, counts, retries, ops
 
     def train(self, images, progress: bool = False) -> TrainLog:
         """One online pass (batch 1) over ``images[n, 784]`` with STDP and adaptive thresholds."""
@@ -178,18 +181,19 @@ class DiehlCook:
         net = build_network(cfg, self.weights, learning=True)
         state = self._state(net, 1)
         rng = np.random.default_rng(self._stream.spawn(1)[0])
-        counts, retries = [], []
+        counts, retries, ops = [], [], {}
         for i in tqdm(range(len(x)), desc="Diehl & Cook training", unit="digit", disable=not progress):
             w = normalize_incoming(np.asarray(self.k.to_numpy(state.weights[0]), dtype=np.float64),
                                    cfg.weight_total)
             state = state._replace(weights=(self.k.asarray(w),) + state.weights[1:])
-            state, c, r = self._present(net, state, x[i:i + 1], True, rng)
+            state, c, r, o = self._present(net, state, x[i:i + 1], True, rng)
+            ops = {k: ops.get(k, 0) + o[k] for k in o}
             counts.append(c[0])
             retries.append(r[0])
         self.weights = normalize_incoming(np.asarray(self.k.to_numpy(state.weights[0]), dtype=np.float64),
                                           cfg.weight_total)
         self.theta = np.asarray(self.k.to_numpy(state.theta))[0, :cfg.n_neurons].astype(np.float64)
-        return TrainLog(np.asarray(counts), np.asarray(retries))
+        return TrainLog(np.asarray(counts), np.asarray(retries), ops)
 
     def _state(self, net, batch) -> SimState:
         st = initial_state(net, self.k, batch)
@@ -207,7 +211,7 @@ class DiehlCook:
         out = []
         for a in tqdm(range(0, len(x), batch), desc="Diehl & Cook responses", unit="batch", disable=not progress):
             chunk = x[a:a + batch]
-            _, counts, _ = self._present(net, self._state(net, len(chunk)), chunk, False, rng)
+            _, counts, _, _ = self._present(net, self._state(net, len(chunk)), chunk, False, rng)
             out.append(counts)
         return np.concatenate(out)
 

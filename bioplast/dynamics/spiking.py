@@ -47,11 +47,14 @@ class SimState(NamedTuple):
 
 class Record(NamedTuple):
     """Host arrays per population: spike ``counts[B, n]``; ``spikes[T, B, n]`` (bool) and
-    ``v[T, B, n]`` when asked for in ``record``."""
+    ``v[T, B, n]`` when asked for in ``record``; ``ops``: the run's operation counts
+    (see :func:`operation_counts`), for energy estimates
+    (:func:`bioplast.hardware.energy.estimate_energy`)."""
 
     counts: dict
     spikes: dict
     v: dict
+    ops: dict
 
 
 def initial_state(net: SpikingNetwork, k, batch: int, low: Lowered | None = None) -> SimState:
@@ -181,13 +184,35 @@ def _deliver(k, low: Lowered, weights, src, spikes, slots, free):
 
 
 def _learn(k, low: Lowered, st: SimState, src, spikes, mod):
+    """Step 6; also returns how many synapses changed value (the weight writes of the step)."""
     weights, states = list(st.weights), list(st.plasticity)
+    writes = 0
     for i, ((from_src, a, n), (b, m), pr) in enumerate(zip(low.proj_pre, low.proj_post, low.projections)):
         if pr.plasticity is None:
             continue
         pre = (src if from_src else spikes)[:, a:a + n]
         weights[i], states[i] = pr.plasticity.step(k, Local(pre, spikes[:, b:b + m], mod), states[i], weights[i])
-    return tuple(weights), tuple(states)
+        writes = writes + (weights[i] != st.weights[i]).sum()
+    return tuple(weights), tuple(states), writes
+
+
+def operation_counts(low: Lowered, src_spikes, counts, writes: int, steps: int) -> dict:
+    """What a neuromorphic chip would do for this run, summed over samples:
+
+    * ``spikes``: spikes emitted by all populations;
+    * ``synops``: synaptic events, one per (presynaptic spike, outgoing synapse) —
+      a dense projection fans out to ``n_post``, one-to-one to 1, all-but-self to ``n − 1``;
+    * ``neuron_updates``: neuron state updates, ``steps × samples × neurons``;
+    * ``weight_writes``: synapses whose weight changed, summed over steps.
+    """
+    src_total = src_spikes.sum(axis=(0, 1)) if src_spikes.size else np.zeros(0)
+    neuron_total = counts.sum(axis=0)
+    synops = 0
+    for (from_src, a, n), (_, m), pr in zip(low.proj_pre, low.proj_post, low.projections):
+        fired = int((src_total if from_src else neuron_total)[a:a + n].sum())
+        synops += fired * {"dense": m, "one_to_one": 1, "all_but_self": m - 1}[pr.connectivity]
+    return {"spikes": int(neuron_total.sum()), "synops": int(synops),
+            "neuron_updates": int(steps * counts.shape[0] * low.n_neurons), "weight_writes": int(writes)}
 
 
 def simulate(net: SpikingNetwork, inputs: dict, *, backend="numpy", state: Optional[SimState] = None,
@@ -234,6 +259,7 @@ def _run_generic(k, low, st, src_spikes, current, learn, record, mod):
     src_all = k.asarray(src_spikes.astype(np.float64))
     cur_all = k.asarray(current) if current is not None else None
     mod_all = k.asarray(mod) if mod is not None else None
+    writes = 0
     for t in range(src_spikes.shape[0]):
         src = src_all[t]
         fired, spikes, v, ge, gi, theta, ref = neuron_step(k, p, st, None if cur_all is None else cur_all[t])
@@ -241,19 +267,21 @@ def _run_generic(k, low, st, src_spikes, current, learn, record, mod):
         _deliver(k, low, st.weights, src, spikes, {0: v, 1: ge, 2: gi}, (ref <= 0) * 1.0)
         st = st._replace(v=reset(k, p, fired, v), ge=ge, gi=gi, theta=theta, refractory=ref)
         if learn:
-            weights, states = _learn(k, low, st, src, spikes, None if mod_all is None else mod_all[t])
+            weights, states, changed = _learn(k, low, st, src, spikes, None if mod_all is None else mod_all[t])
             st = st._replace(weights=weights, plasticity=states)
+            writes = writes + changed
         counts = counts + spikes
         if "spikes" in keep:
             keep["spikes"].append(spikes > 0)
         if "v" in keep:
             keep["v"].append(st.v + 0)
-    return st, _record(k, low, counts, keep)
+    return st, _record(k, low, counts, keep, src_spikes, int(writes))
 
 
-def _record(k, low, counts, keep) -> Record:
-    host_counts = k.to_numpy(counts)
+def _record(k, low, counts, keep, src_spikes, writes: int) -> Record:
+    host_counts = np.rint(k.to_numpy(counts)).astype(np.int64)
     stacked = {name: np.stack([k.to_numpy(x) for x in xs]) for name, xs in keep.items()}
     per_pop = {name: {p: arr[..., a:a + n] for p, (a, n) in low.offsets.items()} for name, arr in stacked.items()}
-    return Record({p: np.rint(host_counts[:, a:a + n]).astype(np.int64) for p, (a, n) in low.offsets.items()},
-                  per_pop.get("spikes", {}), per_pop.get("v", {}))
+    return Record({p: host_counts[:, a:a + n] for p, (a, n) in low.offsets.items()},
+                  per_pop.get("spikes", {}), per_pop.get("v", {}),
+                  operation_counts(low, src_spikes, host_counts, writes, src_spikes.shape[0]))

@@ -34,6 +34,7 @@ from typing import NamedTuple, Optional
 from ..core import Transform, stateless
 from ..errors import ConfigError
 from ..validate import positive
+from .energy import EnergyCosts
 
 ROUNDING = ("nearest", "stochastic")
 BOUNDS = ("hard", "soft")
@@ -61,6 +62,7 @@ class DeviceProfile:
     inference_only: bool = False
     fan_in: Optional[int] = None
     sources: str = ""
+    energy: Optional["EnergyCosts"] = None  # per-operation energies (bioplast.hardware.energy)
 
     def __post_init__(self):
         if self.bits is not None and (not isinstance(self.bits, int) or not 1 <= self.bits <= 32):

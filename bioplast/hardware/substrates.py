@@ -13,11 +13,16 @@ from __future__ import annotations
 
 from ..errors import ConfigError, unknown_name
 from .device import DeviceProfile
+from .energy import EnergyCosts
 
 PRESETS = {p.name: p for p in (
     DeviceProfile("ideal", sources="floating-point weights, no device effects"),
     DeviceProfile(
         "loihi2-like", bits=8, w_min=-1.0, w_max=1.0, rounding="stochastic",
+        energy=EnergyCosts(synop=23.6e-12, spike=1.7e-12, neuron_update=52e-12, weight_write=120e-12,
+                           sources="Loihi figures of Davies et al. (2018) IEEE Micro 38:82 (synaptic spike "
+                                   "op, within-tile spike, active neuron update, synaptic update), assumed for "
+                                   "the loihi2-like profile; check against the paper before publishing"),
         sources="8-bit synaptic weights with sign and stochastic rounding of learning updates: Davies et al. "
                 "(2018) IEEE Micro 38:82 (Loihi); Orchard et al. (2021) SiPS (Loihi 2). Range [-1, 1]: assumption"),
     DeviceProfile(

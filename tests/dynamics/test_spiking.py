@@ -216,6 +216,7 @@ def test_engines_agree_with_numpy_reference(backend, dtype, engine):
             np.testing.assert_array_equal(rec.spikes[pop], ref.spikes[pop])
             np.testing.assert_allclose(rec.v[pop], ref.v[pop], rtol=0, atol=1e-10)
         np.testing.assert_allclose(w, w_ref, rtol=0, atol=1e-10)
+        assert rec.ops == ref.ops and ref.ops["weight_writes"] > 0  # the same work, counted the same way
     else:
         # float32 rounding may move a rare threshold crossing by a step; the statistics must agree
         for pop in ("exc", "inh"):
@@ -298,3 +299,20 @@ def test_surrogate_gradient_baseline_learns_digits_deterministically():
     b = train_surrogate_snn(data, n_hidden=64, steps=15, epochs=10, lr=5e-3, batch=64, seed=1)
     assert a.test_accuracy > 0.7, a  # chance is 0.1; measured 0.81 with seed 0
     assert a.test_accuracy == b.test_accuracy and a.train_accuracy == b.train_accuracy
+
+
+def test_operation_counts_follow_from_the_spikes():
+    """Two prescribed input spikes into a 3-neuron population (one of which fires) and its
+    one-to-one / all-but-self partners: every count is derivable by hand."""
+    lif = LIF(tau_mem=10e-3, v_thresh=1.0)
+    net = SpikingNetwork(
+        [SpikeSource("x", 2)], [Population("a", 3, lif), Population("b", 3, lif)],
+        [Projection("x", "a", "v", np.array([[2.0, 0.0], [0.0, 0.0], [0.0, 0.0]])),
+         Projection("a", "b", "v", 0.1, "one_to_one"), Projection("a", "b", "v", 0.1, "all_but_self")], dt=1e-3)
+    x = spike_trains([0, 1], [0, 5], n=2, n_steps=20)
+    for backend in ("numpy", "numba"):
+        _, rec = simulate(net, {"x": x}, backend=backend)
+        # a[0] fires once (the 2.0 jump); b never reaches threshold
+        assert rec.counts["a"].sum() == 1 and rec.counts["b"].sum() == 0
+        assert rec.ops == {"spikes": 1, "synops": 2 * 3 + 1 * 1 + 1 * 2, "neuron_updates": 20 * 6,
+                           "weight_writes": 0}
