@@ -88,7 +88,8 @@ def triplet_stdp(a2_plus: float = 5e-3, a3_plus: float = 6.2e-3, a2_minus: float
                  a3_minus: float = 2.3e-4, tau_plus: float = 16.8e-3, tau_x: float = 101e-3,
                  tau_minus: float = 33.7e-3, tau_y: float = 125e-3, dt: float = 1e-3,
                  traces: str = "all_to_all", weight_dependence: str = "additive",
-                 w_min: float = 0.0, w_max: float = 1.0, name: str = "triplet_stdp") -> Rule:
+                 w_min: float = 0.0, w_max: float = 1.0, name: str = "triplet_stdp",
+                 citation: str = "Pfister & Gerstner (2006) J. Neurosci. 26:9673") -> Rule:
     """Triplet STDP; defaults are Pfister & Gerstner's all-to-all visual-cortex fit
     (Table 4), times in seconds, amplitudes as weight change per spike pairing.
 
@@ -135,7 +136,7 @@ def triplet_stdp(a2_plus: float = 5e-3, a3_plus: float = 6.2e-3, a2_minus: float
     return Rule(init, update, RuleSpec(
         name, "stdp", reads, "spiking",
         "pre: ΔW = −o₁(A₂⁻ + A₃⁻ r₂);  post: ΔW = r₁(A₂⁺ + A₃⁺ o₂);  traces τ dx/dt = −x + Σδ(t − t_spike)",
-        "Pfister & Gerstner (2006) J. Neurosci. 26:9673", params._asdict()))
+        citation, params._asdict()))
 
 
 def pair_stdp(a_plus: float = 0.01, a_minus: float = 0.0105, tau_plus: float = 20e-3,
@@ -145,7 +146,9 @@ def pair_stdp(a_plus: float = 0.01, a_minus: float = 0.0105, tau_plus: float = 2
     Song, Miller & Abbott (2000) Nat. Neurosci. 3:919 (slightly depression-dominated defaults)."""
     return triplet_stdp(a2_plus=a_plus, a3_plus=0.0, a2_minus=a_minus, a3_minus=0.0, tau_plus=tau_plus,
                         tau_x=tau_plus, tau_minus=tau_minus, tau_y=tau_minus, dt=dt, traces=traces,
-                        weight_dependence=weight_dependence, w_min=w_min, w_max=w_max, name="pair_stdp")
+                        weight_dependence=weight_dependence, w_min=w_min, w_max=w_max, name="pair_stdp",
+                        citation="Bi & Poo (1998) J. Neurosci. 18:10464; Song, Miller & Abbott (2000) Nat. "
+                                 "Neurosci. 3:919")
 
 
 def diehl_cook_stdp(nu_pre: float = 1e-4, nu_post: float = 1e-2, tau_pre: float = 20e-3,
@@ -155,7 +158,8 @@ def diehl_cook_stdp(nu_pre: float = 1e-4, nu_post: float = 1e-2, tau_pre: float 
     pre spike ``ΔW = −ν_pre o₁``; post spike ``ΔW = ν_post r₁ o₂`` (``o₂`` before its update)."""
     return triplet_stdp(a2_plus=0.0, a3_plus=nu_post, a2_minus=nu_pre, a3_minus=0.0, tau_plus=tau_pre,
                         tau_x=tau_pre, tau_minus=tau_post1, tau_y=tau_post2, dt=dt, traces="nearest",
-                        w_max=w_max, name="diehl_cook_stdp")
+                        w_max=w_max, name="diehl_cook_stdp",
+                        citation="Diehl & Cook (2015) Front. Comput. Neurosci. 9:99")
 
 
 def triplet_params(rule: Rule) -> Optional[TripletParams]:
