@@ -28,11 +28,11 @@ def test_nearest_quantization_lands_on_the_grid_and_is_idempotent(backend):
     u = k.asarray(rng.normal(0, 0.3, (20, 30)))
     upd, _ = step(k, q, u, w)
     w1 = k.to_numpy(w + upd)
-    levels = (w1 + 1) / (2 / 15)
-    np.testing.assert_allclose(levels, np.round(levels), atol=1e-9)  # on one of the 16 levels
-    assert w1.min() >= -1 - 1e-12 and w1.max() <= 1 + 1e-12
-    target = np.clip(k.to_numpy(w + u), -1, 1)
-    assert np.abs(w1 - target).max() <= (1 / 15) + 1e-12  # nearest: within half a step (step = 2/15)
+    levels = w1 / (2 / 15)  # 4 bits over [-1, 1]: the 15 levels k·2/15, |k| <= 7 (0 is a level)
+    np.testing.assert_allclose(levels, np.round(levels), atol=1e-9)
+    assert np.abs(levels).max() <= 7 + 1e-9
+    target = np.clip(k.to_numpy(w + u), -14 / 15, 14 / 15)
+    assert np.abs(w1 - target).max() <= (1 / 15) + 1e-12  # nearest: within half a step
     again, _ = step(k, q, k.zeros((20, 30)), k.asarray(w1))
     np.testing.assert_allclose(k.to_numpy(again), 0, atol=1e-12)  # a grid point stays put
 

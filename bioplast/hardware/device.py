@@ -8,8 +8,9 @@ any rule runs "on" the device.  For a proposed update ``u`` of weight ``w``::
     1. device gain    u ← g_ij · (u⁺ · up + u⁻ · down)       g_ij ~ N(1, σ_d2d²), drawn once per device
     2. soft bounds    u⁺ ← u⁺ (w_max − w)/(w_max − w_min),  u⁻ ← u⁻ (w − w_min)/(w_max − w_min)
     3. write noise    u ← u (1 + σ_c2c ξ),  ξ ~ N(0, 1) per write (cycle-to-cycle)
-    4. weight format  w + u is put on the grid of 2^bits levels over [w_min, w_max]
-                      (nearest or stochastic rounding) and clipped to the range
+    4. weight format  w + u is put on the grid of levels k·step, step = (w_max − w_min)/(2^bits − 1),
+                      anchored at 0 when the range holds 0 (so rounding never flips a sign),
+                      with nearest or stochastic rounding, and clipped to the range
 
 (1)–(3) follow the pulsed-update device models of analog crossbars
 (Gokmen & Vlasov 2016, "Acceleration of deep neural network training with
@@ -80,11 +81,6 @@ class DeviceProfile:
         if self.fan_in is not None and (not isinstance(self.fan_in, int) or self.fan_in < 1):
             raise ConfigError(f"profile {self.name!r}: fan_in must be a positive integer or None, got {self.fan_in!r}")
 
-    @property
-    def step(self) -> Optional[float]:
-        """Distance between neighbouring weight levels (``None`` for float weights)."""
-        return None if self.bits is None else (self.w_max - self.w_min) / (2 ** self.bits - 1)
-
     def describe(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
@@ -144,24 +140,39 @@ def write_noise(sigma: float, seed: int = 0) -> Transform:
     return Transform(init, update, f"write_noise({sigma:g})", {"kind": "write_noise", "sigma": sigma})
 
 
+def weight_grid(bits: int, lo: float, hi: float):
+    """``(origin, step, k_min, k_max)``: the levels ``origin + k·step``, ``k_min ≤ k ≤ k_max``.
+
+    ``step = (hi − lo)/(2^bits − 1)``.  A range that contains 0 is anchored at 0, so
+    0 is a level and no rounding can flip a weight's sign (sign-magnitude storage:
+    ``[−1, 1]`` at 8 bits gives the 255 levels ``k·2/255``, ``|k| ≤ 127``); a range
+    that does not is anchored at ``lo`` (``2^bits`` levels from ``lo`` to ``hi``).
+    """
+    step = (hi - lo) / (2 ** bits - 1)
+    origin = 0.0 if lo <= 0 <= hi else lo
+    k_min = math.ceil((lo - origin) / step - 1e-9)
+    k_max = math.floor((hi - origin) / step + 1e-9)
+    return origin, step, k_min, k_max
+
+
 def quantize(bits: int, lo: float, hi: float, rounding: str = "nearest", seed: int = 0) -> Transform:
-    """Step 4: ``w + u`` lands on one of ``2^bits`` levels over ``[lo, hi]``; ``stochastic`` rounding
-    goes up with probability equal to the fractional position, so ``E[w_new] = clip(w + u)``."""
+    """Step 4: ``w + u`` lands on a level of :func:`weight_grid`; ``stochastic`` rounding goes up
+    with probability equal to the fractional position, so ``E[w_new] = w + u`` inside the range."""
     if rounding not in ROUNDING:
         raise ConfigError(f"rounding must be one of {ROUNDING}, got {rounding!r}")
-    step = (hi - lo) / (2 ** bits - 1)
+    origin, step, k_min, k_max = weight_grid(bits, lo, hi)
 
     def init(k, w):
         return NoiseState(int(seed), 0)
 
     def update(k, u, state, w):
-        target = (k.clip(w + u, lo, hi) - lo) / step
+        target = k.clip((w + u - origin) / step, float(k_min), float(k_max))
         if rounding == "nearest":
-            levels = k.to_grid(target, 1.0, 0.0, 2 ** bits - 1)
+            levels = k.to_grid(target, 1.0, float(k_min), float(k_max))
         else:
             floor = k.xp.floor(target)
             levels = floor + (k.uniform(_stream(k, state, 2), tuple(u.shape)) < target - floor)
-        return levels * step + lo - w, NoiseState(state.seed, state.step + 1)
+        return levels * step + origin - w, NoiseState(state.seed, state.step + 1)
 
     return Transform(init, update, f"quantize({bits} bits, {rounding})",
                      {"kind": "quantize", "bits": bits, "lo": lo, "hi": hi, "rounding": rounding})
@@ -195,6 +206,7 @@ def program(k, profile: DeviceProfile, w):
     if profile.name == "ideal":
         return w
     w = k.clip(w, profile.w_min, profile.w_max)
-    if profile.step is None:
+    if profile.bits is None:
         return w
-    return k.to_grid(w - profile.w_min, profile.step, 0.0, profile.w_max - profile.w_min) + profile.w_min
+    origin, step, k_min, k_max = weight_grid(profile.bits, profile.w_min, profile.w_max)
+    return k.to_grid((w - origin) / step, 1.0, float(k_min), float(k_max)) * step + origin

@@ -316,3 +316,26 @@ def test_operation_counts_follow_from_the_spikes():
         assert rec.counts["a"].sum() == 1 and rec.counts["b"].sum() == 0
         assert rec.ops == {"spikes": 1, "synops": 2 * 3 + 1 * 1 + 1 * 2, "neuron_updates": 20 * 6,
                            "weight_writes": 0}
+
+
+def test_stdp_composes_with_geometry_and_substrate_transforms():
+    """Any rule × geometry × substrate: STDP under exponentiated (sign-preserving) updates on an 8-bit
+    stochastic-rounding device keeps every weight's sign and leaves weights on the device grid; such
+    chains run on the generic engine (the fused one takes additive/clip chains only)."""
+    from bioplast.geometry import exponentiated
+    from bioplast.hardware import quantize
+    from bioplast.rules.stdp import pair_stdp
+
+    rng = np.random.default_rng(8)
+    w0 = rng.uniform(0.05, 0.9, (6, 20)) * np.where(rng.random(20) < 0.3, -1, 1)
+    chain = plasticity(pair_stdp(a_plus=0.2, a_minus=0.25, dt=DT), exponentiated(1.0), quantize(8, -1.0, 1.0,
+                                                                                                "stochastic", 3))
+    net = SpikingNetwork([SpikeSource("x", 20)], [Population("p", 6, LIF(tau_mem=10e-3, v_thresh=0.5))],
+                         [Projection("x", "p", "v", w0, plasticity=chain)], dt=DT)
+    x = poisson(np.full((2, 20), 80.0), 800, DT, seed=1)
+    state, rec = simulate(net, {"x": x}, backend="numba", record=("spikes",))
+    w = np.asarray(state.weights[0], dtype=np.float64)
+    assert rec.counts["p"].sum() > 20 and np.abs(w - w0).max() > 1e-2
+    assert (np.sign(w)[w != 0] == np.sign(w0)[w != 0]).all()
+    levels = w / (2 / 255)
+    assert np.abs(levels - np.round(levels)).max() < 1e-3
