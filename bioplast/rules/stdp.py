@@ -192,3 +192,12 @@ def fused_stdp(plasticity) -> Optional[FusedSTDP]:
     lr = found.get("additive", {}).get("lr", 1.0)
     clip = found.get("clip_bounds")
     return FusedSTDP(params, lr, clip["lo"] if clip else None, clip["hi"] if clip else None)
+
+
+def stdp_from_spec(spec) -> Rule:
+    """Rebuild an STDP-family rule from its :class:`~bioplast.core.RuleSpec` (name, citation, params),
+    e.g. when reloading a network from a NIR sidecar."""
+    p = TripletParams(**spec.params)
+    return triplet_stdp(p.a2_plus, p.a3_plus, p.a2_minus, p.a3_minus, p.tau_plus, p.tau_x, p.tau_minus, p.tau_y,
+                        p.dt, "nearest" if p.nearest else "all_to_all", "soft" if p.soft else "additive",
+                        p.w_min, p.w_max, name=spec.name, citation=spec.citation)

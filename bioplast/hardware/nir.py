@@ -1,0 +1,264 @@
+r"""Export and import spiking networks as NIR graphs, with a sidecar for what NIR cannot say.
+
+NIR (the Neuromorphic Intermediate Representation, Pedersen et al. 2024,
+Nat. Commun. 15:8122) describes networks in continuous time and carries no
+plasticity, so:
+
+* **Neurons.** A current-based :class:`~bioplast.dynamics.neurons.LIF` with
+  instantaneous synapses becomes ``nir.LIF`` (``τ v̇ = (v_leak − v) + R I``),
+  one with an exponential synaptic current becomes ``nir.CubaLIF``
+  (``τ_syn İ = −I + w_in x``); both with reset to ``v_reset``.  Features NIR
+  has no field for — conductance-based neurons, refractoriness, adaptive
+  thresholds, subtractive reset — are refused with an error naming them, so
+  no graph ever says less than the network does.
+* **Weights and time.** NIR inputs are spike trains of Dirac pulses. A
+  bioplast projection onto ``v`` jumps the membrane by ``w`` per spike, which
+  in ``τ v̇ = … + R I`` is a Dirac input of weight ``w τ / R``; onto ``syn`` it
+  jumps the current by ``w``, a Dirac input of weight ``w τ_syn / w_in``.
+  The exported ``nir.Linear`` weights carry those factors (per postsynaptic
+  row) and :func:`import_nir` divides them out.  One-to-one and all-but-self
+  projections become dense matrices.  NIR has no time step: ``dt`` goes into
+  the graph's metadata and the sidecar (continuous-time tools ignore it).
+* **Sidecar** (``PATH.bioplast.json``, written next to the graph): format
+  name and version, ``dt``, each projection's connectivity, target and — for
+  plastic projections — the rule (registry name and parameters) and its
+  transforms (each transform's ``params``), and the substrate name.  With it,
+  :func:`import_nir` rebuilds the learning network exactly; without it, a
+  static network with dense projections.  JSON only: nothing in either file
+  is executed on load.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..core import plasticity as make_plasticity
+from ..dynamics.network import Population, Projection, SpikeSource, SpikingNetwork
+from ..dynamics.neurons import LIF
+from ..errors import ConfigError, DataError
+from ..io import atomic_write_json
+
+SIDECAR_FORMAT = "bioplast-nir-sidecar"
+SIDECAR_VERSION = 1
+
+
+def _dense(pr: Projection, n_pre: int, n_post: int) -> np.ndarray:
+    if pr.connectivity == "dense":
+        return np.asarray(pr.weights, dtype=np.float64)
+    eye = np.eye(n_post, n_pre)
+    return float(pr.weights) * (eye if pr.connectivity == "one_to_one" else 1.0 - eye)
+
+
+def _input_scale(neuron: LIF, target: str) -> float:
+    """NIR Dirac weight per unit of bioplast jump (see the module docstring)."""
+    return neuron.tau_mem / neuron.resistance if target == "v" else neuron.tau_syn
+
+
+def _check_exportable(p: Population) -> LIF:
+    m = p.neuron
+    why = []
+    if not isinstance(m, LIF):
+        why.append(f"{type(m).__name__} (NIR 1.0 has no conductance-based neuron)")
+    else:
+        if m.refractory:
+            why.append(f"refractory = {m.refractory:g} s")
+        if m.theta_plus or m.theta_init:
+            why.append("an adaptive threshold")
+        if m.reset != "zero":
+            why.append(f"reset = {m.reset!r}")
+        if m.resistance == 0:
+            why.append("resistance = 0")
+    if why:
+        raise ConfigError(f"population {p.name!r} cannot be written as NIR: it has {', '.join(why)}; NIR's LIF "
+                          "and CubaLIF have no field for this")
+    return m
+
+
+def _transform_params(t) -> dict:
+    if t.params is None:
+        raise ConfigError(f"transform {t.name!r} has no data description, so the sidecar cannot record it")
+    return dict(t.params)
+
+
+def _transform_from(params: dict):
+    from ..geometry import additive
+    from .bounds import clip_bounds
+    from .device import DeviceProfile, device_gain, quantize, soft_bounds, write_noise
+
+    kind = params.get("kind")
+    build = {
+        "additive": lambda p: additive(p["lr"]),
+        "clip_bounds": lambda p: clip_bounds(p["lo"], p["hi"]),
+        "quantize": lambda p: quantize(p["bits"], p["lo"], p["hi"], p["rounding"]),
+        "soft_bounds": lambda p: soft_bounds(p["lo"], p["hi"]),
+        "write_noise": lambda p: write_noise(p["sigma"]),
+        "device_gain": lambda p: device_gain(DeviceProfile("sidecar", up=p["up"], down=p["down"], d2d=p["d2d"])),
+    }
+    if kind not in build:
+        raise DataError(f"sidecar names an unknown transform kind {kind!r}; known: {sorted(build)}")
+    return build[kind](params)
+
+
+def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None,
+               substrate: Optional[str] = None):
+    """``net`` as a ``nir.NIRGraph``; with ``path``, also write it (NIR's HDF5 file) and the sidecar.
+
+    ``weights``: projection name → current dense weights (e.g. from a simulation's state),
+    replacing the description's.
+    """
+    import nir
+
+    if weights:
+        net = net.with_weights(weights)
+    nodes, edges = {}, []
+    for s in net.sources:
+        nodes[s.name] = nir.Input(input_type={"input": np.array([s.size])})
+    pops = {p.name: p for p in net.populations}
+    for p in net.populations:
+        m = _check_exportable(p)
+        n = p.size
+        common = dict(r=np.full(n, m.resistance), v_leak=np.full(n, m.v_rest),
+                      v_threshold=np.full(n, m.v_thresh), v_reset=np.full(n, m.v_reset))
+        if m.tau_syn is None:
+            nodes[p.name] = nir.LIF(tau=np.full(n, m.tau_mem), **common)
+        else:
+            nodes[p.name] = nir.CubaLIF(tau_syn=np.full(n, m.tau_syn), tau_mem=np.full(n, m.tau_mem),
+                                        w_in=np.ones(n), **common)
+        nodes[f"{p.name}_output"] = nir.Output(output_type={"output": np.array([n])})
+        edges.append((p.name, f"{p.name}_output"))
+    sidecar_projections = []
+    for i, pr in enumerate(net.projections):
+        post = pops[pr.post]
+        w = _dense(pr, net.size(pr.pre), post.size) * _input_scale(post.neuron, pr.target)
+        node = f"projection{i}"
+        nodes[node] = nir.Linear(weight=w)
+        edges += [(pr.pre, node), (node, pr.post)]
+        entry = {"node": node, "pre": pr.pre, "post": pr.post, "target": pr.target,
+                 "connectivity": pr.connectivity}
+        if pr.connectivity != "dense":
+            entry["weight"] = float(pr.weights)
+        if pr.plasticity is not None:
+            spec = pr.plasticity.rule.spec
+            if spec.family != "stdp":
+                raise ConfigError(f"projection {pr.name}: the sidecar records STDP-family rules; "
+                                  f"{spec.name!r} ({spec.family}) is not one yet")
+            entry["plasticity"] = {"rule": spec.name, "family": spec.family, "citation": spec.citation,
+                                   "params": spec.params,
+                                   "transforms": [_transform_params(t) for t in pr.plasticity.transforms]}
+        sidecar_projections.append(entry)
+    graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata={"bioplast_dt": net.dt})
+    if path is not None:
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        nir.write(tmp, graph)
+        os.replace(tmp, path)
+        atomic_write_json(sidecar_path(path), {
+            "format": SIDECAR_FORMAT, "version": SIDECAR_VERSION, "dt": net.dt, "substrate": substrate,
+            "projections": sidecar_projections})
+    return graph
+
+
+def sidecar_path(path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".bioplast.json")
+
+
+def _read_sidecar(path) -> Optional[dict]:
+    p = sidecar_path(path)
+    if not p.exists():
+        return None
+    try:
+        data = json.loads(p.read_text())
+    except ValueError as exc:
+        raise DataError(f"sidecar {p} is not valid JSON: {exc}") from None
+    if data.get("format") != SIDECAR_FORMAT or data.get("version") != SIDECAR_VERSION:
+        raise DataError(f"{p} is not a version-{SIDECAR_VERSION} {SIDECAR_FORMAT} file "
+                        f"(format={data.get('format')!r}, version={data.get('version')!r})")
+    return data
+
+
+def import_nir(graph_or_path, *, dt: Optional[float] = None) -> SpikingNetwork:
+    """A :class:`SpikingNetwork` from a NIR graph or file (and its sidecar when present).
+
+    ``dt`` is needed only when neither the sidecar nor the graph's metadata holds one.
+    """
+    import nir
+
+    sidecar = None
+    if isinstance(graph_or_path, (str, Path)):
+        if not Path(graph_or_path).exists():
+            raise DataError(f"no NIR file at {graph_or_path}")
+        sidecar = _read_sidecar(graph_or_path)
+        graph = nir.read(graph_or_path)
+    else:
+        graph = graph_or_path
+    dt = dt if dt is not None else (sidecar or {}).get("dt", graph.metadata.get("bioplast_dt"))
+    if dt is None:
+        raise ConfigError("this NIR graph holds no time step; pass dt=")
+    sources, pops = [], {}
+    for name, node in sorted(graph.nodes.items()):
+        if isinstance(node, nir.Input):
+            sources.append(SpikeSource(name, int(np.prod(node.input_type["input"]))))
+        elif isinstance(node, (nir.LIF, nir.CubaLIF)):
+            pops[name] = Population(name, int(np.size(node.v_threshold)), _neuron_from(node))
+        elif not isinstance(node, (nir.Output, nir.Linear, nir.Affine)):
+            raise DataError(f"NIR node {name!r} is a {type(node).__name__}, which bioplast does not import")
+    incoming = {dst: src for src, dst in graph.edges}
+    outgoing = {src: dst for src, dst in graph.edges}
+    by_node = {e["node"]: e for e in (sidecar or {}).get("projections", [])}
+    projections = []
+    for name, node in sorted(graph.nodes.items(), key=lambda kv: _order(kv[0])):
+        if not isinstance(node, (nir.Linear, nir.Affine)):
+            continue
+        if isinstance(node, nir.Affine) and np.any(np.asarray(node.bias) != 0):
+            raise DataError(f"NIR node {name!r} has a nonzero bias; bioplast projections have none")
+        pre, post = incoming.get(name), outgoing.get(name)
+        if post not in pops:
+            raise DataError(f"NIR node {name!r} must feed a LIF or CubaLIF node, feeds {post!r}")
+        neuron = pops[post].neuron
+        entry = by_node.get(name, {})
+        target = entry.get("target", "v" if neuron.tau_syn is None else "syn")
+        w = np.asarray(node.weight, dtype=np.float64) / _input_scale(neuron, target)
+        connectivity = entry.get("connectivity", "dense")
+        weights = entry["weight"] if connectivity != "dense" else w
+        plastic = None
+        if "plasticity" in entry:
+            from ..core import RuleSpec
+            from ..rules.stdp import stdp_from_spec
+
+            spec = entry["plasticity"]
+            rule = stdp_from_spec(RuleSpec(spec["rule"], spec["family"], frozenset(), "spiking", "",
+                                           spec["citation"], spec["params"]))
+            plastic = make_plasticity(rule, *[_transform_from(t) for t in spec["transforms"]])
+        projections.append(Projection(pre, post, target, weights, connectivity, plastic))
+    return SpikingNetwork(sources, [pops[n] for n in sorted(pops)], projections, float(dt))
+
+
+def _order(name: str):
+    # projection nodes in the order they were written (projection0, projection1, …), others after
+    digits = name[len("projection"):] if name.startswith("projection") else ""
+    return (0, int(digits)) if digits.isdigit() else (1, name)
+
+
+def _neuron_from(node) -> LIF:
+    import nir
+
+    def one(field):
+        values = np.unique(np.asarray(getattr(node, field), dtype=np.float64))
+        if values.size != 1:
+            raise DataError(f"NIR neuron field {field!r} varies across neurons; bioplast populations share "
+                            "one parameter set (split the population)")
+        return float(values[0])
+
+    v_reset = one("v_reset") if node.v_reset is not None else one("v_leak")
+    if isinstance(node, nir.CubaLIF):
+        if one("w_in") != 1.0:
+            raise DataError("CubaLIF with w_in != 1 is not imported (scale the incoming weights instead)")
+        return LIF(v_rest=one("v_leak"), v_reset=v_reset, v_thresh=one("v_threshold"), tau_mem=one("tau_mem"),
+                   resistance=one("r"), tau_syn=one("tau_syn"))
+    return LIF(v_rest=one("v_leak"), v_reset=v_reset, v_thresh=one("v_threshold"), tau_mem=one("tau"),
+               resistance=one("r"))

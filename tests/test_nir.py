@@ -1,0 +1,102 @@
+"""NIR export/import: round trips through the file format, sidecar for plasticity, clear refusals."""
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("nir")
+
+from bioplast.backends import get_backend  # noqa: E402
+from bioplast.core import plasticity  # noqa: E402
+from bioplast.data.encoders import poisson  # noqa: E402
+from bioplast.dynamics.network import Population, Projection, SpikeSource, SpikingNetwork  # noqa: E402
+from bioplast.dynamics.neurons import LIF, CondLIF  # noqa: E402
+from bioplast.dynamics.spiking import simulate  # noqa: E402
+from bioplast.errors import ConfigError, DataError  # noqa: E402
+from bioplast.geometry import additive  # noqa: E402
+from bioplast.hardware import clip_bounds  # noqa: E402
+from bioplast.hardware.nir import export_nir, import_nir, sidecar_path  # noqa: E402
+from bioplast.rules.stdp import diehl_cook_stdp  # noqa: E402
+
+DT = 1e-3
+K = get_backend("numpy", dtype="float64")
+
+
+def network(plastic=True):
+    rng = np.random.default_rng(0)
+    stdp = plasticity(diehl_cook_stdp(dt=DT, nu_pre=1e-3, nu_post=2e-2), additive(1.0), clip_bounds(0.0, 1.0))
+    return SpikingNetwork(
+        [SpikeSource("x", 30)],
+        [Population("a", 8, LIF(tau_mem=15e-3, resistance=2.0, v_rest=0.1, v_reset=0.0, v_thresh=1.0)),
+         Population("b", 5, LIF(tau_mem=20e-3, tau_syn=5e-3, v_thresh=0.8))],
+        [Projection("x", "a", "v", rng.uniform(0, 0.4, (8, 30)), plasticity=stdp if plastic else None),
+         Projection("a", "b", "syn", rng.uniform(0, 0.5, (5, 8))),
+         Projection("a", "a", "v", -0.05, "all_but_self")], DT)
+
+
+def run(net, x):
+    return simulate(net, {"x": x}, backend=K, record=("spikes", "v"))
+
+
+def test_round_trip_through_the_file_reproduces_the_simulation(tmp_path):
+    net = network()
+    x = poisson(np.full((1, 30), 60.0), 400, DT, seed=1)
+    path = tmp_path / "net.nir"
+    export_nir(net, path, substrate="ideal")
+    assert path.exists() and sidecar_path(path).exists()
+    back = import_nir(path)
+    st0, r0 = run(net, x)
+    st1, r1 = run(back, x)
+    assert r0.counts["a"].sum() > 20 and r0.counts["b"].sum() > 5
+    for pop in ("a", "b"):
+        np.testing.assert_array_equal(r1.spikes[pop], r0.spikes[pop])
+        np.testing.assert_allclose(r1.v[pop], r0.v[pop], rtol=0, atol=1e-12)
+    # the plastic projection came back plastic, with the same rule and transforms: same learning
+    np.testing.assert_allclose(st1.weights[0], st0.weights[0], rtol=0, atol=1e-12)
+    assert back.projections[0].plasticity.name == net.projections[0].plasticity.name
+    assert back.projections[2].connectivity == "all_but_self"
+
+
+def test_graph_alone_is_a_static_dense_network_in_nir_units(tmp_path):
+    import nir
+
+    net = network(plastic=False)
+    graph = export_nir(net)
+    # a jump of w on v is a Dirac input of weight w τ/R; on syn, w τ_syn
+    np.testing.assert_allclose(graph.nodes["projection0"].weight, np.asarray(net.projections[0].weights) * 15e-3 / 2)
+    np.testing.assert_allclose(graph.nodes["projection1"].weight, np.asarray(net.projections[1].weights) * 5e-3)
+    assert isinstance(graph.nodes["b"], nir.CubaLIF) and isinstance(graph.nodes["a"], nir.LIF)
+    back = import_nir(graph)  # no sidecar: dt from the graph's metadata, dense projections
+    assert all(p.connectivity == "dense" for p in back.projections)
+    x = poisson(np.full((1, 30), 60.0), 300, DT, seed=2)
+    np.testing.assert_array_equal(run(back, x)[1].spikes["b"], run(net, x)[1].spikes["b"])
+
+
+def test_continuing_a_learning_network_after_reload(tmp_path):
+    """Export mid-training with the learnt weights, reload, continue: the weights go on learning."""
+    net = network()
+    x = poisson(np.full((1, 30), 60.0), 600, DT, seed=3)
+    state, _ = run(net, x[:300])
+    path = tmp_path / "mid.nir"
+    export_nir(net, path, weights={"x->a": np.asarray(state.weights[0])})
+    back = import_nir(path)
+    np.testing.assert_allclose(np.asarray(back.projections[0].weights), state.weights[0], atol=1e-12)
+    later, _ = run(back, x[300:])
+    assert np.abs(later.weights[0] - state.weights[0]).max() > 1e-4
+
+
+def test_what_nir_cannot_say_is_refused(tmp_path):
+    cond = SpikingNetwork([SpikeSource("x", 2)], [Population("p", 2, CondLIF())],
+                          [Projection("x", "p", "ge", np.ones((2, 2)))], 0.5e-3)
+    with pytest.raises(ConfigError, match="CondLIF \\(NIR 1.0 has no conductance-based neuron\\)"):
+        export_nir(cond)
+    refractory = SpikingNetwork([], [Population("p", 2, LIF(refractory=2e-3, reset="subtract"))], [], DT)
+    with pytest.raises(ConfigError, match="refractory = 0.002 s, reset = 'subtract'"):
+        export_nir(refractory)
+    path = tmp_path / "n.nir"
+    export_nir(network(), path)
+    sidecar_path(path).write_text(json.dumps({"format": "something else", "version": 1}))
+    with pytest.raises(DataError, match="is not a version-1 bioplast-nir-sidecar file"):
+        import_nir(path)
+    with pytest.raises(DataError, match="no NIR file"):
+        import_nir(tmp_path / "missing.nir")
