@@ -46,6 +46,7 @@ def test_suites_are_validated_before_anything_runs(tmp_path):
     assert len(expand(load_suite(tmp_path / "ok.toml"))) == 1
     assert len(expand(load_suite("quick"))) == 20
     assert len(expand(load_suite("eqprop"))) == 15 and len(expand(load_suite("dale"))) == 30
+    assert len(expand(load_suite("substrate"))) == 2 * 5 * 2 * 3  # rules × substrates × tasks × seeds
 
 
 @pytest.mark.slow

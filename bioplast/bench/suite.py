@@ -72,6 +72,16 @@ BUILTIN = {
             {"label": "column E/I MLP", "rule": "backprop", "network": "ei_mlp", "lr": 0.05},
         ],
     },
+    # the same rules on each device profile: how learning survives the substrate (bioplast substrates)
+    "substrate": {
+        "name": "substrate", "tasks": ["digits", "mnist5k"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 5,
+        "hidden": [128],
+        "runs": [
+            {"label": f"{rule} @ {sub}", "rule": rule, "lr": lr, "substrate": sub}
+            for rule, lr in (("backprop", 0.05), ("delta", 0.05))
+            for sub in ("ideal", "loihi2-like", "brainscales2-like", "pcm-crossbar", "reram-crossbar")
+        ],
+    },
 }
 
 
