@@ -120,3 +120,26 @@ def test_exact_statements_of_the_theory_at_finite_size():
     assert st.critical_fraction(0.1, "inputs") == 1.0                # c ≤ 1/4: even all flipped is stable
     with pytest.raises(ConfigError, match="unknown flip population 'outputs'"):
         st.stability_fraction(0.5, 0.1, "outputs")
+
+
+def test_lyapunov_exponent_and_order_parameter_separate_convergence_from_chaos():
+    """Near the teacher solution, GD contracts (λ < 0, q < 0); a compressive network (c = 4) with every
+    input's plasticity flipped — unstable by the c ≥ 2/3 statement above — wanders with bounded,
+    renormalised weights and a positive exponent (λ ≈ +0.12 measured) and never returns (q > 0)."""
+    from bioplast.dynamics.chaos import lyapunov_exponent, nonconvergence
+
+    task = teacher_student(40, 10, 1, 200, 100, "tanh", seed=0)
+    rng = np.random.default_rng(2)
+    w1 = task.w1 + 1e-3 * rng.standard_normal(task.w1.shape)
+    w2 = task.w2 + 1e-3 * rng.standard_normal(task.w2.shape)
+    flipped = -np.ones(40)
+    gd = lyapunov_exponent(w1, w2, task, 0.1, 2000)
+    chaotic = lyapunov_exponent(w1, w2, task, 0.1, 2000, d1=flipped)
+    assert gd.exponent < -0.005 and gd.final_error < 1e-6
+    assert chaotic.exponent > 0.05 and chaotic.final_error > 0.1
+    # the estimate has settled (last two tenths agree) and does not depend on the probe size
+    assert abs(chaotic.convergence[-1] - chaotic.convergence[-2]) < 0.2 * chaotic.exponent
+    other = lyapunov_exponent(w1, w2, task, 0.1, 2000, d1=flipped, eps=1e-6)
+    assert abs(other.exponent - chaotic.exponent) < 0.25 * chaotic.exponent
+    assert nonconvergence(task, 0.1, 2000) < -1  # renormalised to the perturbed norms: not all the way to 0
+    assert nonconvergence(task, 0.1, 2000, d1=flipped) > 2
