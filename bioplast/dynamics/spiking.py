@@ -244,8 +244,12 @@ def simulate(net: SpikingNetwork, inputs: dict, *, backend="numpy", state: Optio
     if engine != "generic" and k.name == "numba" and mod is None:
         from ..backends import numba_spiking
 
-        if numba_spiking.can_fuse(low) or engine == "fused":
+        if numba_spiking.can_fuse(low):
             return numba_spiking.run(k, low, st, src_spikes, current, learn, tuple(record))
+        if engine == "fused":
+            plastic = [pr.plasticity.name for pr in low.projections if pr.plasticity is not None]
+            raise ConfigError(f"the fused engine runs STDP-family rules with additive/clip_bounds transforms; "
+                              f"this network has {plastic}; use engine='auto' or 'generic'")
     elif engine == "fused":
         raise ConfigError(f"the fused engine runs on the numba backend without a modulator; got backend "
                           f"{k.name!r}{' with a modulator' if mod is not None else ''}")

@@ -335,6 +335,8 @@ def test_stdp_composes_with_geometry_and_substrate_transforms():
     x = poisson(np.full((2, 20), 80.0), 800, DT, seed=1)
     state, rec = simulate(net, {"x": x}, backend="numba", record=("spikes",))
     w = np.asarray(state.weights[0], dtype=np.float64)
+    with pytest.raises(ConfigError, match="the fused engine runs STDP-family rules with additive/clip_bounds"):
+        simulate(net, {"x": x}, backend="numba", engine="fused")
     assert rec.counts["p"].sum() > 20 and np.abs(w - w0).max() > 1e-2
     assert (np.sign(w)[w != 0] == np.sign(w0)[w != 0]).all()
     levels = w / (2 / 255)
