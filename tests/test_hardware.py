@@ -102,6 +102,8 @@ def test_ideal_adds_nothing_and_presets_are_data():
         get_substrate("loihi")
     with pytest.raises(ConfigError, match="bits must be an integer"):
         DeviceProfile("bad", bits=0)
+    with pytest.raises(ConfigError, match="8-bit weight format needs a range"):
+        DeviceProfile("bad", bits=8, bounds="none")
 
 
 def test_training_on_a_substrate_differs_from_ideal_only_by_its_effects():

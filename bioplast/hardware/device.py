@@ -29,7 +29,7 @@ checkpoints store the counter, not a generator object.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
 from ..core import Transform, stateless
@@ -38,7 +38,7 @@ from ..validate import positive
 from .energy import EnergyCosts
 
 ROUNDING = ("nearest", "stochastic")
-BOUNDS = ("hard", "soft")
+BOUNDS = ("hard", "soft", "none")  # "none": no weight range at all (float weights only)
 
 
 @dataclass(frozen=True)
@@ -74,15 +74,15 @@ class DeviceProfile:
             raise ConfigError(f"profile {self.name!r}: rounding must be one of {ROUNDING}, got {self.rounding!r}")
         if self.bounds not in BOUNDS:
             raise ConfigError(f"profile {self.name!r}: bounds must be one of {BOUNDS}, got {self.bounds!r}")
+        if self.bounds == "none" and self.bits is not None:
+            raise ConfigError(f"profile {self.name!r}: a {self.bits}-bit weight format needs a range; "
+                              "bounds='none' is for float weights")
         for f in ("up", "down"):
             positive(f"profile {self.name!r} {f}", getattr(self, f))
         for f in ("write_noise", "d2d"):
             positive(f"profile {self.name!r} {f}", getattr(self, f), allow_zero=True)
         if self.fan_in is not None and (not isinstance(self.fan_in, int) or self.fan_in < 1):
             raise ConfigError(f"profile {self.name!r}: fan_in must be a positive integer or None, got {self.fan_in!r}")
-
-    def describe(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def check_fan_in(self, shape, what: str = "weights") -> None:
         """A clear error at build time when a layer has more inputs than a neuron may take."""
@@ -179,7 +179,8 @@ def quantize(bits: int, lo: float, hi: float, rounding: str = "nearest", seed: i
 
 
 def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
-    """The chain of transforms that puts a rule's updates through ``profile`` (empty for ``ideal``)."""
+    """The chain of transforms that puts a rule's updates through ``profile`` (empty for ``ideal``,
+    whose float weights have no range and no device effects)."""
     from .bounds import clip_bounds
 
     if profile.inference_only:
@@ -194,7 +195,7 @@ def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
         chain.append(write_noise(profile.write_noise, seed))
     if profile.bits is not None:
         chain.append(quantize(profile.bits, profile.w_min, profile.w_max, profile.rounding, seed))
-    elif profile.name != "ideal":
+    elif profile.bounds != "none":
         chain.append(clip_bounds(profile.w_min, profile.w_max))
     return tuple(chain)
 
@@ -203,7 +204,7 @@ def program(k, profile: DeviceProfile, w):
     """Weights as written onto the device before learning: clipped and, with a weight format, rounded
     to the nearest level (the state a chip starts a learning run from)."""
     profile.check_fan_in(tuple(w.shape))
-    if profile.name == "ideal":
+    if profile.bounds == "none":
         return w
     w = k.clip(w, profile.w_min, profile.w_max)
     if profile.bits is None:

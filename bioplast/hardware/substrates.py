@@ -16,7 +16,7 @@ from .device import DeviceProfile
 from .energy import EnergyCosts
 
 PRESETS = {p.name: p for p in (
-    DeviceProfile("ideal", sources="floating-point weights, no device effects"),
+    DeviceProfile("ideal", bounds="none", sources="floating-point weights, no device effects"),
     DeviceProfile(
         "loihi2-like", bits=8, w_min=-1.0, w_max=1.0, rounding="stochastic",
         energy=EnergyCosts(synop=23.6e-12, spike=1.7e-12, neuron_update=52e-12, weight_write=120e-12,
