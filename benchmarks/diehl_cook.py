@@ -37,8 +37,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, markdown_table, write_report  # noqa: E402
 
 from bioplast.data.datasets import load_mnist5k  # noqa: E402
-from bioplast.dynamics.diehl_cook import (INPUT, DiehlCook, DiehlCookConfig, build_network,  # noqa: E402
-                                          normalize_incoming)
+from bioplast.dynamics.diehl_cook import INPUT, DiehlCook, DiehlCookConfig, build_network  # noqa: E402
 from bioplast.dynamics.spiking import simulate  # noqa: E402
 
 

@@ -18,11 +18,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
 from ..rules.stdp import fused_stdp
-from .numba_kernels import _exp32
 
 _opts = dict(cache=True, nogil=True)
 
@@ -40,16 +38,6 @@ def can_fuse(low) -> bool:
 
 
 _TINY = 1e-30
-
-
-def _exp_like(x, like):
-    """``e^x`` at the precision of the array ``like`` (compiled per dtype through the overload below)."""
-    return math.exp(x)
-
-
-@overload(_exp_like)
-def _exp_like_impl(x, like):
-    return lambda x, like: math.exp(x)
 
 
 @njit(inline='always', **_opts)
@@ -83,7 +71,7 @@ def _neurons(t, v, ge, gi, theta, ref, spk, counts, cur, has_cur, cond, v_rest, 
                     if has_cur:
                         drive += (1 - c) * resistance[n] * cur[t, b, n]
                     target = drive / g_sum
-                    vv = target + (vv - target) * (alpha[n] if c == 0 else _exp_like(-g_sum * dt_over_tau[n], v))
+                    vv = target + (vv - target) * (alpha[n] if c == 0 else math.exp(-g_sum * dt_over_tau[n]))
             ge[b, n] = _flush(g_e * decay_ge[n])
             gi[b, n] = _flush(g_i * decay_gi[n])
             th = theta[b, n] * decay_theta[n]
@@ -187,7 +175,7 @@ def _write(wflat, k, pot, dep, prm):
 
 @njit(inline='always', **_opts)
 def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre, tr_post, row_flag, col_flag, pot,
-          writes):
+          col_factor, writes):
     """One step of the fused triplet rule (:func:`bioplast.rules.stdp.triplet_stdp`), batch-averaged.
 
     Only rows of neurons that fired (potentiation, contiguous) and columns of
@@ -211,6 +199,13 @@ def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre,
     any_pre = _mark(pre_ev, n_pre_ev, pre0, n_pre, col_flag)
     any_post = _mark(spk_ev, n_spk, post0, n_post, row_flag)
     inv_b = 1.0 / B
+    if any_pre:  # the presynaptic factor of every column that fired, per sample: s_pre (A₂⁻ + A₃⁻ r₂) / B
+        for b in range(B):
+            for j in range(n_pre):
+                if col_flag[j]:
+                    fired = _spiked(t, b, pre0 + j, is_src, src, spk)
+                    col_factor[b * n_pre + j] = (prm[_A2M] + prm[_A3M] * tr_pre[a + sp + b * n_pre + j]) * inv_b \
+                        if fired else 0.0
     if any_post:
         for i in range(n_post):
             if row_flag[i] == 0:
@@ -229,24 +224,15 @@ def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre,
                         r1_now = r1 + (1.0 if col_flag[j] and _spiked(t, b, pre0 + j, is_src, src, spk) else 0.0)
                     pot[j] += gain * r1_now
             for j in range(n_pre):
-                dep = 0.0
-                if col_flag[j]:
-                    dep = _depression(i, j, B, prm, src, spk, t, tr_pre, tr_post, a, o, sp, n_pre, n_post, pre0,
-                                      is_src) * inv_b
+                dep = _depression(col_factor, tr_post, o, B, n_pre, n_post, i, j) if col_flag[j] else 0.0
                 writes[0] += _write(wflat, w0 + j * n_post + i, pot[j], dep, prm)
     if any_pre:
         for j in range(n_pre):
             if col_flag[j] == 0:
                 continue
-            # the presynaptic factor of this column, per sample: s_pre (A₂⁻ + A₃⁻ r₂)
-            for b in range(B):
-                s_pre = _spiked(t, b, pre0 + j, is_src, src, spk)
-                pot[b] = (prm[_A2M] + prm[_A3M] * tr_pre[a + sp + b * n_pre + j]) * inv_b if s_pre else 0.0
             for i in range(n_post):
-                if row_flag[i] == 0:
-                    dep = 0.0
-                    for b in range(B):
-                        dep += pot[b] * tr_post[o + b * n_post + i]
+                if row_flag[i] == 0:  # rows that fired were written above, with both terms
+                    dep = _depression(col_factor, tr_post, o, B, n_pre, n_post, i, j)
                     writes[0] += _write(wflat, w0 + j * n_post + i, 0.0, dep, prm)
     # this step's spikes enter the traces
     _bump_events(tr_pre, a, sp, pre_ev, n_pre_ev, pre0, n_pre, nearest)
@@ -285,12 +271,11 @@ def _bump_events(trace, base, stride, ev, n_ev, start, n, nearest):
 
 
 @njit(inline='always', **_opts)
-def _depression(i, j, B, prm, src, spk, t, tr_pre, tr_post, a, o, sp, n_pre, n_post, pre0, is_src):
-    """``Σ_b s_pre[b, j] o₁[b, i] (A₂⁻ + A₃⁻ r₂[b, j])`` from the decayed traces."""
+def _depression(col_factor, tr_post, o, B, n_pre, n_post, i, j):
+    """``Σ_b o₁[b, i] · col_factor[b, j]``: the batch-averaged depression of synapse ``(i, j)``."""
     dep = 0.0
     for b in range(B):
-        if _spiked(t, b, pre0 + j, is_src, src, spk):
-            dep += tr_post[o + b * n_post + i] * (prm[_A2M] + prm[_A3M] * tr_pre[a + sp + b * n_pre + j])
+        dep += col_factor[b * n_pre + j] * tr_post[o + b * n_post + i]
     return dep
 
 
@@ -308,7 +293,8 @@ def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_res
         widest = max(widest, table[p, _NPRE], table[p, _NPOST])
     row_flag = np.zeros(widest, dtype=np.uint8)
     col_flag = np.zeros(widest, dtype=np.uint8)
-    pot = np.zeros(max(widest, B), dtype=wflat.dtype)  # a row of potentiation, or a column's factors
+    pot = np.zeros(widest, dtype=wflat.dtype)  # one row of potentiation
+    col_factor = np.zeros(B * widest, dtype=wflat.dtype)  # per sample and column: the depression factor
     src_ev, n_src = np.zeros((B, src.shape[2]), dtype=np.int64), np.zeros(B, dtype=np.int64)
     spk_ev, n_spk = np.zeros((B, N), dtype=np.int64), np.zeros(B, dtype=np.int64)
     for t in range(T):
@@ -328,10 +314,10 @@ def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_res
                 if table[p, _PLASTIC] >= 0:
                     if table[p, _IS_SRC]:
                         _stdp(table[p], stdp[table[p, _PLASTIC]], src, spk, t, src_ev, n_src, spk_ev, n_spk,
-                              wflat, tr_pre, tr_post, row_flag, col_flag, pot, writes)
+                              wflat, tr_pre, tr_post, row_flag, col_flag, pot, col_factor, writes)
                     else:
                         _stdp(table[p], stdp[table[p, _PLASTIC]], src, spk, t, spk_ev, n_spk, spk_ev, n_spk,
-                              wflat, tr_pre, tr_post, row_flag, col_flag, pot, writes)
+                              wflat, tr_pre, tr_post, row_flag, col_flag, pot, col_factor, writes)
         if do_spikes:
             rec_spikes[t] = spk
         if do_v:
@@ -387,9 +373,7 @@ def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
     v, ge, gi, theta = (np.array(x, dtype=dtype) for x in (st.v, st.ge, st.gi, st.theta))
     ref = np.rint(np.asarray(st.refractory)).astype(np.int64)
     table, scalars, wflat, stdp, tr_pre, tr_post = _tables(low, st, dtype)
-    params = [np.asarray(x, dtype=dtype) for x in (
-        low.cond, low.v_rest, low.v_reset, low.v_thresh, low.dt / low.tau_mem, low.resistance, low.e_exc,
-        low.e_inh, low.decay_ge, low.decay_gi, low.subtract, low.theta_plus, low.decay_theta)]
+    params = [np.asarray(x, dtype=dtype) for x in low.neuron_parameters()]
     cur = np.ascontiguousarray(current, dtype=dtype) if current is not None else np.zeros((1, 1, 1), dtype)
     counts = np.zeros((B, N), dtype=np.int64)
     writes = np.zeros(1, dtype=np.int64)
@@ -413,9 +397,5 @@ def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
             states[p] = states[p]._replace(rule=traces)
     new = st._replace(v=v, ge=ge, gi=gi, theta=theta, refractory=ref.astype(dtype), weights=tuple(weights),
                       plasticity=tuple(states))
-    keep = {}
-    if "spikes" in record:
-        keep["spikes"] = list(rec_spikes.astype(bool))
-    if "v" in record:
-        keep["v"] = list(rec_v)
-    return new, _record(k, low, counts, keep, src_spikes, int(writes[0]))
+    recorded = {name: arr for name, arr in (("spikes", rec_spikes.astype(bool)), ("v", rec_v)) if name in record}
+    return new, _record(low, counts, recorded, src_spikes, int(writes[0]))

@@ -22,7 +22,7 @@ authors' Brian code (the paper's Methods and its published script):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np

@@ -89,6 +89,13 @@ class Lowered(NamedTuple):
     proj_post: Tuple[Tuple[int, int], ...]        # (start, size)
     proj_slot: Tuple[int, ...]
 
+    def neuron_parameters(self) -> tuple:
+        """The per-neuron arrays every engine's neuron update reads, in one order: ``cond, v_rest,
+        v_reset, v_thresh, dt/τ_m, R, E_e, E_i, decay_ge, decay_gi, subtract, θ₊, decay_θ``."""
+        return (self.cond, self.v_rest, self.v_reset, self.v_thresh, self.dt / self.tau_mem, self.resistance,
+                self.e_exc, self.e_inh, self.decay_ge, self.decay_gi, self.subtract, self.theta_plus,
+                self.decay_theta)
+
 
 class SpikingNetwork:
     """Sources, populations and projections at time step ``dt`` (seconds); validated on construction."""

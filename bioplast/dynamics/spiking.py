@@ -135,10 +135,7 @@ class _Params(NamedTuple):
 
 
 def _params(k, low: Lowered) -> _Params:
-    return _Params(*(k.asarray(x) for x in (
-        low.cond, low.v_rest, low.v_reset, low.v_thresh, low.dt / low.tau_mem, low.resistance, low.e_exc,
-        low.e_inh, low.decay_ge, low.decay_gi, low.subtract, low.theta_plus, low.decay_theta,
-        low.ref_steps.astype(np.float64))))
+    return _Params(*(k.asarray(x) for x in (*low.neuron_parameters(), low.ref_steps.astype(np.float64))))
 
 
 def neuron_step(k, p: _Params, st: SimState, current):
@@ -279,13 +276,14 @@ def _run_generic(k, low, st, src_spikes, current, learn, record, mod):
             keep["spikes"].append(spikes > 0)
         if "v" in keep:
             keep["v"].append(st.v + 0)
-    return st, _record(k, low, counts, keep, src_spikes, int(writes))
+    recorded = {name: k.to_numpy(k.xp.stack(xs)) for name, xs in keep.items()}  # one transfer per variable
+    return st, _record(low, k.to_numpy(counts), recorded, src_spikes, int(writes))
 
 
-def _record(k, low, counts, keep, src_spikes, writes: int) -> Record:
-    host_counts = np.rint(k.to_numpy(counts)).astype(np.int64)
-    stacked = {name: np.stack([k.to_numpy(x) for x in xs]) for name, xs in keep.items()}
-    per_pop = {name: {p: arr[..., a:a + n] for p, (a, n) in low.offsets.items()} for name, arr in stacked.items()}
+def _record(low, counts, recorded: dict, src_spikes, writes: int) -> Record:
+    """The :class:`Record` from host arrays: ``counts[B, N]`` and ``recorded`` name → ``[T, B, N]``."""
+    host_counts = np.rint(counts).astype(np.int64)
+    per_pop = {name: {p: arr[..., a:a + n] for p, (a, n) in low.offsets.items()} for name, arr in recorded.items()}
     return Record({p: host_counts[:, a:a + n] for p, (a, n) in low.offsets.items()},
                   per_pop.get("spikes", {}), per_pop.get("v", {}),
                   operation_counts(low, src_spikes, host_counts, writes, src_spikes.shape[0]))
