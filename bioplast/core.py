@@ -104,11 +104,23 @@ class RuleSpec:
 
 class Rule(NamedTuple):
     """A local learning rule: ``init(k, w) -> state`` and
-    ``update(k, signals, state, w) -> (direction, state)``."""
+    ``update(k, signals, state, w) -> (direction, state)``.
+
+    ``layers``, when set, gives the rule as configured for layer ``i`` of a network (rules
+    with per-layer settings, e.g. per-layer flip fractions); models call :meth:`at_layer`."""
 
     init: Callable[[Any, Array], Any]
     update: Callable[[Any, Any, Any, Array], Tuple[Array, Any]]
     spec: RuleSpec
+    layers: Optional[Callable[[int], "Rule"]] = None
+
+    def at_layer(self, i: int) -> "Rule":
+        return self if self.layers is None else self.layers(i)
+
+    def with_spec(self, spec: "RuleSpec") -> "Rule":
+        """The same rule under another spec, on every layer."""
+        inner = self.layers
+        return self._replace(spec=spec, layers=None if inner is None else (lambda i: inner(i).with_spec(spec)))
 
 
 class Transform(NamedTuple):

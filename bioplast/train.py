@@ -114,12 +114,15 @@ class _Model:
         opt = (optimizer(cfg.optimizer, cfg.lr),) + ((sign_frozen(),) if cfg.sign_frozen else ())
         device = get_substrate(cfg.substrate)
         # each layer's devices draw their own variability and noise streams
-        self.plastic = [plasticity(rule, *opt, *device_transforms(device, cfg.seed * 1000 + i))
+        self.plastic = [plasticity(rule.at_layer(i), *opt, *device_transforms(device, cfg.seed * 1000 + i))
                         for i in range(len(sizes) - 1)]
         self.bias_chain = (bias_optimizer(cfg.optimizer, cfg.lr),)  # biases live in the neurons, not on devices
         params = init_mlp(k, sizes, cfg.seed, scheme="glorot")
         self.params = params._replace(weights=[program(k, device, w) for w in params.weights])
         self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights)]
+        # feedback alignment: fixed random matrices, drawn like the weights but from their own stream
+        self.feedback = (init_mlp(k, sizes, cfg.seed + 104729, scheme="glorot").weights
+                         if rule.spec.params.get("feedback") == "random" else None)
         self.bias_states = [chain_init(k, self.bias_chain, b) for b in self.params.biases]
         synapses = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         backward = sum(synapses[1:]) if self.role == "network" else 0
@@ -132,7 +135,8 @@ class _Model:
     def train_batch(self, x, target):
         k, cfg = self.k, self.cfg
         if self.role == "network":
-            inputs, errors, loss = backprop_errors(k, self.params, x, target, self.activation, cfg.loss)
+            inputs, errors, loss = backprop_errors(k, self.params, x, target, self.activation, cfg.loss,
+                                                   self.feedback)
             posts = errors  # backprop reads pre and mod only
         else:
             inputs, out = forward(k, self.params, x, self.activation)

@@ -1,6 +1,6 @@
 """Teacher–student regression tasks: a fixed random network labels Gaussian inputs.
 
-``y = W₂ φ(W₁ x)`` with ``x ~ N(0, I)``, ``W₁ ~ N(0, 1/n_in)``,
+``y = ψ(W₂ φ(W₁ x))`` with ``x ~ N(0, σ² I)``, ``W₁ ~ N(0, 1/n_in)``,
 ``W₂ ~ N(0, 1/n_hidden)`` (unit-variance pre-activations).  Expansion
 (``n_hidden > n_in``) and compression are both allowed.
 """
@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..dynamics.activations import activation
-from ..validate import positive_int
+from ..validate import positive, positive_int
 
 
 class TeacherTask(NamedTuple):
@@ -22,18 +22,24 @@ class TeacherTask(NamedTuple):
     w1: np.ndarray
     w2: np.ndarray
     activation: str
+    readout: str = "identity"
 
 
 def teacher_student(n_in: int, n_hidden: int, n_out: int, n_train: int, n_test: int = 1000,
-                    activation_name: str = "identity", seed: int = 0) -> TeacherTask:
-    """Generate a teacher network and its train/test data (float64)."""
+                    activation_name: str = "identity", seed: int = 0, readout: str = "identity",
+                    input_std: float = 1.0) -> TeacherTask:
+    """Generate a teacher network and its train/test data (float64).
+
+    ``readout`` is the output nonlinearity ψ (``y = ψ(W₂ φ(W₁ x))``); Ninou et al. (2025) use
+    ψ = φ and inputs of standard deviation ``input_std = 1/√2``."""
     for name, v in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out), ("n_train", n_train),
                     ("n_test", n_test)):
         positive_int(name, v)
-    act = activation(activation_name)
+    act, out = activation(activation_name), activation(readout)
+    positive("input_std", input_std)
     rng = np.random.default_rng(seed)
     w1 = rng.standard_normal((n_hidden, n_in)) / np.sqrt(n_in)
     w2 = rng.standard_normal((n_out, n_hidden)) / np.sqrt(n_hidden)
-    x = rng.standard_normal((n_train + n_test, n_in))
-    y = act(np, x @ w1.T) @ w2.T
-    return TeacherTask(x[:n_train], y[:n_train], x[n_train:], y[n_train:], w1, w2, activation_name)
+    x = input_std * rng.standard_normal((n_train + n_test, n_in))
+    y = out(np, act(np, x @ w1.T) @ w2.T)
+    return TeacherTask(x[:n_train], y[:n_train], x[n_train:], y[n_train:], w1, w2, activation_name, readout)

@@ -51,7 +51,7 @@ def lyapunov_exponent(w1, w2, task, lr: float, steps: int, d1=None, d2=None, fee
     norms = (np.linalg.norm(a1), np.linalg.norm(a2))
 
     def step(p1, p2):
-        g1, g2 = update_field(p1, p2, x, y, act, d1, d2, feedback)
+        g1, g2 = update_field(p1, p2, x, y, act, d1, d2, feedback, task.readout)
         p1, p2 = p1 + lr * g1, p2 + lr * g2
         if renormalise:
             p1, p2 = p1 * (norms[0] / np.linalg.norm(p1)), p2 * (norms[1] / np.linalg.norm(p2))
@@ -67,7 +67,7 @@ def lyapunov_exponent(w1, w2, task, lr: float, steps: int, d1=None, d2=None, fee
         b1, b2 = a1 + s1 * (eps / d), a2 + s2 * (eps / d)
         if t % max(steps // 10, 1) == 0:
             marks.append(total / (t * lr))
-    return Lyapunov(total / (steps * lr), error(a1, a2, x, y, act), np.array(marks))
+    return Lyapunov(total / (steps * lr), error(a1, a2, x, y, act, task.readout), np.array(marks))
 
 
 def nonconvergence(task, lr: float, steps: int, d1=None, d2=None, feedback=None, renormalise: bool = True,

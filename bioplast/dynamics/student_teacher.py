@@ -1,11 +1,16 @@
 r"""The student–teacher lab for sign-diverse ("curl") learning in two-layer networks.
 
-Student ``ŷ = W₂ φ(W₁ x)`` (``W₁[N, M]``, ``W₂[P, N]``) learns a teacher of
-the same architecture (:func:`bioplast.data.teacher_student`) from the
-squared error ``L = ½⟨‖ŷ − y‖²⟩``.  One step of the weight-update vector field:
+Student ``ŷ = ψ(W₂ φ(W₁ x))`` (``W₁[N, M]``, ``W₂[P, N]``, readout ``ψ``
+identity or the hidden nonlinearity) learns a teacher of the same
+architecture (:func:`bioplast.data.teacher_student`); errors are reported as
+``E = ½⟨‖ŷ − y‖²⟩``.  One step of the weight-update vector field:
 
-    e = ŷ − y,   δ = (e B) ⊙ φ'(a),   a = W₁ x
+    e = ŷ − y,   δ = (e B) ⊙ φ'(a),   a = W₁ x,   h = φ(a)
     ΔW₂ = −η ⟨e hᵀ⟩ D₂,    ΔW₁ = −η ⟨δ xᵀ⟩ D₁
+
+For a linear readout this is gradient descent on ``E``; with ``ψ`` nonlinear
+it is gradient descent on the matching loss ``Σ ∫(ψ − y)`` of ``ψ`` (no
+``ψ'`` factor), as in the reference code of Ninou et al. (2025).
 
 with ``B = W₂`` (gradient descent) or a fixed random ``B`` (feedback
 alignment, Lillicrap et al. 2016), and the sign-flip matrices ``D₁``
@@ -14,10 +19,12 @@ units, presynaptic to the readout); ``D = I`` everywhere is GD.  Optional
 Frobenius-norm renormalisation after each step keeps ``‖W_l‖_F`` at its
 initial value (the protocol of Ninou et al. 2025).
 
-Tools: :func:`update_field` (one evaluation, numpy), :func:`run` (a whole
-run: ``backend="numba"`` is one compiled loop, ``"numpy"`` the reference
-loop), :func:`curl_magnitude` (antisymmetric part of the field's Jacobian),
-:func:`stability_matrix` (linear two-layer case, scalar output).
+Tools: :func:`update_field` (one evaluation, numpy); :func:`sweep` (many
+whole runs at once: ``backend="numba"`` one compiled kernel parallel over
+runs, ``"torch"`` one batched computation on CPU or CUDA, ``"numpy"`` the
+reference loop) and :func:`run` (one run); :func:`curl_magnitude`
+(antisymmetric part of the field's Jacobian); :func:`stability_matrix`
+(linear two-layer case, scalar output) and the phase-diagram helpers.
 """
 from __future__ import annotations
 
@@ -25,9 +32,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, unknown_name
 from ..validate import positive, positive_int
 from .activations import activation as _activation
+from .activations import derivative
 
 ACTS = {"identity": 0, "tanh": 2, "relu": 1}
 
@@ -40,37 +48,51 @@ class Run(NamedTuple):
     test_error: np.ndarray
 
 
+class Sweep(NamedTuple):
+    """``R`` runs over one task: ``w1[R, N, M]``, ``w2[R, P, N]``, errors ``[R, len(steps)]``."""
+    w1: np.ndarray
+    w2: np.ndarray
+    steps: np.ndarray
+    train_error: np.ndarray
+    test_error: np.ndarray
+
+    def __getitem__(self, r):  # one run of the sweep, as a Run
+        if isinstance(r, str):
+            return getattr(self, r)
+        return Run(self.w1[r], self.w2[r], self.steps, self.train_error[r], self.test_error[r])
+
+
 def _check(w1, w2, x, y, d1, d2, feedback):
-    n_hidden, n_in = w1.shape
-    if w2.shape[1] != n_hidden:
-        raise DataError(f"W2 has shape {w2.shape}, expected ({w2.shape[0]}, {n_hidden}) for W1 of shape {w1.shape}")
-    if x.shape[1] != n_in or y.shape[1] != w2.shape[0] or x.shape[0] != y.shape[0]:
-        raise DataError(f"data of shapes x {x.shape}, y {y.shape} do not fit a {n_in}-{n_hidden}-{w2.shape[0]} student")
-    if d1.shape != (n_in,) or d2.shape != (n_hidden,):
+    n_hidden, n_in = w1.shape[-2:]
+    if w2.shape[-1] != n_hidden or w2.ndim != w1.ndim:
+        raise DataError(f"W2 has shape {w2.shape}, expected (…, {w2.shape[-2]}, {n_hidden}) for W1 of shape "
+                        f"{w1.shape}")
+    if x.shape[1] != n_in or y.shape[1] != w2.shape[-2] or x.shape[0] != y.shape[0]:
+        raise DataError(f"data of shapes x {x.shape}, y {y.shape} do not fit a {n_in}-{n_hidden}-{w2.shape[-2]} "
+                        f"student")
+    if d1.shape[-1] != n_in or d2.shape[-1] != n_hidden:
         raise DataError(f"sign masks must have {n_in} (D1, inputs) and {n_hidden} (D2, hidden) entries, "
-                        f"got {d1.shape[0]} and {d2.shape[0]}")
-    if feedback is not None and feedback.shape != w2.shape:
-        raise DataError(f"feedback has shape {feedback.shape}, expected W2's {w2.shape}")
+                        f"got {d1.shape[-1]} and {d2.shape[-1]}")
+    if feedback is not None and feedback.shape[-2:] != w2.shape[-2:]:
+        raise DataError(f"feedback has shape {feedback.shape}, expected W2's {w2.shape[-2:]}")
 
 
-def update_field(w1, w2, x, y, activation: str = "identity", d1=None, d2=None, feedback=None):
+def update_field(w1, w2, x, y, activation: str = "identity", d1=None, d2=None, feedback=None,
+                 readout: str = "identity"):
     """``(ΔW₁, ΔW₂)`` per unit learning rate (the vector field of the dynamics)."""
     d1 = np.ones(w1.shape[1]) if d1 is None else np.asarray(d1, float)
     d2 = np.ones(w1.shape[0]) if d2 is None else np.asarray(d2, float)
     _check(w1, w2, x, y, d1, d2, feedback)
-    act = _activation(activation)
-    from .activations import derivative
-
     a = x @ w1.T
-    h = act(np, a)
-    e = h @ w2.T - y
+    h = _activation(activation)(np, a)
+    e = _activation(readout)(np, h @ w2.T) - y
     n = x.shape[0]
     delta = (e @ (w2 if feedback is None else feedback)) * derivative(activation)(np, a)
     return -(delta.T @ x / n) * d1[None, :], -(e.T @ h / n) * d2[None, :]
 
 
-def error(w1, w2, x, y, activation: str = "identity") -> float:
-    out = _activation(activation)(np, x @ w1.T) @ w2.T
+def error(w1, w2, x, y, activation: str = "identity", readout: str = "identity") -> float:
+    out = _activation(readout)(np, _activation(activation)(np, x @ w1.T) @ w2.T)
     return float(0.5 * ((out - y) ** 2).sum(1).mean())
 
 
@@ -79,56 +101,165 @@ def record_steps(steps: int, n: int = 60) -> np.ndarray:
     return np.unique(np.concatenate([[0], np.round(np.logspace(0, np.log10(max(steps, 1)), n)).astype(int)]))
 
 
-def run(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, batch: int | None = None,
-        renormalise: bool = False, records: int = 60, seed: int = 0, backend: str = "numba") -> Run:
-    """Train the student for ``steps`` steps (full batch, or minibatches of ``batch`` drawn from ``seed``)."""
+_GOLDEN, _MIX1, _MIX2 = (np.uint64(v) for v in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB))
+
+
+def _splitmix64(z):
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+def batch_indices(seed: int, run: int, step: int, batch: int, n: int) -> np.ndarray:
+    """The ``batch`` sample indices (with replacement) of ``step`` in ``run``: a counter-based hash
+    (splitmix64), the same on every backend, so runs agree sample for sample and a sweep's runs
+    draw independent streams without storing them."""
+    with np.errstate(over="ignore"):
+        key = _splitmix64(np.array([seed], dtype=np.uint64) ^ (np.uint64(run) << np.uint64(32)))
+        counters = key + np.uint64(step) * np.uint64(batch) + np.arange(batch, dtype=np.uint64)
+        return (_splitmix64(counters) % np.uint64(n)).astype(np.int64)
+
+
+def _stack(name, value, runs, shape, default):
+    """``value`` broadcast to ``[runs, *shape]`` float64 (one shared value or one per run)."""
+    a = np.full(shape, default, np.float64) if value is None else np.asarray(value, np.float64)
+    if a.shape == tuple(shape):
+        return np.array(np.broadcast_to(a, (runs, *shape)))  # a writable copy
+    if a.shape == (runs, *shape):
+        return np.ascontiguousarray(a)
+    raise DataError(f"{name} has shape {a.shape}, expected {tuple(shape)} (shared) or {(runs, *shape)} (one per run)")
+
+
+def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, batch: int | None = None,
+          renormalise: bool = False, records: int = 60, seed: int = 0, backend: str = "numba",
+          device: str = "cpu") -> Sweep:
+    """``R`` training runs over one task at once: ``w1[R, N, M]``, ``w2[R, P, N]`` initial weights;
+    signs ``d1`` / ``d2`` and ``feedback`` either shared or one per run (leading ``R``).
+
+    Full batch, or minibatches of ``batch`` samples (with replacement, from ``seed`` and the run's
+    index: :func:`batch_indices`).  Backends: ``"numba"`` — one compiled kernel, runs in parallel
+    over the cores; ``"torch"`` — one batched computation (``device`` ``"cpu"`` or ``"cuda"``);
+    ``"numpy"`` — the reference: a plain loop of :func:`update_field` per run.  All three give the
+    same runs (float64) up to rounding.
+    """
+    w1 = np.array(w1, dtype=np.float64, ndmin=3)
+    w2 = np.array(w2, dtype=np.float64, ndmin=3)
+    runs, n_hidden, n_in = w1.shape
+    if w2.shape[0] != runs:
+        raise DataError(f"{runs} runs of W1 but {w2.shape[0]} of W2")
     x, y, xt, yt = (np.ascontiguousarray(a, dtype=np.float64) for a in (task.x_train, task.y_train,
                                                                         task.x_test, task.y_test))
-    w1, w2 = np.array(w1, dtype=np.float64), np.array(w2, dtype=np.float64)
-    d1 = np.ones(w1.shape[1]) if d1 is None else np.asarray(d1, np.float64)
-    d2 = np.ones(w1.shape[0]) if d2 is None else np.asarray(d2, np.float64)
-    _check(w1, w2, x, y, d1, d2, feedback)
+    d1 = _stack("D1 (input signs)", d1, runs, (n_in,), 1.0)
+    d2 = _stack("D2 (hidden signs)", d2, runs, (n_hidden,), 1.0)
+    fb = None if feedback is None else _stack("feedback", feedback, runs, w2.shape[1:], 0.0)
+    _check(w1, w2, x, y, d1, d2, fb)
     positive("lr", lr)
     positive_int("steps", steps)
-    if task.activation not in ACTS:
-        from ..errors import unknown_name
-
-        raise unknown_name("activation", task.activation, ACTS)
+    for name in (task.activation, task.readout):
+        if name not in ACTS:
+            raise unknown_name("activation", name, ACTS)
     batch = x.shape[0] if batch is None else positive_int("batch", batch)
     if batch > x.shape[0]:
         raise ConfigError(f"batch {batch} exceeds the {x.shape[0]} training samples")
+    minibatch = batch < x.shape[0]
     at = record_steps(steps, records)
-    fb = np.zeros((1, 1)) if feedback is None else np.ascontiguousarray(feedback, dtype=np.float64)
-    order = np.random.default_rng(seed).integers(0, x.shape[0], size=(steps, batch)) if batch < x.shape[0] \
-        else np.zeros((1, 1), dtype=np.int64)
+    args = (x, y, xt, yt, task.activation, task.readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise,
+            at, seed)
     if backend == "numba":
-        from ..backends import numba_kernels as nk
+        from ..backends import numba_student_teacher as kernel
 
-        tr, te = nk.two_layer_run(w1, w2, x, y, xt, yt, ACTS[task.activation], lr, steps, d1, d2, fb,
-                                  feedback is not None, order, batch < x.shape[0], renormalise, at)
-        return Run(w1, w2, at, tr, te)
-    if backend != "numpy":
-        raise ConfigError(f"the lab runs on 'numba' (fused) or 'numpy' (reference loop), got {backend!r}")
+        tr, te = kernel.two_layer_sweep(w1, w2, x, y, xt, yt, ACTS[task.activation], ACTS[task.readout], lr,
+                                        steps, d1, d2, np.zeros((1, 1, 1)) if fb is None else fb, fb is not None,
+                                        batch, minibatch, renormalise, at, seed)
+        return Sweep(w1, w2, at, tr, te)
+    if backend == "torch":
+        return _sweep_torch(w1, w2, *args, device=device)
+    if backend == "numpy":
+        out = [_run_numpy(w1[r], w2[r], *args[:8], d1[r], d2[r], None if fb is None else fb[r], *args[11:], run=r)
+               for r in range(runs)]
+        return Sweep(np.stack([o[0] for o in out]), np.stack([o[1] for o in out]), at,
+                     np.stack([o[2] for o in out]), np.stack([o[3] for o in out]))
+    raise unknown_name("lab backend", backend, ("numba", "torch", "numpy"))
+
+
+def _run_numpy(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise, at, seed,
+               run):
     norms = (np.linalg.norm(w1), np.linalg.norm(w2))
     tr, te = [], []
-    k = 0
     for t in range(steps + 1):
-        if k < len(at) and at[k] == t:
-            tr.append(error(w1, w2, x, y, task.activation))
-            te.append(error(w1, w2, xt, yt, task.activation))
-            k += 1
+        if t in at:
+            tr.append(error(w1, w2, x, y, act, readout))
+            te.append(error(w1, w2, xt, yt, act, readout))
         if t == steps:
             break
-        xb, yb = (x[order[t]], y[order[t]]) if batch < x.shape[0] else (x, y)
-        g1, g2 = update_field(w1, w2, xb, yb, task.activation, d1, d2, feedback)
+        rows = batch_indices(seed, run, t, batch, x.shape[0]) if minibatch else slice(None)
+        g1, g2 = update_field(w1, w2, x[rows], y[rows], act, d1, d2, fb, readout)
         w1, w2 = w1 + lr * g1, w2 + lr * g2
         if renormalise:
             w1, w2 = w1 * (norms[0] / np.linalg.norm(w1)), w2 * (norms[1] / np.linalg.norm(w2))
-    return Run(w1, w2, at, np.array(tr), np.array(te))
+    return w1, w2, np.array(tr), np.array(te)
+
+
+def _sweep_torch(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise, at,
+                 seed, device):
+    """All runs as one batched computation: weights ``[R, …]``, products are ``bmm``."""
+    import torch
+
+    phi, dphi, out = _activation(act), derivative(act), _activation(readout)
+    dev = torch.device(device)
+    t = {k: torch.as_tensor(v, device=dev) for k, v in dict(w1=w1, w2=w2, x=x, y=y, xt=xt, yt=yt, d1=d1,
+                                                             d2=d2).items()}
+    w1_, w2_ = t["w1"].clone(), t["w2"].clone()
+    back = None if fb is None else torch.as_tensor(fb, device=dev)
+    runs = w1.shape[0]
+    norms = (w1_.norm(dim=(1, 2), keepdim=True), w2_.norm(dim=(1, 2), keepdim=True))
+
+    def err(xs, ys):
+        o = out(torch, torch.matmul(phi(torch, torch.matmul(xs, w1_.transpose(1, 2))), w2_.transpose(1, 2)))
+        return (0.5 * ((o - ys) ** 2).sum(-1).mean(-1)).cpu().numpy()
+
+    tr, te = [], []
+    with torch.no_grad():
+        for step in range(steps + 1):
+            if step in at:
+                tr.append(err(t["x"], t["y"]))
+                te.append(err(t["xt"], t["yt"]))
+            if step == steps:
+                break
+            if minibatch:
+                rows = torch.as_tensor(np.stack([batch_indices(seed, r, step, batch, x.shape[0])
+                                                 for r in range(runs)]), device=dev)
+                xb, yb = t["x"][rows], t["y"][rows]
+            else:
+                xb, yb = t["x"].expand(runs, -1, -1), t["y"].expand(runs, -1, -1)
+            a = torch.bmm(xb, w1_.transpose(1, 2))
+            h = phi(torch, a)
+            e = out(torch, torch.bmm(h, w2_.transpose(1, 2))) - yb
+            delta = torch.bmm(e, w2_ if back is None else back) * dphi(torch, a)
+            scale = lr / batch
+            w1_ -= scale * torch.bmm(delta.transpose(1, 2), xb) * t["d1"][:, None, :]
+            w2_ -= scale * torch.bmm(e.transpose(1, 2), h) * t["d2"][:, None, :]
+            if renormalise:
+                w1_ *= norms[0] / w1_.norm(dim=(1, 2), keepdim=True)
+                w2_ *= norms[1] / w2_.norm(dim=(1, 2), keepdim=True)
+    return Sweep(w1_.cpu().numpy(), w2_.cpu().numpy(), at, np.stack(tr, 1), np.stack(te, 1))
+
+
+def run(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, batch: int | None = None,
+        renormalise: bool = False, records: int = 60, seed: int = 0, backend: str = "numba") -> Run:
+    """Train one student for ``steps`` steps (a :func:`sweep` of one run)."""
+    w1, w2 = np.asarray(w1), np.asarray(w2)
+    if w1.ndim != 2 or w2.ndim != 2:
+        raise DataError(f"run takes one student (2-D W1, W2), got shapes {w1.shape} and {w2.shape}; use sweep()")
+    for name, d, n in (("D1", d1, w1.shape[1]), ("D2", d2, w1.shape[0])):
+        if d is not None and np.ndim(d) != 1:
+            raise DataError(f"{name} must be one sign per neuron ({n}), got shape {np.shape(d)}")
+    return sweep(w1, w2, task, lr, steps, d1, d2, feedback, batch, renormalise, records, seed, backend)[0]
 
 
 def curl_magnitude(w1, w2, x, y, activation: str = "identity", d1=None, d2=None, feedback=None,
-                   eps: float = 1e-6) -> float:
+                   eps: float = 1e-6, readout: str = "identity") -> float:
     """``ρ = ‖(J − Jᵀ)/2‖_F / ‖J‖_F`` for the Jacobian ``J`` of the update field over all weights
     (central differences).  ``ρ = 0`` for any gradient flow (J is minus a Hessian)."""
     shapes = (w1.shape, w2.shape)
@@ -136,7 +267,7 @@ def curl_magnitude(w1, w2, x, y, activation: str = "identity", d1=None, d2=None,
 
     def field(t):
         a, b = t[:w1.size].reshape(shapes[0]), t[w1.size:].reshape(shapes[1])
-        g1, g2 = update_field(a, b, x, y, activation, d1, d2, feedback)
+        g1, g2 = update_field(a, b, x, y, activation, d1, d2, feedback, readout)
         return np.concatenate([g1.ravel(), g2.ravel()])
 
     jac = np.empty((theta.size, theta.size))
@@ -166,8 +297,6 @@ def stability_fraction(c: float, fraction: float, flips: str = "inputs", n_hidde
     entries of ``D₁`` (hidden-layer plasticity), ``"hidden"`` flips ``D₂`` (readout
     plasticity); stable means ``λ_min(A) > 0`` (:func:`stability_matrix`).
     """
-    from ..errors import unknown_name
-
     if flips not in ("inputs", "hidden"):
         raise unknown_name("flip population", flips, ("inputs", "hidden"))
     positive("c", c)

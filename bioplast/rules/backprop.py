@@ -68,12 +68,31 @@ class AutogradBridge:
         return False
 
 
-def backprop_errors(k, params, x, target, activation: str, loss: str):
+def feedback_alignment() -> Rule:
+    r"""Feedback alignment (Lillicrap et al. 2016): the backprop update with errors carried
+    down by fixed random matrices ``B_l`` instead of ``W_lᵀ``:
+    ``m_L = −B ∂L/∂a_L``, ``m_l = (m_{l+1} B_{l+1}) ⊙ φ'(a_l)``, ``ΔW_l = ⟨m_l h_{l−1}ᵀ⟩``.
+
+    The trainer draws each ``B_l`` once (shape and scale of ``W_l``'s init, from the run's seed)
+    and hands the errors in as ``signals.mod`` (:func:`backprop_errors` with ``feedback``).
+    """
+    rule = backprop()
+    from dataclasses import replace
+
+    return rule._replace(spec=replace(
+        rule.spec, name="feedback_alignment", family="feedback alignment", params={"feedback": "random"},
+        equation="ΔW_l = ⟨m_l h_{l−1}ᵀ⟩,  m_l = (m_{l+1} B_{l+1}) ⊙ φ'(a_l),  B fixed random",
+        citation="Lillicrap, Cownden, Tweed & Akerman (2016) Nat. Commun. 7:13276"))
+
+
+def backprop_errors(k, params, x, target, activation: str, loss: str, feedback=None):
     """Return ``(inputs, errors, loss_value)`` of an MLP by torch autograd.
 
     ``inputs[l]`` is the input to layer ``l`` (``inputs[0] = x``) and
-    ``errors[l] = −B ∂L/∂a_l``.  Works for every backend: numpy arrays go to
-    CPU torch for the backward pass and come back as backend arrays.
+    ``errors[l] = −B ∂L/∂a_l``.  With ``feedback`` (one fixed matrix per layer, the shape of
+    its weights; the first is unused) the errors below the output travel through those
+    matrices instead of the transposed weights (feedback alignment).  Works for every backend:
+    numpy arrays go to CPU torch for the backward pass and come back as backend arrays.
     """
     import torch
 
@@ -92,7 +111,14 @@ def backprop_errors(k, params, x, target, activation: str, loss: str):
             pre_acts.append(a)
             h = a if i == last else act(a)
         value = torch_loss(loss)(h, to_t(target))
-        grads = torch.autograd.grad(value, pre_acts)
+        if feedback is None:
+            grads = torch.autograd.grad(value, pre_acts)
+        else:
+            grads = [torch.autograd.grad(value, pre_acts[-1], retain_graph=True)[0]]
+            for i in range(last - 1, -1, -1):
+                a = pre_acts[i].detach().requires_grad_(True)
+                slope = torch.autograd.grad(act(a).sum(), a)[0]  # φ'(a_l), whatever φ is
+                grads.insert(0, (grads[0] @ to_t(feedback[i + 1])) * slope)
     batch = inputs[0].shape[0]
     return ([bridge.to_backend(t) for t in inputs], [bridge.to_backend(-batch * g) for g in grads],
             float(value.detach()))

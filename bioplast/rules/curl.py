@@ -20,7 +20,7 @@ import numpy as np
 from ..core import Rule, RuleSpec
 from ..errors import ConfigError, DataError
 from ..validate import array, in_range
-from .backprop import backprop
+from .backprop import backprop, feedback_alignment
 
 
 def flip_signs(n: int, fraction: float, seed: int = 0) -> np.ndarray:
@@ -47,17 +47,45 @@ class FlipState(NamedTuple):
     inner: object  # the wrapped rule's state
 
 
-def sign_diverse(rule: Rule, fraction: float = 0.0, signs=None, seed: int = 0) -> Rule:
-    """``rule`` with its direction multiplied column-wise by ``D``: either an explicit
-    ``signs[n_pre]`` mask or a ``fraction`` of flipped presynaptic neurons drawn
-    (from ``seed``) when the rule is initialised on its weights."""
-    mask = None if signs is None else check_signs(signs)
-    in_range("flip fraction", fraction, 0.0, 1.0)
+def _per_layer(name, value, check):
+    """A value for every layer (a scalar, or a list/tuple with one entry per layer)."""
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise ConfigError(f"{name}: an empty list; give one value, or one per layer")
+        return [check(v) for v in value]
+    return check(value)
 
-    def init(k, w):
-        n_pre = int(w.shape[1])
-        d = check_signs(mask, n_pre) if mask is not None else flip_signs(n_pre, fraction, seed)
-        return FlipState(k.asarray(d), rule.init(k, w))
+
+def sign_diverse(rule: Rule, fraction=0.0, signs=None, seed: int = 0) -> Rule:
+    """``rule`` with its direction multiplied column-wise by ``D``: either explicit masks
+    (``signs``: one ``[n_pre]`` mask for every layer, or a list with one mask per layer) or
+    ``fraction`` of flipped presynaptic neurons (one value, or a list with one per layer) drawn
+    from ``seed`` and the layer's index when the rule is initialised on its weights.
+
+    Layer ``i`` (input to output) is :meth:`~bioplast.core.Rule.at_layer` ``(i)``; each layer
+    draws its own mask.  The rule itself is layer 0's."""
+    per_layer_masks = isinstance(signs, (list, tuple)) and len(signs) and np.ndim(signs[0]) == 1
+    masks = None if signs is None else (
+        [check_signs(m, what=f"sign mask of layer {i}") for i, m in enumerate(signs)] if per_layer_masks
+        else check_signs(signs))
+    fractions = _per_layer("flip fraction", fraction, lambda f: in_range("flip fraction", f, 0.0, 1.0))
+
+    def pick(value, i, what):
+        if not isinstance(value, list):
+            return value
+        if i >= len(value):
+            raise ConfigError(f"{what} given for {len(value)} layers, but the model has more (layer {i})")
+        return value[i]
+
+    def init_for(i):
+        def init(k, w):
+            n_pre = int(w.shape[1])
+            if masks is not None:
+                d = check_signs(pick(masks, i, "sign masks"), n_pre, f"sign mask of layer {i}")
+            else:
+                d = flip_signs(n_pre, pick(fractions, i, "flip fractions"), seed + 7919 * i)
+            return FlipState(k.asarray(d), rule.init(k, w))
+        return init
 
     def update(k, signals, state, w):
         direction, inner = rule.update(k, signals, state.inner, w)
@@ -66,17 +94,29 @@ def sign_diverse(rule: Rule, fraction: float = 0.0, signs=None, seed: int = 0) -
     spec = rule.spec
     from dataclasses import replace
 
-    return Rule(init, update, replace(
-        spec, name=f"sign-diverse {spec.name}", family="sign-diverse",
-        equation=f"({spec.equation}) · D,  D = diag(±1) per presynaptic neuron",
-        citation=f"Ninou, Kadmon & Cayco-Gajic (2025); {spec.citation}",
-        params={**spec.params, "fraction": fraction, "seed": seed}))
+    spec = replace(spec, name=f"sign-diverse {spec.name}", family="sign-diverse",
+                   equation=f"({spec.equation}) · D,  D = diag(±1) per presynaptic neuron",
+                   citation=f"Ninou, Kadmon & Cayco-Gajic (2025); {spec.citation}",
+                   params={**spec.params, "fraction": fraction, "seed": seed})
+
+    def at(i):
+        return Rule(init_for(i), update, spec, at)
+
+    return at(0)
 
 
-def curl(fraction: float = 0.1, seed: int = 0) -> Rule:
-    """Curl descent: the backprop error rule with a ``fraction`` of presynaptic neurons flipped in
-    every layer, ``ΔW_l = ⟨m_l h_{l−1}ᵀ⟩ D_l`` (each layer draws its own ``D_l`` from ``seed``)."""
+def curl(fraction=0.1, seed: int = 0, signs=None, feedback: str = "transpose") -> Rule:
+    """Curl descent: the backprop error rule with a ``fraction`` of presynaptic neurons flipped
+    (one value for every layer, or a list with one per layer; or explicit ``signs`` masks),
+    ``ΔW_l = ⟨m_l h_{l−1}ᵀ⟩ D_l``; each layer draws its own ``D_l`` from ``seed``.
+    ``feedback="random"``: errors travel down fixed random matrices (feedback alignment with
+    flips) instead of ``W_lᵀ``."""
     from dataclasses import replace
 
-    rule = sign_diverse(backprop(), fraction=fraction, seed=seed)
-    return rule._replace(spec=replace(rule.spec, name="curl"))
+    if feedback not in ("transpose", "random"):
+        from ..errors import unknown_name
+
+        raise unknown_name("feedback", feedback, ("transpose", "random"))
+    base = backprop() if feedback == "transpose" else feedback_alignment()
+    rule = sign_diverse(base, fraction=fraction, signs=signs, seed=seed)
+    return rule.with_spec(replace(rule.spec, name="curl", params={**rule.spec.params, "feedback": feedback}))

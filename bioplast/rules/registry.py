@@ -5,7 +5,7 @@ from typing import Callable, Dict
 
 from ..core import Rule
 from ..errors import unknown_name
-from .backprop import backprop
+from .backprop import backprop, feedback_alignment
 from .curl import curl
 from .eqprop import eqprop, gen_eqprop, holo_eqprop
 from .hebbian import anti_hebb, bcm, delta, hebb, oja
@@ -19,6 +19,7 @@ RULES: Dict[str, Callable[..., Rule]] = {
     "bcm": bcm,
     "delta": delta,
     "backprop": backprop,
+    "feedback_alignment": feedback_alignment,
     "eqprop": eqprop,
     "holo_eqprop": holo_eqprop,
     "gen_eqprop": gen_eqprop,

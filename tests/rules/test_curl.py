@@ -38,21 +38,47 @@ def test_curl_magnitude_vanishes_for_gradient_flows_only(small):
     assert st.curl_magnitude(w1, w2, x, y, "tanh", flip_signs(30, 0.3, 0), flip_signs(8, 0.25, 1)) > 0.1
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(batch=16, renormalise=True), dict(feedback="random")])
-def test_fused_numba_run_matches_the_numpy_loop(small, kw):
+def test_minibatch_indices_are_the_same_hash_on_every_backend():
+    from bioplast.backends.numba_student_teacher import batch_index
+
+    for seed, run, step in [(0, 0, 0), (7, 3, 11), (2**40, 1000, 10**9)]:
+        ours = st.batch_indices(seed, run, step, 6, 200)
+        assert list(ours) == [batch_index(seed, run, step, b, 6, 200) for b in range(6)]
+        assert ours.min() >= 0 and ours.max() < 200
+    # different runs and steps draw different samples; the draws cover the set evenly
+    assert list(st.batch_indices(0, 0, 1, 6, 200)) != list(st.batch_indices(0, 1, 1, 6, 200))
+    counts = np.bincount(np.concatenate([st.batch_indices(1, 0, t, 10, 20) for t in range(2000)]), minlength=20)
+    assert counts.min() > 850 and counts.max() < 1150  # 1000 expected each; ±5 σ
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(batch=16, renormalise=True), dict(feedback="random"),
+                                dict(readout="tanh", batch=10)])
+def test_sweep_backends_agree_with_the_numpy_loop(small, kw):
+    """Three runs at once on numba (fused, parallel over runs) and torch (batched) against the plain
+    numpy loop of update_field: float64, so they differ by summation order only (≤ 1e-10)."""
     task, w1, w2 = small
     kw = dict(kw)
     if kw.get("feedback") == "random":
         kw["feedback"] = np.random.default_rng(5).standard_normal((2, 8)) * 0.3
+    if "readout" in kw:
+        task = teacher_student(30, 8, 2, 100, 100, "tanh", seed=0, readout=kw.pop("readout"))
+    rng = np.random.default_rng(4)
+    w1s = np.stack([w1, w1 * 0.8, w1 + 0.1 * rng.standard_normal(w1.shape)])
+    w2s = np.stack([w2, w2 * 1.2, w2])
     # a non-chaotic regime (chaos would amplify rounding-order differences): this student is
-    # compressive (c = 30/8), where flipped inputs destabilise learning, so only a hidden unit flips
-    d1, d2 = np.ones(30), flip_signs(8, 0.125, 3)
-    a = st.run(w1, w2, task, 0.05, 300, d1, d2, backend="numpy", **kw)
-    b = st.run(w1, w2, task, 0.05, 300, d1, d2, backend="numba", **kw)
-    assert np.isfinite(a.w1).all() and np.abs(a.w1).max() < 10
-    np.testing.assert_allclose(b.w1, a.w1, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(b.train_error, a.train_error, rtol=1e-10, atol=1e-14)
-    assert list(a.steps[:4]) == [0, 1, 2, 3] and a.steps[-1] == 300
+    # compressive (c = 30/8), where flipped inputs destabilise learning, so only hidden units flip
+    d2 = np.stack([np.ones(8), flip_signs(8, 0.125, 3), flip_signs(8, 0.25, 4)])
+    ref = st.sweep(w1s, w2s, task, 0.05, 300, None, d2, backend="numpy", **kw)
+    assert np.isfinite(ref.w1).all() and np.abs(ref.w1).max() < 10
+    assert ref.train_error[0, -1] < ref.train_error[0, 0]
+    for backend in ("numba", "torch"):
+        got = st.sweep(w1s, w2s, task, 0.05, 300, None, d2, backend=backend, **kw)
+        np.testing.assert_allclose(got.w1, ref.w1, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(got.train_error, ref.train_error, rtol=1e-10, atol=1e-14)
+    one = st.run(w1s[1], w2s[1], task, 0.05, 300, None, d2[1], **kw)  # run() is a sweep of one
+    if "batch" not in kw:  # minibatch streams are per run index: run() is run 0
+        np.testing.assert_allclose(one.w1, ref.w1[1], rtol=1e-10, atol=1e-12)
+    assert list(ref.steps[:4]) == [0, 1, 2, 3] and ref.steps[-1] == 300
 
 
 def test_stability_matrix_predicts_whether_a_solution_attracts():
@@ -101,8 +127,22 @@ def test_bad_input_is_a_clear_error(small):
         flip_signs(10, 1.5)
     with pytest.raises(ConfigError, match="sign mask must contain only"):
         sign_diverse(__import__("bioplast.rules", fromlist=["delta"]).delta(), signs=[1, 0, -1])
-    with pytest.raises(DataError, match=r"sign masks must have 30 \(D1, inputs\) and 8 \(D2, hidden\) entries"):
+    with pytest.raises(DataError, match=r"D1 \(input signs\) has shape \(29,\), expected \(30,\)"):
         st.run(w1, w2, task, 0.1, 10, np.ones(29), np.ones(8))
+    with pytest.raises(DataError, match=r"sign masks must have 30 \(D1, inputs\) and 8 \(D2, hidden\) entries"):
+        st.update_field(w1, w2, task.x_train, task.y_train, "tanh", np.ones(29), np.ones(8))
+    with pytest.raises(DataError, match="2 runs of W1 but 3 of W2"):
+        st.sweep(np.stack([w1, w1]), np.stack([w2, w2, w2]), task, 0.1, 10)
+    with pytest.raises(ConfigError, match="unknown lab backend 'jax'"):
+        st.sweep(w1, w2, task, 0.1, 10, backend="jax")
+    from bioplast.train import TrainConfig, train
+
+    with pytest.raises(ConfigError, match=r"flip fractions given for 1 layers, but the model has more \(layer 1\)"):
+        train(TrainConfig(rule="curl", rule_params={"fraction": [0.1]}, epochs=1), progress=False)
+    with pytest.raises(ConfigError, match=r"flip fraction must be in \[0.0, 1.0\], got -0.2"):
+        train(TrainConfig(rule="curl", rule_params={"fraction": [0.1, -0.2]}, epochs=1), progress=False)
+    with pytest.raises(DataError, match="sign mask of layer 1 has 3 entries for 128 presynaptic neurons"):
+        train(TrainConfig(rule="curl", rule_params={"signs": [np.ones(64), np.ones(3)]}, epochs=1), progress=False)
     with pytest.raises(DataError, match="do not fit a 30-8-2 student"):
         st.run(w1, w2, teacher_student(31, 8, 2, 10, 10, "tanh"), 0.1, 10)
 
@@ -143,3 +183,86 @@ def test_lyapunov_exponent_and_order_parameter_separate_convergence_from_chaos()
     assert abs(other.exponent - chaotic.exponent) < 0.25 * chaotic.exponent
     assert nonconvergence(task, 0.1, 2000) < -1  # renormalised to the perturbed norms: not all the way to 0
     assert nonconvergence(task, 0.1, 2000, d1=flipped) > 2
+
+
+def _linear_teacher(c, n_hidden=20, seed=0):
+    """Exactly white inputs (⟨xxᵀ⟩ = I): the setting of the stability statements."""
+    m = int(round(c * n_hidden))
+    rng = np.random.default_rng(seed)
+    w1 = rng.standard_normal((n_hidden, m)) / np.sqrt(m)
+    w2 = rng.standard_normal((1, n_hidden)) / np.sqrt(n_hidden)
+    x = np.sqrt(m) * np.eye(m)
+    return TeacherTask(x, x @ w1.T @ w2.T, x, x @ w1.T @ w2.T, w1, w2, "identity")
+
+
+def test_below_the_threshold_curl_descent_converges_and_above_it_does_not():
+    """Linear, full batch, started 1e-4 from the teacher (fixed seeds).  Hidden-layer (input) flips:
+    at c = 1/2 the solution is stable without flips and unstable from ~30 % flipped (finite-size
+    theory: 1.0, 0.5, 0.25, 0 stable at 0, 10, 20, 30 %); simulations converge to loss < 1e-20
+    below and stay above 1e-2 from 40 % on.  At c = 0.2 < 1/4 even all inputs flipped converge."""
+    runs = {0.5: ([0.0, 0.4, 0.6, 1.0], [True, False, False, False]), 0.2: ([0.0, 1.0], [True, True])}
+    for c, (fractions, converge) in runs.items():
+        task = _linear_teacher(c)
+        m, n = task.w1.shape[1], task.w1.shape[0]
+        rng = np.random.default_rng(1)
+        d1 = np.stack([flip_signs(m, f, 3) for f in fractions])
+        w1 = task.w1 + 1e-4 * rng.standard_normal((len(fractions), n, m))
+        w2 = task.w2 + 1e-4 * rng.standard_normal((len(fractions), 1, n))
+        with np.errstate(over="ignore", invalid="ignore"):
+            final = st.sweep(w1, w2, task, 0.02, 20000, d1, records=3).train_error[:, -1]
+        for f, ok, loss in zip(fractions, converge, final):
+            assert (loss < 1e-20) if ok else not (loss < 1e-2), (c, f, loss)
+        theory = [np.linalg.eigvalsh(st.stability_matrix(task.w1, task.w2, d, np.ones(n))).min() > 0 for d in d1]
+        assert theory == converge
+
+
+def test_how_non_gradient_is_a_registered_rule():
+    """ρ on a 60-weight sub-block of the full update field, digits, one batch of 64.  Gradient
+    rules (backprop, the delta readout) are symmetric to rounding (measured ~1e-8: central
+    differences with ε = 1e-6 in float64); flips add curl; generalized EP's curl grows with the
+    feedback asymmetry; the exponentiated update of a sign-constrained network is non-gradient in
+    weight coordinates although its direction is the gradient (EG is a gradient flow in log|w|)."""
+    from bioplast.dynamics.curl_field import field_curl, rule_curl
+    from bioplast.train import TrainConfig
+
+    def rho(rule, **kw):
+        return rule_curl(TrainConfig(rule=rule, hidden=kw.pop("hidden", (16,)), **kw), coords=60).rho
+
+    assert rho("backprop") < 1e-6 and rho("delta") < 1e-6
+    assert rho("curl", rule_params={"fraction": 0.3}) > 0.2
+    assert rho("feedback_alignment") > 0.1
+    sym, asym = (rho("gen_eqprop", rule_params={"asymmetry": a}, hidden=(32,)) for a in (0.0, 1.0))
+    assert sym < asym
+    assert rho("backprop", network="ei_mlp", optimizer="sgd") < 1e-6
+    assert rho("backprop", network="ei_mlp", optimizer="eg") > 0.05
+    with pytest.raises(ConfigError, match="Adam rescales it"):
+        rule_curl(TrainConfig(rule="backprop", optimizer="adam"))
+    with pytest.raises(ConfigError, match="the field does not depend on these weights"):
+        rule_curl(TrainConfig(rule="hebb"))  # clamped Hebb: ΔW = t xᵀ does not depend on W
+    # the sub-block estimate equals the full measurement's block (a linear field: exact)
+    a = np.random.default_rng(0).standard_normal((12, 12))
+    full = field_curl(lambda t: a @ t, np.zeros(12))
+    assert full.rho == pytest.approx(np.linalg.norm(a - a.T) / 2 / np.linalg.norm(a), rel=1e-8)
+    part = field_curl(lambda t: a @ t, np.zeros(12), coords=5, seed=1)
+    np.testing.assert_allclose(part.jacobian, a[np.ix_(part.coordinates, part.coordinates)], atol=1e-8)
+
+
+def test_flip_fractions_and_masks_per_layer():
+    """Each layer of the curl rule carries its own D_l: a fraction per layer (drawn per layer) or
+    explicit masks; one rule object initialised twice gives the same state (rules stay pure)."""
+    from bioplast.backends import get_backend
+    from bioplast.rules import get_rule
+
+    k = get_backend("numpy", dtype="float64")
+    w0, w1 = np.zeros((16, 40)), np.zeros((10, 16))
+    rule = get_rule("curl", fraction=[0.0, 0.5], seed=3)
+    assert rule.spec.name == "curl" and rule.at_layer(1).spec == rule.spec
+    s0, s1 = rule.at_layer(0).init(k, w0).signs, rule.at_layer(1).init(k, w1).signs
+    assert (s0 == 1).all() and (s1 == -1).sum() == 8
+    np.testing.assert_array_equal(rule.at_layer(1).init(k, w1).signs, s1)
+    same = get_rule("curl", fraction=0.5, seed=3)  # one fraction: every layer, each its own draw
+    a, b = same.at_layer(0).init(k, np.zeros((16, 16))).signs, same.at_layer(1).init(k, np.zeros((16, 16))).signs
+    assert (a == -1).sum() == (b == -1).sum() == 8 and not np.array_equal(a, b)
+    mask = np.where(np.arange(16) < 4, -1.0, 1.0)
+    masked = get_rule("curl", signs=[np.ones(40), mask])
+    np.testing.assert_array_equal(masked.at_layer(1).init(k, w1).signs, mask)
