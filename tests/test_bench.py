@@ -44,7 +44,8 @@ def test_suites_are_validated_before_anything_runs(tmp_path):
     (tmp_path / "ok.toml").write_text('name = "t"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\n'
                                       '[[runs]]\nrule = "delta"\nparams = {}\n')
     assert len(expand(load_suite(tmp_path / "ok.toml"))) == 1
-    assert len(expand(load_suite("quick"))) == 20
+    assert len(expand(load_suite("quick"))) == 24
+    assert len(expand(load_suite("curl"))) == 8 * 2 * 3  # runs × tasks × seeds
     assert len(expand(load_suite("eqprop"))) == 15 and len(expand(load_suite("dale"))) == 30
     assert len(expand(load_suite("substrate"))) == 2 * 5 * 2 * 3  # rules × substrates × tasks × seeds
 

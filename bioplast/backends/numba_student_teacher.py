@@ -153,13 +153,14 @@ def _one_run(w1, w2, x, y, xt, yt, act, out, lr, steps, d1, d2, fb, use_fb, batc
 
 @njit(parallel=True, **_opts)
 def two_layer_sweep(w1, w2, x, y, xt, yt, act, out, lr, steps, d1, d2, fb, use_fb, batch, minibatch, renorm,
-                    at, seed):
+                    at, seed, streams):
     """``R = w1.shape[0]`` runs in place on ``w1[R,N,M]``, ``w2[R,P,N]`` (signs ``d1[R,M]``,
-    ``d2[R,N]``, feedback ``fb[R,P,N]`` when ``use_fb``); returns train and test errors ``[R, len(at)]``."""
+    ``d2[R,N]``, feedback ``fb[R,P,N]`` when ``use_fb``; run ``r`` draws minibatch stream
+    ``streams[r]``); returns train and test errors ``[R, len(at)]``."""
     runs = w1.shape[0]
     tr = np.empty((runs, at.shape[0]))
     te = np.empty((runs, at.shape[0]))
     for r in prange(runs):
         _one_run(w1[r], w2[r], x, y, xt, yt, act, out, lr, steps, d1[r], d2[r], fb[r * use_fb], use_fb,
-                 batch, minibatch, renorm, at, seed, r, tr[r], te[r])
+                 batch, minibatch, renorm, at, seed, streams[r], tr[r], te[r])
     return tr, te

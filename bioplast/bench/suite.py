@@ -45,6 +45,7 @@ BUILTIN = {
             {"label": "EG-Dale (backprop, EG)", "rule": "backprop", "optimizer": "eg", "lr": 2.0},
             {"label": "DANN (backprop)", "rule": "backprop", "network": "dann", "lr": 0.05},
             {"label": "Oja readout", "rule": "oja", "lr": 0.05},
+            {"label": "curl 10% flipped", "rule": "curl", "lr": 0.05, "params": {"fraction": 0.1}},
         ],
     },
     # EP estimators in the reference configuration of Laborieux et al. (2021), beside backprop
@@ -70,6 +71,22 @@ BUILTIN = {
             {"label": "EG", "rule": "backprop", "optimizer": "eg", "lr": 2.0},
             {"label": "DANN", "rule": "backprop", "network": "dann", "lr": 0.05},
             {"label": "column E/I MLP", "rule": "backprop", "network": "ei_mlp", "lr": 0.05},
+        ],
+    },
+    # sign-diverse ("curl") plasticity against backprop and feedback alignment (Ninou et al. 2025);
+    # layer 0's flips act on the inputs (hidden-layer plasticity), layer 1's on the hidden units
+    # (readout plasticity).  The dynamics analyses are benchmarks/curl_*.py
+    "curl": {
+        "name": "curl", "tasks": ["digits", "mnist5k"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 5,
+        "hidden": [128],
+        "runs": [
+            {"label": "backprop", "rule": "backprop", "lr": 0.05},
+            *({"label": f"curl {int(100 * f)}% (all layers)", "rule": "curl", "lr": 0.05, "params": {"fraction": f}}
+              for f in (0.05, 0.2, 0.5)),
+            {"label": "curl 20% hidden-layer flips", "rule": "curl", "lr": 0.05, "params": {"fraction": [0.2, 0.0]}},
+            {"label": "curl 20% readout flips", "rule": "curl", "lr": 0.05, "params": {"fraction": [0.0, 0.2]}},
+            {"label": "feedback alignment", "rule": "feedback_alignment", "lr": 0.05},
+            {"label": "FA + 20% flips", "rule": "curl", "lr": 0.05, "params": {"fraction": 0.2, "feedback": "random"}},
         ],
     },
     # the same rules on each device profile: how learning survives the substrate (bioplast substrates)

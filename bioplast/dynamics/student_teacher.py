@@ -133,12 +133,13 @@ def _stack(name, value, runs, shape, default):
 
 def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, batch: int | None = None,
           renormalise: bool = False, records: int = 60, seed: int = 0, backend: str = "numba",
-          device: str = "cpu") -> Sweep:
+          device: str = "cpu", streams=None) -> Sweep:
     """``R`` training runs over one task at once: ``w1[R, N, M]``, ``w2[R, P, N]`` initial weights;
     signs ``d1`` / ``d2`` and ``feedback`` either shared or one per run (leading ``R``).
 
     Full batch, or minibatches of ``batch`` samples (with replacement, from ``seed`` and the run's
-    index: :func:`batch_indices`).  Backends: ``"numba"`` — one compiled kernel, runs in parallel
+    stream: :func:`batch_indices`; ``streams[r]`` defaults to ``r``, equal streams give runs the
+    same samples — paired comparisons).  Backends: ``"numba"`` — one compiled kernel, runs in parallel
     over the cores; ``"torch"`` — one batched computation (``device`` ``"cpu"`` or ``"cuda"``);
     ``"numpy"`` — the reference: a plain loop of :func:`update_field` per run.  All three give the
     same runs (float64) up to rounding.
@@ -163,21 +164,24 @@ def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, 
     if batch > x.shape[0]:
         raise ConfigError(f"batch {batch} exceeds the {x.shape[0]} training samples")
     minibatch = batch < x.shape[0]
+    streams = np.arange(runs) if streams is None else np.asarray(streams, dtype=np.int64)
+    if streams.shape != (runs,) or (streams < 0).any():
+        raise DataError(f"streams must be {runs} non-negative integers (one per run), got shape {streams.shape}")
     at = record_steps(steps, records)
     args = (x, y, xt, yt, task.activation, task.readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise,
-            at, seed)
+            at, seed, streams)
     if backend == "numba":
         from ..backends import numba_student_teacher as kernel
 
         tr, te = kernel.two_layer_sweep(w1, w2, x, y, xt, yt, ACTS[task.activation], ACTS[task.readout], lr,
                                         steps, d1, d2, np.zeros((1, 1, 1)) if fb is None else fb, fb is not None,
-                                        batch, minibatch, renormalise, at, seed)
+                                        batch, minibatch, renormalise, at, seed, streams)
         return Sweep(w1, w2, at, tr, te)
     if backend == "torch":
         return _sweep_torch(w1, w2, *args, device=device)
     if backend == "numpy":
-        out = [_run_numpy(w1[r], w2[r], *args[:8], d1[r], d2[r], None if fb is None else fb[r], *args[11:], run=r)
-               for r in range(runs)]
+        out = [_run_numpy(w1[r], w2[r], *args[:8], d1[r], d2[r], None if fb is None else fb[r], *args[11:-1],
+                          run=streams[r]) for r in range(runs)]
         return Sweep(np.stack([o[0] for o in out]), np.stack([o[1] for o in out]), at,
                      np.stack([o[2] for o in out]), np.stack([o[3] for o in out]))
     raise unknown_name("lab backend", backend, ("numba", "torch", "numpy"))
@@ -202,7 +206,7 @@ def _run_numpy(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batch,
 
 
 def _sweep_torch(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise, at,
-                 seed, device):
+                 seed, streams, device):
     """All runs as one batched computation: weights ``[R, …]``, products are ``bmm``."""
     import torch
 
@@ -229,7 +233,7 @@ def _sweep_torch(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batc
                 break
             if minibatch:
                 rows = torch.as_tensor(np.stack([batch_indices(seed, r, step, batch, x.shape[0])
-                                                 for r in range(runs)]), device=dev)
+                                                 for r in streams]), device=dev)
                 xb, yb = t["x"][rows], t["y"][rows]
             else:
                 xb, yb = t["x"].expand(runs, -1, -1), t["y"].expand(runs, -1, -1)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core import Rule, RuleSpec
+from ..core import Rule
 from ..errors import ConfigError, DataError
 from ..validate import array, in_range
 from .backprop import backprop, feedback_alignment
