@@ -274,12 +274,9 @@ def curl_magnitude(w1, w2, x, y, activation: str = "identity", d1=None, d2=None,
         g1, g2 = update_field(a, b, x, y, activation, d1, d2, feedback, readout)
         return np.concatenate([g1.ravel(), g2.ravel()])
 
-    jac = np.empty((theta.size, theta.size))
-    for i in range(theta.size):
-        step = np.zeros_like(theta)
-        step[i] = eps
-        jac[:, i] = (field(theta + step) - field(theta - step)) / (2 * eps)
-    return float(np.linalg.norm((jac - jac.T) / 2) / np.linalg.norm(jac))
+    from .curl_field import field_curl
+
+    return field_curl(field, theta, eps=eps).rho
 
 
 def stability_matrix(w1, w2, d1, d2) -> np.ndarray:
