@@ -56,9 +56,8 @@ class Sweep(NamedTuple):
     train_error: np.ndarray
     test_error: np.ndarray
 
-    def __getitem__(self, r):  # one run of the sweep, as a Run
-        if isinstance(r, str):
-            return getattr(self, r)
+    def one(self, r: int) -> Run:
+        """Run ``r`` of the sweep."""
         return Run(self.w1[r], self.w2[r], self.steps, self.train_error[r], self.test_error[r])
 
 
@@ -259,7 +258,7 @@ def run(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, ba
     for name, d, n in (("D1", d1, w1.shape[1]), ("D2", d2, w1.shape[0])):
         if d is not None and np.ndim(d) != 1:
             raise DataError(f"{name} must be one sign per neuron ({n}), got shape {np.shape(d)}")
-    return sweep(w1, w2, task, lr, steps, d1, d2, feedback, batch, renormalise, records, seed, backend)[0]
+    return sweep(w1, w2, task, lr, steps, d1, d2, feedback, batch, renormalise, records, seed, backend).one(0)
 
 
 def curl_magnitude(w1, w2, x, y, activation: str = "identity", d1=None, d2=None, feedback=None,

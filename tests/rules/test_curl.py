@@ -266,3 +266,20 @@ def test_flip_fractions_and_masks_per_layer():
     mask = np.where(np.arange(16) < 4, -1.0, 1.0)
     masked = get_rule("curl", signs=[np.ones(40), mask])
     np.testing.assert_array_equal(masked.at_layer(1).init(k, w1).signs, mask)
+
+
+def test_feedback_through_the_transposed_weights_is_backprop():
+    """backprop_errors' feedback path with B_l = W_l must give autograd's errors exactly (float64)."""
+    from bioplast.backends import get_backend
+    from bioplast.dynamics.feedforward import init_mlp
+    from bioplast.rules import backprop_errors
+
+    k = get_backend("numpy", dtype="float64")
+    params = init_mlp(k, [12, 9, 7, 4], seed=0)
+    rng = np.random.default_rng(0)
+    x, target = rng.standard_normal((5, 12)), np.eye(4)[rng.integers(0, 4, 5)]
+    for act in ("tanh", "relu"):
+        _, exact, _ = backprop_errors(k, params, x, target, act, "cross_entropy")
+        _, via_b, _ = backprop_errors(k, params, x, target, act, "cross_entropy", feedback=params.weights)
+        for a, b in zip(exact, via_b):
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
