@@ -47,13 +47,16 @@ from .core import Local, chain_init, chain_update, plasticity
 from .data import load_task, one_hot
 from .dynamics.activations import activation as _activation
 from .dynamics.feedforward import LOSSES, MLPParams, forward, init_mlp
+from .dynamics.perturbation import PerturbationState, node_perturbation_signals, weight_perturbation_signals
 from .errors import ConfigError, DivergenceError, unknown_name
 from .dale_model import NETWORKS, DaleModel
 from .ep_model import EPModel
+from .hardware import device_transforms, get_substrate, program, read_noise, read_scale, substrates
 from .geometry import OPTIMIZERS, bias_optimizer, optimizer, sign_frozen
 from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
 from .resources import check_fits, training_bytes
 from .rules import backprop_errors, get_rule
+from .rules.perturbation import weight_probe
 from .validate import in_range, positive, positive_int
 
 RECORD_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops"]
@@ -91,8 +94,6 @@ class TrainConfig:
             _activation(self.activation)
         if self.loss not in LOSSES:
             raise unknown_name("loss", self.loss, LOSSES)
-        from .hardware import get_substrate
-
         get_substrate(self.substrate)  # unknown names fail here, with suggestions
         if self.optimizer not in OPTIMIZERS:
             raise unknown_name("optimizer", self.optimizer, OPTIMIZERS)
@@ -109,8 +110,6 @@ class _Model:
         self.k, self.cfg, self.rule = k, cfg, rule
         self.role, self.sizes = rule.spec.role, sizes
         self.activation = cfg.activation or "relu"
-        from .hardware import device_transforms, get_substrate, program
-
         opt = (optimizer(cfg.optimizer, cfg.lr),) + ((sign_frozen(),) if cfg.sign_frozen else ())
         device = get_substrate(cfg.substrate)
         # each layer's devices draw their own variability and noise streams
@@ -124,36 +123,73 @@ class _Model:
         self.feedback = (init_mlp(k, sizes, cfg.seed + 104729, scheme="glorot").weights
                          if rule.spec.params.get("feedback") == "random" else None)
         self.bias_states = [chain_init(k, self.bias_chain, b) for b in self.params.biases]
+        # every forward pass is a read of the device: noisy where the profile says so
+        self.device, self.reads = device, 0
+        self.probe = rule.spec.params.get("probe")  # zeroth-order rules: "weight" or "node"
+        self.learner = PerturbationState(0, 0.0)
+        if self.probe is not None and rule.spec.params["noise"] == "device" and read_scale(device) == 0:
+            noisy = [n for n, p in substrates().items() if p.read_noise > 0]
+            raise ConfigError(f"rule {cfg.rule!r} with noise='device' uses the substrate's read noise as its probe, "
+                              f"but substrate {cfg.substrate!r} reads exactly (read_noise = 0); substrates "
+                              f"with read noise: {', '.join(noisy) or 'none installed'}")
         synapses = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-        backward = sum(synapses[1:]) if self.role == "network" else 0
-        self.synops_per_sample = 2 * sum(synapses) + backward
+        if self.probe is not None:  # forward passes only: one per trial, plus the update
+            self.synops_per_sample = _trial_passes(rule.spec.params) * sum(synapses) + sum(synapses)
+        else:
+            backward = sum(synapses[1:]) if self.role == "network" else 0
+            self.synops_per_sample = 2 * sum(synapses) + backward
+
+    def _next_read(self):
+        """The read noise of the next forward pass (``None`` on an exact substrate)."""
+        self.reads += 1
+        return read_noise(self.k, self.device, self.cfg.seed * 1000 + 997, self.reads)
 
     def predict(self, x):
-        _, out = forward(self.k, self.params, x, self.activation)
+        _, out = forward(self.k, self.params, x, self.activation, self._next_read())
         return out
+
+    def _trials(self, x, target):
+        """One step of zeroth-order trials (:mod:`bioplast.dynamics.perturbation`)."""
+        k, cfg, p = self.k, self.cfg, self.rule.spec.params
+        if self.probe == "weight":
+            probes = [weight_probe(k, s.rule, tuple(w.shape), p["probes"])
+                      for s, w in zip(self.states, self.params.weights)]
+            rng = np.random.default_rng([cfg.seed, self.learner.step, 17])
+            bias_probes = [k.asarray(rng.standard_normal((p["probes"], int(b.shape[0])))) for b in self.params.biases]
+            return weight_perturbation_signals(k, self.params, x, target, self.activation, cfg.loss, probes,
+                                               bias_probes, p["sigma"], p["estimator"], self.learner,
+                                               self._next_read)
+        return node_perturbation_signals(k, self.params, x, target, self.activation, cfg.loss, p["sigma"],
+                                         p["probes"], p["estimator"], p["noise"], cfg.seed + 15485863,
+                                         self.learner, self._next_read, read_scale(self.device))
 
     def train_batch(self, x, target):
         k, cfg = self.k, self.cfg
-        if self.role == "network":
+        if self.probe is not None:
+            trials = self._trials(x, target)
+            signals, bias_dirs, loss, self.learner = trials
+        elif self.role == "network":
             inputs, errors, loss = backprop_errors(k, self.params, x, target, self.activation, cfg.loss,
-                                                   self.feedback)
-            posts = errors  # backprop reads pre and mod only
+                                                   self.feedback, self._next_read())
+            # backprop reads pre and mod only; biases follow the same error
+            signals = [Local(pre=h, post=e, mod=e) for h, e in zip(inputs, errors)]
+            bias_dirs = [k.batch_mean(e) for e in errors]
         else:
-            inputs, out = forward(k, self.params, x, self.activation)
+            inputs, out = forward(k, self.params, x, self.activation, self._next_read())
             if self.role == "feature":  # clamped: the rule sees the target as postsynaptic activity
-                errors, posts = [None], [target]
+                signals, bias_dirs = [Local(pre=inputs[0], post=target)], [None]
             else:
-                errors, posts = [target - k.softmax(out)], [out]
+                error = target - k.softmax(out)
+                signals, bias_dirs = [Local(pre=inputs[0], post=out, mod=error)], [k.batch_mean(error)]
             probs = k.to_numpy(k.softmax(out))
             loss = float(-np.mean(np.log(np.clip((probs * k.to_numpy(target)).sum(1), 1e-12, None))))
         new_w, new_s = [], []
         for i, (p, s, w) in enumerate(zip(self.plastic, self.states, self.params.weights)):
-            sig = Local(pre=inputs[i], post=posts[i], mod=errors[i])
-            w2, s2 = p.step(k, sig, s, w)
+            w2, s2 = p.step(k, signals[i], s, w)
             new_w.append(w2)
             new_s.append(s2)
-            if errors[i] is not None:  # biases follow the same error through the same optimiser
-                u, self.bias_states[i] = chain_update(k, self.bias_chain, k.batch_mean(errors[i]),
+            if bias_dirs[i] is not None:  # biases move through the same optimiser
+                u, self.bias_states[i] = chain_update(k, self.bias_chain, bias_dirs[i],
                                                       self.bias_states[i], self.params.biases[i])
                 self.params.biases[i] = k.add(self.params.biases[i], u)
         self.params = MLPParams(new_w, self.params.biases)
@@ -162,10 +198,11 @@ class _Model:
 
     def state(self):
         """Everything that changes during training (see :mod:`bioplast.checkpoint`)."""
-        return (self.params, self.states, self.bias_states)
+        return (self.params, self.states, self.bias_states, (self.reads, self.learner))
 
     def set_state(self, state) -> None:
         self.params, self.states, self.bias_states = state[0], list(state[1]), list(state[2])
+        self.reads, self.learner = state[3]
 
     def arrays(self) -> dict:
         k = self.k
@@ -176,10 +213,18 @@ class _Model:
         return list(self.params.weights)
 
 
+def _trial_passes(params: dict) -> int:
+    """Forward passes per sample of one zeroth-order step (for the synaptic-operation count)."""
+    passes = 2 if params["estimator"] in ("antithetic", "forward") else 1
+    return passes * params["probes"]
+
+
 def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
     """The model for the rule's role: an :class:`~bioplast.ep_model.EPModel` for two-phase
     rules, an MLP or a readout for the others."""
     rule = get_rule(cfg.rule, **cfg.rule_params)
+    if rule.spec.params.get("probe") == "weight" and "seed" not in cfg.rule_params:
+        rule = get_rule(cfg.rule, **cfg.rule_params, seed=cfg.seed)  # the run's seed draws the probes
     role = rule.spec.role
     if cfg.network != "mlp":
         if cfg.rule != "backprop":

@@ -50,8 +50,11 @@ def init_mlp(k, sizes, seed: int, gain: float = 1.0, scheme: str = "glorot") -> 
     return MLPParams(ws, bs)
 
 
-def forward(k, params: MLPParams, x, activation: str):
-    """Return ``(inputs, output)``: ``inputs[l]`` is what layer ``l`` reads."""
+def forward(k, params: MLPParams, x, activation: str, node_noise=None):
+    """Return ``(inputs, output)``: ``inputs[l]`` is what layer ``l`` reads.
+
+    ``node_noise(l, h, n_l)``, when given, returns noise ``[B, n_l]`` added to layer ``l``'s drive
+    ``a_l = W_l h + b_l`` before the nonlinearity (node perturbation, device read noise)."""
     act = _activation(activation)
     xp = k.xp
     h = x
@@ -60,8 +63,30 @@ def forward(k, params: MLPParams, x, activation: str):
     for i, (w, b) in enumerate(zip(params.weights, params.biases)):
         inputs.append(h)
         a = k.linear(h, w, b)
+        if node_noise is not None:
+            a = a + node_noise(i, h, int(w.shape[0]))
         h = a if i == last else act(xp, a)
     return inputs, h
+
+
+def combine_noise(*hooks):
+    """One ``node_noise`` hook that adds the noise of every hook given (``None`` entries are skipped)."""
+    hooks = [h for h in hooks if h is not None]
+    if len(hooks) <= 1:
+        return hooks[0] if hooks else None
+    return lambda i, h, n: sum(hook(i, h, n) for hook in hooks)
+
+
+def sample_losses(k, out, target, loss: str):
+    """Per-sample loss ``[B]`` on backend arrays (the batch mean is what :func:`torch_loss` gives):
+    ``cross_entropy`` = ``−log softmax(out)_y`` (clipped at 1e-30), ``mse`` = ``½‖out − t‖²``."""
+    if loss == "cross_entropy":
+        return -k.xp.log(k.clip((k.softmax(out) * target).sum(1), 1e-30, 1.0))
+    if loss == "mse":
+        return ((out - target) ** 2).sum(1) * 0.5
+    from ..errors import unknown_name
+
+    raise unknown_name("loss", loss, LOSSES)
 
 
 def torch_activation(name: str):

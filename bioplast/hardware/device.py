@@ -21,6 +21,15 @@ rounding as in Loihi's learning engine (Davies et al. 2018, IEEE Micro
 precision", ICML).  Steps a profile does not use are left out of the chain,
 so the ``ideal`` profile adds nothing at all.
 
+Reading is noisy too (``read_noise``): every forward pass sees
+``W + σ_read · S · Ξ`` with fresh ``Ξ ~ N(0, 1)`` per read and per device,
+``S = max(|w_min|, |w_max|)`` (aihwkit's forward weight noise, ``w_noise``,
+is the same model).  A batch of ``B`` inputs is ``B`` reads, so the noise a
+neuron receives is ``ν_b = Ξ_b h_b``: Gaussian, independent across neurons
+and samples, with standard deviation ``σ_read S ‖h_b‖``.  :func:`read_noise`
+draws ``ν`` in that output-referred form, exact in distribution and
+``n_pre`` times cheaper than drawing ``Ξ_b`` for every sample.
+
 Randomness: every stochastic step draws from ``k.rng(seed, step)``-style
 streams derived from the profile seed and a step counter kept in the
 transform state (two integers), so runs reproduce under a seed and
@@ -60,6 +69,7 @@ class DeviceProfile:
     down: float = 1.0
     write_noise: float = 0.0
     d2d: float = 0.0
+    read_noise: float = 0.0
     inference_only: bool = False
     fan_in: Optional[int] = None
     sources: str = ""
@@ -79,7 +89,7 @@ class DeviceProfile:
                               "bounds='none' is for float weights")
         for f in ("up", "down"):
             positive(f"profile {self.name!r} {f}", getattr(self, f))
-        for f in ("write_noise", "d2d"):
+        for f in ("write_noise", "d2d", "read_noise"):
             positive(f"profile {self.name!r} {f}", getattr(self, f), allow_zero=True)
         if self.fan_in is not None and (not isinstance(self.fan_in, int) or self.fan_in < 1):
             raise ConfigError(f"profile {self.name!r}: fan_in must be a positive integer or None, got {self.fan_in!r}")
@@ -99,6 +109,34 @@ class NoiseState(NamedTuple):
 def _stream(k, state: NoiseState, salt: int):
     # a fresh generator per (seed, step, salt): reproducible, and the state stays two integers
     return k.rng(hash((state.seed, state.step, salt)) & 0x7FFFFFFF)
+
+
+def read_scale(profile: DeviceProfile) -> float:
+    """``σ_read · S``: the standard deviation of one weight read (0 for a noiseless profile)."""
+    span = 1.0 if profile.bounds == "none" else max(abs(profile.w_min), abs(profile.w_max))
+    return profile.read_noise * span
+
+
+def read_noise(k, profile: DeviceProfile, seed: int, read: int):
+    """The noise of read number ``read`` as a hook ``(layer, h) -> ν[B, n_post]`` for
+    :func:`~bioplast.dynamics.feedforward.forward` (``None`` when the profile reads exactly).
+
+    ``ν_b = σ_read S ‖h_b‖ ζ_b``, ``ζ ~ N(0, I)``: the drive error of ``B`` independent noisy reads
+    of a weight matrix (see the module docstring).  ``ζ`` is drawn on the host from
+    ``(seed, read, layer)``, so every backend sees the same noise.
+    """
+    import numpy as np
+
+    scale = read_scale(profile)
+    if scale == 0:
+        return None
+
+    def hook(layer, h, n_post):
+        zeta = np.random.default_rng([int(seed), int(read), int(layer), 3]).standard_normal((int(h.shape[0]), n_post))
+        norm = ((h * h).sum(1) ** 0.5)[:, None]
+        return k.asarray(zeta) * (norm * scale)
+
+    return hook
 
 
 def device_gain(profile: DeviceProfile, seed: int = 0) -> Transform:

@@ -85,13 +85,15 @@ def feedback_alignment() -> Rule:
         citation="Lillicrap, Cownden, Tweed & Akerman (2016) Nat. Commun. 7:13276"))
 
 
-def backprop_errors(k, params, x, target, activation: str, loss: str, feedback=None):
+def backprop_errors(k, params, x, target, activation: str, loss: str, feedback=None, node_noise=None):
     """Return ``(inputs, errors, loss_value)`` of an MLP by torch autograd.
 
     ``inputs[l]`` is the input to layer ``l`` (``inputs[0] = x``) and
     ``errors[l] = −B ∂L/∂a_l``.  With ``feedback`` (one fixed matrix per layer, the shape of
     its weights; the first is unused) the errors below the output travel through those
-    matrices instead of the transposed weights (feedback alignment).  Works for every backend:
+    matrices instead of the transposed weights (feedback alignment).  ``node_noise`` adds noise to
+    each layer's drive in the forward pass (as in :func:`~bioplast.dynamics.feedforward.forward`;
+    device read noise), treated as a constant by the backward pass.  Works for every backend:
     numpy arrays go to CPU torch for the backward pass and come back as backend arrays.
     """
     import torch
@@ -108,6 +110,8 @@ def backprop_errors(k, params, x, target, activation: str, loss: str, feedback=N
             inputs.append(h)
             # leaf copies that require grad make every pre-activation part of the graph
             a = torch.nn.functional.linear(h, to_t(w).detach().requires_grad_(True), to_t(b).detach())
+            if node_noise is not None:
+                a = a + to_t(node_noise(i, bridge.to_backend(h), int(w.shape[0])))
             pre_acts.append(a)
             h = a if i == last else act(a)
         value = torch_loss(loss)(h, to_t(target))

@@ -9,6 +9,7 @@ from .backprop import backprop, feedback_alignment
 from .curl import curl
 from .eqprop import eqprop, gen_eqprop, holo_eqprop
 from .hebbian import anti_hebb, bcm, delta, hebb, oja
+from .perturbation import node_perturbation, weight_perturbation
 from .stdp import diehl_cook_stdp, pair_stdp, triplet_stdp
 from .three_factor import reward_modulated
 
@@ -24,6 +25,8 @@ RULES: Dict[str, Callable[..., Rule]] = {
     "holo_eqprop": holo_eqprop,
     "gen_eqprop": gen_eqprop,
     "curl": curl,
+    "weight_perturbation": weight_perturbation,
+    "node_perturbation": node_perturbation,
     "pair_stdp": pair_stdp,
     "triplet_stdp": triplet_stdp,
     "diehl_cook_stdp": diehl_cook_stdp,
