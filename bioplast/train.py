@@ -117,7 +117,8 @@ class _Model:
                         for i in range(len(sizes) - 1)]
         self.bias_chain = (bias_optimizer(cfg.optimizer, cfg.lr),)  # biases live in the neurons, not on devices
         params = init_mlp(k, sizes, cfg.seed, scheme="glorot")
-        self.params = params._replace(weights=[program(k, device, w) for w in params.weights])
+        self.params = params._replace(weights=[program(k, device, w, cfg.seed * 1000 + i)
+                                               for i, w in enumerate(params.weights)])
         self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights)]
         # feedback alignment: fixed random matrices, drawn like the weights but from their own stream
         self.feedback = (init_mlp(k, sizes, cfg.seed + 104729, scheme="glorot").weights

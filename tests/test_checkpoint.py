@@ -14,6 +14,9 @@ CASES = [
     ("numba", "eqprop", dict(optimizer="adam", lr=1e-3, rule_params={"estimator": "random_sign"})),
     ("numba", "backprop", dict(network="dann")),
     ("numba", "bcm", {}),
+    # probe streams, the running baseline and the read counter of a noisy substrate resume exactly
+    ("numpy", "node_perturbation", dict(substrate="pcm-crossbar", rule_params={"estimator": "running"})),
+    ("numpy", "weight_perturbation", dict(substrate="loihi2-like", rule_params={"probes": 2})),
 ]
 
 

@@ -156,3 +156,97 @@ def test_energy_estimate_is_counts_times_costs():
     assert get_substrate("loihi2-like").energy.sources
     with pytest.raises(ConfigError, match="lack"):
         estimate_energy({"spikes": 1}, costs)
+
+
+# ---- more physics (bioplast.hardware.physics) --------------------------------------------------
+
+def _run(profile, updates, w0, seed=0):
+    """Push a sequence of updates through a profile's chain; the weights after each step."""
+    chain = device_transforms(profile, seed)
+    w, states, out = K.asarray(w0), chain_init(K, chain, K.asarray(w0)), []
+    for u in updates:
+        upd, states = chain_update(K, chain, K.asarray(u), states, w)
+        w = w + upd
+        out.append(K.to_numpy(w).copy())
+    return out
+
+
+def test_update_precision_loses_small_updates_and_saturates_large_ones():
+    from bioplast.hardware.physics import update_precision
+
+    t = (update_precision(4, 0.01),)  # levels ±7 of 0.01
+    u = np.array([[0.004, 0.006, -0.026, 0.5, -0.5]])
+    got, _ = step(K, t, u, np.zeros_like(u))
+    np.testing.assert_allclose(got, [[0.0, 0.01, -0.03, 0.07, -0.07]], atol=1e-12)
+    p = DeviceProfile("acc", bits=8, update_bits=10, w_min=-1.0, w_max=1.0)  # lsb = (2/255)/4
+    assert device_transforms(p)[0].params == {"kind": "update_precision", "bits": 10, "lsb": pytest.approx(2 / 255 / 4)}
+
+
+def test_learning_epoch_writes_the_sum_every_k_steps():
+    rng = np.random.default_rng(0)
+    updates = [rng.normal(0, 0.01, (3, 4)) for _ in range(6)]
+    ws = _run(DeviceProfile("epoch", bounds="none", learning_epoch=3), updates, np.zeros((3, 4)))
+    np.testing.assert_array_equal(ws[0], 0)
+    np.testing.assert_array_equal(ws[1], 0)
+    np.testing.assert_allclose(ws[2], sum(updates[:3]), atol=1e-15)
+    np.testing.assert_allclose(ws[4], ws[2])
+    np.testing.assert_allclose(ws[5], sum(updates), atol=1e-15)
+
+
+def test_differential_pair_keeps_both_devices_in_range_and_refreshes():
+    from bioplast.hardware.physics import REFRESH, differential_pair
+
+    t = (differential_pair(1.0),)
+    rng = np.random.default_rng(1)
+    w = K.asarray(rng.uniform(-0.5, 0.5, (20, 20)))
+    states = chain_init(K, t, w)
+    np.testing.assert_allclose(states[0].g_plus - states[0].g_minus, w)
+    refreshed = 0
+    for _ in range(300):
+        u = K.asarray(rng.normal(0.02, 0.05, (20, 20)))  # a drift upwards: G⁺ keeps growing
+        upd, states = chain_update(K, t, u, states, w)
+        w = w + upd
+        g_plus, g_minus = states[0]
+        assert g_plus.min() >= 0 and g_minus.min() >= 0
+        assert g_plus.max() <= REFRESH * 1.0 + 1e-12 and g_minus.max() <= REFRESH + 1e-12  # worn pairs refreshed
+        np.testing.assert_allclose(g_plus - g_minus, w, atol=1e-12)  # w is exactly G⁺ − G⁻
+        refreshed += int(((g_plus == np.clip(w, 0, 1)) & (g_minus == np.clip(-w, 0, 1)) & (w > 0.3)).sum())
+    assert refreshed > 0
+    assert w.mean() > 0.3 and np.abs(w).max() <= 1.0  # the drift moved weights up, inside ±g_max
+    with pytest.raises(ConfigError, match="differential"):
+        DeviceProfile("bad", differential=True, w_min=0.0, w_max=1.0)
+
+
+def test_stuck_devices_never_move_and_sit_on_the_grid():
+    p = DeviceProfile("faulty", bits=4, stuck=0.2, rounding="stochastic")
+    w0 = program(K, p, K.asarray(np.zeros((40, 50))), seed=3)
+    rng = np.random.default_rng(2)
+    ws = _run(p, [rng.normal(0, 0.3, (40, 50)) for _ in range(20)], w0, seed=3)
+    frozen = np.all([w == w0 for w in ws], axis=0)
+    assert abs(frozen.mean() - 0.2) < 0.05  # the stuck fraction (others move almost surely)
+    levels = w0[frozen] / (2 / 15)
+    np.testing.assert_allclose(levels, np.round(levels), atol=1e-9)
+    with pytest.raises(ConfigError, match="stuck"):
+        DeviceProfile("bad", stuck=1.5)
+
+
+def test_drift_follows_the_power_law_per_device():
+    from bioplast.hardware.physics import age
+
+    p = get_substrate("pcm-crossbar")
+    w = K.asarray(np.full((100, 100), 0.5))
+    assert age(K, p, w, p.drift_t0) is w  # no drift before t₀
+    later = age(K, p, w, 1e4 * p.drift_t0, seed=1)
+    nu = -np.log(later / 0.5) / np.log(1e4)
+    assert abs(nu.mean() - p.drift_nu) < 0.002 and abs(nu.std() - p.drift_nu_std) < 0.002
+    np.testing.assert_array_equal(later, age(K, p, w, 1e4 * p.drift_t0, seed=1))
+    assert age(K, get_substrate("ideal"), w, 1e6) is w
+
+
+def test_more_physics_composes_in_training_and_is_off_by_default():
+    from bioplast.train import TrainConfig, train
+
+    assert device_transforms(DeviceProfile("plain", bounds="none")) == ()
+    for name in ("pcm-differential", "loihi2-like", "pcm-crossbar"):
+        records = train(TrainConfig(rule="delta", task="digits", epochs=2, substrate=name), progress=False)
+        assert records[-1]["test_acc"] > 0.5

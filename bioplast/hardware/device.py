@@ -5,12 +5,15 @@ A :class:`DeviceProfile` is a plain record (as aihwkit's device configs are);
 :class:`~bioplast.core.Transform` steps appended after a rule's geometry, so
 any rule runs "on" the device.  For a proposed update ``u`` of weight ``w``::
 
+    0. arithmetic     update precision and learning epoch (bioplast.hardware.physics)
     1. device gain    u ← g_ij · (u⁺ · up + u⁻ · down)       g_ij ~ N(1, σ_d2d²), drawn once per device
     2. soft bounds    u⁺ ← u⁺ (w_max − w)/(w_max − w_min),  u⁻ ← u⁻ (w − w_min)/(w_max − w_min)
+                      (or a differential pair G⁺ − G⁻, each device with its own bound: physics)
     3. write noise    u ← u (1 + σ_c2c ξ),  ξ ~ N(0, 1) per write (cycle-to-cycle)
     4. weight format  w + u is put on the grid of levels k·step, step = (w_max − w_min)/(2^bits − 1),
                       anchored at 0 when the range holds 0 (so rounding never flips a sign),
                       with nearest or stochastic rounding, and clipped to the range
+    5. stuck devices  stay at their stuck level whatever the update (physics)
 
 (1)–(3) follow the pulsed-update device models of analog crossbars
 (Gokmen & Vlasov 2016, "Acceleration of deep neural network training with
@@ -39,6 +42,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+import numpy as np
 from typing import NamedTuple, Optional
 
 from ..core import Transform, stateless
@@ -70,6 +75,14 @@ class DeviceProfile:
     write_noise: float = 0.0
     d2d: float = 0.0
     read_noise: float = 0.0
+    # more physics (bioplast.hardware.physics); all off by default
+    update_bits: Optional[int] = None  # fixed-point width of the update register (needs ``bits``)
+    learning_epoch: int = 1  # updates written every k steps
+    differential: bool = False  # w = G⁺ − G⁻ (needs w_min = −w_max)
+    stuck: float = 0.0  # fraction of devices stuck at a random level
+    drift_nu: float = 0.0  # power-law drift exponent ν̄ (bioplast.hardware.physics.age)
+    drift_nu_std: float = 0.0
+    drift_t0: float = 1.0  # seconds after programming at which drift starts
     inference_only: bool = False
     fan_in: Optional[int] = None
     sources: str = ""
@@ -91,6 +104,24 @@ class DeviceProfile:
             positive(f"profile {self.name!r} {f}", getattr(self, f))
         for f in ("write_noise", "d2d", "read_noise"):
             positive(f"profile {self.name!r} {f}", getattr(self, f), allow_zero=True)
+        for f in ("drift_nu", "drift_nu_std"):
+            positive(f"profile {self.name!r} {f}", getattr(self, f), allow_zero=True)
+        positive(f"profile {self.name!r} drift_t0", self.drift_t0)
+        if not 0 <= self.stuck < 1:
+            raise ConfigError(f"profile {self.name!r}: stuck is a fraction of devices in [0, 1), got {self.stuck!r}")
+        if not isinstance(self.learning_epoch, int) or self.learning_epoch < 1:
+            raise ConfigError(f"profile {self.name!r}: learning_epoch must be a positive integer number of steps, "
+                              f"got {self.learning_epoch!r}")
+        if self.update_bits is not None:
+            if self.bits is None:
+                raise ConfigError(f"profile {self.name!r}: update_bits = {self.update_bits!r} sets the update "
+                                  "register's width relative to the weight's; give bits too")
+            if not isinstance(self.update_bits, int) or not self.bits < self.update_bits <= 32:
+                raise ConfigError(f"profile {self.name!r}: update_bits must be an integer in ({self.bits}, 32] "
+                                  f"(wider than the {self.bits}-bit weights), got {self.update_bits!r}")
+        if self.differential and (self.bounds == "none" or self.w_min != -self.w_max):
+            raise ConfigError(f"profile {self.name!r}: a differential pair G⁺ − G⁻ spans [−w_max, w_max]; "
+                              f"got w_min = {self.w_min!r}, w_max = {self.w_max!r}, bounds = {self.bounds!r}")
         if self.fan_in is not None and (not isinstance(self.fan_in, int) or self.fan_in < 1):
             raise ConfigError(f"profile {self.name!r}: fan_in must be a positive integer or None, got {self.fan_in!r}")
 
@@ -125,8 +156,6 @@ def read_noise(k, profile: DeviceProfile, seed: int, read: int):
     of a weight matrix (see the module docstring).  ``ζ`` is drawn on the host from
     ``(seed, read, layer)``, so every backend sees the same noise.
     """
-    import numpy as np
-
     scale = read_scale(profile)
     if scale == 0:
         return None
@@ -224,10 +253,19 @@ def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
     if profile.inference_only:
         raise ConfigError(f"substrate {profile.name!r} is inference only: it has no on-chip plasticity; "
                           "train on another substrate and deploy the weights")
+    from . import physics
+
     chain = []
+    if profile.update_bits is not None:
+        lsb = weight_grid(profile.bits, profile.w_min, profile.w_max)[1] / 2 ** (profile.update_bits - profile.bits)
+        chain.append(physics.update_precision(profile.update_bits, lsb))
+    if profile.learning_epoch > 1:
+        chain.append(physics.learning_epoch(profile.learning_epoch))
     if profile.up != 1 or profile.down != 1 or profile.d2d > 0:
         chain.append(device_gain(profile, seed))
-    if profile.bounds == "soft":
+    if profile.differential:
+        chain.append(physics.differential_pair(profile.w_max, soft=profile.bounds == "soft"))
+    elif profile.bounds == "soft":
         chain.append(soft_bounds(profile.w_min, profile.w_max))
     if profile.write_noise > 0:
         chain.append(write_noise(profile.write_noise, seed))
@@ -235,17 +273,34 @@ def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
         chain.append(quantize(profile.bits, profile.w_min, profile.w_max, profile.rounding, seed))
     elif profile.bounds != "none":
         chain.append(clip_bounds(profile.w_min, profile.w_max))
+    if profile.stuck > 0:
+        chain.append(physics.stuck_devices(profile.stuck, profile.w_min, profile.w_max, seed, _levels(profile)))
     return tuple(chain)
 
 
-def program(k, profile: DeviceProfile, w):
+def _levels(profile: DeviceProfile):
+    """The weight levels of a quantised profile (stuck devices sit on one), else ``None``."""
+    if profile.bits is None:
+        return None
+    origin, step, k_min, k_max = weight_grid(profile.bits, profile.w_min, profile.w_max)
+    return origin + step * np.arange(k_min, k_max + 1)
+
+
+def program(k, profile: DeviceProfile, w, seed: int = 0):
     """Weights as written onto the device before learning: clipped and, with a weight format, rounded
-    to the nearest level (the state a chip starts a learning run from)."""
+    to the nearest level, with stuck devices at their stuck values (the state a chip starts a learning
+    run from; ``seed`` as in :func:`device_transforms`)."""
     profile.check_fan_in(tuple(w.shape))
     if profile.bounds == "none":
         return w
     w = k.clip(w, profile.w_min, profile.w_max)
-    if profile.bits is None:
-        return w
-    origin, step, k_min, k_max = weight_grid(profile.bits, profile.w_min, profile.w_max)
-    return k.to_grid((w - origin) / step, 1.0, float(k_min), float(k_max)) * step + origin
+    if profile.bits is not None:
+        origin, step, k_min, k_max = weight_grid(profile.bits, profile.w_min, profile.w_max)
+        w = k.to_grid((w - origin) / step, 1.0, float(k_min), float(k_max)) * step + origin
+    if profile.stuck > 0:
+        from .physics import stuck_values
+
+        mask, values = stuck_values(tuple(w.shape), profile.stuck, profile.w_min, profile.w_max, seed,
+                                    _levels(profile))
+        w = w * k.asarray(1.0 - mask) + k.asarray(values)
+    return w

@@ -18,13 +18,15 @@ from .energy import EnergyCosts
 PRESETS = {p.name: p for p in (
     DeviceProfile("ideal", bounds="none", sources="floating-point weights, no device effects"),
     DeviceProfile(
-        "loihi2-like", bits=8, w_min=-1.0, w_max=1.0, rounding="stochastic",
+        "loihi2-like", bits=8, w_min=-1.0, w_max=1.0, rounding="stochastic", update_bits=15,
         energy=EnergyCosts(synop=23.6e-12, spike=1.7e-12, neuron_update=52e-12, weight_write=120e-12,
                            sources="Loihi figures of Davies et al. (2018) IEEE Micro 38:82 (synaptic spike "
                                    "op, within-tile spike, active neuron update, synaptic update), assumed for "
                                    "the loihi2-like profile; check against the paper before publishing"),
         sources="8-bit synaptic weights with sign and stochastic rounding of learning updates: Davies et al. "
-                "(2018) IEEE Micro 38:82 (Loihi); Orchard et al. (2021) SiPS (Loihi 2). Range [-1, 1]: assumption"),
+                "(2018) IEEE Micro 38:82 (Loihi); Orchard et al. (2021) SiPS (Loihi 2). Updates in a 15-bit "
+                "register (7 bits below the weight's LSB) and the range [-1, 1]: assumptions. Learning epoch: 1 "
+                "step (one minibatch) here; on chip it is a configurable number of time steps"),
     DeviceProfile(
         "brainscales2-like", bits=6, w_min=-1.0, w_max=1.0, d2d=0.1,
         sources="6-bit weights with analog fixed-pattern spread: Pehle et al. (2022) Front. Neurosci. "
@@ -36,11 +38,20 @@ PRESETS = {p.name: p for p in (
                 "documentation (Bos & Muir 2022); range: assumption"),
     DeviceProfile(
         "pcm-crossbar", w_min=0.0, w_max=1.0, bounds="soft", up=1.0, down=0.5, write_noise=0.3, d2d=0.2,
+        read_noise=0.02, drift_nu=0.05, drift_nu_std=0.01, drift_t0=20.0,
         sources="phase-change memory: abrupt RESET makes depression weaker than potentiation in a one-sided "
-                "device, large cycle-to-cycle and device-to-device variability (Nandakumar et al. 2018 "
-                "ISCAS; Joshi et al. 2020 Nat. Commun. 11:2473); the numbers are assumptions of that order"),
+                "device, large cycle-to-cycle and device-to-device variability, 1/f read noise and power-law "
+                "conductance drift with ν ≈ 0.05 (Nandakumar et al. 2018 ISCAS; Joshi et al. 2020 Nat. Commun. "
+                "11:2473); the numbers are assumptions of that order"),
+    DeviceProfile(
+        "pcm-differential", w_min=-1.0, w_max=1.0, bounds="soft", write_noise=0.3, d2d=0.2, differential=True,
+        read_noise=0.02, drift_nu=0.05, drift_nu_std=0.01, drift_t0=20.0,
+        sources="two PCM devices per synapse, w = G⁺ − G⁻, SET-only programming and refresh (Burr et al. 2015 "
+                "IEEE Trans. Electron Devices 62:3498; Nandakumar et al. 2020 Front. Neurosci. 14:406); "
+                "device figures as pcm-crossbar (assumptions of that order)"),
     DeviceProfile(
         "reram-crossbar", w_min=0.0, w_max=1.0, bounds="soft", up=1.0, down=0.8, write_noise=0.1, d2d=0.1,
+        read_noise=0.01,
         sources="resistive RAM with soft bounds and asymmetric SET/RESET (Gokmen & Vlasov 2016 Front. "
                 "Neurosci. 10:333; aihwkit ReRAM presets); the numbers are assumptions of that order"),
 )}
