@@ -30,6 +30,7 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from ..core import Local
+from ..errors import ConfigError
 from .feedforward import MLPParams, combine_noise, forward, sample_losses
 
 RUNNING_RATE = 0.1  # α of the running baseline: about the last ten steps
@@ -180,3 +181,49 @@ def _device_trials(k, params, x, target, activation, loss, estimator, state, nex
         signals.append(Local(pre=h, post=standardised, mod=r))
         bias_dirs.append(k.batch_mean(standardised * r[:, None]))
     return Trials(signals, bias_dirs, float(probe_loss.mean()), PerturbationState(state.step + 1, baseline))
+
+
+def alignment_with_backprop(k, params: MLPParams, x, target, rule, activation: str = "tanh",
+                            loss: str = "cross_entropy", steps: int = 10, device=None, seed: int = 0) -> np.ndarray:
+    """Cosine between a zeroth-order rule's whole-network estimate and the backprop direction
+    ``−∇L`` (weights of every layer, concatenated) on one batch, for ``steps`` independent sets of
+    probes with the weights held fixed.
+
+    ``rule`` is a ``weight_perturbation`` or ``node_perturbation`` rule (its ``sigma``, ``probes``,
+    ``estimator`` and ``noise`` apply); ``device`` a :class:`~bioplast.hardware.DeviceProfile`
+    whose read noise every pass gets (and that ``noise="device"`` uses as the probe).  The
+    backprop direction is computed without read noise.
+    """
+    from ..hardware.device import read_noise, read_scale
+    from ..rules.backprop import backprop_errors
+    from ..rules.perturbation import ProbeState, weight_probe
+
+    p = rule.spec.params
+    if p.get("probe") not in ("weight", "node"):
+        raise ConfigError(f"alignment_with_backprop needs a zeroth-order rule, got {rule.spec.name!r}")
+    inputs, errors, _ = backprop_errors(k, params, x, target, activation, loss)
+    truth = np.concatenate([_host(k, k.outer_mean(e, h)).ravel() for e, h in zip(errors, inputs)])
+    reads = iter(range(1, 10 ** 9))
+
+    def next_read():
+        return None if device is None else read_noise(k, device, seed + 1, next(reads))
+
+    cosines = []
+    for step in range(steps):
+        state = PerturbationState(step, 0.0)
+        if p["probe"] == "weight":
+            probe_states = [ProbeState(seed + 7919 * i, step) for i in range(len(params.weights))]
+            probes = [weight_probe(k, s, tuple(w.shape), p["probes"]) for s, w in zip(probe_states, params.weights)]
+            zeros = [k.zeros((p["probes"], int(b.shape[0]))) for b in params.biases]
+            trials = weight_perturbation_signals(k, params, x, target, activation, loss, probes, zeros, p["sigma"],
+                                                 p["estimator"], state, next_read)
+            states = probe_states
+        else:
+            trials = node_perturbation_signals(k, params, x, target, activation, loss, p["sigma"], p["probes"],
+                                               p["estimator"], p["noise"], seed, state, next_read,
+                                               0.0 if device is None else read_scale(device))
+            states = [()] * len(params.weights)
+        est = np.concatenate([_host(k, rule.at_layer(i).update(k, s, st, w)[0]).ravel() for i, (s, st, w)
+                              in enumerate(zip(trials.signals, states, params.weights))])
+        cosines.append(float(est @ truth / (np.linalg.norm(est) * np.linalg.norm(truth) + 1e-300)))
+    return np.array(cosines)

@@ -114,34 +114,23 @@ def test_read_noise_has_the_statistics_of_independent_weight_reads():
     assert read_noise(K, DeviceProfile("exact"), 1, 1) is None
 
 
-def _cosine(a, b):
-    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
-
-
 def test_alignment_with_backprop_grows_with_the_number_of_probes():
-    # the mean cosine of the weight-perturbation estimate with the true gradient of a tanh net,
-    # over 20 steps: √P growth until the estimate saturates (theory: cos ≈ √(P/(P + d)))
-    from bioplast.rules import backprop_errors
+    # weight perturbation on a tanh net, 20 probe sets per P: the mean cosine with −∇L grows with P
+    # towards the theory for isotropic probes, cos ≈ √(P/(P + d)) (d = 99 weights)
+    from bioplast.dynamics.perturbation import alignment_with_backprop
 
     rng = np.random.default_rng(0)
     params = MLPParams([rng.normal(0, 0.5, (8, 6)), rng.normal(0, 0.5, (3, 8))], [np.zeros(8), np.zeros(3)])
     x, t = rng.normal(size=(32, 6)), np.eye(3)[rng.integers(0, 3, 32)]
-    inputs, errors, _ = backprop_errors(K, params, x, t, "tanh", "cross_entropy")
-    grad = np.concatenate([K.outer_mean(e, h).ravel() for e, h in zip(errors, inputs)])
-    cos = {}
-    for probes in (1, 16, 256):
-        values = []
-        for step in range(20):
-            xi = [weight_probe(K, ProbeState(11 + i, step), w.shape, probes) for i, w in enumerate(params.weights)]
-            zeta = [np.zeros((probes, len(b))) for b in params.biases]
-            tr = weight_perturbation_signals(K, params, x, t, "tanh", "cross_entropy", xi, zeta, 1e-3, "antithetic",
-                                             START, _never)
-            est = np.concatenate([((s.mod[:, None, None] * p).mean(0)).ravel() for s, p in zip(tr.signals, xi)])
-            values.append(_cosine(est, grad))
-        cos[probes] = np.mean(values)
-    d = grad.size
+    cos = {p: alignment_with_backprop(K, params, x, t, get_rule("weight_perturbation", probes=p, sigma=1e-3),
+                                      steps=20).mean() for p in (1, 16, 256)}
     assert cos[1] < cos[16] < cos[256]
-    assert abs(cos[256] - np.sqrt(256 / (256 + d))) < 0.1
+    assert abs(cos[256] - np.sqrt(256 / (256 + 99))) < 0.1
+    # node perturbation estimates in the 11-dimensional space of drives: well aligned with 16 probes
+    node = alignment_with_backprop(K, params, x, t, get_rule("node_perturbation", probes=16, sigma=1e-3), steps=5)
+    assert node.mean() > 0.8
+    with pytest.raises(ConfigError, match="zeroth-order"):
+        alignment_with_backprop(K, params, x, t, get_rule("backprop"))
 
 
 # chance is 0.1; weight perturbation's estimate has cosine ≈ √(P/d) ≈ 0.04 with the gradient of
