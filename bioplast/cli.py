@@ -55,6 +55,12 @@ def cmd_substrates(args) -> int:
         physics += [f"up/down {p.up:g}/{p.down:g}"] if (p.up, p.down) != (1, 1) else []
         physics += [f"c2c {p.write_noise:g}"] if p.write_noise else []
         physics += [f"d2d {p.d2d:g}"] if p.d2d else []
+        physics += [f"read noise {p.read_noise:g}"] if p.read_noise else []
+        physics += [f"{p.update_bits}-bit updates"] if p.update_bits else []
+        physics += [f"learning epoch {p.learning_epoch}"] if p.learning_epoch > 1 else []
+        physics += ["differential pair"] if p.differential else []
+        physics += [f"stuck {p.stuck:g}"] if p.stuck else []
+        physics += [f"drift ν {p.drift_nu:g}±{p.drift_nu_std:g}"] if p.drift_nu or p.drift_nu_std else []
         physics += ["inference only"] if p.inference_only else []
         physics += [f"fan-in {p.fan_in}"] if p.fan_in else []
         rows.append([name, ", ".join(physics), p.sources])
@@ -69,7 +75,7 @@ def cmd_tasks(args) -> int:
     return 0
 
 
-def _rule_params(items) -> dict:
+def _rule_params(items, flag: str = "--param") -> dict:
     """``["beta=0.1", "estimator=symmetric"]`` → ``{"beta": 0.1, "estimator": "symmetric"}``."""
     import json
 
@@ -78,7 +84,7 @@ def _rule_params(items) -> dict:
     params = {}
     for item in items:
         if "=" not in item:
-            raise ConfigError(f"--param expects NAME=VALUE, got {item!r}")
+            raise ConfigError(f"{flag} expects NAME=VALUE, got {item!r}")
         name, value = item.split("=", 1)
         try:
             params[name] = json.loads(value)
@@ -95,7 +101,8 @@ def cmd_train(args) -> int:
                       lr=args.lr, hidden=tuple(args.hidden), activation=args.activation, loss=args.loss,
                       optimizer=args.optimizer, network=args.network,
                       inhibitory_fraction=args.inhibitory_fraction, sign_frozen=args.sign_frozen,
-                      data_dir=args.data_dir, rule_params=_rule_params(args.param), substrate=args.substrate)
+                      data_dir=args.data_dir, rule_params=_rule_params(args.param), substrate=args.substrate,
+                      substrate_params=_rule_params(args.substrate_param, "--substrate-param"))
     records = train(cfg, out=args.out, progress=not args.quiet)
     last = records[-1]
     print(f"{args.rule} on {args.task} ({args.backend}): epoch {last['epoch']} test accuracy "
@@ -201,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sign-frozen", action="store_true", help="project every step back onto the initial signs")
     t.add_argument("--data-dir", default=None, help="folder of IDX files for --task mnist/fashion")
     t.add_argument("--substrate", default="ideal", help="device profile for every weight update (bioplast substrates)")
+    t.add_argument("--substrate-param", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a field of the substrate's profile, e.g. --substrate-param bits=4")
     t.add_argument("--out", default=None, help="results folder (config.json, metrics.csv/json, weights.npz)")
     t.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="rule parameter, e.g. --param beta=0.1 --param estimator=one_sided")

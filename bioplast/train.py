@@ -83,6 +83,7 @@ class TrainConfig:
     data_dir: str | None = None
     rule_params: dict = field(default_factory=dict)
     substrate: str = "ideal"  # device profile every weight update goes through (bioplast substrates)
+    substrate_params: dict = field(default_factory=dict)  # overrides of the profile's fields, e.g. {"bits": 4}
 
     def validate(self) -> "TrainConfig":
         positive_int("epochs", self.epochs)
@@ -94,7 +95,7 @@ class TrainConfig:
             _activation(self.activation)
         if self.loss not in LOSSES:
             raise unknown_name("loss", self.loss, LOSSES)
-        get_substrate(self.substrate)  # unknown names fail here, with suggestions
+        get_substrate(self.substrate, self.substrate_params)  # unknown names and bad values fail here
         if self.optimizer not in OPTIMIZERS:
             raise unknown_name("optimizer", self.optimizer, OPTIMIZERS)
         if self.network not in NETWORKS:
@@ -111,7 +112,7 @@ class _Model:
         self.role, self.sizes = rule.spec.role, sizes
         self.activation = cfg.activation or "relu"
         opt = (optimizer(cfg.optimizer, cfg.lr),) + ((sign_frozen(),) if cfg.sign_frozen else ())
-        device = get_substrate(cfg.substrate)
+        device = get_substrate(cfg.substrate, cfg.substrate_params)
         # each layer's devices draw their own variability and noise streams
         self.plastic = [plasticity(rule.at_layer(i), *opt, *device_transforms(device, cfg.seed * 1000 + i))
                         for i in range(len(sizes) - 1)]
@@ -233,7 +234,7 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
                               "(use --network mlp with other rules)")
         return DaleModel(k, rule, [n_in, *cfg.hidden, n_classes], cfg.seed, cfg.activation or "relu",
                          cfg.optimizer, cfg.lr, cfg.loss, cfg.network, cfg.inhibitory_fraction)
-    if cfg.substrate != "ideal" and (rule.spec.contrast or cfg.network != "mlp"):
+    if (cfg.substrate != "ideal" or cfg.substrate_params) and (rule.spec.contrast or cfg.network != "mlp"):
         raise ConfigError(f"substrate {cfg.substrate!r}: device profiles are wired into the one-phase rule "
                           "trainer so far; EP and the Dale networks run on 'ideal' only (hardware issue)")
     if rule.spec.contrast:

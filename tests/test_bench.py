@@ -3,7 +3,6 @@ import csv
 import json
 import math
 
-import numpy as np
 import pytest
 
 from bioplast import ConfigError
@@ -47,7 +46,8 @@ def test_suites_are_validated_before_anything_runs(tmp_path):
     assert len(expand(load_suite("quick"))) == 24
     assert len(expand(load_suite("curl"))) == 8 * 2 * 3  # runs × tasks × seeds
     assert len(expand(load_suite("eqprop"))) == 15 and len(expand(load_suite("dale"))) == 30
-    assert len(expand(load_suite("substrate"))) == 2 * 5 * 2 * 3  # rules × substrates × tasks × seeds
+    assert len(expand(load_suite("substrate"))) == 2 * 6 * 2 * 3  # rules × substrates × tasks × seeds
+    assert len(expand(load_suite("substrate-sweep"))) == 3 * (7 + 5) * 3  # rules × sweep points × seeds
 
 
 @pytest.mark.slow

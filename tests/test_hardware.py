@@ -145,6 +145,32 @@ def test_bench_suites_compare_substrates(tmp_path):
         load_suite(suite)
 
 
+def test_substrate_parameters_override_a_profile_and_sweeps_get_a_robustness_plot(tmp_path):
+    import json
+
+    from bioplast.bench.suite import load_suite
+    from bioplast.bench.sweep import run_suite
+
+    p = get_substrate("fixed-point", {"bits": 4})
+    assert (p.name, p.bits, p.rounding) == ("fixed-point[bits=4]", 4, "stochastic")
+    with pytest.raises(ConfigError, match="unknown substrate parameter 'bitz'"):
+        get_substrate("fixed-point", {"bitz": 4})
+    with pytest.raises(ConfigError, match="bits must be an integer"):
+        get_substrate("fixed-point", {"bits": 0})
+    suite = tmp_path / "s.toml"
+    runs = "".join(f'[[runs]]\nlabel = "delta @ {b} bits"\nrule = "delta"\nsubstrate = "fixed-point"\n'
+                   f'substrate_params = {{ bits = {b} }}\n' for b in (2, 8))
+    suite.write_text('name = "sweep"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\nepochs = 1\n' + runs)
+    result = run_suite(suite, tmp_path / "out", progress=False)
+    last = {json.loads(r["substrate_params"])["bits"]: r["test_acc"] for r in result["rows"] if r["epoch"] == 1}
+    assert last[8] > last[2]  # 2-bit weights (three levels) cannot hold a delta-rule readout
+    assert (tmp_path / "out" / "robustness_bits_digits.png").stat().st_size > 10_000
+    assert "robustness_bits_digits.png" in (tmp_path / "out" / "report.md").read_text()
+    suite.write_text(suite.read_text().replace("bits = 2", "bits = 40"))
+    with pytest.raises(ConfigError, match="bits must be an integer"):
+        load_suite(suite)
+
+
 def test_energy_estimate_is_counts_times_costs():
     from bioplast.hardware import EnergyCosts, estimate_energy
 

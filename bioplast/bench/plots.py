@@ -1,4 +1,5 @@
-"""Figures for comparisons: learning curves and accuracy against time (PNG, paper-ready)."""
+"""Figures for comparisons: learning curves, accuracy against time and robustness to the substrate
+(PNG, paper-ready)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -61,13 +62,52 @@ def accuracy_vs_time(rows: list, path, title: str = "") -> None:
     """Final test accuracy against cumulative training time, one point per run, one colour per rule."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    last = {}
-    for r in rows:
-        if r["epoch"] is not None and (r["run_id"] not in last or r["epoch"] > last[r["run_id"]]["epoch"]):
-            last[r["run_id"]] = r
+    last = _last_epochs(rows)
     for rule in dict.fromkeys(r["rule"] for r in last.values()):
         sel = [r for r in last.values() if r["rule"] == rule]
         ax.scatter([r["wall_time_s"] for r in sel], [r["test_acc"] for r in sel], label=rule, s=18)
     ax.set_xscale("log")
     finish(fig, ax, path, xlabel="training time (s, log scale)", ylabel="final test accuracy", title=title,
            ylim=(0, 1))
+
+
+def _last_epochs(rows: list) -> dict:
+    last = {}
+    for r in rows:
+        if r["epoch"] is not None and (r["run_id"] not in last or r["epoch"] > last[r["run_id"]]["epoch"]):
+            last[r["run_id"]] = r
+    return last
+
+
+def swept_substrate_params(rows: list) -> list:
+    """Substrate parameters that runs set alone and to more than one value (the robustness sweeps)."""
+    import json
+
+    values = defaultdict(set)
+    for r in rows:
+        params = json.loads(r.get("substrate_params") or "{}")
+        if len(params) == 1:
+            (key, value), = params.items()
+            values[key].add(value)
+    return sorted(k for k, v in values.items() if len(v) > 1)
+
+
+def robustness(rows: list, param: str, path, title: str = "") -> None:
+    """Final test accuracy (mean ± std over seeds) against one swept substrate parameter, one line
+    per series — the run label up to its first " @ " (labels such as "backprop @ 4 bits")."""
+    import json
+
+    plt = _plt()
+    series = defaultdict(lambda: defaultdict(list))
+    for r in _last_epochs(rows).values():
+        params = json.loads(r.get("substrate_params") or "{}")
+        if list(params) == [param]:
+            series[r["rule"].split(" @ ")[0]][params[param]].append(r["test_acc"])
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for name, per_value in series.items():
+        xs = sorted(per_value)
+        ax.errorbar(xs, [np.mean(per_value[x]) for x in xs], [np.std(per_value[x]) for x in xs], marker="o", ms=3,
+                    capsize=2, label=name)
+    if param == "bits":
+        ax.set_xticks(sorted({x for v in series.values() for x in v}))
+    finish(fig, ax, path, xlabel=param.replace("_", " "), ylabel="final test accuracy", title=title, ylim=(0, 1))

@@ -33,6 +33,10 @@ from ..errors import ConfigError, DataError, unknown_name
 SUITE_KEYS = ("name", "tasks", "backends", "seeds", "epochs", "hidden", "batch_size", "runs")
 RUN_DEFAULT_KEYS = ("epochs", "hidden", "batch_size")
 
+# the rules of the substrate sweeps: (series name, rule, rule parameters)
+SWEPT = (("backprop", "backprop", {}), ("node perturbation", "node_perturbation", {"probes": 4}),
+         ("Oja readout", "oja", {}))
+
 BUILTIN = {
     # the README's main job: the baseline and one rule of each family, < 5 minutes on 2 cores
     "quick": {
@@ -96,7 +100,22 @@ BUILTIN = {
         "runs": [
             {"label": f"{rule} @ {sub}", "rule": rule, "lr": lr, "substrate": sub}
             for rule, lr in (("backprop", 0.05), ("delta", 0.05))
-            for sub in ("ideal", "loihi2-like", "brainscales2-like", "pcm-crossbar", "reram-crossbar")
+            for sub in ("ideal", "loihi2-like", "brainscales2-like", "pcm-crossbar", "pcm-differential",
+                        "reram-crossbar")
+        ],
+    },
+    # robustness: accuracy vs weight bits (the fixed-point preset: stochastic rounding on [-1, 1]) and
+    # vs write noise (float weights) for the backprop baseline, node perturbation (zeroth-order) and an Oja
+    # (Hebbian) readout; the report plots each sweep
+    "substrate-sweep": {
+        "name": "substrate-sweep", "tasks": ["digits"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 5,
+        "hidden": [64],
+        "runs": [
+            *({"label": f"{name} @ {b} bits", "rule": rule, "lr": 0.05, "params": params,
+               "substrate": "fixed-point", "substrate_params": {"bits": b}} for name, rule, params in SWEPT for b in (2, 3, 4, 6, 8, 12, 16)),
+            *({"label": f"{name} @ write noise {n}", "rule": rule, "lr": 0.05, "params": params,
+               "substrate": "ideal", "substrate_params": {"write_noise": n}}
+              for name, rule, params in SWEPT for n in (0.0, 0.1, 0.3, 1.0, 3.0)),
         ],
     },
 }

@@ -38,7 +38,7 @@ from ..errors import BioplastError, ConfigError, unknown_name
 from ..io import atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
 from .suite import Job, expand, load_suite, _train_kwargs
 
-COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "seed", "optimizer", "lr", "network", "params",
+COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "substrate_params", "seed", "optimizer", "lr", "network", "params",
            "epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops", "status", "error", "run_id",
            "bioplast_version", "git_commit"]
 EXECUTORS = ("local", "dask")
@@ -153,7 +153,8 @@ def table(jobs, results: dict) -> list:
         status = results[job.run_id]
         c = asdict(TrainConfig(**_train_kwargs(job.config)))  # the values the run used, defaults included
         base = {"suite": job.suite, "label": job.label, "rule": c["rule"], "task": c["task"],
-                "backend": c["backend"], "substrate": c["substrate"], "seed": c["seed"], "optimizer": c["optimizer"], "lr": float(c["lr"]),
+                "backend": c["backend"], "substrate": c["substrate"],
+                "substrate_params": json.dumps(c["substrate_params"], sort_keys=True), "seed": c["seed"], "optimizer": c["optimizer"], "lr": float(c["lr"]),
                 "network": c["network"], "params": json.dumps(c["rule_params"], sort_keys=True),
                 "status": status["status"], "error": status["error"], "run_id": job.run_id,
                 "bioplast_version": __version__, "git_commit": commit}
@@ -208,6 +209,10 @@ def _plots(rows: list, out: Path) -> list:
         name = f"accuracy_vs_time_{task}.png"
         plots.accuracy_vs_time(done, out / name, f"{task}: final accuracy vs training time")
         names.append(name)
+        for param in plots.swept_substrate_params(done):
+            name = f"robustness_{param}_{task}.png"
+            plots.robustness(done, param, out / name, f"{task}: final accuracy vs substrate {param}")
+            names.append(name)
     return names
 
 

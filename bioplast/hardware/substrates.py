@@ -17,6 +17,10 @@ from .energy import EnergyCosts
 
 PRESETS = {p.name: p for p in (
     DeviceProfile("ideal", bounds="none", sources="floating-point weights, no device effects"),
+    DeviceProfile("fixed-point", bits=8, w_min=-1.0, w_max=1.0, rounding="stochastic",
+                  sources="a generic digital synapse: fixed-point weights on [-1, 1] with stochastic rounding of "
+                          "updates (Gupta et al. 2015 ICML) and nothing else; the base of bit-width sweeps "
+                          "(substrate_params = {bits = …})"),
     DeviceProfile(
         "loihi2-like", bits=8, w_min=-1.0, w_max=1.0, rounding="stochastic", update_bits=15,
         energy=EnergyCosts(synop=23.6e-12, spike=1.7e-12, neuron_update=52e-12, weight_write=120e-12,
@@ -76,12 +80,24 @@ def substrates() -> dict:
     return {**PRESETS, **_entry_point_profiles()}
 
 
-def get_substrate(name: str) -> DeviceProfile:
-    """A substrate's device profile by name (presets and entry points)."""
+def get_substrate(name: str, overrides: dict | None = None) -> DeviceProfile:
+    """A substrate's device profile by name (presets and entry points), with ``overrides`` of its
+    fields (``{"bits": 4}``): the result is named ``"name[bits=4]"`` and validated like any profile."""
     if isinstance(name, DeviceProfile):
-        return name
-    known = substrates()
-    try:
-        return known[name]
-    except KeyError:
-        raise unknown_name("substrate", name, known) from None
+        profile = name
+    else:
+        known = substrates()
+        try:
+            profile = known[name]
+        except KeyError:
+            raise unknown_name("substrate", name, known) from None
+    if not overrides:
+        return profile
+    from dataclasses import fields, replace
+
+    valid = {f.name for f in fields(DeviceProfile)} - {"name", "sources", "energy"}
+    for key in overrides:
+        if key not in valid:
+            raise unknown_name("substrate parameter", key, sorted(valid))
+    label = ",".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+    return replace(profile, name=f"{profile.name}[{label}]", **overrides)
