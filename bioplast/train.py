@@ -216,9 +216,15 @@ class _Model:
 
 
 def _trial_passes(params: dict) -> int:
-    """Forward passes per sample of one zeroth-order step (for the synaptic-operation count)."""
-    passes = 2 if params["estimator"] in ("antithetic", "forward") else 1
-    return passes * params["probes"]
+    """Forward passes per sample of one zeroth-order step (for the synaptic-operation count): one per
+    probe, twice with antithetic probes, plus the baseline pass of ``forward`` — once per step for
+    weight probes, once per probe copy of the batch for node probes."""
+    probes, estimator = params["probes"], params["estimator"]
+    if estimator == "antithetic":
+        return 2 * probes
+    if estimator == "forward":
+        return probes + (1 if params["probe"] == "weight" else probes)
+    return probes
 
 
 def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):

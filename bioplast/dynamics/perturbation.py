@@ -31,6 +31,7 @@ import numpy as np
 
 from ..core import Local
 from ..errors import ConfigError
+from ..hardware.device import read_std
 from .feedforward import MLPParams, combine_noise, forward, sample_losses
 
 RUNNING_RATE = 0.1  # α of the running baseline: about the last ten steps
@@ -95,8 +96,9 @@ def weight_perturbation_signals(k, params: MLPParams, x, target, activation: str
     n_probes = int(probes[0].shape[0])
 
     def run(sign, p):
-        shifted = MLPParams([w + xi[p] * (sign * sigma) for w, xi in zip(params.weights, probes)],
-                            [b + z[p] * (sign * sigma) for b, z in zip(params.biases, bias_probes)])
+        shifted = params if sign == 0 else MLPParams(
+            [w + xi[p] * (sign * sigma) for w, xi in zip(params.weights, probes)],
+            [b + z[p] * (sign * sigma) for b, z in zip(params.biases, bias_probes)])
         inputs, out = forward(k, shifted, x, activation, next_read())
         return float(_host(k, sample_losses(k, out, target, loss)).mean()), _batch_means(k, inputs, out)
 
@@ -163,7 +165,7 @@ def _device_trials(k, params, x, target, activation, loss, estimator, state, nex
 
     def recording(i, h, n):
         nu = hook_b(i, h, n)
-        recorded[i] = (nu, ((h * h).sum(1) ** 0.5) * read_scale)  # the noise and its known std s_b
+        recorded[i] = (nu, read_std(h, read_scale))  # the noise and its known std s_b
         return nu
 
     inputs, out = forward(k, params, x, activation, recording)
@@ -192,11 +194,12 @@ def alignment_with_backprop(k, params: MLPParams, x, target, rule, activation: s
     ``rule`` is a ``weight_perturbation`` or ``node_perturbation`` rule (its ``sigma``, ``probes``,
     ``estimator`` and ``noise`` apply); ``device`` a :class:`~bioplast.hardware.DeviceProfile`
     whose read noise every pass gets (and that ``noise="device"`` uses as the probe).  The
-    backprop direction is computed without read noise.
+    backprop direction is computed without read noise.  ``seed`` draws the node probes and read
+    noise; weight probes come from the rule's own streams.
     """
     from ..hardware.device import read_noise, read_scale
     from ..rules.backprop import backprop_errors
-    from ..rules.perturbation import ProbeState, weight_probe
+    from ..rules.perturbation import weight_probe
 
     p = rule.spec.params
     if p.get("probe") not in ("weight", "node"):
@@ -212,7 +215,8 @@ def alignment_with_backprop(k, params: MLPParams, x, target, rule, activation: s
     for step in range(steps):
         state = PerturbationState(step, 0.0)
         if p["probe"] == "weight":
-            probe_states = [ProbeState(seed + 7919 * i, step) for i in range(len(params.weights))]
+            # each layer's own probe stream, as the rule initialises it, at this step
+            probe_states = [rule.at_layer(i).init(k, w)._replace(step=step) for i, w in enumerate(params.weights)]
             probes = [weight_probe(k, s, tuple(w.shape), p["probes"]) for s, w in zip(probe_states, params.weights)]
             zeros = [k.zeros((p["probes"], int(b.shape[0]))) for b in params.biases]
             trials = weight_perturbation_signals(k, params, x, target, activation, loss, probes, zeros, p["sigma"],

@@ -148,8 +148,14 @@ def read_scale(profile: DeviceProfile) -> float:
     return profile.read_noise * span
 
 
+def read_std(h, scale: float):
+    """``s_b = σ_read S ‖h_b‖``: the standard deviation of the read noise each neuron receives for
+    input ``h[B, n_pre]`` (``scale`` = :func:`read_scale`), ``[B]``."""
+    return ((h * h).sum(1) ** 0.5) * scale
+
+
 def read_noise(k, profile: DeviceProfile, seed: int, read: int):
-    """The noise of read number ``read`` as a hook ``(layer, h) -> ν[B, n_post]`` for
+    """The noise of read number ``read`` as a hook ``(layer, h, n_post) -> ν[B, n_post]`` for
     :func:`~bioplast.dynamics.feedforward.forward` (``None`` when the profile reads exactly).
 
     ``ν_b = σ_read S ‖h_b‖ ζ_b``, ``ζ ~ N(0, I)``: the drive error of ``B`` independent noisy reads
@@ -162,8 +168,7 @@ def read_noise(k, profile: DeviceProfile, seed: int, read: int):
 
     def hook(layer, h, n_post):
         zeta = np.random.default_rng([int(seed), int(read), int(layer), 3]).standard_normal((int(h.shape[0]), n_post))
-        norm = ((h * h).sum(1) ** 0.5)[:, None]
-        return k.asarray(zeta) * (norm * scale)
+        return k.asarray(zeta) * read_std(h, scale)[:, None]
 
     return hook
 
