@@ -63,8 +63,9 @@ def cmd_substrates(args) -> int:
         physics += [f"drift ν {p.drift_nu:g}±{p.drift_nu_std:g}"] if p.drift_nu or p.drift_nu_std else []
         physics += ["inference only"] if p.inference_only else []
         physics += [f"fan-in {p.fan_in}"] if p.fan_in else []
-        rows.append([name, ", ".join(physics), p.sources])
-    print(_table(rows, ["substrate", "device", "sources"]))
+        energy = "—" if p.energy is None else f"{p.energy.synop * 1e12:g}"
+        rows.append([name, ", ".join(physics), energy, p.sources])
+    print(_table(rows, ["substrate", "device", "pJ/synop", "sources"]))
     return 0
 
 

@@ -51,10 +51,18 @@ class DaleModel:
         self.states = [chain_init(k, c, p) for c, p in zip(self.chains, self.params)]
         synapses = sum(int(np.prod(p.shape)) for p in self.params if p.ndim == 2)
         self.synops_per_sample = 3 * synapses  # forward, backward, update
+        self.neuron_updates_per_sample = 2 * sum(sizes[1:])  # forward and backward (interneurons not counted)
+        self.plastic_synapses = synapses
+
+    @staticmethod
+    def gradient_alignment(x, target) -> float:
+        """1: the update direction is backprop's own gradient through the E/I network (the optimiser,
+        e.g. EG, changes the step, not the direction the rule estimates)."""
+        return 1.0
 
     def _add(self, arr, scale, chain):
         self.params.append(arr)
-        self.scales.append(scale)
+        self.scales.append(float(scale))  # a numpy float64 scale would promote float32 updates (NEP 50)
         self.chains.append(chain)
 
     @staticmethod

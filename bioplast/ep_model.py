@@ -56,19 +56,32 @@ class EPModel:
                          (self.readout_learn.init(k, net.readout[0]), chain_init(k, self.chain, net.readout[1])))
         self.rng = np.random.default_rng(seed + 2)  # signs of β for random_sign
         self.sizes = sizes
-        self.synops_per_sample = self._synops()
+        self.synops_per_sample, self.neuron_updates_per_sample = self._operations()
+        self.plastic_synapses = sum(int(np.prod(a.shape)) for a in self.parameters())
 
-    def _synops(self) -> int:
-        """Per sample: the input drive once per phase, up and down drives of the
-        layers above at every step, two outer products per layer for the contrast."""
+    def _operations(self) -> tuple:
+        """Per sample ``(synaptic ops, neuron updates)``: the input drive once per phase, up and down
+        drives of the layers above at every step, two outer products per layer for the contrast;
+        every state neuron (and the readout, under cross-entropy) updates at every step."""
         p, net = self.p, self.net
         syn = [w.shape[0] * w.shape[1] for w in net.weights]
         readout = 0 if net.readout is None else net.readout[0].shape[0] * net.readout[0].shape[1]
         est = p["estimator"]
         n_nudged = {"one_sided": 1, "random_sign": 1, "symmetric": 2}.get(est, p["points"] // 2 + 1)
         steps = p["free_steps"] + p["nudge_steps"] * n_nudged
-        per_step = 2 * sum(syn[1:]) + (2 * readout if p["cost"] == "cross_entropy" else 0)
-        return (1 + n_nudged) * syn[0] + steps * per_step + 2 * (1 + n_nudged) * sum(syn) + 2 * readout
+        cross_entropy = p["cost"] == "cross_entropy"
+        per_step = 2 * sum(syn[1:]) + (2 * readout if cross_entropy else 0)
+        units = sum(w.shape[0] for w in net.weights) + (net.readout[0].shape[0] if cross_entropy else 0)
+        return ((1 + n_nudged) * syn[0] + steps * per_step + 2 * (1 + n_nudged) * sum(syn) + 2 * readout,
+                steps * units)
+
+    def gradient_alignment(self, x, target):
+        """Cosine between the rule's estimate of the weights' ``−∇L`` and the autograd oracle's
+        (:func:`bioplast.reference.alignment.ep_alignment`) on ``(x, target)``; the training's own
+        random stream is not touched."""
+        from .reference.alignment import ep_alignment
+
+        return ep_alignment(self.k, self.net, x, target, activation=self.activation, params=self.p, seed=1)[0]
 
     def free_phase(self, x):
         zeros = [self.k.zeros((x.shape[0], w.shape[0])) for w in self.net.weights]

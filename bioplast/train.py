@@ -26,11 +26,17 @@ Every parameter moves through the optimiser transform ``cfg.optimizer``
 (``sgd`` = :func:`~bioplast.geometry.additive`, or ``adam``) with ``cfg.lr``.
 
 Each epoch appends a record ``{epoch, loss, train_acc, test_acc,
-wall_time_s, synops}`` (epoch 0 is the untrained network).  ``synops``
-counts synaptic multiply-accumulates spent on training, cumulatively:
-``B·S`` per layer per batch for the forward drive, ``B·S`` for the weight
-update and, for backprop, ``B·S`` per layer above the first for the
-backward pass (``S`` = synapses in the layer).
+wall_time_s, synops, energy_J, grad_alignment}`` (epoch 0 is the untrained
+network).  ``synops`` counts synaptic multiply-accumulates spent on
+training, cumulatively: ``B·S`` per layer per batch for the forward drive,
+``B·S`` for the weight update and, for backprop, ``B·S`` per layer above
+the first for the backward pass (``S`` = synapses in the layer).
+``energy_J`` prices those operations, the neuron updates and the weight
+writes (:func:`count_operations`) with the substrate's per-operation
+energies (NaN where the profile has none).  ``grad_alignment`` is the
+cosine between the rule's update direction and backprop's ``−∇L`` on a
+fixed batch of :data:`ALIGNMENT_SAMPLES` training samples, at the record's
+weights (NaN for clamped Hebbian readouts; EP: against the autograd oracle).
 """
 from __future__ import annotations
 
@@ -47,19 +53,23 @@ from .core import Local, chain_init, chain_update, plasticity
 from .data import load_task, one_hot
 from .dynamics.activations import activation as _activation
 from .dynamics.feedforward import LOSSES, MLPParams, forward, init_mlp
-from .dynamics.perturbation import PerturbationState, node_perturbation_signals, weight_perturbation_signals
-from .errors import ConfigError, DivergenceError, unknown_name
+from .dynamics.perturbation import (PerturbationState, alignment_with_backprop, node_perturbation_signals,
+                                   weight_perturbation_signals)
+from .errors import ConfigError, DataError, DivergenceError, unknown_name
 from .dale_model import NETWORKS, DaleModel
 from .ep_model import EPModel
+from .hardware.energy import OPS, estimate_energy
 from .hardware import device_transforms, get_substrate, program, read_noise, read_scale, substrates
 from .geometry import OPTIMIZERS, bias_optimizer, optimizer, sign_frozen
+from .reference.gradcheck import cosine
 from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
 from .resources import check_fits, training_bytes
 from .rules import backprop_errors, get_rule
 from .rules.perturbation import weight_probe
 from .validate import in_range, positive, positive_int
 
-RECORD_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops"]
+RECORD_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops", "energy_J", "grad_alignment"]
+ALIGNMENT_SAMPLES = 128  # training samples of the fixed batch on which alignment with backprop is measured
 
 
 @dataclass
@@ -135,11 +145,16 @@ class _Model:
                               f"but substrate {cfg.substrate!r} reads exactly (read_noise = 0); substrates "
                               f"with read noise: {', '.join(noisy) or 'none installed'}")
         synapses = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+        self.plastic_synapses = sum(synapses)
         if self.probe is not None:  # forward passes only: one per trial, plus the update
-            self.synops_per_sample = _trial_passes(rule.spec.params) * sum(synapses) + sum(synapses)
+            passes = _trial_passes(rule.spec.params)
+            self.synops_per_sample = passes * sum(synapses) + sum(synapses)
+            self.neuron_updates_per_sample = passes * sum(sizes[1:])
         else:
             backward = sum(synapses[1:]) if self.role == "network" else 0
             self.synops_per_sample = 2 * sum(synapses) + backward
+            # the backward pass: one error unit per hidden neuron
+            self.neuron_updates_per_sample = sum(sizes[1:]) + (sum(sizes[1:-1]) if self.role == "network" else 0)
 
     def _next_read(self):
         """The read noise of the next forward pass (``None`` on an exact substrate)."""
@@ -165,26 +180,51 @@ class _Model:
                                          p["probes"], p["estimator"], p["noise"], cfg.seed + 15485863,
                                          self.learner, self._next_read, read_scale(self.device))
 
-    def train_batch(self, x, target):
+    def _signals(self, x, target, read):
+        """``(signals, bias directions, loss)`` of a one-phase rule on one batch; ``read`` is the read
+        noise of the forward pass (``None``: exact)."""
         k, cfg = self.k, self.cfg
-        if self.probe is not None:
-            trials = self._trials(x, target)
-            signals, bias_dirs, loss, self.learner = trials
-        elif self.role == "network":
+        if self.role == "network":
             inputs, errors, loss = backprop_errors(k, self.params, x, target, self.activation, cfg.loss,
-                                                   self.feedback, self._next_read())
+                                                   self.feedback, read)
             # backprop reads pre and mod only; biases follow the same error
-            signals = [Local(pre=h, post=e, mod=e) for h, e in zip(inputs, errors)]
-            bias_dirs = [k.batch_mean(e) for e in errors]
+            return ([Local(pre=h, post=e, mod=e) for h, e in zip(inputs, errors)],
+                    [k.batch_mean(e) for e in errors], loss)
+        inputs, out = forward(k, self.params, x, self.activation, read)
+        probs = k.to_numpy(k.softmax(out))
+        loss = float(-np.mean(np.log(np.clip((probs * k.to_numpy(target)).sum(1), 1e-12, None))))
+        if self.role == "feature":  # clamped: the rule sees the target as postsynaptic activity
+            return [Local(pre=inputs[0], post=target)], [None], loss
+        error = target - k.softmax(out)
+        return [Local(pre=inputs[0], post=out, mod=error)], [k.batch_mean(error)], loss
+
+    def gradient_alignment(self, x, target):
+        """Cosine between the rule's update direction (before optimiser and device) and backprop's
+        ``−∇L`` on ``(x, target)``, the weights of every layer concatenated, read exactly; ``None``
+        for clamped Hebbian readouts, which follow no loss's gradient.  Zeroth-order rules: one set
+        of probes (:func:`~bioplast.dynamics.perturbation.alignment_with_backprop`, on the device's
+        read noise)."""
+        k, cfg = self.k, self.cfg
+        if self.role == "feature":
+            return None
+        x, target = k.asarray(x), k.asarray(target)
+        if self.probe is not None:
+            return float(alignment_with_backprop(k, self.params, x, target, self.rule, self.activation, cfg.loss,
+                                                 steps=1, device=self.device, seed=cfg.seed + 31)[0])
+        loss = cfg.loss if self.role == "network" else "cross_entropy"  # the readout's softmax cost
+        inputs, errors, _ = backprop_errors(k, self.params, x, target, self.activation, loss)
+        truth = [k.to_numpy(k.outer_mean(e, h)) for e, h in zip(errors, inputs)]
+        signals, _, _ = self._signals(x, target, None)
+        est = [k.to_numpy(self.rule.at_layer(i).update(k, sig, st.rule, w)[0])
+               for i, (sig, st, w) in enumerate(zip(signals, self.states, self.params.weights))]
+        return cosine(np.concatenate([e.ravel() for e in est]), np.concatenate([t.ravel() for t in truth]))
+
+    def train_batch(self, x, target):
+        if self.probe is not None:
+            signals, bias_dirs, loss, self.learner = self._trials(x, target)
         else:
-            inputs, out = forward(k, self.params, x, self.activation, self._next_read())
-            if self.role == "feature":  # clamped: the rule sees the target as postsynaptic activity
-                signals, bias_dirs = [Local(pre=inputs[0], post=target)], [None]
-            else:
-                error = target - k.softmax(out)
-                signals, bias_dirs = [Local(pre=inputs[0], post=out, mod=error)], [k.batch_mean(error)]
-            probs = k.to_numpy(k.softmax(out))
-            loss = float(-np.mean(np.log(np.clip((probs * k.to_numpy(target)).sum(1), 1e-12, None))))
+            signals, bias_dirs, loss = self._signals(x, target, self._next_read())
+        k = self.k
         new_w, new_s = [], []
         for i, (p, s, w) in enumerate(zip(self.plastic, self.states, self.params.weights)):
             w2, s2 = p.step(k, signals[i], s, w)
@@ -300,25 +340,35 @@ def train(cfg: TrainConfig, out=None, progress: bool = True, resume: bool = True
     rng = np.random.default_rng(cfg.seed)
     n = len(data.x_train)
     n_batches = (n + cfg.batch_size - 1) // cfg.batch_size
-    records, wall, synops, first = [], 0.0, 0, 1
+    records, wall, ops, first = [], 0.0, dict.fromkeys(OPS, 0), 1
     if out is not None and resume and (out / "checkpoint.json").exists():
         (state, rng), meta = checkpoint.load(out, (model.state(), rng), k, identity)
         model.set_state(state)
-        records, wall, synops = meta["records"], meta["wall_time_s"], meta["synops"]
+        if "ops" not in meta:
+            raise DataError(f"checkpoint in {str(out)!r} predates the per-operation counts that energy "
+                            "estimates need; train into a new folder (or with resume=False)")
+        records, wall, ops = meta["records"], meta["wall_time_s"], meta["ops"]
         first = meta["epoch"] + 1
+    costs = get_substrate(cfg.substrate, cfg.substrate_params).energy
+    # a fixed batch of training samples on which every record measures the alignment with backprop
+    probe_x, probe_t = data.x_train[:ALIGNMENT_SAMPLES], targets[:ALIGNMENT_SAMPLES]
 
     def record(epoch, loss):
+        energy = estimate_energy(ops, costs)
+        alignment = model.gradient_alignment(probe_x, probe_t)
         records.append({"epoch": epoch, "loss": loss,
                         "train_acc": accuracy(model, k, data.x_train, data.y_train),
                         "test_acc": accuracy(model, k, data.x_test, data.y_test),
-                        "wall_time_s": wall, "synops": synops})
+                        "wall_time_s": wall, "synops": ops["synops"],
+                        "energy_J": float("nan") if energy is None else energy["total_J"],
+                        "grad_alignment": float("nan") if alignment is None else float(alignment)})
         if out is not None:
             atomic_write_csv(out / "metrics.csv", records, RECORD_COLUMNS)
             atomic_write_json(out / "metrics.json", records)
             atomic_save_npz(out / "weights.npz", **model.arrays())
             # last: a checkpoint always describes files that are already complete
             checkpoint.save(out, (model.state(), rng), {**identity, "epoch": epoch, "records": records,
-                                                        "wall_time_s": wall, "synops": synops})
+                                                        "wall_time_s": wall, "ops": ops})
 
     if first == 1:
         record(0, float("nan"))
@@ -331,7 +381,7 @@ def train(cfg: TrainConfig, out=None, progress: bool = True, resume: bool = True
             for b in range(n_batches):
                 idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
                 losses.append(model.train_batch(k.asarray(data.x_train[idx]), k.asarray(targets[idx])))
-                synops += len(idx) * model.synops_per_sample
+                count_operations(ops, model, len(idx))
                 bar.update(1)
             wall += time.perf_counter() - t0
             loss = float(np.mean(losses))
@@ -348,6 +398,16 @@ def train(cfg: TrainConfig, out=None, progress: bool = True, resume: bool = True
     finally:
         bar.close()
     return records
+
+
+def count_operations(ops: dict, model, batch: int) -> None:
+    """Add one training step's operations to ``ops`` (:data:`~bioplast.hardware.energy.OPS`).  A rate
+    network's neuron sends its graded output once per update, so ``spikes`` (messages, as Loihi 2's
+    graded spikes) equals ``neuron_updates``; every plastic synapse is written once per step."""
+    ops["synops"] += batch * model.synops_per_sample
+    ops["neuron_updates"] += batch * model.neuron_updates_per_sample
+    ops["spikes"] += batch * model.neuron_updates_per_sample
+    ops["weight_writes"] += model.plastic_synapses
 
 
 def _spec_dict(spec) -> dict:

@@ -16,7 +16,8 @@ TINY = {"name": "tiny", "tasks": ["digits"], "backends": ["numpy"], "seeds": [0,
 
 def _comparable(rows):
     """Rows without the wall clock: what must be identical between runs of the same suite."""
-    keys = ("label", "task", "seed", "epoch", "loss", "train_acc", "test_acc", "synops", "status", "run_id")
+    keys = ("label", "task", "seed", "epoch", "loss", "train_acc", "test_acc", "synops", "energy_J", "grad_alignment",
+            "status", "run_id")
     return sorted(tuple("nan" if isinstance(r[k], float) and math.isnan(r[k]) else str(r[k]) for k in keys)
                   for r in rows)
 
@@ -107,6 +108,30 @@ def test_process_and_dask_executors_give_the_same_table(tmp_path):
         dask = run_suite(TINY, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address,
                          progress=False)
     assert _comparable(local["rows"]) == _comparable(ref["rows"]) == _comparable(dask["rows"])
+
+
+def test_report_compares_energy_and_alignment(tmp_path):
+    suite = {**TINY, "seeds": [0], "epochs": 2,
+             "runs": [{"label": "backprop", "rule": "backprop"},
+                      {"label": "FA", "rule": "feedback_alignment"},
+                      {"label": "Oja", "rule": "oja"},
+                      {"label": "backprop @ fixed-point", "rule": "backprop", "substrate": "fixed-point"}]}
+    result = run_suite(suite, tmp_path, progress=False)
+    summary = {s["label"]: s for s in result["summary"]}
+    assert summary["backprop"]["grad_alignment_mean"] == pytest.approx(1.0, abs=1e-5)
+    assert 0.0 < summary["FA"]["grad_alignment_mean"] < 0.99
+    assert math.isnan(summary["Oja"]["grad_alignment_mean"])  # a clamped Hebbian readout follows no gradient
+    # FA's backward pass is the same size as backprop's: same operations, same energy on the same substrate
+    assert summary["FA"]["energy_J_mean"] == summary["backprop"]["energy_J_mean"] > 0
+    assert math.isnan(summary["backprop @ fixed-point"]["energy_J_mean"])  # no figures, no estimate
+    report = (tmp_path / "report.md").read_text()
+    assert "| energy (J) | alignment with backprop |" in report
+    assert "![alignment_digits.png]" in report and "![accuracy_vs_energy_digits.png]" in report
+    for name in ("alignment_digits.png", "accuracy_vs_energy_digits.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with open(tmp_path / "results.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {"energy_J", "grad_alignment"} <= set(rows[0])
 
 
 def test_bench_cli_and_bad_executor(tmp_path, capsys):

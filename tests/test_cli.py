@@ -26,7 +26,14 @@ def test_train_writes_records(tmp_path, capsys):
     assert records[-1]["test_acc"] > 0.5  # chance is 0.1; 3 seeds of the demo reach ~0.9 in 10 epochs
     assert records[-1]["synops"] == 2 * 1438 * 2 * 64 * 10  # 2 epochs × samples × (forward + update) × synapses
     csv_lines = (out / "metrics.csv").read_text().splitlines()
-    assert csv_lines[0] == "epoch,loss,train_acc,test_acc,wall_time_s,synops" and len(csv_lines) == 4
+    # the ideal substrate's digital float32 figures: synops and neuron updates 4.6 pJ, a graded message
+    # per neuron update and a write per synapse per batch (45 batches of 32) 5 pJ
+    ops = 2 * (1438 * 2 * 640 * 4.6e-12 + 1438 * 10 * (4.6e-12 + 5e-12) + 45 * 640 * 5e-12)
+    assert records[-1]["energy_J"] == pytest.approx(ops, rel=1e-12)
+    # the delta rule on a softmax readout is the cross-entropy gradient itself (float32 round-off)
+    assert all(abs(r["grad_alignment"] - 1) < 1e-5 for r in records)
+    assert csv_lines[0] == "epoch,loss,train_acc,test_acc,wall_time_s,synops,energy_J,grad_alignment"
+    assert len(csv_lines) == 4
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["rule"] == "delta" and cfg["rule_spec"]["reads"] == ["mod", "pre"]
     with np.load(out / "weights.npz", allow_pickle=False) as w:

@@ -178,7 +178,7 @@ def test_energy_estimate_is_counts_times_costs():
     ops = {"spikes": 10, "synops": 1000, "neuron_updates": 400, "weight_writes": 7}
     e = estimate_energy(ops, costs)
     assert e["total_J"] == pytest.approx(10e-12 + 2000e-12 + 1200e-12 + 35e-12)
-    assert estimate_energy(ops, get_substrate("ideal").energy) is None  # no figures, no estimate
+    assert estimate_energy(ops, get_substrate("fixed-point").energy) is None  # no figures, no estimate
     assert get_substrate("loihi2-like").energy.sources
     with pytest.raises(ConfigError, match="lack"):
         estimate_energy({"spikes": 1}, costs)

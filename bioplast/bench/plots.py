@@ -1,5 +1,5 @@
-"""Figures for comparisons: learning curves, accuracy against time and robustness to the substrate
-(PNG, paper-ready)."""
+"""Figures for comparisons: learning curves, alignment with backprop, accuracy against time and
+energy, and robustness to the substrate (PNG, paper-ready)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -42,12 +42,15 @@ def finish(fig, ax, path, *, xlabel: str, ylabel: str, title: str = "", ylim=Non
     _plt().close(fig)
 
 
-def learning_curves(rows: list, path, title: str = "") -> None:
-    """Test accuracy vs epoch, mean ± std over seeds, one line per rule."""
+def learning_curves(rows: list, path, title: str = "", key: str = "test_acc", ylabel: str = "test accuracy",
+                    ylim=(0, 1)) -> None:
+    """``key`` (default test accuracy) vs epoch, mean ± std over seeds, one line per rule; records
+    where ``key`` is undefined (NaN) are left out."""
     plt = _plt()
     by_rule = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        by_rule[r["rule"]][r["epoch"]].append(r["test_acc"])
+        if _defined(r.get(key)):
+            by_rule[r["rule"]][r["epoch"]].append(r[key])
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for rule, per_epoch in sorted(by_rule.items()):
         epochs = sorted(per_epoch)
@@ -55,20 +58,29 @@ def learning_curves(rows: list, path, title: str = "") -> None:
         std = np.array([np.std(per_epoch[e]) for e in epochs])
         ax.plot(epochs, mean, marker="o", ms=3, label=rule)
         ax.fill_between(epochs, mean - std, mean + std, alpha=0.2)
-    finish(fig, ax, path, xlabel="epoch", ylabel="test accuracy", title=title, ylim=(0, 1))
+    finish(fig, ax, path, xlabel="epoch", ylabel=ylabel, title=title, ylim=ylim)
 
 
-def accuracy_vs_time(rows: list, path, title: str = "") -> None:
-    """Final test accuracy against cumulative training time, one point per run, one colour per rule."""
+def _defined(value) -> bool:
+    return value is not None and bool(np.isfinite(value))
+
+
+def accuracy_vs(rows: list, key: str, path, xlabel: str, title: str = "") -> None:
+    """Final test accuracy against a run's cumulative cost ``key`` (``wall_time_s``, ``energy_J``;
+    log scale), one point per run, one colour per rule; runs without the cost are left out."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    last = _last_epochs(rows)
-    for rule in dict.fromkeys(r["rule"] for r in last.values()):
-        sel = [r for r in last.values() if r["rule"] == rule]
-        ax.scatter([r["wall_time_s"] for r in sel], [r["test_acc"] for r in sel], label=rule, s=18)
+    last = [r for r in _last_epochs(rows).values() if _defined(r.get(key)) and r[key] > 0]
+    for rule in dict.fromkeys(r["rule"] for r in last):
+        sel = [r for r in last if r["rule"] == rule]
+        ax.scatter([r[key] for r in sel], [r["test_acc"] for r in sel], label=rule, s=18)
     ax.set_xscale("log")
-    finish(fig, ax, path, xlabel="training time (s, log scale)", ylabel="final test accuracy", title=title,
-           ylim=(0, 1))
+    finish(fig, ax, path, xlabel=f"{xlabel} (log scale)", ylabel="final test accuracy", title=title, ylim=(0, 1))
+
+
+def has_values(rows: list, key: str) -> bool:
+    """Whether any record defines ``key`` (an energy figure, an alignment), i.e. the plot has data."""
+    return any(_defined(r.get(key)) for r in rows)
 
 
 def _last_epochs(rows: list) -> dict:

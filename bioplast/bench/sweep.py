@@ -39,9 +39,11 @@ from ..io import atomic_write_csv, atomic_write_json, atomic_write_text, ensure_
 from .suite import Job, expand, load_suite, _train_kwargs
 
 COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "substrate_params", "seed", "optimizer", "lr", "network", "params",
-           "epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops", "status", "error", "run_id",
+           "epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops", "energy_J", "grad_alignment", "status",
+           "error", "run_id",
            "bioplast_version", "git_commit"]
 EXECUTORS = ("local", "dask")
+MEANS = ("wall_time_s", "synops", "energy_J", "grad_alignment")  # summary: means over seeds at the last epoch
 _LIMITS = None  # a worker's thread limits, kept alive for the worker's lifetime
 
 
@@ -145,7 +147,7 @@ def table(jobs, results: dict) -> list:
     """One row per (run, epoch); a failed run adds its last good epochs, marked failed."""
     from dataclasses import asdict
 
-    from ..train import TrainConfig
+    from ..train import RECORD_COLUMNS, TrainConfig
 
     commit = _git_commit()
     rows = []
@@ -159,8 +161,7 @@ def table(jobs, results: dict) -> list:
                 "status": status["status"], "error": status["error"], "run_id": job.run_id,
                 "bioplast_version": __version__, "git_commit": commit}
         records = status["records"] or [{}]  # a run that failed before its first record: one row, no numbers
-        rows += [{**base, **{k: r.get(k) for k in ("epoch", "loss", "train_acc", "test_acc", "wall_time_s",
-                                                   "synops")}} for r in records]
+        rows += [{**base, **{k: r.get(k) for k in RECORD_COLUMNS}} for r in records]
     return rows
 
 
@@ -174,9 +175,14 @@ def summarise(rows: list) -> list:
         out.append({"label": key[0], "task": key[1], "runs": len({r["run_id"] for r in sel}), "failed": failed,
                     "test_acc_mean": float(acc.mean()) if acc.size else math.nan,
                     "test_acc_std": float(acc.std()) if acc.size else math.nan,
-                    "wall_time_s_mean": float(np.mean([r["wall_time_s"] for r in last.values()])) if last else math.nan,
-                    "synops_mean": float(np.mean([r["synops"] for r in last.values()])) if last else math.nan})
+                    **{f"{c}_mean": _mean([r[c] for r in last.values()]) for c in MEANS}})
     return out
+
+
+def _mean(values) -> float:
+    """Mean of the defined values (NaN when none is: no energy figures, no gradient to align with)."""
+    v = np.array([np.nan if x is None else x for x in values], dtype=float)
+    return float(np.nanmean(v)) if np.isfinite(v).any() else math.nan
 
 
 def _write_parquet(path: Path, rows: list) -> bool:
@@ -207,8 +213,18 @@ def _plots(rows: list, out: Path) -> list:
         plots.learning_curves(done, out / name, f"{task}: test accuracy (mean ± std over seeds)")
         names.append(name)
         name = f"accuracy_vs_time_{task}.png"
-        plots.accuracy_vs_time(done, out / name, f"{task}: final accuracy vs training time")
+        plots.accuracy_vs(done, "wall_time_s", out / name, "training time (s)", f"{task}: final accuracy vs training time")
         names.append(name)
+        if plots.has_values(done, "energy_J"):
+            name = f"accuracy_vs_energy_{task}.png"
+            plots.accuracy_vs(done, "energy_J", out / name, "training energy (J)",
+                              f"{task}: final accuracy vs estimated training energy")
+            names.append(name)
+        if plots.has_values(done, "grad_alignment"):
+            name = f"alignment_{task}.png"
+            plots.learning_curves(done, out / name, f"{task}: alignment with backprop (mean ± std over seeds)",
+                                  key="grad_alignment", ylabel="cosine with backprop's −∇L", ylim=(-0.2, 1.05))
+            names.append(name)
         for param in plots.swept_substrate_params(done):
             name = f"robustness_{param}_{task}.png"
             plots.robustness(done, param, out / name, f"{task}: final accuracy vs substrate {param}")
@@ -216,28 +232,49 @@ def _plots(rows: list, out: Path) -> list:
     return names
 
 
+def _number(value: float, fmt: str) -> str:
+    return "—" if value is None or math.isnan(value) else format(value, fmt)
+
+
+# the comparison table of report.md / report.html: (header, cell of one summary row)
+REPORT_COLUMNS = (
+    ("run", lambda s: s["label"]),
+    ("task", lambda s: s["task"]),
+    ("test accuracy", lambda s: "—" if math.isnan(s["test_acc_mean"])
+     else f"{s['test_acc_mean']:.4f} ± {s['test_acc_std']:.4f}"),
+    ("runs (failed)", lambda s: f"{s['runs']} ({s['failed']})"),
+    ("training time (s)", lambda s: _number(s["wall_time_s_mean"], ".2f")),
+    ("synaptic ops", lambda s: _number(s["synops_mean"], ".3g")),
+    ("energy (J)", lambda s: _number(s["energy_J_mean"], ".3g")),
+    ("alignment with backprop", lambda s: _number(s["grad_alignment_mean"], ".3f")),
+)
+
+
 def _report(summary: list, figures: list, suite: dict, overhead: dict, out: Path) -> None:
+    import html as escape
+
+    heads = [h for h, _ in REPORT_COLUMNS]
+    cells = [[cell(s) for _, cell in REPORT_COLUMNS] for s in summary]
+    notes = ["Means over seeds at the last epoch. Energy: the substrate's per-operation figures times the "
+             "run's operation counts (— where the substrate has no figures); alignment: cosine between the "
+             "rule's update and backprop's −∇L on a fixed training batch (— where the rule follows no "
+             "loss's gradient).",
+             f"Harness time {overhead['harness_s']:.2f} s of {overhead['total_s']:.2f} s "
+             f"({overhead['fraction']:.1%}) outside the runs."]
     lines = [f"# Benchmark suite `{suite.get('name', 'suite')}`", "",
              f"bioplast {__version__}, commit {_git_commit() or 'unknown'}; seeds {suite['seeds']}, "
              f"backends {suite['backends']}.", "",
-             "| run | task | test accuracy | runs (failed) | training time (s) | synaptic ops |", "|---|---|---|---|---|---|"]
-    for s in summary:
-        acc = "—" if math.isnan(s["test_acc_mean"]) else f"{s['test_acc_mean']:.4f} ± {s['test_acc_std']:.4f}"
-        lines.append(f"| {s['label']} | {s['task']} | {acc} | {s['runs']} ({s['failed']}) | "
-                     f"{s['wall_time_s_mean']:.2f} | {s['synops_mean']:.3g} |")
-    lines += ["", f"Harness time {overhead['harness_s']:.2f} s of {overhead['total_s']:.2f} s "
-                  f"({overhead['fraction']:.1%}) outside the runs.", ""]
-    lines += [f"![{f}]({f})" for f in figures]
+             "| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    lines += ["", *notes, ""] + [f"![{f}]({f})" for f in figures]
     atomic_write_text(out / "report.md", "\n".join(lines) + "\n")
     html = ["<!doctype html><meta charset='utf-8'><title>bioplast suite</title>",
             "<style>body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:3px 8px}</style>", f"<h1>Benchmark suite {suite.get('name', '')}</h1>",
-            "<table><tr><th>run</th><th>task</th><th>test accuracy</th><th>runs (failed)</th><th>training time (s)</th></tr>"]
-    for s in summary:
-        acc = "—" if math.isnan(s["test_acc_mean"]) else f"{s['test_acc_mean']:.4f} ± {s['test_acc_std']:.4f}"
-        html.append(f"<tr><td>{s['label']}</td><td>{s['task']}</td><td>{acc}</td><td>{s['runs']} ({s['failed']})</td>"
-                    f"<td>{s['wall_time_s_mean']:.2f}</td></tr>")
-    html.append("</table>")
+            "td,th{border:1px solid #ccc;padding:3px 8px}</style>",
+            f"<h1>Benchmark suite {escape.escape(suite.get('name', ''))}</h1>",
+            "<table><tr>" + "".join(f"<th>{escape.escape(h)}</th>" for h in heads) + "</tr>"]
+    html += ["<tr>" + "".join(f"<td>{escape.escape(c)}</td>" for c in row) + "</tr>" for row in cells]
+    html += ["</table>"] + [f"<p>{escape.escape(n)}</p>" for n in notes]
     for f in figures:  # self-contained: the PNGs are embedded
         data = base64.b64encode((out / f).read_bytes()).decode()
         html.append(f"<p><img alt='{f}' src='data:image/png;base64,{data}' style='max-width:100%'></p>")

@@ -177,7 +177,7 @@ def _device_trials(k, params, x, target, activation, loss, estimator, state, nex
     for i, h in enumerate(inputs):
         nu, s = recorded[i]
         silent = s == 0  # no input, no read noise: this neuron had no probe on this sample
-        s = s + silent * 1.0
+        s = s + silent  # (a bool array keeps the backend dtype; `silent * 1.0` would be float64)
         standardised = nu / s[:, None]
         r = -delta / s
         signals.append(Local(pre=h, post=standardised, mod=r))

@@ -15,8 +15,17 @@ from ..errors import ConfigError, unknown_name
 from .device import DeviceProfile
 from .energy import EnergyCosts
 
+# the reference every neuromorphic figure is read against: float32 arithmetic on a digital chip
+DIGITAL_FP32 = EnergyCosts(
+    synop=4.6e-12, neuron_update=4.6e-12, spike=5e-12, weight_write=5e-12,
+    sources="45 nm CMOS, Horowitz (2014) ISSCC 'Computing's energy problem': float32 multiply 3.7 pJ + add "
+            "0.9 pJ per synaptic op (arithmetic only: weight fetches, which often dominate, are not counted); "
+            "assumptions: a neuron update is one multiply-add, a graded output message and a weight write are "
+            "one 32-bit access to a small SRAM (half of the 10 pJ quoted for a 64-bit 8 KB read)")
+
 PRESETS = {p.name: p for p in (
-    DeviceProfile("ideal", bounds="none", sources="floating-point weights, no device effects"),
+    DeviceProfile("ideal", bounds="none", energy=DIGITAL_FP32,
+                  sources="floating-point weights, no device effects; energy: a digital float32 processor"),
     DeviceProfile("fixed-point", bits=8, w_min=-1.0, w_max=1.0, rounding="stochastic",
                   sources="a generic digital synapse: fixed-point weights on [-1, 1] with stochastic rounding of "
                           "updates (Gupta et al. 2015 ICML) and nothing else; the base of bit-width sweeps "

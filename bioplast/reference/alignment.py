@@ -19,9 +19,13 @@ from .ep_oracle import bptt_gradient
 from .gradcheck import cosine, relative_error
 
 
-def gep_alignment(k, net, x, y, *, activation: str, params: dict, seed: int = 0) -> dict:
-    """Cosine and relative error of the generalized-EP estimate of the bottom-up
-    weights' gradient against the oracle, and the network's Jacobian asymmetry."""
+def ep_alignment(k, net, x, y, *, activation: str, params: dict, seed: int = 0):
+    """``(cosine, relative error, estimate)`` of an EP rule's estimate of the weights' ``−∇L`` on
+    ``(x, y)`` (host arrays) against the float64 autograd oracle: recurrent backprop through the
+    last ``nudge_steps`` relaxation steps from the free fixed point, which equals ``−∇L`` at the
+    fixed point once the relaxation has converged (the equivalence of Scellier & Bengio 2019).
+    ``params`` are the rule's (``beta``, ``free_steps``, ``nudge_steps``, ``estimator``, ``cost``,
+    ``dt``, ``points``); ``seed`` draws the sign of β for ``random_sign``."""
     est = ep_estimate(k, net, k.asarray(x), k.asarray(y), beta=params["beta"], free_steps=params["free_steps"],
                       nudge_steps=params["nudge_steps"], activation=activation, estimator=params["estimator"],
                       cost=params["cost"], dt=params["dt"], points=params["points"],
@@ -32,8 +36,15 @@ def gep_alignment(k, net, x, y, *, activation: str, params: dict, seed: int = 0)
                         activation=activation, feedback=host[2], readout=host[3], dt=params["dt"])
     e = -np.concatenate([k.to_numpy(d).astype(np.float64).ravel() for d in est.weights])
     r = np.concatenate([g.ravel() for g in ref.weights])
-    return {"cosine": cosine(e, r), "relative_error": relative_error(e, r),
-            "jacobian_asymmetry": jacobian_asymmetry(k, net), "free_residual": est.reports[0].residual}
+    return cosine(e, r), relative_error(e, r), est
+
+
+def gep_alignment(k, net, x, y, *, activation: str, params: dict, seed: int = 0) -> dict:
+    """Cosine and relative error of the generalized-EP estimate of the bottom-up
+    weights' gradient against the oracle, and the network's Jacobian asymmetry."""
+    cos, rel, est = ep_alignment(k, net, x, y, activation=activation, params=params, seed=seed)
+    return {"cosine": cos, "relative_error": rel, "jacobian_asymmetry": jacobian_asymmetry(k, net),
+            "free_residual": est.reports[0].residual}
 
 
 def alignment_curve(task: str = "mnist5k", hidden=(128, 64), asymmetries=(0.0, 0.25, 0.5, 0.75, 1.0),

@@ -15,7 +15,9 @@ EP_RULES = ("eqprop", "holo_eqprop", "gen_eqprop")
 
 
 def cosine(a, b) -> float:
-    return float(a.ravel() @ b.ravel() / (np.linalg.norm(a) * np.linalg.norm(b)))
+    """``a·b / (‖a‖ ‖b‖)``; NaN when either is zero (no direction to compare)."""
+    norms = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a.ravel() @ b.ravel() / norms) if norms > 0 else float("nan")
 
 
 def relative_error(est, ref) -> float:

@@ -26,61 +26,117 @@ class SurrogateResult(NamedTuple):
     seconds: float
 
 
+class SurrogateSNN:
+    """The network, its Adam optimiser and its input-coding stream; one :meth:`train_epoch` at a time.
+
+    :meth:`state` / :meth:`set_state` give everything that changes during training as plain
+    arrays and a generator (for :mod:`bioplast.checkpoint`); :attr:`ops` counts the operations
+    of training so far (``spikes``, ``synops``, ``neuron_updates``, ``weight_writes``): per sample
+    and time step the dense drive of both layers forward, the readout's error backward and both
+    layers' gradients; every neuron updates forward and backward; every weight is written once
+    per batch."""
+
+    def __init__(self, n_features: int, n_classes: int, n_hidden: int = 400, steps: int = 25, batch: int = 128,
+                 lr: float = 2e-3, beta: float = 0.9, max_rate: float = 200.0, dt: float = 1e-3, seed: int = 0):
+        import snntorch as snn
+        import torch
+        from snntorch import surrogate
+
+        for name, v in (("n_hidden", n_hidden), ("steps", steps), ("batch", batch)):
+            positive_int(name, v)
+        positive("lr", lr), positive("max_rate", max_rate), positive("dt", dt)
+        if max_rate * dt > 1:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"max_rate {max_rate} Hz exceeds 1/dt = {1 / dt:g} Hz")
+        self.torch, self.steps, self.batch, self.p_spike = torch, steps, batch, max_rate * dt
+        torch.manual_seed(seed)
+        self.rng = np.random.default_rng(seed)
+        spike_grad = surrogate.atan()
+        self.fc1 = torch.nn.Linear(n_features, n_hidden)
+        self.lif1 = snn.Leaky(beta=beta, spike_grad=spike_grad)
+        self.fc2 = torch.nn.Linear(n_hidden, n_classes)
+        self.lif2 = snn.Leaky(beta=beta, spike_grad=spike_grad)
+        self.params = list(self.fc1.parameters()) + list(self.fc2.parameters())
+        self.opt = torch.optim.Adam(self.params, lr=lr)
+        self.sizes = (n_features, n_hidden, n_classes)
+        self.ops = {"spikes": 0, "synops": 0, "neuron_updates": 0, "weight_writes": 0}
+
+    def counts(self, x: np.ndarray):
+        """Output spike counts ``[B, C]`` for Poisson-coded ``x[B, D]`` (differentiable)."""
+        torch = self.torch
+        spikes = torch.as_tensor(self.rng.random((self.steps,) + x.shape, dtype=np.float32) < x * self.p_spike)
+        mem1 = torch.zeros(len(x), self.sizes[1])
+        mem2 = torch.zeros(len(x), self.sizes[2])
+        total, fired = 0, 0
+        for t in range(self.steps):
+            s1, mem1 = self.lif1(self.fc1(spikes[t].float()), mem1)
+            s2, mem2 = self.lif2(self.fc2(s1), mem2)
+            total = total + s2
+            fired += int(spikes[t].sum()) + int(s1.detach().sum()) + int(s2.detach().sum())
+        self._fired = fired
+        return total
+
+    def train_epoch(self, x_train: np.ndarray, y_train: np.ndarray) -> tuple:
+        """One pass of BPTT over the shuffled training set: ``(mean loss, train accuracy)``."""
+        torch = self.torch
+        order = self.rng.permutation(len(x_train))
+        correct, losses = 0, []
+        d, h, c = self.sizes
+        for a in range(0, len(order), self.batch):
+            idx = order[a:a + self.batch]
+            out = self.counts(x_train[idx])
+            y = torch.as_tensor(y_train[idx])
+            loss = torch.nn.functional.cross_entropy(out, y)
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+            correct += int((out.argmax(1) == y).sum())
+            losses.append(float(loss.detach()))
+            n = len(idx) * self.steps
+            self.ops["synops"] += n * (2 * d * h + 3 * h * c)
+            self.ops["neuron_updates"] += n * 2 * (h + c)
+            self.ops["spikes"] += self._fired
+            self.ops["weight_writes"] += d * h + h * c
+        return float(np.mean(losses)), correct / len(order)
+
+    def predict(self, x: np.ndarray, chunk: int = 500) -> np.ndarray:
+        with self.torch.no_grad():
+            return np.concatenate([self.counts(x[a:a + chunk]).argmax(1).numpy() for a in range(0, len(x), chunk)])
+
+    def state(self):
+        moments = []
+        for p in self.params:
+            st = self.opt.state.get(p, {})
+            moments.append((st.get("exp_avg", self.torch.zeros_like(p)).detach().clone(),
+                            st.get("exp_avg_sq", self.torch.zeros_like(p)).detach().clone()))
+        step = int(self.opt.state[self.params[0]]["step"]) if self.params[0] in self.opt.state else 0
+        return ([p.detach().clone() for p in self.params], moments, step, self.rng, dict(self.ops))
+
+    def set_state(self, state) -> None:
+        weights, moments, step, self.rng, ops = state
+        self.ops = dict(ops)
+        with self.torch.no_grad():
+            for p, w in zip(self.params, weights):
+                p.copy_(w)
+        if step:
+            for p, (m, v) in zip(self.params, moments):
+                self.opt.state[p] = {"step": self.torch.tensor(float(step)), "exp_avg": m.clone(),
+                                     "exp_avg_sq": v.clone()}
+
+
 def train_surrogate_snn(data: Dataset, n_hidden: int = 400, steps: int = 25, epochs: int = 3, batch: int = 128,
                         lr: float = 2e-3, beta: float = 0.9, max_rate: float = 200.0, dt: float = 1e-3,
                         seed: int = 0, progress: bool = False) -> SurrogateResult:
     """Train the surrogate-gradient SNN on ``data``; same ``seed`` → same result (CPU)."""
     import time
 
-    import snntorch as snn
-    import torch
-    from snntorch import surrogate
     from tqdm.auto import tqdm
 
-    for name, v in (("n_hidden", n_hidden), ("steps", steps), ("epochs", epochs), ("batch", batch)):
-        positive_int(name, v)
-    lr, max_rate, dt = positive("lr", lr), positive("max_rate", max_rate), positive("dt", dt)
-    if max_rate * dt > 1:
-        from ..errors import ConfigError
-
-        raise ConfigError(f"max_rate {max_rate} Hz exceeds 1/dt = {1 / dt:g} Hz")
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    spike_grad = surrogate.atan()
-    fc1 = torch.nn.Linear(data.n_features, n_hidden)
-    lif1 = snn.Leaky(beta=beta, spike_grad=spike_grad)
-    fc2 = torch.nn.Linear(n_hidden, data.n_classes)
-    lif2 = snn.Leaky(beta=beta, spike_grad=spike_grad)
-    params = list(fc1.parameters()) + list(fc2.parameters())
-    opt = torch.optim.Adam(params, lr=lr)
-
-    def counts(x: np.ndarray):
-        spikes = torch.as_tensor(rng.random((steps,) + x.shape, dtype=np.float32) < x * (max_rate * dt))
-        mem1 = torch.zeros(len(x), n_hidden)
-        mem2 = torch.zeros(len(x), data.n_classes)
-        total = 0
-        for t in range(steps):
-            s1, mem1 = lif1(fc1(spikes[t].float()), mem1)
-            s2, mem2 = lif2(fc2(s1), mem2)
-            total = total + s2
-        return total
-
+    positive_int("epochs", epochs)
+    net = SurrogateSNN(data.n_features, data.n_classes, n_hidden, steps, batch, lr, beta, max_rate, dt, seed)
     t0 = time.perf_counter()
-    train_acc = []
-    for _ in tqdm(range(epochs), desc="surrogate-gradient SNN", unit="epoch", disable=not progress):
-        order = rng.permutation(len(data.x_train))
-        correct = 0
-        for a in range(0, len(order), batch):
-            idx = order[a:a + batch]
-            out = counts(data.x_train[idx])
-            y = torch.as_tensor(data.y_train[idx])
-            loss = torch.nn.functional.cross_entropy(out, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            correct += int((out.argmax(1) == y).sum())
-        train_acc.append(correct / len(order))
-    with torch.no_grad():
-        pred = np.concatenate([counts(data.x_test[a:a + 500]).argmax(1).numpy()
-                               for a in range(0, len(data.x_test), 500)])
+    train_acc = [net.train_epoch(data.x_train, data.y_train)[1]
+                 for _ in tqdm(range(epochs), desc="surrogate-gradient SNN", unit="epoch", disable=not progress)]
+    pred = net.predict(data.x_test)
     return SurrogateResult(float((pred == data.y_test).mean()), train_acc, time.perf_counter() - t0)

@@ -1,0 +1,194 @@
+"""Train a spiking network on a classification task, with the records of :mod:`bioplast.train`.
+
+The second kind of benchmark job (``kind = "spiking"`` in a suite).  Models:
+
+* ``diehl_cook``: unsupervised STDP with adaptive thresholds and lateral
+  inhibition (:class:`~bioplast.dynamics.diehl_cook.DiehlCook`, Diehl & Cook
+  2015), one online pass over ``train_samples`` digits per epoch; after each
+  epoch every neuron is labelled with its preferred class on those digits and
+  the test digits are classified by vote (``train_acc``: the vote on the
+  labelling digits).  ``loss`` is NaN: the rule minimises no loss.
+* ``surrogate``: the gradient-trained baseline, BPTT with a surrogate spike
+  derivative (:class:`~bioplast.reference.surrogate.SurrogateSNN`, snnTorch),
+  one epoch of Adam per record; ``loss`` is the epoch's mean cross-entropy.
+
+Every epoch appends ``{epoch, loss, train_acc, test_acc, wall_time_s,
+synops, energy_J, grad_alignment}`` (epoch 0: the untrained network).
+``synops`` and ``energy_J`` count training only (the labelling and test
+passes are evaluation): synaptic events, spikes, neuron updates and weight
+writes priced with ``energy_profile``'s per-operation energies (default:
+``loihi2-like`` for STDP, the digital ``ideal`` for BPTT, which a
+neuromorphic chip does not run).  The network runs with float weights on
+every profile: the profile prices operations, it does not change the
+dynamics.  ``grad_alignment`` is NaN: neither model has a reference gradient
+per step (STDP follows none; the surrogate gradient is not the true one).
+
+Runs checkpoint after every epoch (:mod:`bioplast.checkpoint`) and resume bit
+for bit.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import __version__, checkpoint
+from .backends import get_backend
+from .errors import ConfigError, DivergenceError, unknown_name
+from .hardware import get_substrate
+from .hardware.energy import estimate_energy
+from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
+from .train import RECORD_COLUMNS
+from .validate import positive_int
+
+SPIKING_MODELS = {"diehl_cook": "loihi2-like", "surrogate": "ideal"}  # model → default energy profile
+
+
+@dataclass
+class SpikingConfig:
+    model: str
+    task: str = "digits"
+    backend: str = "numba"
+    epochs: int = 1
+    seed: int = 0
+    n_neurons: int = 100
+    train_samples: int | None = None  # per epoch (None: the whole training split)
+    energy_profile: str | None = None  # None: the model's default (SPIKING_MODELS)
+    data_dir: str | None = None
+
+    def validate(self) -> "SpikingConfig":
+        if self.model not in SPIKING_MODELS:
+            raise unknown_name("spiking model", self.model, SPIKING_MODELS)
+        positive_int("epochs", self.epochs)
+        positive_int("seed", self.seed, allow_zero=True)
+        positive_int("n_neurons", self.n_neurons)
+        if self.train_samples is not None:
+            positive_int("train_samples", self.train_samples)
+        get_substrate(self.profile)
+        if self.model == "diehl_cook":
+            get_backend(self.backend)  # unknown backends fail before anything runs
+        elif self.backend != "torch":
+            raise ConfigError(f"the surrogate model trains with snnTorch; backend must be 'torch', "
+                              f"got {self.backend!r}")
+        return self
+
+    @property
+    def profile(self) -> str:
+        return self.energy_profile or SPIKING_MODELS[self.model]
+
+
+class _DiehlCookRun:
+    def __init__(self, cfg: SpikingConfig, data):
+        from .dynamics.diehl_cook import DiehlCook, DiehlCookConfig
+
+        # 8×8 digits have 12× fewer pixels than MNIST: the incoming weight total scales with the input
+        dc = DiehlCookConfig(n_neurons=cfg.n_neurons, weight_total=78.0 * data.n_features / 784)
+        self.model = DiehlCook(data.n_features, dc, seed=cfg.seed, backend=cfg.backend)
+        self.ops = {"spikes": 0, "synops": 0, "neuron_updates": 0, "weight_writes": 0}
+
+    def train_epoch(self, x, y, progress):
+        log = self.model.train(x, progress=progress)
+        self.ops = {k: self.ops[k] + int(v) for k, v in log.ops.items()}
+        return math.nan
+
+    def accuracies(self, x, y, x_test, y_test):
+        m = self.model
+        counts = m.responses(x)
+        m.assign_labels(counts, y)
+        train = float(np.mean(m.predict(counts) == y))
+        return train, float(np.mean(m.predict(m.responses(x_test)) == y_test))
+
+    def state(self):
+        m = self.model
+        return (m.weights, m.theta, int(m._stream.n_children_spawned), dict(self.ops))
+
+    def set_state(self, state):
+        m = self.model
+        m.weights, m.theta, spawned, self.ops = state[0], state[1], state[2], dict(state[3])
+        m._stream = np.random.SeedSequence(m.seed, n_children_spawned=spawned)
+
+    def arrays(self):
+        return {"W": self.model.weights, "theta": self.model.theta}
+
+
+class _SurrogateRun:
+    def __init__(self, cfg: SpikingConfig, data):
+        from .reference.surrogate import SurrogateSNN
+
+        self.net = SurrogateSNN(data.n_features, data.n_classes, n_hidden=cfg.n_neurons, seed=cfg.seed)
+
+    @property
+    def ops(self):
+        return self.net.ops
+
+    def train_epoch(self, x, y, progress):
+        loss, _ = self.net.train_epoch(x, y)
+        if not math.isfinite(loss):
+            raise DivergenceError(f"the surrogate-gradient SNN diverged: mean loss {loss} in an epoch")
+        return loss
+
+    def accuracies(self, x, y, x_test, y_test):
+        return float(np.mean(self.net.predict(x) == y)), float(np.mean(self.net.predict(x_test) == y_test))
+
+    def state(self):
+        return self.net.state()
+
+    def set_state(self, state):
+        self.net.set_state(state)
+
+    def arrays(self):
+        return {f"P{i}": p.detach().numpy() for i, p in enumerate(self.net.params)}
+
+
+def train_spiking(cfg: SpikingConfig, out=None, progress: bool = True, resume: bool = True) -> list:
+    """Train and return the per-epoch records; with ``out``, write ``config.json``,
+    ``metrics.csv``, ``metrics.json``, ``weights.npz`` and a checkpoint there atomically after
+    every epoch, and resume from it (same configuration and bioplast version, else
+    :class:`~bioplast.errors.DataError`)."""
+    from .data import load_task
+
+    cfg.validate()
+    out = ensure_dir(out) if out is not None else None
+    data = load_task(cfg.task, cfg.seed, cfg.data_dir)
+    n = len(data.x_train) if cfg.train_samples is None else min(cfg.train_samples, len(data.x_train))
+    x, y = data.x_train[:n].astype(np.float64), data.y_train[:n]
+    x_test = data.x_test.astype(np.float64)
+    run = (_DiehlCookRun if cfg.model == "diehl_cook" else _SurrogateRun)(cfg, data)
+    costs = get_substrate(cfg.profile).energy
+    config = asdict(cfg)
+    identity = {"bioplast_version": __version__, "config": {k: v for k, v in config.items() if k != "epochs"}}
+    if out is not None:
+        atomic_write_json(out / "config.json", {"bioplast_version": __version__, "kind": "spiking", **config})
+    records, wall, first = [], 0.0, 1
+    if out is not None and resume and (out / "checkpoint.json").exists():
+        arrays = get_backend("torch" if cfg.model == "surrogate" else "numpy")  # the state's array kind
+        state, meta = checkpoint.load(out, run.state(), arrays, identity)
+        run.set_state(state)
+        records, wall, first = meta["records"], meta["wall_time_s"], meta["epoch"] + 1
+
+    def record(epoch, loss):
+        train_acc, test_acc = run.accuracies(x, y, x_test, data.y_test)
+        energy = estimate_energy(run.ops, costs)
+        records.append({"epoch": epoch, "loss": loss, "train_acc": train_acc, "test_acc": test_acc,
+                        "wall_time_s": wall, "synops": run.ops["synops"],
+                        "energy_J": math.nan if energy is None else energy["total_J"], "grad_alignment": math.nan})
+        if out is not None:
+            atomic_write_csv(out / "metrics.csv", records, RECORD_COLUMNS)
+            atomic_write_json(out / "metrics.json", records)
+            atomic_save_npz(out / "weights.npz", **run.arrays())
+            checkpoint.save(out, run.state(), {**identity, "epoch": epoch, "records": records, "wall_time_s": wall})
+
+    if first == 1:
+        record(0, math.nan)
+    from tqdm.auto import tqdm
+
+    for epoch in tqdm(range(first, cfg.epochs + 1), desc=f"{cfg.model}/{cfg.task}", unit="epoch",
+                      disable=not progress, leave=False):
+        t0 = time.perf_counter()
+        loss = run.train_epoch(x, y, progress)
+        wall += time.perf_counter() - t0
+        record(epoch, loss)
+    return records
+
