@@ -41,7 +41,7 @@ from .hardware import get_substrate
 from .hardware.energy import estimate_energy
 from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
 from .train import RECORD_COLUMNS
-from .validate import positive_int
+from .validate import positive, positive_int
 
 SPIKING_MODELS = {"diehl_cook": "loihi2-like", "surrogate": "ideal"}  # model → default energy profile
 
@@ -56,6 +56,7 @@ class SpikingConfig:
     n_neurons: int = 100
     train_samples: int | None = None  # per epoch (None: the whole training split)
     energy_profile: str | None = None  # None: the model's default (SPIKING_MODELS)
+    lr: float = 2e-3  # Adam's step (surrogate only; STDP has its own rates)
     data_dir: str | None = None
 
     def validate(self) -> "SpikingConfig":
@@ -64,6 +65,7 @@ class SpikingConfig:
         positive_int("epochs", self.epochs)
         positive_int("seed", self.seed, allow_zero=True)
         positive_int("n_neurons", self.n_neurons)
+        positive("lr", self.lr)
         if self.train_samples is not None:
             positive_int("train_samples", self.train_samples)
         get_substrate(self.profile)
@@ -95,10 +97,11 @@ class _DiehlCookRun:
 
     def accuracies(self, x, y, x_test, y_test):
         m = self.model
-        counts = m.responses(x)
+        # evaluation inputs from their own streams: training sees the same spikes, evaluated or not
+        counts = m.responses(x, seed=[m.seed, 1])
         m.assign_labels(counts, y)
         train = float(np.mean(m.predict(counts) == y))
-        return train, float(np.mean(m.predict(m.responses(x_test)) == y_test))
+        return train, float(np.mean(m.predict(m.responses(x_test, seed=[m.seed, 2])) == y_test))
 
     def state(self):
         m = self.model
@@ -117,7 +120,8 @@ class _SurrogateRun:
     def __init__(self, cfg: SpikingConfig, data):
         from .reference.surrogate import SurrogateSNN
 
-        self.net = SurrogateSNN(data.n_features, data.n_classes, n_hidden=cfg.n_neurons, seed=cfg.seed)
+        self.net = SurrogateSNN(data.n_features, data.n_classes, n_hidden=cfg.n_neurons, lr=cfg.lr,
+                                seed=cfg.seed)
 
     @property
     def ops(self):

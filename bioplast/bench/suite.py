@@ -15,11 +15,22 @@ A suite is a TOML file (or a built-in name)::
     lr = 0.002
     params = { estimator = "symmetric", cost = "cross_entropy" }
 
-Every key of a ``[[runs]]`` entry other than ``label``/``params`` is a
-:class:`~bioplast.train.TrainConfig` field; top-level ``epochs``, ``hidden``
-and ``batch_size`` are defaults for all runs.  Unknown keys, rules, tasks and
-backends are :class:`~bioplast.errors.ConfigError` naming the closest valid
-name, before anything runs.
+Every key of a ``[[runs]]`` entry other than ``label``/``params``/``backends``
+is a :class:`~bioplast.train.TrainConfig` field; top-level ``epochs``,
+``hidden`` and ``batch_size`` are defaults for all runs, and a run's own
+``backends`` list replaces the suite's.  A run with ``kind = "spiking"``
+trains a spiking network instead (:mod:`bioplast.train_spiking`); its keys
+are :class:`~bioplast.train_spiking.SpikingConfig` fields::
+
+    [[runs]]
+    label = "STDP (Diehl & Cook), 100 neurons"
+    kind = "spiking"
+    model = "diehl_cook"
+    n_neurons = 100
+
+Unknown keys, rules, models, tasks and backends are
+:class:`~bioplast.errors.ConfigError` naming the closest valid name, before
+anything runs.
 """
 from __future__ import annotations
 
@@ -32,6 +43,8 @@ from ..errors import ConfigError, DataError, unknown_name
 
 SUITE_KEYS = ("name", "tasks", "backends", "seeds", "epochs", "hidden", "batch_size", "runs")
 RUN_DEFAULT_KEYS = ("epochs", "hidden", "batch_size")
+KINDS = ("rate", "spiking")  # a run's job kind: bioplast.train or bioplast.train_spiking
+RUN_KEYS = ("label", "params", "backends", "kind")  # keys of a run that are not configuration fields
 
 # the rules of the substrate sweeps: (series name, rule, rule parameters)
 SWEPT = (("backprop", "backprop", {}), ("node perturbation", "node_perturbation", {"probes": 4}),
@@ -104,6 +117,20 @@ BUILTIN = {
                         "reram-crossbar")
         ],
     },
+    # unsupervised STDP (Diehl & Cook 2015, one online pass) at two network sizes against the gradient-
+    # trained spiking baseline (surrogate-gradient BPTT, snnTorch) and the rate backprop MLP of the same
+    # width: accuracy, and accuracy vs energy (STDP priced on loihi2-like, BPTT and the MLP on digital
+    # float32).  The speed comparison with Brian2 is benchmarks/diehl_cook.py
+    "spiking": {
+        "name": "spiking", "tasks": ["digits", "mnist5k"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 1,
+        "runs": [
+            *({"label": f"STDP (Diehl & Cook) N={n}", "kind": "spiking", "model": "diehl_cook", "n_neurons": n}
+              for n in (100, 400)),
+            {"label": "surrogate-gradient BPTT N=400", "kind": "spiking", "model": "surrogate", "n_neurons": 400,
+             "backends": ["torch"], "epochs": 3},
+            {"label": "backprop MLP (rate) 400", "rule": "backprop", "hidden": [400], "epochs": 3, "lr": 0.05},
+        ],
+    },
     # robustness: accuracy vs weight bits (the fixed-point preset: stochastic rounding on [-1, 1]) and
     # vs write noise (float weights) for the backprop baseline, node perturbation (zeroth-order) and an Oja
     # (Hebbian) readout; the report plots each sweep
@@ -160,10 +187,7 @@ def load_suite(spec) -> dict:
 
 
 def validate_suite(suite) -> None:
-    from ..backends import BACKENDS
     from ..data.datasets import TASKS
-    from ..rules.registry import RULES
-    from ..train import TrainConfig
 
     if not isinstance(suite, dict):
         raise ConfigError(f"a suite must be a table of settings, got {type(suite).__name__}")
@@ -176,49 +200,95 @@ def validate_suite(suite) -> None:
     for t in suite["tasks"]:
         if t not in TASKS:
             raise unknown_name("task", t, TASKS)
-    for b in suite["backends"]:
-        if str(b).split(":")[0] not in BACKENDS:
-            raise unknown_name("backend", b, BACKENDS)
+    _check_backends(suite["backends"], "suite 'backends'")
     for s in suite["seeds"]:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
             raise ConfigError(f"seeds must be integers >= 0, got {s!r}")
-    config_keys = {f.name for f in fields(TrainConfig)} - {"task", "backend", "seed", "rule_params", "device"}
     labels = set()
     for i, run in enumerate(suite["runs"]):
         if not isinstance(run, dict):
             raise ConfigError(f"runs[{i}] must be a table, got {run!r}")
+        kind = run.get("kind", "rate")
+        if kind not in KINDS:
+            raise unknown_name(f"kind in runs[{i}]", kind, KINDS)
+        allowed = sorted(_config_keys(kind) | set(RUN_KEYS) - ({"params"} if kind == "spiking" else set()))
         for key in run:
-            if key not in config_keys | {"label", "params"}:
-                raise unknown_name(f"key in runs[{i}]", key, sorted(config_keys | {"label", "params"}))
-        if "rule" not in run:
-            raise ConfigError(f"runs[{i}] needs a 'rule'")
-        if run["rule"] not in RULES:
-            raise unknown_name("rule", run["rule"], RULES)
-        label = run.get("label", run["rule"])
+            if key not in allowed:
+                raise unknown_name(f"key in runs[{i}]", key, allowed)
+        if "backends" in run:
+            if not isinstance(run["backends"], list) or not run["backends"]:
+                raise ConfigError(f"runs[{i}] 'backends' must be a non-empty list, got {run['backends']!r}")
+            _check_backends(run["backends"], f"runs[{i}] 'backends'")
+        _check_method(run, i, kind)
+        label = _label(run)
         if label in labels:
             raise ConfigError(f"two runs are labelled {label!r}; labels name the rows of the results table")
         labels.add(label)
     for job in expand(suite):  # every configuration must validate before anything runs
-        TrainConfig(**_train_kwargs(job.config)).validate()
+        make_config(job.config).validate()
 
 
-def _train_kwargs(config: dict) -> dict:
-    kw = dict(config)
+def _check_backends(backends, where: str) -> None:
+    from ..backends import BACKENDS
+
+    for b in backends:
+        if str(b).split(":")[0] not in BACKENDS:
+            raise unknown_name(f"backend in {where}", b, BACKENDS)
+
+
+def _check_method(run: dict, i: int, kind: str) -> None:
+    """The rule of a rate run, the model of a spiking run: present and known."""
+    from ..rules.registry import RULES
+    from ..train_spiking import SPIKING_MODELS
+
+    key, known = ("model", SPIKING_MODELS) if kind == "spiking" else ("rule", RULES)
+    if key not in run:
+        raise ConfigError(f"runs[{i}] needs a {key!r}")
+    if run[key] not in known:
+        raise unknown_name("spiking model" if kind == "spiking" else "rule", run[key], known)
+
+
+def _label(run: dict) -> str:
+    return run.get("label", run.get("rule", run.get("model")))
+
+
+def _config_keys(kind: str) -> set:
+    """Configuration fields a run of ``kind`` may set (task, backend and seed come from the suite)."""
+    from ..train import TrainConfig
+    from ..train_spiking import SpikingConfig
+
+    cls, own = (SpikingConfig, set()) if kind == "spiking" else (TrainConfig, {"rule_params", "device"})
+    return {f.name for f in fields(cls)} - {"task", "backend", "seed"} - own
+
+
+def make_config(config: dict):
+    """The :class:`~bioplast.train.TrainConfig` or :class:`~bioplast.train_spiking.SpikingConfig` of a job."""
+    from ..train import TrainConfig
+    from ..train_spiking import SpikingConfig
+
+    kw = {k: v for k, v in config.items() if k != "kind"}
+    if config.get("kind") == "spiking":
+        return SpikingConfig(**kw)
     if "hidden" in kw:
         kw["hidden"] = tuple(kw["hidden"])
-    return kw
+    return TrainConfig(**kw)
 
 
 def expand(suite: dict) -> list:
     """Every (run, task, backend, seed) as a :class:`Job`, in a stable order."""
-    defaults = {k: suite[k] for k in RUN_DEFAULT_KEYS if k in suite}
     jobs = []
     for run in suite["runs"]:
-        base = {**defaults, **{k: v for k, v in run.items() if k not in ("label", "params")},
-                "rule_params": dict(run.get("params", {}))}
+        kind = run.get("kind", "rate")
+        keys = _config_keys(kind)
+        defaults = {k: suite[k] for k in RUN_DEFAULT_KEYS if k in suite and k in keys}
+        base = {**defaults, **{k: v for k, v in run.items() if k not in RUN_KEYS}}
+        if kind == "spiking":  # rate runs carry no kind, so their run ids stay what they were
+            base["kind"] = kind
+        else:
+            base["rule_params"] = dict(run.get("params", {}))
         for task in suite["tasks"]:
-            for backend in suite["backends"]:
+            for backend in run.get("backends", suite["backends"]):
                 for seed in suite["seeds"]:
-                    jobs.append(Job(suite.get("name", "suite"), run.get("label", run["rule"]),
+                    jobs.append(Job(suite.get("name", "suite"), _label(run),
                                     {**base, "task": task, "backend": backend, "seed": seed}))
     return jobs

@@ -36,7 +36,7 @@ import numpy as np
 from .. import __version__
 from ..errors import BioplastError, ConfigError, unknown_name
 from ..io import atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
-from .suite import Job, expand, load_suite, _train_kwargs
+from .suite import Job, expand, load_suite, make_config
 
 COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "substrate_params", "seed", "optimizer", "lr", "network", "params",
            "epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops", "energy_J", "grad_alignment", "status",
@@ -55,7 +55,8 @@ def run_job(job: Job, run_dir: str, progress: bool = False) -> dict:
     from scratch, which the run's log records.
     """
     from ..errors import DataError
-    from ..train import TrainConfig, train
+    from ..train import train
+    from ..train_spiking import SpikingConfig, train_spiking
 
     run_dir = ensure_dir(run_dir)
     status_file = run_dir / "status.json"
@@ -68,7 +69,8 @@ def run_job(job: Job, run_dir: str, progress: bool = False) -> dict:
     log = run_dir / "run.log"
     t0 = time.perf_counter()
     _append(log, f"start {job.run_id}: {json.dumps(job.config, sort_keys=True, default=list)}")
-    cfg = TrainConfig(**_train_kwargs(job.config))
+    cfg = make_config(job.config)
+    train = train_spiking if isinstance(cfg, SpikingConfig) else train
     try:
         try:
             records = train(cfg, out=run_dir, progress=progress)
@@ -147,19 +149,28 @@ def table(jobs, results: dict) -> list:
     """One row per (run, epoch); a failed run adds its last good epochs, marked failed."""
     from dataclasses import asdict
 
-    from ..train import RECORD_COLUMNS, TrainConfig
+    from ..train import RECORD_COLUMNS
+    from ..train_spiking import SpikingConfig
 
     commit = _git_commit()
     rows = []
     for job in jobs:
         status = results[job.run_id]
-        c = asdict(TrainConfig(**_train_kwargs(job.config)))  # the values the run used, defaults included
-        base = {"suite": job.suite, "label": job.label, "rule": c["rule"], "task": c["task"],
-                "backend": c["backend"], "substrate": c["substrate"],
-                "substrate_params": json.dumps(c["substrate_params"], sort_keys=True), "seed": c["seed"], "optimizer": c["optimizer"], "lr": float(c["lr"]),
-                "network": c["network"], "params": json.dumps(c["rule_params"], sort_keys=True),
-                "status": status["status"], "error": status["error"], "run_id": job.run_id,
-                "bioplast_version": __version__, "git_commit": commit}
+        cfg = make_config(job.config)
+        c = asdict(cfg)  # the values the run used, defaults included
+        if isinstance(cfg, SpikingConfig):  # the model is the "rule"; its settings are the parameters
+            method = {"rule": c["model"], "substrate": "ideal", "substrate_params": "{}", "optimizer": "",
+                      "network": "spiking", "lr": float(c["lr"]),
+                      "params": json.dumps({k: c[k] for k in ("n_neurons", "train_samples")}
+                                           | {"energy_profile": cfg.profile}, sort_keys=True)}
+        else:
+            method = {"rule": c["rule"], "substrate": c["substrate"], "optimizer": c["optimizer"],
+                      "substrate_params": json.dumps(c["substrate_params"], sort_keys=True),
+                      "network": c["network"], "lr": float(c["lr"]),
+                      "params": json.dumps(c["rule_params"], sort_keys=True)}
+        base = {"suite": job.suite, "label": job.label, "task": c["task"], "backend": c["backend"],
+                "seed": c["seed"], **method, "status": status["status"], "error": status["error"],
+                "run_id": job.run_id, "bioplast_version": __version__, "git_commit": commit}
         records = status["records"] or [{}]  # a run that failed before its first record: one row, no numbers
         rows += [{**base, **{k: r.get(k) for k in RECORD_COLUMNS}} for r in records]
     return rows

@@ -201,13 +201,15 @@ class DiehlCook:
         theta[:, :self.cfg.n_neurons] = self.theta
         return st._replace(theta=self.k.asarray(theta))
 
-    def responses(self, images, batch: int = 50, progress: bool = False) -> np.ndarray:
-        """Excitatory spike counts ``[n, n_neurons]`` with weights and thresholds frozen."""
+    def responses(self, images, batch: int = 50, progress: bool = False, seed=None) -> np.ndarray:
+        """Excitatory spike counts ``[n, n_neurons]`` with weights and thresholds frozen.  The input
+        spikes come from the model's stream, or from ``seed`` when given (an evaluation that leaves
+        the training's inputs as they would have been)."""
         from tqdm.auto import tqdm
 
         x = self._check(images)
         net = build_network(self.cfg, self.weights, learning=False)
-        rng = np.random.default_rng(self._stream.spawn(1)[0])
+        rng = np.random.default_rng(self._stream.spawn(1)[0] if seed is None else seed)
         out = []
         for a in tqdm(range(0, len(x), batch), desc="Diehl & Cook responses", unit="batch", disable=not progress):
             chunk = x[a:a + batch]
