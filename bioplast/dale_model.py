@@ -11,6 +11,13 @@ optimiser-plus-projection choice.
 
 Gradients come from torch autograd through the same forward pass used for
 prediction (the non-local backprop signal, as in :mod:`bioplast.rules.backprop`).
+
+With a ``device`` profile every synaptic matrix (``W_EX, W_IX, W_EI``; the E/I
+MLP's ``W``) is programmed onto its own devices and its updates go through
+the profile's transforms after the optimiser and the sign projection, so
+device noise on a bipolar substrate can flip a sign the optimiser kept (a
+one-sided substrate clips inhibitory weights to its floor); gains, ``α``
+and biases stay exact, in the neurons.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from .dynamics.activations import activation as _activation
 from .dynamics.dann import DANN_CORRECTIONS, DANNLayer, column_signs, dann_forward, init_dann
 from .dynamics.feedforward import torch_loss
 from .geometry import bias_optimizer, lognormal_signed, optimizer, sign_frozen
+from .hardware import device_transforms, program
 from .rules.backprop import AutogradBridge
 
 NETWORKS = ("mlp", "dann", "ei_mlp")
@@ -28,8 +36,9 @@ NETWORKS = ("mlp", "dann", "ei_mlp")
 
 class DaleModel:
     def __init__(self, k, rule, sizes, seed: int, activation: str, optimizer_name: str, lr: float, loss: str,
-                 network: str, inhibitory_fraction: float):
+                 network: str, inhibitory_fraction: float, device=None):
         self.k, self.rule, self.sizes, self.loss = k, rule, sizes, loss
+        self.device, self.seed = device, seed
         self.act = _activation(activation)
         self.network = network
         self.params, self.chains, self.scales = [], [], []
@@ -61,6 +70,9 @@ class DaleModel:
         return 1.0
 
     def _add(self, arr, scale, chain):
+        if self.device is not None and arr.ndim == 2:  # synaptic matrices sit on devices, written before learning
+            stream = self.seed * 1000 + len(self.params)
+            arr, chain = program(self.k, self.device, arr, stream), chain + device_transforms(self.device, stream)
         self.params.append(arr)
         self.scales.append(float(scale))  # a numpy float64 scale would promote float32 updates (NEP 50)
         self.chains.append(chain)

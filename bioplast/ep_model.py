@@ -8,7 +8,11 @@ Generalized EP adds top-down weights ``B_l = (1 − a) W_lᵀ + a R_l``.
 Every parameter moves through the same optimiser transform (``sgd`` or
 ``adam``): weights through ``plasticity(rule, optimiser)`` fed by
 :func:`bioplast.rules.ep_phases`, the readout through the delta rule on its
-local error, biases through the optimiser chain alone.
+local error, biases through the optimiser chain alone.  With a ``device``
+profile every weight matrix (bottom-up, top-down, readout) is programmed onto
+its own devices and every update goes through the profile's transforms after
+the optimiser; the relaxation reads the weights exactly (profiles with read
+noise are refused by the trainer).
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from .core import chain_init, chain_update, plasticity
 from .dynamics.feedforward import init_mlp
 from .dynamics.relaxation import EPNet, output, relax
 from .geometry import bias_optimizer, optimizer
+from .hardware import device_transforms, program
 from .rules.eqprop import bias_direction, ep_phases, homeostatic_directions
 from .rules.hebbian import delta
 
@@ -39,19 +44,32 @@ def init_epnet(k, sizes, seed: int, cost: str, asymmetry: float | None = None) -
 class EPModel:
     """Weights, optimiser states and the phases of one EP rule (``eqprop``, ``holo_eqprop``, ``gen_eqprop``)."""
 
-    def __init__(self, k, rule, sizes, seed: int, activation: str, optimizer_name: str, lr: float):
+    def __init__(self, k, rule, sizes, seed: int, activation: str, optimizer_name: str, lr: float, device=None):
         self.k, self.rule, self.activation = k, rule, activation
         self.p = p = rule.spec.params
         generalized = "asymmetry" in p
-        self.net = init_epnet(k, sizes, seed, p["cost"], p["asymmetry"] if generalized else None)
+        net = init_epnet(k, sizes, seed, p["cost"], p["asymmetry"] if generalized else None)
         opt = optimizer(optimizer_name, lr)
-        self.learn = plasticity(rule, opt)
-        self.readout_learn = plasticity(delta(), opt)
-        self.chain = (bias_optimizer(optimizer_name, lr),)
-        net = self.net
-        self.w_states = [self.learn.init(k, w) for w in net.weights]
+        # every matrix on its own devices (own variability and noise streams), written before learning
+        streams = iter(range(10 ** 6))
+
+        def on_device(w):
+            i = next(streams)
+            transforms = () if device is None else device_transforms(device, seed * 1000 + i)
+            return (w if device is None else program(k, device, w, seed * 1000 + i)), transforms
+
+        weights, w_chains = zip(*(on_device(w) for w in net.weights))
+        feedback, f_chains = zip(*(on_device(f) for f in net.feedback)) if net.feedback else ((), ())
+        readout, r_chain = on_device(net.readout[0]) if net.readout is not None else (None, ())
+        self.net = net = EPNet(list(weights), net.biases, list(feedback) if net.feedback is not None else None,
+                               None if readout is None else (readout, net.readout[1]))
+        self.w_learn = [plasticity(rule, opt, *c) for c in w_chains]
+        self.f_learn = [plasticity(rule, opt, *c) for c in f_chains]
+        self.readout_learn = plasticity(delta(), opt, *r_chain)
+        self.chain = (bias_optimizer(optimizer_name, lr),)  # biases live in the neurons, not on devices
+        self.w_states = [pl.init(k, w) for pl, w in zip(self.w_learn, net.weights)]
         self.b_states = [chain_init(k, self.chain, b) for b in net.biases]
-        self.f_states = [self.learn.init(k, f) for f in net.feedback or []]
+        self.f_states = [pl.init(k, f) for pl, f in zip(self.f_learn, net.feedback or [])]
         self.r_states = (None if net.readout is None else
                          (self.readout_learn.init(k, net.readout[0]), chain_init(k, self.chain, net.readout[1])))
         self.rng = np.random.default_rng(seed + 2)  # signs of β for random_sign
@@ -101,8 +119,9 @@ class EPModel:
         hw, hb = [None] * len(net.weights), [None] * len(ph.feedback_contrasts)
         if homeo:
             hw, hb = homeostatic_directions(k, net)
-        weights, self.w_states = self._step(ph.contrasts, net.weights, self.w_states, hw, homeo)
-        feedback, self.f_states = self._step(ph.feedback_contrasts, net.feedback or [], self.f_states, hb, homeo)
+        weights, self.w_states = self._step(self.w_learn, ph.contrasts, net.weights, self.w_states, hw, homeo)
+        feedback, self.f_states = self._step(self.f_learn, ph.feedback_contrasts, net.feedback or [], self.f_states,
+                                             hb, homeo)
         biases, b_states = [], []
         for c, b, s in zip(ph.contrasts, net.biases, self.b_states):
             u, s = chain_update(k, self.chain, bias_direction(k, c), s, b)
@@ -118,17 +137,17 @@ class EPModel:
         self.net = EPNet(weights, biases, feedback if net.feedback is not None else None, readout)
         return loss
 
-    def _step(self, contrasts, params, states, homeostatic, coef):
+    def _step(self, learners, contrasts, params, states, homeostatic, coef):
         """One plasticity step per matrix; the homeostatic direction (generalized EP)
-        joins the rule's direction before the optimiser."""
+        joins the rule's direction before the optimiser and the devices."""
         k = self.k
         new_p, new_s = [], []
-        for c, w, s, h in zip(contrasts, params, states, homeostatic):
+        for learn, c, w, s, h in zip(learners, contrasts, params, states, homeostatic):
             if h is None:
-                w2, s2 = self.learn.step(k, c, s, w)
+                w2, s2 = learn.step(k, c, s, w)
             else:
                 direction, rs = self.rule.update(k, c, s.rule, w)
-                u, ts = chain_update(k, self.learn.transforms, direction + h * coef, s.transforms, w)
+                u, ts = chain_update(k, learn.transforms, direction + h * coef, s.transforms, w)
                 w2, s2 = k.add(w, u), s._replace(rule=rs, transforms=ts)
             new_p.append(w2)
             new_s.append(s2)

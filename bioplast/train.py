@@ -274,18 +274,23 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
     if rule.spec.params.get("probe") == "weight" and "seed" not in cfg.rule_params:
         rule = get_rule(cfg.rule, **cfg.rule_params, seed=cfg.seed)  # the run's seed draws the probes
     role = rule.spec.role
+    device = get_substrate(cfg.substrate, cfg.substrate_params)
+    if (rule.spec.contrast or cfg.network != "mlp") and read_scale(device) > 0:
+        exact = [n for n, p in substrates().items() if p.read_noise == 0 and not p.inference_only]
+        raise ConfigError(f"substrate {cfg.substrate!r} reads its weights with noise (read_noise = "
+                          f"{device.read_noise:g}); read noise is modelled in the MLP trainer only, not in EP's "
+                          "relaxation or the Dale networks' forward pass: override it (substrate_params "
+                          f"read_noise = 0) or pick a substrate that reads exactly: {', '.join(exact)}")
+    on_device = None if cfg.substrate == "ideal" and not cfg.substrate_params else device
     if cfg.network != "mlp":
         if cfg.rule != "backprop":
             raise ConfigError(f"network {cfg.network!r} is trained by the backprop baseline; got rule {cfg.rule!r} "
                               "(use --network mlp with other rules)")
         return DaleModel(k, rule, [n_in, *cfg.hidden, n_classes], cfg.seed, cfg.activation or "relu",
-                         cfg.optimizer, cfg.lr, cfg.loss, cfg.network, cfg.inhibitory_fraction)
-    if (cfg.substrate != "ideal" or cfg.substrate_params) and (rule.spec.contrast or cfg.network != "mlp"):
-        raise ConfigError(f"substrate {cfg.substrate!r}: device profiles are wired into the one-phase rule "
-                          "trainer so far; EP and the Dale networks run on 'ideal' only (hardware issue)")
+                         cfg.optimizer, cfg.lr, cfg.loss, cfg.network, cfg.inhibitory_fraction, on_device)
     if rule.spec.contrast:
         return EPModel(k, rule, [n_in, *cfg.hidden, n_classes], cfg.seed, cfg.activation or "tanh",
-                       cfg.optimizer, cfg.lr)
+                       cfg.optimizer, cfg.lr, on_device)
     if role == "network":
         sizes = [n_in, *cfg.hidden, n_classes]
     elif role in ("feature", "readout"):

@@ -46,9 +46,13 @@ RUN_DEFAULT_KEYS = ("epochs", "hidden", "batch_size")
 KINDS = ("rate", "spiking")  # a run's job kind: bioplast.train or bioplast.train_spiking
 RUN_KEYS = ("label", "params", "backends", "kind")  # keys of a run that are not configuration fields
 
-# the rules of the substrate sweeps: (series name, rule, rule parameters)
-SWEPT = (("backprop", "backprop", {}), ("node perturbation", "node_perturbation", {"probes": 4}),
-         ("Oja readout", "oja", {}))
+# the rules of the substrate sweeps: (series name, run settings)
+SWEPT = (("backprop", {"rule": "backprop", "lr": 0.05}),
+         ("node perturbation", {"rule": "node_perturbation", "lr": 0.05, "params": {"probes": 4}}),
+         ("Oja readout", {"rule": "oja", "lr": 0.05}),
+         ("EP symmetric", {"rule": "eqprop", "optimizer": "adam", "lr": 0.002,
+                           "params": {"estimator": "symmetric", "cost": "cross_entropy"}}),
+         ("column E/I MLP (backprop)", {"rule": "backprop", "network": "ei_mlp", "lr": 0.05}))
 
 BUILTIN = {
     # the README's main job: the baseline and one rule of each family, < 5 minutes on 2 cores
@@ -132,17 +136,16 @@ BUILTIN = {
         ],
     },
     # robustness: accuracy vs weight bits (the fixed-point preset: stochastic rounding on [-1, 1]) and
-    # vs write noise (float weights) for the backprop baseline, node perturbation (zeroth-order) and an Oja
-    # (Hebbian) readout; the report plots each sweep
+    # vs write noise (float weights) for the backprop baseline, node perturbation (zeroth-order), an Oja
+    # (Hebbian) readout, symmetric EP and a column-sign E/I network; the report plots each sweep
     "substrate-sweep": {
         "name": "substrate-sweep", "tasks": ["digits"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 5,
         "hidden": [64],
         "runs": [
-            *({"label": f"{name} @ {b} bits", "rule": rule, "lr": 0.05, "params": params,
-               "substrate": "fixed-point", "substrate_params": {"bits": b}} for name, rule, params in SWEPT for b in (2, 3, 4, 6, 8, 12, 16)),
-            *({"label": f"{name} @ write noise {n}", "rule": rule, "lr": 0.05, "params": params,
-               "substrate": "ideal", "substrate_params": {"write_noise": n}}
-              for name, rule, params in SWEPT for n in (0.0, 0.1, 0.3, 1.0, 3.0)),
+            *({"label": f"{name} @ {b} bits", **run, "substrate": "fixed-point", "substrate_params": {"bits": b}}
+              for name, run in SWEPT for b in (2, 3, 4, 6, 8, 12, 16)),
+            *({"label": f"{name} @ write noise {n}", **run, "substrate": "ideal", "substrate_params": {"write_noise": n}}
+              for name, run in SWEPT for n in (0.0, 0.1, 0.3, 1.0, 3.0)),
         ],
     },
 }
