@@ -318,7 +318,7 @@ def accuracy(model: _Model, k, x, y, batch: int = 1000) -> float:
     return correct / max(len(x), 1)
 
 
-def train(cfg: TrainConfig, out=None, progress: bool = True, resume: bool = True) -> list:
+def train(cfg: TrainConfig, out=None, progress=True, resume: bool = True) -> list:
     """Train and return the per-epoch records; with ``out``, write
     ``config.json``, ``metrics.csv``, ``metrics.json``, ``weights.npz`` and a
     checkpoint there atomically after every epoch.
@@ -377,7 +377,7 @@ def train(cfg: TrainConfig, out=None, progress: bool = True, resume: bool = True
 
     if first == 1:
         record(0, float("nan"))
-    bar = _progress((cfg.epochs - first + 1) * n_batches, f"{cfg.rule}/{cfg.task}/{cfg.backend}", progress)
+    bar = progress_bar((cfg.epochs - first + 1) * n_batches, f"{cfg.rule}/{cfg.task}/{cfg.backend}", progress)
     try:
         for epoch in range(first, cfg.epochs + 1):
             order = rng.permutation(n)
@@ -421,10 +421,13 @@ def _spec_dict(spec) -> dict:
     return d
 
 
-def _progress(total: int, desc: str, enabled: bool):
+def progress_bar(total: int, desc: str, progress, unit: str = "batch"):
+    """A run's tqdm bar.  ``progress``: ``False`` (none), ``True`` (the next free line) or an ``int``,
+    the terminal line to draw on (a parallel sweep gives each worker process its own line)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, disable=not enabled, leave=False, unit="batch")
+    position = None if isinstance(progress, bool) else int(progress)
+    return tqdm(total=total, desc=desc, disable=progress is False, leave=False, unit=unit, position=position)
 
 
 def load_records(folder) -> list:

@@ -40,7 +40,7 @@ from .errors import ConfigError, DivergenceError, unknown_name
 from .hardware import get_substrate
 from .hardware.energy import estimate_energy
 from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
-from .train import RECORD_COLUMNS
+from .train import RECORD_COLUMNS, progress_bar
 from .validate import positive, positive_int
 
 SPIKING_MODELS = {"diehl_cook": "loihi2-like", "surrogate": "ideal"}  # model → default energy profile
@@ -146,7 +146,7 @@ class _SurrogateRun:
         return {f"P{i}": p.detach().numpy() for i, p in enumerate(self.net.params)}
 
 
-def train_spiking(cfg: SpikingConfig, out=None, progress: bool = True, resume: bool = True) -> list:
+def train_spiking(cfg: SpikingConfig, out=None, progress=True, resume: bool = True) -> list:
     """Train and return the per-epoch records; with ``out``, write ``config.json``,
     ``metrics.csv``, ``metrics.json``, ``weights.npz`` and a checkpoint there atomically after
     every epoch, and resume from it (same configuration and bioplast version, else
@@ -186,13 +186,16 @@ def train_spiking(cfg: SpikingConfig, out=None, progress: bool = True, resume: b
 
     if first == 1:
         record(0, math.nan)
-    from tqdm.auto import tqdm
-
-    for epoch in tqdm(range(first, cfg.epochs + 1), desc=f"{cfg.model}/{cfg.task}", unit="epoch",
-                      disable=not progress, leave=False):
-        t0 = time.perf_counter()
-        loss = run.train_epoch(x, y, progress)
-        wall += time.perf_counter() - t0
-        record(epoch, loss)
+    bar = progress_bar(cfg.epochs - first + 1, f"{cfg.model}/{cfg.task}", progress, unit="epoch")
+    try:
+        for epoch in range(first, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            loss = run.train_epoch(x, y, progress is True)  # per-digit bars only in a terminal of their own
+            wall += time.perf_counter() - t0
+            record(epoch, loss)
+            bar.update(1)
+            bar.set_postfix(test_acc=f"{records[-1]['test_acc']:.3f}")
+    finally:
+        bar.close()
     return records
 

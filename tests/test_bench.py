@@ -111,6 +111,14 @@ def test_process_and_dask_executors_give_the_same_table(tmp_path):
     assert _comparable(local["rows"]) == _comparable(ref["rows"]) == _comparable(dask["rows"])
 
 
+def test_parallel_sweeps_show_a_bar_per_run_under_the_sweeps(tmp_path, capfd):
+    """Each worker process draws its runs' bars on a line of its own (tqdm's shared lock)."""
+    result = run_suite(TINY, tmp_path, workers=2, progress=True)
+    err = capfd.readouterr().err
+    assert "sweep" in err and "backprop/digits/numpy" in err and "delta/digits/numpy" in err
+    assert all(r["status"] == "done" for r in result["rows"])
+
+
 def test_report_compares_energy_and_alignment(tmp_path):
     suite = {**TINY, "seeds": [0], "epochs": 2,
              "runs": [{"label": "backprop", "rule": "backprop"},

@@ -45,9 +45,10 @@ COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "substrate_
 EXECUTORS = ("local", "dask")
 MEANS = ("wall_time_s", "synops", "energy_J", "grad_alignment")  # summary: means over seeds at the last epoch
 _LIMITS = None  # a worker's thread limits, kept alive for the worker's lifetime
+_BAR_LINE = False  # a worker's line for its runs' progress bars (False: no bars)
 
 
-def run_job(job: Job, run_dir: str, progress: bool = False) -> dict:
+def run_job(job: Job, run_dir: str, progress=False) -> dict:
     """Train one job into ``run_dir`` (resuming), record its status; never raises a BioplastError.
 
     A status file that cannot be read counts as unfinished; a checkpoint that
@@ -95,14 +96,25 @@ def _append(path: Path, line: str) -> None:
         fh.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
 
-def _limit_threads() -> None:
-    """Worker initialiser: one BLAS/torch thread per process (the processes are the parallelism)."""
+def _init_worker(lock, workers_started, progress: bool) -> None:
+    """Worker initialiser: one BLAS/torch thread per process (the processes are the parallelism), and
+    with ``progress`` a terminal line of its own for its runs' bars, under the sweep's (tqdm's shared
+    lock keeps the processes' writes apart)."""
     import threadpoolctl
     import torch
+    from tqdm.auto import tqdm
 
     torch.set_num_threads(1)
-    global _LIMITS
+    global _LIMITS, _BAR_LINE
     _LIMITS = threadpoolctl.threadpool_limits(1)
+    tqdm.set_lock(lock)
+    with workers_started.get_lock():
+        workers_started.value += 1
+        _BAR_LINE = workers_started.value if progress else False
+
+
+def _run_in_worker(job: Job, run_dir: str) -> dict:
+    return run_job(job, run_dir, _BAR_LINE)
 
 
 def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: bool) -> dict:
@@ -110,7 +122,7 @@ def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: 
 
     dirs = {job.run_id: str(out / "runs" / job.run_id) for job in jobs}
     results = {}
-    bar = tqdm(total=len(jobs), desc="sweep", unit="run", disable=not progress)
+    bar = tqdm(total=len(jobs), desc="sweep", unit="run", disable=not progress, position=0)
     try:
         if executor == "dask":
             from distributed import Client, as_completed
@@ -125,10 +137,13 @@ def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: 
                 results[job.run_id] = run_job(job, dirs[job.run_id], progress)
                 bar.update(1)
         else:
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed as done
 
-            with ProcessPoolExecutor(workers, initializer=_limit_threads) as pool:
-                futures = {pool.submit(run_job, job, dirs[job.run_id]): job for job in jobs}
+            started = multiprocessing.Value("i", 0)
+            with ProcessPoolExecutor(workers, initializer=_init_worker,
+                                     initargs=(tqdm.get_lock(), started, progress)) as pool:
+                futures = {pool.submit(_run_in_worker, job, dirs[job.run_id]): job for job in jobs}
                 for fut in done(futures):
                     results[futures[fut].run_id] = fut.result()
                     bar.update(1)
