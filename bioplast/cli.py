@@ -61,6 +61,8 @@ def cmd_substrates(args) -> int:
         physics += ["differential pair"] if p.differential else []
         physics += [f"stuck {p.stuck:g}"] if p.stuck else []
         physics += [f"drift ν {p.drift_nu:g}±{p.drift_nu_std:g}"] if p.drift_nu or p.drift_nu_std else []
+        physics += [f"neuron gain/offset mismatch {p.gain_mismatch:g}/{p.offset_mismatch:g}"] \
+            if p.gain_mismatch or p.offset_mismatch else []
         physics += ["inference only"] if p.inference_only else []
         physics += [f"fan-in {p.fan_in}"] if p.fan_in else []
         energy = "—" if p.energy is None else f"{p.energy.synop * 1e12:g}"

@@ -59,6 +59,7 @@ from .errors import ConfigError, DataError, DivergenceError, unknown_name
 from .dale_model import NETWORKS, DaleModel
 from .ep_model import EPModel
 from .hardware.energy import OPS, estimate_energy
+from .hardware.physics import mismatched, neuron_mismatch
 from .hardware import device_transforms, get_substrate, program, read_noise, read_scale, substrates
 from .geometry import OPTIMIZERS, bias_optimizer, optimizer, sign_frozen
 from .reference.gradcheck import cosine
@@ -137,6 +138,8 @@ class _Model:
         self.bias_states = [chain_init(k, self.bias_chain, b) for b in self.params.biases]
         # every forward pass is a read of the device: noisy where the profile says so
         self.device, self.reads = device, 0
+        # the chip's neurons: fixed-pattern gains and offsets (None where they match)
+        self.mismatch = neuron_mismatch(device, sizes[1:], cfg.seed * 1000 + 577)
         self.probe = rule.spec.params.get("probe")  # zeroth-order rules: "weight" or "node"
         self.learner = PerturbationState(0, 0.0)
         if self.probe is not None and rule.spec.params["noise"] == "device" and read_scale(device) == 0:
@@ -161,8 +164,12 @@ class _Model:
         self.reads += 1
         return read_noise(self.k, self.device, self.cfg.seed * 1000 + 997, self.reads)
 
+    def chip(self) -> MLPParams:
+        """The network the chip computes: the weights on the devices through its mismatched neurons."""
+        return mismatched(self.k, self.params, self.mismatch)
+
     def predict(self, x):
-        _, out = forward(self.k, self.params, x, self.activation, self._next_read())
+        _, out = forward(self.k, self.chip(), x, self.activation, self._next_read())
         return out
 
     def _trials(self, x, target):
@@ -173,10 +180,13 @@ class _Model:
                       for s, w in zip(self.states, self.params.weights)]
             rng = np.random.default_rng([cfg.seed, self.learner.step, 17])
             bias_probes = [k.asarray(rng.standard_normal((p["probes"], int(b.shape[0])))) for b in self.params.biases]
-            return weight_perturbation_signals(k, self.params, x, target, self.activation, cfg.loss, probes,
+            if self.mismatch is not None:  # the chip computes g ⊙ (W + σξ): its probes are g ⊙ ξ
+                probes = [xi * k.asarray(g[None, :, None]) for xi, (g, _) in zip(probes, self.mismatch)]
+                bias_probes = [z * k.asarray(g[None, :]) for z, (g, _) in zip(bias_probes, self.mismatch)]
+            return weight_perturbation_signals(k, self.chip(), x, target, self.activation, cfg.loss, probes,
                                                bias_probes, p["sigma"], p["estimator"], self.learner,
                                                self._next_read)
-        return node_perturbation_signals(k, self.params, x, target, self.activation, cfg.loss, p["sigma"],
+        return node_perturbation_signals(k, self.chip(), x, target, self.activation, cfg.loss, p["sigma"],
                                          p["probes"], p["estimator"], p["noise"], cfg.seed + 15485863,
                                          self.learner, self._next_read, read_scale(self.device))
 
@@ -184,13 +194,13 @@ class _Model:
         """``(signals, bias directions, loss)`` of a one-phase rule on one batch; ``read`` is the read
         noise of the forward pass (``None``: exact)."""
         k, cfg = self.k, self.cfg
-        if self.role == "network":
-            inputs, errors, loss = backprop_errors(k, self.params, x, target, self.activation, cfg.loss,
+        if self.role == "network":  # in the loop: the errors come from the chip's own activity
+            inputs, errors, loss = backprop_errors(k, self.chip(), x, target, self.activation, cfg.loss,
                                                    self.feedback, read)
             # backprop reads pre and mod only; biases follow the same error
             return ([Local(pre=h, post=e, mod=e) for h, e in zip(inputs, errors)],
                     [k.batch_mean(e) for e in errors], loss)
-        inputs, out = forward(k, self.params, x, self.activation, read)
+        inputs, out = forward(k, self.chip(), x, self.activation, read)
         probs = k.to_numpy(k.softmax(out))
         loss = float(-np.mean(np.log(np.clip((probs * k.to_numpy(target)).sum(1), 1e-12, None))))
         if self.role == "feature":  # clamped: the rule sees the target as postsynaptic activity
@@ -209,10 +219,10 @@ class _Model:
             return None
         x, target = k.asarray(x), k.asarray(target)
         if self.probe is not None:
-            return float(alignment_with_backprop(k, self.params, x, target, self.rule, self.activation, cfg.loss,
+            return float(alignment_with_backprop(k, self.chip(), x, target, self.rule, self.activation, cfg.loss,
                                                  steps=1, device=self.device, seed=cfg.seed + 31)[0])
         loss = cfg.loss if self.role == "network" else "cross_entropy"  # the readout's softmax cost
-        inputs, errors, _ = backprop_errors(k, self.params, x, target, self.activation, loss)
+        inputs, errors, _ = backprop_errors(k, self.chip(), x, target, self.activation, loss)
         truth = [k.to_numpy(k.outer_mean(e, h)) for e, h in zip(errors, inputs)]
         signals, _, _ = self._signals(x, target, None)
         est = [k.to_numpy(self.rule.at_layer(i).update(k, sig, st.rule, w)[0])
@@ -275,12 +285,16 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
         rule = get_rule(cfg.rule, **cfg.rule_params, seed=cfg.seed)  # the run's seed draws the probes
     role = rule.spec.role
     device = get_substrate(cfg.substrate, cfg.substrate_params)
-    if (rule.spec.contrast or cfg.network != "mlp") and read_scale(device) > 0:
-        exact = [n for n, p in substrates().items() if p.read_noise == 0 and not p.inference_only]
-        raise ConfigError(f"substrate {cfg.substrate!r} reads its weights with noise (read_noise = "
-                          f"{device.read_noise:g}); read noise is modelled in the MLP trainer only, not in EP's "
-                          "relaxation or the Dale networks' forward pass: override it (substrate_params "
-                          f"read_noise = 0) or pick a substrate that reads exactly: {', '.join(exact)}")
+    neuron_level = {f: getattr(device, f) for f in ("read_noise", "gain_mismatch", "offset_mismatch")
+                    if getattr(device, f) > 0}
+    if (rule.spec.contrast or cfg.network != "mlp") and neuron_level:
+        exact = [n for n, p in substrates().items()
+                 if not p.inference_only and not any(getattr(p, f) > 0 for f in neuron_level)]
+        found = ", ".join(f"{f} = {v:g}" for f, v in neuron_level.items())
+        raise ConfigError(f"substrate {cfg.substrate!r} has {found}; read noise and neuron mismatch are "
+                          "modelled in the MLP trainer only, not in EP's relaxation or the Dale networks' forward "
+                          f"pass: override them (substrate_params {' = 0, '.join(neuron_level)} = 0) or pick a "
+                          f"substrate without them: {', '.join(exact)}")
     on_device = None if cfg.substrate == "ideal" and not cfg.substrate_params else device
     if cfg.network != "mlp":
         if cfg.rule != "backprop":

@@ -14,6 +14,8 @@ CONFIGS = [
     {"rule": "node_perturbation", "substrate": "pcm-differential",
      "rule_params": {"noise": "device", "estimator": "forward"}},
     {"rule": "weight_perturbation", "substrate": "reram-crossbar"},
+    {"rule": "weight_perturbation", "substrate_params": {"gain_mismatch": 0.2, "offset_mismatch": 0.1}},
+    {"rule": "backprop", "substrate_params": {"gain_mismatch": 0.2}},
     {"rule": "oja", "substrate": "loihi2-like"},
     {"rule": "eqprop", "optimizer": "adam", "lr": 1e-3},
 ]

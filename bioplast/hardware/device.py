@@ -83,6 +83,8 @@ class DeviceProfile:
     drift_nu: float = 0.0  # power-law drift exponent ν̄ (bioplast.hardware.physics.age)
     drift_nu_std: float = 0.0
     drift_t0: float = 1.0  # seconds after programming at which drift starts
+    gain_mismatch: float = 0.0  # relative spread σ_g of each neuron's gain (fixed pattern per chip)
+    offset_mismatch: float = 0.0  # spread σ_o of each neuron's offset, in units of its drive
     inference_only: bool = False
     fan_in: Optional[int] = None
     sources: str = ""
@@ -104,7 +106,7 @@ class DeviceProfile:
             positive(f"profile {self.name!r} {f}", getattr(self, f))
         for f in ("write_noise", "d2d", "read_noise"):
             positive(f"profile {self.name!r} {f}", getattr(self, f), allow_zero=True)
-        for f in ("drift_nu", "drift_nu_std"):
+        for f in ("drift_nu", "drift_nu_std", "gain_mismatch", "offset_mismatch"):
             positive(f"profile {self.name!r} {f}", getattr(self, f), allow_zero=True)
         positive(f"profile {self.name!r} drift_t0", self.drift_t0)
         if not 0 <= self.stuck < 1:

@@ -27,6 +27,15 @@ profile's chain; all are off in a default :class:`DeviceProfile`.
   per device (Boniardi et al. 2010; Joshi et al. 2020, Nat. Commun.
   11:2473).  Training writes far more often than ``t₀``, so drift acts on
   a trained network over its deployment: :func:`age`.
+* **Neuron mismatch** (``gain_mismatch``, ``offset_mismatch``): analog
+  neurons of one chip differ by fixed pattern: neuron ``i`` computes
+  ``φ(g_i a_i + o_i)`` with ``g_i ~ N(1, σ_g²)`` (≥ 0) and ``o_i ~ N(0,
+  σ_o²)`` drawn once per chip, which is the network with effective
+  parameters ``g ⊙ W``, ``g ⊙ b + o`` (:func:`mismatched`).  (Fixed-pattern
+  noise of analog neurons, e.g. BrainScaleS: Schmitt et al. 2017 IJCNN;
+  Cramer et al. 2022 PNAS, whose in-the-loop training computes the backward
+  pass from the chip's measured activity — as the trainer does here, where
+  rules see the mismatched activity and update the weights on the devices.)
 """
 from __future__ import annotations
 
@@ -134,3 +143,26 @@ def age(k, profile, w, seconds: float, seed: int = 0):
         return w
     nu = np.random.default_rng([int(seed), 29]).normal(profile.drift_nu, profile.drift_nu_std, tuple(w.shape))
     return w * k.asarray((seconds / profile.drift_t0) ** -np.maximum(nu, 0.0))
+
+
+def neuron_mismatch(profile, sizes, seed: int = 0) -> list:
+    """Each layer's fixed-pattern ``(gain[n], offset[n])`` (host arrays) for layer widths ``sizes``
+    (the neurons of every layer, input excluded), drawn from ``seed``; ``None`` for a profile whose
+    neurons match."""
+    if profile.gain_mismatch == 0 and profile.offset_mismatch == 0:
+        return None
+    out = []
+    for layer, n in enumerate(sizes):
+        rng = np.random.default_rng([int(seed), 31, layer])
+        gain = np.maximum(1.0 + profile.gain_mismatch * rng.standard_normal(n), 0.0)
+        out.append((gain, profile.offset_mismatch * rng.standard_normal(n)))
+    return out
+
+
+def mismatched(k, params, mismatch):
+    """The MLP a chip with neuron ``mismatch`` (:func:`neuron_mismatch`) computes with ``params``:
+    weights ``g ⊙ W`` (row ``i`` scaled by its neuron's gain), biases ``g ⊙ b + o``."""
+    if mismatch is None:
+        return params
+    return type(params)([w * k.asarray(g[:, None]) for w, (g, _) in zip(params.weights, mismatch)],
+                        [b * k.asarray(g) + k.asarray(o) for b, (g, o) in zip(params.biases, mismatch)])
