@@ -381,3 +381,38 @@ def test_training_in_the_loop_compensates_the_chips_own_neuron_mismatch():
     assert other < own - 0.15
     with pytest.raises(ConfigError, match="gain_mismatch = 0.5, offset_mismatch = 0.5.*not in EP's relaxation"):
         build_model(k, TrainConfig(rule="eqprop", substrate_params=spread), 64, 10)
+
+
+def test_stdp_learns_on_the_devices_of_a_substrate():
+    """A plastic projection on a 4-bit substrate: programmed onto the grid, every STDP update
+    rounded stochastically onto it (the same on numpy and the numba engine), and spiking differs
+    from the ideal run only through the devices."""
+    from bioplast.core import plasticity
+    from bioplast.data.encoders import poisson
+    from bioplast.dynamics.network import Population, Projection, SpikeSource, SpikingNetwork
+    from bioplast.dynamics.neurons import LIF
+    from bioplast.dynamics.spiking import simulate
+    from bioplast.geometry import additive
+    from bioplast.hardware.placement import on_substrate
+    from bioplast.rules.stdp import pair_stdp
+
+    dt = 1e-3
+    w = np.random.default_rng(0).uniform(0, 0.5, (5, 20))
+    stdp = plasticity(pair_stdp(a_plus=0.02, a_minus=0.021, dt=dt), additive(1.0))
+    net = SpikingNetwork([SpikeSource("x", 20)], [Population("p", 5, LIF(tau_mem=20e-3, v_thresh=1.0))],
+                         [Projection("x", "p", "v", w, plasticity=stdp)], dt=dt)
+    x = {"x": poisson(np.full((2, 20), 40.0), 500, dt, seed=1)}
+    ideal_net = on_substrate(net, get_substrate("ideal"))
+    assert np.array_equal(ideal_net.projections[0].weights, w)  # the ideal substrate changes nothing
+    ideal, _ = simulate(ideal_net, x, backend="numpy")
+    chip = on_substrate(net, get_substrate("fixed-point", {"bits": 4}), seed=3)
+    assert np.allclose(*(lambda s: (s, np.round(s)))(_grid_steps(chip.projections[0].weights, 4)))
+    runs = {b: simulate(chip, x, backend=b)[0] for b in ("numpy", "numba")}
+    learnt = np.asarray(runs["numpy"].weights[0])
+    assert np.array_equal(learnt, np.asarray(runs["numba"].weights[0]))
+    assert np.allclose(_grid_steps(learnt, 4), np.round(_grid_steps(learnt, 4)), atol=1e-4)
+    assert not np.allclose(learnt, np.asarray(ideal.weights[0]))
+    with pytest.raises(ConfigError, match="no on-chip plasticity"):
+        on_substrate(net, get_substrate("xylo-like"))
+    with pytest.raises(ConfigError, match="read_noise = 0.02; spiking networks do not model"):
+        on_substrate(net, get_substrate("pcm-crossbar"))
