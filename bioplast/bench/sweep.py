@@ -51,7 +51,8 @@ _BAR_LINE = False  # a worker's line for its runs' progress bars (False: no bars
 def run_job(job: Job, run_dir: str, progress=False) -> dict:
     """Train one job into ``run_dir`` (resuming), record its status; never raises a BioplastError.
 
-    A status file that cannot be read counts as unfinished; a checkpoint that
+    A status file that cannot be read, or whose records lack columns of the current results
+    schema (written by an older bioplast), counts as unfinished; a checkpoint that
     cannot be used (damaged, or from another configuration) restarts the run
     from scratch, which the run's log records.
     """
@@ -59,15 +60,21 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
     from ..train import train
     from ..train_spiking import SpikingConfig, train_spiking
 
+    from ..train import RECORD_COLUMNS
+
     run_dir = ensure_dir(run_dir)
     status_file = run_dir / "status.json"
+    log = run_dir / "run.log"
     try:
         status = json.loads(status_file.read_text())
         if isinstance(status, dict) and status.get("status") in ("done", "failed"):
-            return status
+            if all(set(RECORD_COLUMNS) <= set(r) for r in status.get("records") or []):
+                return status
+            # finished by an older bioplast whose records lack columns (energy, alignment): train again
+            _append(log, f"status.json has records without {RECORD_COLUMNS}; re-running with this version")
+            status_file.unlink()
     except (OSError, ValueError):
         pass
-    log = run_dir / "run.log"
     t0 = time.perf_counter()
     _append(log, f"start {job.run_id}: {json.dumps(job.config, sort_keys=True, default=list)}")
     cfg = make_config(job.config)
