@@ -51,13 +51,17 @@ def learning_curves(rows: list, path, title: str = "", key: str = "test_acc", yl
     for r in rows:
         if _defined(r.get(key)):
             by_rule[r["rule"]][r["epoch"]].append(r[key])
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for rule, per_epoch in sorted(by_rule.items()):
+    for i, (rule, per_epoch) in enumerate(sorted(by_rule.items())):
         epochs = sorted(per_epoch)
         mean = np.array([np.mean(per_epoch[e]) for e in epochs])
         std = np.array([np.std(per_epoch[e]) for e in epochs])
-        ax.plot(epochs, mean, marker="o", ms=3, label=rule)
+        # line styles and markers cycle so that curves on top of each other stay visible
+        ax.plot(epochs, mean, marker="os^vD"[i % 5], ms=3, ls=("-", "--", ":", "-.")[i % 4], label=rule)
         ax.fill_between(epochs, mean - std, mean + std, alpha=0.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     finish(fig, ax, path, xlabel="epoch", ylabel=ylabel, title=title, ylim=ylim)
 
 
