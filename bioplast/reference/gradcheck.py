@@ -21,7 +21,9 @@ def cosine(a, b) -> float:
 
 
 def relative_error(est, ref) -> float:
-    return float(np.linalg.norm(est - ref) / np.linalg.norm(ref))
+    """``‖est − ref‖ / ‖ref‖``; NaN when the reference is zero."""
+    norm = float(np.linalg.norm(ref))
+    return float(np.linalg.norm(est - ref) / norm) if norm > 0 else float("nan")
 
 
 def _rows(names, ests, refs) -> list:
