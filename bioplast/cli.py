@@ -52,6 +52,7 @@ def cmd_substrates(args) -> int:
     for name, p in substrates().items():
         physics = [f"{p.bits}-bit {p.rounding}" if p.bits else "float"]
         physics += ["unbounded"] if p.bounds == "none" else [f"{p.bounds} bounds", f"[{p.w_min:g}, {p.w_max:g}]"]
+        physics += [f"step nonlinearity γ {p.step_nonlinearity:g}"] if p.bounds == "exponential" else []
         physics += [f"up/down {p.up:g}/{p.down:g}"] if (p.up, p.down) != (1, 1) else []
         physics += [f"c2c {p.write_noise:g}"] if p.write_noise else []
         physics += [f"d2d {p.d2d:g}"] if p.d2d else []
@@ -267,10 +268,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.fn(args)
+        status = args.fn(args)
+        sys.stdout.flush()  # a reader that left shows up here, inside the handler below
+        return status
     except BioplastError as exc:
         print(f"bioplast: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (`bioplast substrates | head`): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except KeyboardInterrupt:
         print("bioplast: interrupted; finished results are kept, nothing half-written", file=sys.stderr)
         return 130

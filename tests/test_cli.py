@@ -133,3 +133,15 @@ def test_demo_runs_the_suite_and_writes_a_report(tmp_path):
     for label in ("backprop", "EP symmetric", "DANN (backprop)", "bcm"):
         assert f"| {label} | digits |" in report
     assert (out / "results.csv").exists() and (out / "report.html").exists()
+
+
+def test_a_closed_pipe_ends_the_listing_quietly():
+    """`bioplast substrates | head -1`: the reader leaves early; no traceback, exit status 0."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from bioplast.cli import main; sys.exit(main())",
+                             "substrates"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # gone before the child (still importing) writes a byte: its first write fails
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and "BrokenPipeError" not in err, err

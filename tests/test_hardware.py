@@ -80,6 +80,30 @@ def test_soft_bounds_keep_weights_inside_and_slow_down_near_them():
     np.testing.assert_allclose(near_top, [[0.09, 0.01]])  # u (w_max − w)/(w_max − w_min)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])
+def test_exponential_steps_shrink_towards_the_bound_they_approach(backend):
+    """``u⁺ e^{−γ z}``, ``u⁻ e^{−γ (1 − z)}`` against the closed form on every backend; γ = 0 is the
+    hard-bounded constant step; the chain keeps every weight inside the range."""
+    from bioplast.hardware import exponential_steps
+
+    k = get_backend(backend, dtype="float64")
+    w = np.linspace(-1, 1, 9)[None, :].repeat(2, 0)
+    u = np.array([[0.1] * 9, [-0.1] * 9])
+    z = (w + 1) / 2
+    expected = np.where(u > 0, u * np.exp(-3 * z), u * np.exp(-3 * (1 - z)))
+    got, _ = step(k, (exponential_steps(-1.0, 1.0, 3.0),), k.asarray(u), k.asarray(w))
+    assert np.allclose(k.to_numpy(got), expected, rtol=1e-12)
+    flat, _ = step(k, (exponential_steps(-1.0, 1.0, 0.0),), k.asarray(u), k.asarray(w))
+    assert np.allclose(k.to_numpy(flat), u)
+    profile = DeviceProfile("exp", bounds="exponential", step_nonlinearity=3.0)
+    chain = device_transforms(profile)
+    assert [t.name.split("(")[0] for t in chain] == ["exponential_steps", "clip_bounds"]
+    big, _ = step(k, chain, k.asarray(u * 30), k.asarray(w))
+    assert np.all(np.abs(k.to_numpy(big) + w) <= 1 + 1e-12)
+    with pytest.raises(ConfigError, match="step_nonlinearity"):
+        DeviceProfile("bad", bounds="exponential", step_nonlinearity=-1.0)
+
+
 def test_write_noise_is_relative_to_the_step():
     t = (write_noise(0.3, seed=5),)
     u = np.full((400, 250), 0.02)

@@ -8,6 +8,8 @@ any rule runs "on" the device.  For a proposed update ``u`` of weight ``w``::
     0. arithmetic     update precision and learning epoch (bioplast.hardware.physics)
     1. device gain    u ← g_ij · (u⁺ · up + u⁻ · down)       g_ij ~ N(1, σ_d2d²), drawn once per device
     2. soft bounds    u⁺ ← u⁺ (w_max − w)/(w_max − w_min),  u⁻ ← u⁻ (w − w_min)/(w_max − w_min)
+                      or exponential steps  u⁺ ← u⁺ e^{−γ z},  u⁻ ← u⁻ e^{−γ (1 − z)},
+                      z = (w − w_min)/(w_max − w_min)  (``bounds="exponential"``, γ = ``step_nonlinearity``)
                       (or a differential pair G⁺ − G⁻, each device with its own bound: physics)
     3. write noise    u ← u (1 + σ_c2c ξ),  ξ ~ N(0, 1) per write (cycle-to-cycle)
     4. weight format  w + u is put on the grid of levels k·step, step = (w_max − w_min)/(2^bits − 1),
@@ -52,7 +54,7 @@ from ..validate import positive
 from .energy import EnergyCosts
 
 ROUNDING = ("nearest", "stochastic")
-BOUNDS = ("hard", "soft", "none")  # "none": no weight range at all (float weights only)
+BOUNDS = ("hard", "soft", "exponential", "none")  # "none": no weight range at all (float weights only)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class DeviceProfile:
     write_noise: float = 0.0
     d2d: float = 0.0
     read_noise: float = 0.0
+    step_nonlinearity: float = 0.0  # γ of exponential steps (bounds="exponential")
     # more physics (bioplast.hardware.physics); all off by default
     update_bits: Optional[int] = None  # fixed-point width of the update register (needs ``bits``)
     learning_epoch: int = 1  # updates written every k steps
@@ -104,7 +107,7 @@ class DeviceProfile:
                               "bounds='none' is for float weights")
         for f in ("up", "down"):
             positive(f"profile {self.name!r} {f}", getattr(self, f))
-        for f in ("write_noise", "d2d", "read_noise"):
+        for f in ("write_noise", "d2d", "read_noise", "step_nonlinearity"):
             positive(f"profile {self.name!r} {f}", getattr(self, f), allow_zero=True)
         for f in ("drift_nu", "drift_nu_std", "gain_mismatch", "offset_mismatch"):
             positive(f"profile {self.name!r} {f}", getattr(self, f), allow_zero=True)
@@ -201,6 +204,22 @@ def soft_bounds(lo: float, hi: float) -> Transform:
                      {"kind": "soft_bounds", "lo": lo, "hi": hi})
 
 
+def exponential_steps(lo: float, hi: float, gamma: float) -> Transform:
+    """Step 2, exponential form: a device's step shrinks exponentially as it nears the bound it moves
+    towards, ``u⁺ e^{−γ z}`` and ``u⁻ e^{−γ (1 − z)}`` with ``z = (w − lo)/(hi − lo)`` (the state
+    dependence of pulsed analog devices with a saturating conductance response, the form of aihwkit's
+    ``ExpStepDevice``; γ = 0 is a constant step).  Unlike linear soft bounds the step never vanishes,
+    so the chain clips to ``[lo, hi]`` afterwards."""
+    span = hi - lo
+
+    def scale(k, u, w):
+        z = (w - lo) / span
+        return u * ((u > 0) * k.xp.exp(-gamma * z) + (u < 0) * k.xp.exp(-gamma * (1 - z)))
+
+    return stateless(f"exponential_steps({lo:g}, {hi:g}, γ={gamma:g})", scale,
+                     {"kind": "exponential_steps", "lo": lo, "hi": hi, "gamma": gamma})
+
+
 def write_noise(sigma: float, seed: int = 0) -> Transform:
     """Step 3: each programmed step is off by a relative Gaussian error ``σ`` (cycle to cycle)."""
 
@@ -274,6 +293,8 @@ def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
         chain.append(physics.differential_pair(profile.w_max, soft=profile.bounds == "soft"))
     elif profile.bounds == "soft":
         chain.append(soft_bounds(profile.w_min, profile.w_max))
+    elif profile.bounds == "exponential":
+        chain.append(exponential_steps(profile.w_min, profile.w_max, profile.step_nonlinearity))
     if profile.write_noise > 0:
         chain.append(write_noise(profile.write_noise, seed))
     if profile.bits is not None:
