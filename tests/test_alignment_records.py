@@ -43,7 +43,8 @@ def test_ep_alignment_is_measured_against_the_autograd_oracle():
 
 
 @pytest.mark.parametrize("rule, kw", [
-    ("node_perturbation", {"substrate": "pcm-differential", "rule_params": {"noise": "device", "estimator": "forward"}}),
+    ("node_perturbation", {"substrate": "pcm-differential",
+                           "rule_params": {"noise": "device", "estimator": "forward"}}),
     ("weight_perturbation", {}),
     ("eqprop", {"rule_params": {"estimator": "random_sign"}}),
 ])

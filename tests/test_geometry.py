@@ -154,3 +154,52 @@ def test_geometry_test_cli(tmp_path, capsys):
         fh.write(b"\x80\x04N.")
     assert main(["geometry-test", str(tmp_path / "obj.npy"), str(tmp_path / "after.npz")]) == 2
     assert "without pickle" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])
+def test_homeostatic_normalisation_keeps_each_neurons_incoming_total(backend):
+    """Every ``every``-th update rescales each row of ``w + Δw`` to sum ``total`` (closed form);
+    between normalisations the update passes through; a row with no positive sum keeps its update."""
+    from bioplast.core import chain_init, chain_update
+    from bioplast.geometry import normalise_incoming
+
+    k = get_backend(backend, dtype="float64")
+    rng = np.random.default_rng(0)
+    w = rng.uniform(0, 1, (4, 6))
+    w[3] = -w[3]  # a row summing below zero: left alone
+    u = rng.normal(0, 0.1, (4, 6))
+    chain = (normalise_incoming(5.0, every=2),)
+    states = chain_init(k, chain, k.asarray(w))
+    first, states = chain_update(k, chain, k.asarray(u), states, k.asarray(w))
+    assert np.allclose(k.to_numpy(first), u)  # 1st update: passes through
+    second, states = chain_update(k, chain, k.asarray(u), states, k.asarray(w))
+    new = w + k.to_numpy(second)
+    assert np.allclose(new[:3].sum(1), 5.0)
+    assert np.allclose(new[:3], (w + u)[:3] * 5.0 / (w + u)[:3].sum(1, keepdims=True))
+    assert np.allclose(new[3], (w + u)[3])
+    with pytest.raises(ConfigError, match="every"):
+        normalise_incoming(1.0, every=0)
+
+
+def test_normalisation_composes_with_stdp_in_a_spiking_run():
+    """STDP → additive → clip → normalise on the generic engine: after a run whose length is a multiple
+    of ``every``, each neuron's incoming weights sum to the total (Diehl & Cook's homeostasis as a
+    transform); numpy and numba (which falls back from its fused kernel) agree."""
+    from bioplast.data.encoders import poisson
+    from bioplast.dynamics.network import Population, Projection, SpikeSource, SpikingNetwork
+    from bioplast.dynamics.neurons import LIF
+    from bioplast.dynamics.spiking import simulate
+    from bioplast.geometry import additive, normalise_incoming
+    from bioplast.hardware import clip_bounds
+    from bioplast.rules.stdp import pair_stdp
+
+    dt = 1e-3
+    learn = plasticity(pair_stdp(a_plus=0.02, a_minus=0.021, dt=dt), additive(1.0), clip_bounds(0.0, 1.0),
+                       normalise_incoming(4.0, every=50))
+    w = np.random.default_rng(0).uniform(0, 0.5, (5, 20))
+    net = SpikingNetwork([SpikeSource("x", 20)], [Population("p", 5, LIF(tau_mem=20e-3, v_thresh=1.0))],
+                         [Projection("x", "p", "v", w, plasticity=learn)], dt=dt)
+    x = {"x": poisson(np.full((1, 20), 40.0), 300, dt, seed=1)}
+    runs = {b: np.asarray(simulate(net, x, backend=b)[0].weights[0], dtype=np.float64) for b in ("numpy", "numba")}
+    assert np.allclose(runs["numpy"].sum(1), 4.0, rtol=1e-5)
+    assert np.allclose(runs["numpy"], runs["numba"], rtol=1e-5)

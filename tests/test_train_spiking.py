@@ -44,7 +44,8 @@ def test_stdp_energy_prices_the_simulated_operations_on_the_profile():
     model = DiehlCook(data.n_features, DiehlCookConfig(n_neurons=10, weight_total=78.0 * 64 / 784), seed=0)
     ops = model.train(data.x_train[:40]).ops
     assert records[-1]["synops"] == ops["synops"] > 0
-    assert records[-1]["energy_J"] == pytest.approx(estimate_energy(ops, get_substrate("loihi2-like").energy)["total_J"])
+    loihi = get_substrate("loihi2-like").energy
+    assert records[-1]["energy_J"] == pytest.approx(estimate_energy(ops, loihi)["total_J"])
 
 
 def test_spiking_runs_in_a_suite_beside_rate_runs(tmp_path):

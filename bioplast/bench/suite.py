@@ -144,7 +144,8 @@ BUILTIN = {
         "runs": [
             *({"label": f"{name} @ {b} bits", **run, "substrate": "fixed-point", "substrate_params": {"bits": b}}
               for name, run in SWEPT for b in (2, 3, 4, 6, 8, 12, 16)),
-            *({"label": f"{name} @ write noise {n}", **run, "substrate": "ideal", "substrate_params": {"write_noise": n}}
+            *({"label": f"{name} @ write noise {n}", **run, "substrate": "ideal",
+               "substrate_params": {"write_noise": n}}
               for name, run in SWEPT for n in (0.0, 0.1, 0.3, 1.0, 3.0)),
         ],
     },

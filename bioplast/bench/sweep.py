@@ -38,7 +38,8 @@ from ..errors import BioplastError, ConfigError, unknown_name
 from ..io import atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
 from .suite import Job, expand, load_suite, make_config
 
-COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "substrate_params", "seed", "optimizer", "lr", "network", "params",
+COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "substrate_params", "seed", "optimizer", "lr",
+           "network", "params",
            "epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops", "energy_J", "grad_alignment", "status",
            "error", "run_id",
            "bioplast_version", "git_commit"]
@@ -246,7 +247,8 @@ def _plots(rows: list, out: Path) -> list:
         plots.learning_curves(done, out / name, f"{task}: test accuracy (mean ± std over seeds)")
         names.append(name)
         name = f"accuracy_vs_time_{task}.png"
-        plots.accuracy_vs(done, "wall_time_s", out / name, "training time (s)", f"{task}: final accuracy vs training time")
+        plots.accuracy_vs(done, "wall_time_s", out / name, "training time (s)",
+                          f"{task}: final accuracy vs training time")
         names.append(name)
         if plots.has_values(done, "energy_J"):
             name = f"accuracy_vs_energy_{task}.png"

@@ -2,7 +2,8 @@
 
 ``additive`` (Euclidean), ``exponentiated`` (EG, sign-preserving),
 ``mirror_descent`` (p-norm potentials), ``dale`` (sign projection), ``eg_pm``
-(differential pair), ``adam``, ``masked``; :func:`geometry_test` tells which
+(differential pair), ``adam``, ``masked``, ``normalise_incoming``
+(homeostatic row normalisation); :func:`geometry_test` tells which
 geometry a weight change came from (Pogodin et al. 2024).
 """
 from ..errors import unknown_name
@@ -13,6 +14,7 @@ from .exponentiated import exponentiated
 from .identify import POTENTIALS, geometry_test
 from .mask import masked
 from .mirror import mirror_descent
+from .normalise import normalise_incoming
 
 # optimisers the trainer can build from a name and a learning rate
 OPTIMIZERS = {"sgd": additive, "adam": adam, "eg": exponentiated}
@@ -27,7 +29,8 @@ def optimizer(name: str, lr: float):
 
 
 __all__ = ["additive", "masked", "adam", "exponentiated", "mirror_descent", "dale", "eg_pm", "lognormal_signed",
-           "sign_frozen", "geometry_test", "POTENTIALS", "optimizer", "bias_optimizer", "OPTIMIZERS"]
+           "sign_frozen", "normalise_incoming", "geometry_test", "POTENTIALS", "optimizer", "bias_optimizer",
+           "OPTIMIZERS"]
 
 
 def bias_optimizer(name: str, lr: float):

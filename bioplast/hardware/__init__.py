@@ -12,6 +12,7 @@ from .energy import EnergyCosts, estimate_energy
 from .placement import on_substrate
 from .substrates import PRESETS, get_substrate, substrates
 
-__all__ = ["clip_bounds", "DeviceProfile", "device_gain", "device_transforms", "exponential_steps", "program", "quantize",
+__all__ = ["clip_bounds", "DeviceProfile", "device_gain", "device_transforms", "exponential_steps", "program",
+           "quantize",
            "read_noise", "read_scale", "soft_bounds", "write_noise", "PRESETS", "get_substrate", "substrates",
            "EnergyCosts", "estimate_energy", "on_substrate"]

@@ -30,7 +30,8 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
     unsupported = {f: getattr(profile, f) for f in ("read_noise", "gain_mismatch", "offset_mismatch")
                    if getattr(profile, f) > 0}
     if unsupported:
-        raise ConfigError(f"substrate {profile.name!r} has {', '.join(f'{f} = {v:g}' for f, v in unsupported.items())}; "
+        found = ", ".join(f"{f} = {v:g}" for f, v in unsupported.items())
+        raise ConfigError(f"substrate {profile.name!r} has {found}; "
                           "spiking networks do not model read noise or neuron mismatch yet (set them to 0)")
     k = k or get_backend("numpy", dtype="float64")
     projections = []
