@@ -66,6 +66,7 @@ def cmd_substrates(args) -> int:
             if p.gain_mismatch or p.offset_mismatch else []
         physics += ["inference only"] if p.inference_only else []
         physics += [f"fan-in {p.fan_in}"] if p.fan_in else []
+        physics += [f"≤ {p.max_neurons} neurons"] if p.max_neurons else []
         energy = "—" if p.energy is None else f"{p.energy.synop * 1e12:g}"
         rows.append([name, ", ".join(physics), energy, p.sources])
     print(_table(rows, ["substrate", "device", "pJ/synop", "sources"]))

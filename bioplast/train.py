@@ -295,6 +295,8 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
                           "modelled in the MLP trainer only, not in EP's relaxation or the Dale networks' forward "
                           f"pass: override them (substrate_params {' = 0, '.join(neuron_level)} = 0) or pick a "
                           f"substrate without them: {', '.join(exact)}")
+    layers = [n_classes] if role in ("feature", "readout") else [*cfg.hidden, n_classes]
+    device.check_neurons({f"layer {i + 1}": n for i, n in enumerate(layers)})
     on_device = None if cfg.substrate == "ideal" and not cfg.substrate_params else device
     if cfg.network != "mlp":
         if cfg.rule != "backprop":

@@ -440,3 +440,23 @@ def test_stdp_learns_on_the_devices_of_a_substrate():
         on_substrate(net, get_substrate("xylo-like"))
     with pytest.raises(ConfigError, match="read_noise = 0.02; spiking networks do not model"):
         on_substrate(net, get_substrate("pcm-crossbar"))
+
+
+def test_a_network_larger_than_the_chip_is_refused_at_build_time():
+    """``max_neurons``: every layer's neurons (rate) or every population (spiking) count; a clear error
+    names the total, the layers and the budget."""
+    from bioplast.dynamics.network import Population, SpikingNetwork
+    from bioplast.dynamics.neurons import LIF
+    from bioplast.hardware import on_substrate
+    from bioplast.train import TrainConfig, train
+
+    small = {"max_neurons": 100}
+    with pytest.raises(ConfigError, match=r"138 neurons \(layer 1 128, layer 2 10\).*at most 100"):
+        train(TrainConfig(rule="backprop", substrate_params=small, hidden=(128,)), progress=False)
+    train(TrainConfig(rule="delta", substrate_params=small, epochs=1), progress=False)  # a 10-neuron readout fits
+    net = SpikingNetwork([], [Population("exc", 80, LIF()), Population("inh", 30, LIF())], [], dt=1e-3)
+    with pytest.raises(ConfigError, match=r"110 neurons \(exc 80, inh 30\)"):
+        on_substrate(net, get_substrate("ideal", small))
+    assert get_substrate("xylo-like").max_neurons == 1000
+    with pytest.raises(ConfigError, match="max_neurons must be a positive integer"):
+        DeviceProfile("bad", max_neurons=0)

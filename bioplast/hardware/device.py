@@ -63,6 +63,7 @@ class DeviceProfile:
 
     ``bits=None`` keeps floating-point weights; ``inference_only`` substrates
     refuse plasticity; ``fan_in`` is the most inputs a neuron may have.
+    ``max_neurons`` the most neurons the chip holds (checked when a network is built on it).
     ``sources`` cites where each figure comes from or marks it as an assumption.
     """
 
@@ -90,6 +91,7 @@ class DeviceProfile:
     offset_mismatch: float = 0.0  # spread σ_o of each neuron's offset, in units of its drive
     inference_only: bool = False
     fan_in: Optional[int] = None
+    max_neurons: Optional[int] = None  # neurons the chip holds (all layers / populations together)
     sources: str = ""
     energy: Optional["EnergyCosts"] = None  # per-operation energies (bioplast.hardware.energy)
 
@@ -127,8 +129,19 @@ class DeviceProfile:
         if self.differential and (self.bounds == "none" or self.w_min != -self.w_max):
             raise ConfigError(f"profile {self.name!r}: a differential pair G⁺ − G⁻ spans [−w_max, w_max]; "
                               f"got w_min = {self.w_min!r}, w_max = {self.w_max!r}, bounds = {self.bounds!r}")
-        if self.fan_in is not None and (not isinstance(self.fan_in, int) or self.fan_in < 1):
-            raise ConfigError(f"profile {self.name!r}: fan_in must be a positive integer or None, got {self.fan_in!r}")
+        for f in ("fan_in", "max_neurons"):
+            v = getattr(self, f)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ConfigError(f"profile {self.name!r}: {f} must be a positive integer or None, got {v!r}")
+
+    def check_neurons(self, counts: dict) -> None:
+        """A clear error at build time when a network has more neurons than the chip holds;
+        ``counts``: layer or population name → neurons."""
+        total = sum(int(n) for n in counts.values())
+        if self.max_neurons is not None and total > self.max_neurons:
+            parts = ", ".join(f"{name} {n}" for name, n in counts.items())
+            raise ConfigError(f"the network has {total} neurons ({parts}); substrate {self.name!r} holds at most "
+                              f"{self.max_neurons}")
 
     def check_fan_in(self, shape, what: str = "weights") -> None:
         """A clear error at build time when a layer has more inputs than a neuron may take."""

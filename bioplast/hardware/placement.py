@@ -33,6 +33,7 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
         found = ", ".join(f"{f} = {v:g}" for f, v in unsupported.items())
         raise ConfigError(f"substrate {profile.name!r} has {found}; "
                           "spiking networks do not model read noise or neuron mismatch yet (set them to 0)")
+    profile.check_neurons({p.name: p.size for p in net.populations})
     k = k or get_backend("numpy", dtype="float64")
     projections = []
     for i, pr in enumerate(net.projections):
