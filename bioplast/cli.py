@@ -53,6 +53,7 @@ def cmd_substrates(args) -> int:
         physics = [f"{p.bits}-bit {p.rounding}" if p.bits else "float"]
         physics += ["unbounded"] if p.bounds == "none" else [f"{p.bounds} bounds", f"[{p.w_min:g}, {p.w_max:g}]"]
         physics += [f"step nonlinearity γ {p.step_nonlinearity:g}"] if p.bounds == "exponential" else []
+        physics += [f"{p.sign_mode} synapses {list(p.weight_range)}"] if p.sign_mode != "mixed" else []
         physics += [f"up/down {p.up:g}/{p.down:g}"] if (p.up, p.down) != (1, 1) else []
         physics += [f"c2c {p.write_noise:g}"] if p.write_noise else []
         physics += [f"d2d {p.d2d:g}"] if p.d2d else []

@@ -460,3 +460,28 @@ def test_a_network_larger_than_the_chip_is_refused_at_build_time():
     assert get_substrate("xylo-like").max_neurons == 1000
     with pytest.raises(ConfigError, match="max_neurons must be a positive integer"):
         DeviceProfile("bad", max_neurons=0)
+
+
+@pytest.mark.parametrize("mode, lo, hi", [("excitatory", 0.0, 1.0), ("inhibitory", -1.0, 0.0)])
+def test_sign_modes_never_flip_and_spend_every_bit_on_magnitude(mode, lo, hi):
+    """A one-signed synapse group (Loihi's sign modes): programmed and trained weights stay on their
+    side of zero, on 2^bits levels of the one-signed range (twice the resolution of mixed mode)."""
+    from bioplast.hardware.device import weight_grid
+
+    profile = get_substrate("fixed-point", {"bits": 4, "sign_mode": mode})
+    assert profile.weight_range == (lo, hi)
+    w0 = program(K, profile, np.random.default_rng(0).uniform(-1, 1, (20, 30)))
+    chain = device_transforms(profile, seed=1)
+    states, w = chain_init(K, chain, w0), w0
+    for t in range(50):
+        u = np.random.default_rng(t).normal(0, 0.3, w.shape)
+        u, states = chain_update(K, chain, u, states, w)
+        w = w + u
+        assert np.all(w >= lo - 1e-12) and np.all(w <= hi + 1e-12)
+    origin, step_, _, _ = weight_grid(4, lo, hi)
+    assert step_ == pytest.approx(1 / 15)  # 16 levels over a range of 1; mixed mode: 2/15
+    assert np.allclose((w - origin) / step_, np.round((w - origin) / step_), atol=1e-9)
+    with pytest.raises(ConfigError, match="sign_mode 'excitatory' needs a bounded one-device weight"):
+        get_substrate("pcm-differential", {"sign_mode": "excitatory"})
+    with pytest.raises(ConfigError, match="sign_mode must be one of"):
+        get_substrate("fixed-point", {"sign_mode": "positive"})

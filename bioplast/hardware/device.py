@@ -54,6 +54,7 @@ from ..validate import positive
 from .energy import EnergyCosts
 
 ROUNDING = ("nearest", "stochastic")
+SIGN_MODES = ("mixed", "excitatory", "inhibitory")
 BOUNDS = ("hard", "soft", "exponential", "none")  # "none": no weight range at all (float weights only)
 
 
@@ -92,6 +93,7 @@ class DeviceProfile:
     inference_only: bool = False
     fan_in: Optional[int] = None
     max_neurons: Optional[int] = None  # neurons the chip holds (all layers / populations together)
+    sign_mode: str = "mixed"  # "excitatory": weights on [0, S]; "inhibitory": on [−S, 0]; S = max(|w_min|, |w_max|)
     sources: str = ""
     energy: Optional["EnergyCosts"] = None  # per-operation energies (bioplast.hardware.energy)
 
@@ -129,10 +131,23 @@ class DeviceProfile:
         if self.differential and (self.bounds == "none" or self.w_min != -self.w_max):
             raise ConfigError(f"profile {self.name!r}: a differential pair G⁺ − G⁻ spans [−w_max, w_max]; "
                               f"got w_min = {self.w_min!r}, w_max = {self.w_max!r}, bounds = {self.bounds!r}")
+        if self.sign_mode not in SIGN_MODES:
+            raise ConfigError(f"profile {self.name!r}: sign_mode must be one of {SIGN_MODES}, got {self.sign_mode!r}")
+        if self.sign_mode != "mixed" and (self.bounds == "none" or self.differential):
+            raise ConfigError(f"profile {self.name!r}: sign_mode {self.sign_mode!r} needs a bounded one-device "
+                              f"weight (got bounds = {self.bounds!r}, differential = {self.differential!r})")
         for f in ("fan_in", "max_neurons"):
             v = getattr(self, f)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise ConfigError(f"profile {self.name!r}: {f} must be a positive integer or None, got {v!r}")
+
+    @property
+    def weight_range(self) -> tuple:
+        """``(lo, hi)`` the weights live in: ``[w_min, w_max]``, or its one-signed half of magnitude
+        ``S = max(|w_min|, |w_max|)`` under an excitatory or inhibitory sign mode (Loihi's synapse sign
+        modes: one-signed synapses spend every bit on magnitude, Davies et al. 2018)."""
+        span = max(abs(self.w_min), abs(self.w_max))
+        return {"mixed": (self.w_min, self.w_max), "excitatory": (0.0, span), "inhibitory": (-span, 0.0)}[self.sign_mode]
 
     def check_neurons(self, counts: dict) -> None:
         """A clear error at build time when a network has more neurons than the chip holds;
@@ -296,26 +311,26 @@ def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
 
     chain = []
     if profile.update_bits is not None:
-        lsb = weight_grid(profile.bits, profile.w_min, profile.w_max)[1] / 2 ** (profile.update_bits - profile.bits)
+        lsb = weight_grid(profile.bits, *profile.weight_range)[1] / 2 ** (profile.update_bits - profile.bits)
         chain.append(physics.update_precision(profile.update_bits, lsb))
     if profile.learning_epoch > 1:
         chain.append(physics.learning_epoch(profile.learning_epoch))
     if profile.up != 1 or profile.down != 1 or profile.d2d > 0:
         chain.append(device_gain(profile, seed))
     if profile.differential:
-        chain.append(physics.differential_pair(profile.w_max, soft=profile.bounds == "soft"))
+        chain.append(physics.differential_pair(profile.weight_range[1], soft=profile.bounds == "soft"))
     elif profile.bounds == "soft":
-        chain.append(soft_bounds(profile.w_min, profile.w_max))
+        chain.append(soft_bounds(*profile.weight_range))
     elif profile.bounds == "exponential":
-        chain.append(exponential_steps(profile.w_min, profile.w_max, profile.step_nonlinearity))
+        chain.append(exponential_steps(*profile.weight_range, profile.step_nonlinearity))
     if profile.write_noise > 0:
         chain.append(write_noise(profile.write_noise, seed))
     if profile.bits is not None:
-        chain.append(quantize(profile.bits, profile.w_min, profile.w_max, profile.rounding, seed))
+        chain.append(quantize(profile.bits, *profile.weight_range, profile.rounding, seed))
     elif profile.bounds != "none":
-        chain.append(clip_bounds(profile.w_min, profile.w_max))
+        chain.append(clip_bounds(*profile.weight_range))
     if profile.stuck > 0:
-        chain.append(physics.stuck_devices(profile.stuck, profile.w_min, profile.w_max, seed, _levels(profile)))
+        chain.append(physics.stuck_devices(profile.stuck, *profile.weight_range, seed, _levels(profile)))
     return tuple(chain)
 
 
@@ -323,7 +338,7 @@ def _levels(profile: DeviceProfile):
     """The weight levels of a quantised profile (stuck devices sit on one), else ``None``."""
     if profile.bits is None:
         return None
-    origin, step, k_min, k_max = weight_grid(profile.bits, profile.w_min, profile.w_max)
+    origin, step, k_min, k_max = weight_grid(profile.bits, *profile.weight_range)
     return origin + step * np.arange(k_min, k_max + 1)
 
 
@@ -334,14 +349,14 @@ def program(k, profile: DeviceProfile, w, seed: int = 0):
     profile.check_fan_in(tuple(w.shape))
     if profile.bounds == "none":
         return w
-    w = k.clip(w, profile.w_min, profile.w_max)
+    w = k.clip(w, *profile.weight_range)
     if profile.bits is not None:
-        origin, step, k_min, k_max = weight_grid(profile.bits, profile.w_min, profile.w_max)
+        origin, step, k_min, k_max = weight_grid(profile.bits, *profile.weight_range)
         w = k.to_grid((w - origin) / step, 1.0, float(k_min), float(k_max)) * step + origin
     if profile.stuck > 0:
         from .physics import stuck_values
 
-        mask, values = stuck_values(tuple(w.shape), profile.stuck, profile.w_min, profile.w_max, seed,
+        mask, values = stuck_values(tuple(w.shape), profile.stuck, *profile.weight_range, seed,
                                     _levels(profile))
         w = w * k.asarray(1.0 - mask) + k.asarray(values)
     return w
