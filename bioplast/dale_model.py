@@ -38,7 +38,7 @@ class DaleModel:
     def __init__(self, k, rule, sizes, seed: int, activation: str, optimizer_name: str, lr: float, loss: str,
                  network: str, inhibitory_fraction: float, device=None):
         self.k, self.rule, self.sizes, self.loss = k, rule, sizes, loss
-        self.device, self.seed = device, seed
+        self.device, self.seed, self.eg = device, seed, optimizer_name == "eg"
         self.act = _activation(activation)
         self.network = network
         self.params, self.chains, self.scales = [], [], []
@@ -72,7 +72,8 @@ class DaleModel:
     def _add(self, arr, scale, chain):
         if self.device is not None and arr.ndim == 2:  # synaptic matrices sit on devices, written before learning
             stream = self.seed * 1000 + len(self.params)
-            arr, chain = program(self.k, self.device, arr, stream), chain + device_transforms(self.device, stream)
+            arr = program(self.k, self.device, arr, stream, keep_sign=self.eg)
+            chain = chain + device_transforms(self.device, stream)
         self.params.append(arr)
         self.scales.append(float(scale))  # a numpy float64 scale would promote float32 updates (NEP 50)
         self.chains.append(chain)

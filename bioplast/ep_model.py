@@ -56,7 +56,8 @@ class EPModel:
         def on_device(w):
             i = next(streams)
             transforms = () if device is None else device_transforms(device, seed * 1000 + i)
-            return (w if device is None else program(k, device, w, seed * 1000 + i)), transforms
+            written = w if device is None else program(k, device, w, seed * 1000 + i, keep_sign=optimizer_name == "eg")
+            return written, transforms
 
         weights, w_chains = zip(*(on_device(w) for w in net.weights))
         feedback, f_chains = zip(*(on_device(f) for f in net.feedback)) if net.feedback else ((), ())

@@ -129,7 +129,8 @@ class _Model:
                         for i in range(len(sizes) - 1)]
         self.bias_chain = (bias_optimizer(cfg.optimizer, cfg.lr),)  # biases live in the neurons, not on devices
         params = init_mlp(k, sizes, cfg.seed, scheme="glorot")
-        self.params = params._replace(weights=[program(k, device, w, cfg.seed * 1000 + i)
+        eg = cfg.optimizer == "eg"  # multiplicative steps: no weight may be written as exactly 0
+        self.params = params._replace(weights=[program(k, device, w, cfg.seed * 1000 + i, keep_sign=eg)
                                                for i, w in enumerate(params.weights)])
         self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights)]
         # feedback alignment: fixed random matrices, drawn like the weights but from their own stream

@@ -52,7 +52,8 @@ SWEPT = (("backprop", {"rule": "backprop", "lr": 0.05}),
          ("Oja readout", {"rule": "oja", "lr": 0.05}),
          ("EP symmetric", {"rule": "eqprop", "optimizer": "adam", "lr": 0.002,
                            "params": {"estimator": "symmetric", "cost": "cross_entropy"}}),
-         ("column E/I MLP (backprop)", {"rule": "backprop", "network": "ei_mlp", "lr": 0.05}))
+         ("column E/I MLP (backprop)", {"rule": "backprop", "network": "ei_mlp", "lr": 0.05}),
+         ("EG-Dale (backprop, EG)", {"rule": "backprop", "optimizer": "eg", "lr": 2.0}))
 
 BUILTIN = {
     # the README's main job: the baseline and one rule of each family, < 5 minutes on 2 cores
@@ -137,7 +138,8 @@ BUILTIN = {
     },
     # robustness: accuracy vs weight bits (the fixed-point preset: stochastic rounding on [-1, 1]) and
     # vs write noise (float weights) for the backprop baseline, node perturbation (zeroth-order), an Oja
-    # (Hebbian) readout, symmetric EP and a column-sign E/I network; the report plots each sweep
+    # (Hebbian) readout, symmetric EP, a column-sign E/I network and EG-Dale (programmed one level off 0);
+    # the report plots each sweep
     "substrate-sweep": {
         "name": "substrate-sweep", "tasks": ["digits"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 5,
         "hidden": [64],

@@ -147,7 +147,8 @@ class DeviceProfile:
         ``S = max(|w_min|, |w_max|)`` under an excitatory or inhibitory sign mode (Loihi's synapse sign
         modes: one-signed synapses spend every bit on magnitude, Davies et al. 2018)."""
         span = max(abs(self.w_min), abs(self.w_max))
-        return {"mixed": (self.w_min, self.w_max), "excitatory": (0.0, span), "inhibitory": (-span, 0.0)}[self.sign_mode]
+        ranges = {"mixed": (self.w_min, self.w_max), "excitatory": (0.0, span), "inhibitory": (-span, 0.0)}
+        return ranges[self.sign_mode]
 
     def check_neurons(self, counts: dict) -> None:
         """A clear error at build time when a network has more neurons than the chip holds;
@@ -342,17 +343,24 @@ def _levels(profile: DeviceProfile):
     return origin + step * np.arange(k_min, k_max + 1)
 
 
-def program(k, profile: DeviceProfile, w, seed: int = 0):
+def program(k, profile: DeviceProfile, w, seed: int = 0, keep_sign: bool = False):
     """Weights as written onto the device before learning: clipped and, with a weight format, rounded
     to the nearest level, with stuck devices at their stuck values (the state a chip starts a learning
-    run from; ``seed`` as in :func:`device_transforms`)."""
+    run from; ``seed`` as in :func:`device_transforms`).  ``keep_sign``: a nonzero weight that would
+    round to 0 is written one level away from 0 on its own side instead — for multiplicative (EG)
+    learning, which could never move a weight that starts at exactly 0."""
     profile.check_fan_in(tuple(w.shape))
     if profile.bounds == "none":
         return w
+    original = w
     w = k.clip(w, *profile.weight_range)
     if profile.bits is not None:
         origin, step, k_min, k_max = weight_grid(profile.bits, *profile.weight_range)
         w = k.to_grid((w - origin) / step, 1.0, float(k_min), float(k_max)) * step + origin
+        if keep_sign:
+            lo, hi = profile.weight_range
+            nudge = k.clip(k.xp.sign(original) * step, lo, hi)
+            w = w + (w == 0) * nudge
     if profile.stuck > 0:
         from .physics import stuck_values
 
