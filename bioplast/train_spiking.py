@@ -57,6 +57,7 @@ class SpikingConfig:
     train_samples: int | None = None  # per epoch (None: the whole training split)
     energy_profile: str | None = None  # None: the model's default (SPIKING_MODELS)
     lr: float = 2e-3  # Adam's step (surrogate only; STDP has its own rates)
+    theta_plus: float | None = None  # Diehl & Cook's threshold increment per spike, volts (None: the paper's)
     data_dir: str | None = None
 
     def validate(self) -> "SpikingConfig":
@@ -66,6 +67,10 @@ class SpikingConfig:
         positive_int("seed", self.seed, allow_zero=True)
         positive_int("n_neurons", self.n_neurons)
         positive("lr", self.lr)
+        if self.theta_plus is not None:
+            positive("theta_plus", self.theta_plus)
+            if self.model != "diehl_cook":
+                raise ConfigError(f"theta_plus is a parameter of the diehl_cook model, not of {self.model!r}")
         if self.train_samples is not None:
             positive_int("train_samples", self.train_samples)
         get_substrate(self.profile)
@@ -86,7 +91,8 @@ class _DiehlCookRun:
         from .dynamics.diehl_cook import DiehlCook, DiehlCookConfig
 
         # 8×8 digits have 12× fewer pixels than MNIST: the incoming weight total scales with the input
-        dc = DiehlCookConfig(n_neurons=cfg.n_neurons, weight_total=78.0 * data.n_features / 784)
+        extra = {} if cfg.theta_plus is None else {"theta_plus": cfg.theta_plus}
+        dc = DiehlCookConfig(n_neurons=cfg.n_neurons, weight_total=78.0 * data.n_features / 784, **extra)
         self.model = DiehlCook(data.n_features, dc, seed=cfg.seed, backend=cfg.backend)
         self.ops = {"spikes": 0, "synops": 0, "neuron_updates": 0, "weight_writes": 0}
 

@@ -83,5 +83,8 @@ def test_spiking_runs_are_validated_before_anything_runs():
         load_suite({**base, "runs": [{"kind": "spiking", "model": "surrogate"}]})
     with pytest.raises(ConfigError, match="n_neurons"):
         load_suite({**base, "runs": [{"kind": "spiking", "model": "diehl_cook", "n_neurons": 0}]})
+    with pytest.raises(ConfigError, match="theta_plus is a parameter of the diehl_cook model"):
+        load_suite({**base, "runs": [{"kind": "spiking", "model": "surrogate", "backends": ["torch"],
+                                      "theta_plus": 1e-4}]})
     with pytest.raises(ConfigError, match="unknown substrate 'loihi'"):
         load_suite({**base, "runs": [{"kind": "spiking", "model": "diehl_cook", "energy_profile": "loihi"}]})

@@ -184,7 +184,7 @@ def table(jobs, results: dict) -> list:
         if isinstance(cfg, SpikingConfig):  # the model is the "rule"; its settings are the parameters
             method = {"rule": c["model"], "substrate": "ideal", "substrate_params": "{}", "optimizer": "",
                       "network": "spiking", "lr": float(c["lr"]),
-                      "params": json.dumps({k: c[k] for k in ("n_neurons", "train_samples")}
+                      "params": json.dumps({k: c[k] for k in ("n_neurons", "train_samples", "theta_plus")}
                                            | {"energy_profile": cfg.profile}, sort_keys=True)}
         else:
             method = {"rule": c["rule"], "substrate": c["substrate"], "optimizer": c["optimizer"],
