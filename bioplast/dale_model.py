@@ -63,11 +63,6 @@ class DaleModel:
         self.neuron_updates_per_sample = 2 * sum(sizes[1:])  # forward and backward (interneurons not counted)
         self.plastic_synapses = synapses
 
-    @staticmethod
-    def gradient_alignment(x, target) -> float:
-        """1: the update direction is backprop's own gradient through the E/I network (the optimiser,
-        e.g. EG, changes the step, not the direction the rule estimates)."""
-        return 1.0
 
     def _add(self, arr, scale, chain):
         if self.device is not None and arr.ndim == 2:  # synaptic matrices sit on devices, written before learning
@@ -105,22 +100,39 @@ class DaleModel:
     def predict(self, x):
         return self._forward(self.k.xp, self.params, x)
 
-    def train_batch(self, x, target) -> float:
+    def _gradients(self, x, target):
+        """``(∇L per parameter as backend arrays, loss)`` by torch autograd through the forward pass."""
         import torch
 
-        k = self.k
-        with AutogradBridge(k, x) as bridge, torch.enable_grad():
+        with AutogradBridge(self.k, x) as bridge, torch.enable_grad():
             t = bridge.to_torch
             leaves = [t(p).detach().requires_grad_(True) for p in self.params]
             value = torch_loss(self.loss)(self._forward(torch, leaves, t(x)), t(target))
             grads = torch.autograd.grad(value, leaves)
+            return [bridge.to_backend(g) for g in grads], float(value.detach())
+
+    def train_batch(self, x, target) -> float:
+        k = self.k
+        grads, loss = self._gradients(x, target)
         new_p, new_s = [], []
         for p, g, chain, state, scale in zip(self.params, grads, self.chains, self.states, self.scales):
-            update, state = chain_update(k, chain, bridge.to_backend(g) * (-scale), state, p)
+            update, state = chain_update(k, chain, g * (-scale), state, p)
             new_p.append(k.add(p, update))
             new_s.append(state)
         self.params, self.states = new_p, new_s
-        return float(value.detach())
+        return loss
+
+    def gradient_alignment(self, x, target) -> float:
+        """Cosine between the update direction before the optimiser, ``−c ⊙ ∇L`` (DANN's corrections
+        ``c`` rescale the inhibitory parameters, Cornford et al. 2021; 1 elsewhere), and ``−∇L``,
+        over the synaptic matrices: 1 for the E/I MLP, below 1 where DANN's corrections act."""
+        from .reference.gradcheck import cosine
+
+        k = self.k
+        grads, _ = self._gradients(k.asarray(x), k.asarray(target))
+        pairs = [(k.to_numpy(g).ravel() * scale, k.to_numpy(g).ravel())
+                 for g, scale, p in zip(grads, self.scales, self.params) if p.ndim == 2]
+        return cosine(np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs]))
 
     def state(self):
         """Everything that changes during training (see :mod:`bioplast.checkpoint`)."""
