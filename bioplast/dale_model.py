@@ -28,7 +28,7 @@ from .dynamics.activations import activation as _activation
 from .dynamics.dann import DANN_CORRECTIONS, DANNLayer, column_signs, dann_forward, init_dann
 from .dynamics.feedforward import torch_loss
 from .geometry import bias_optimizer, lognormal_signed, optimizer, sign_frozen
-from .hardware import device_transforms, program
+from .hardware import place
 from .rules.backprop import AutogradBridge
 
 NETWORKS = ("mlp", "dann", "ei_mlp")
@@ -63,12 +63,10 @@ class DaleModel:
         self.neuron_updates_per_sample = 2 * sum(sizes[1:])  # forward and backward (interneurons not counted)
         self.plastic_synapses = synapses
 
-
     def _add(self, arr, scale, chain):
-        if self.device is not None and arr.ndim == 2:  # synaptic matrices sit on devices, written before learning
-            stream = self.seed * 1000 + len(self.params)
-            arr = program(self.k, self.device, arr, stream, keep_sign=self.eg)
-            chain = chain + device_transforms(self.device, stream)
+        if arr.ndim == 2:  # synaptic matrices sit on devices, written before learning
+            arr, transforms = place(self.k, self.device, arr, self.seed * 1000 + len(self.params), keep_sign=self.eg)
+            chain = chain + transforms
         self.params.append(arr)
         self.scales.append(float(scale))  # a numpy float64 scale would promote float32 updates (NEP 50)
         self.chains.append(chain)

@@ -16,13 +16,15 @@ noise are refused by the trainer).
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .core import chain_init, chain_update, plasticity
 from .dynamics.feedforward import init_mlp
 from .dynamics.relaxation import EPNet, output, relax
 from .geometry import bias_optimizer, optimizer
-from .hardware import device_transforms, program
+from .hardware import place
 from .rules.eqprop import bias_direction, ep_phases, homeostatic_directions
 from .rules.hebbian import delta
 
@@ -50,17 +52,15 @@ class EPModel:
         generalized = "asymmetry" in p
         net = init_epnet(k, sizes, seed, p["cost"], p["asymmetry"] if generalized else None)
         opt = optimizer(optimizer_name, lr)
-        # every matrix on its own devices (own variability and noise streams), written before learning
-        streams = iter(range(10 ** 6))
+        # every matrix (bottom-up, top-down, readout, in that order) on its own devices, written before
+        # learning; under EG no weight may be written as exactly 0
+        streams = itertools.count(seed * 1000)
 
         def on_device(w):
-            i = next(streams)
-            transforms = () if device is None else device_transforms(device, seed * 1000 + i)
-            written = w if device is None else program(k, device, w, seed * 1000 + i, keep_sign=optimizer_name == "eg")
-            return written, transforms
+            return place(k, device, w, next(streams), keep_sign=optimizer_name == "eg")
 
-        weights, w_chains = zip(*(on_device(w) for w in net.weights))
-        feedback, f_chains = zip(*(on_device(f) for f in net.feedback)) if net.feedback else ((), ())
+        weights, w_chains = zip(*map(on_device, net.weights))
+        feedback, f_chains = zip(*map(on_device, net.feedback)) if net.feedback else ((), ())
         readout, r_chain = on_device(net.readout[0]) if net.readout is not None else (None, ())
         self.net = net = EPNet(list(weights), net.biases, list(feedback) if net.feedback is not None else None,
                                None if readout is None else (readout, net.readout[1]))

@@ -60,7 +60,7 @@ from .dale_model import NETWORKS, DaleModel
 from .ep_model import EPModel
 from .hardware.energy import OPS, estimate_energy
 from .hardware.physics import mismatched, neuron_mismatch
-from .hardware import device_transforms, get_substrate, program, read_noise, read_scale, substrates
+from .hardware import get_substrate, place, read_noise, read_scale, substrates
 from .geometry import OPTIMIZERS, bias_optimizer, optimizer, sign_frozen
 from .reference.gradcheck import cosine
 from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
@@ -124,14 +124,14 @@ class _Model:
         self.activation = cfg.activation or "relu"
         opt = (optimizer(cfg.optimizer, cfg.lr),) + ((sign_frozen(),) if cfg.sign_frozen else ())
         device = get_substrate(cfg.substrate, cfg.substrate_params)
-        # each layer's devices draw their own variability and noise streams
-        self.plastic = [plasticity(rule.at_layer(i), *opt, *device_transforms(device, cfg.seed * 1000 + i))
-                        for i in range(len(sizes) - 1)]
-        self.bias_chain = (bias_optimizer(cfg.optimizer, cfg.lr),)  # biases live in the neurons, not on devices
         params = init_mlp(k, sizes, cfg.seed, scheme="glorot")
-        eg = cfg.optimizer == "eg"  # multiplicative steps: no weight may be written as exactly 0
-        self.params = params._replace(weights=[program(k, device, w, cfg.seed * 1000 + i, keep_sign=eg)
-                                               for i, w in enumerate(params.weights)])
+        # each layer on its own devices (own variability and noise streams); under EG no weight may be
+        # written as exactly 0, where a multiplicative step could never move it
+        placed = [place(k, device, w, cfg.seed * 1000 + i, keep_sign=cfg.optimizer == "eg")
+                  for i, w in enumerate(params.weights)]
+        self.plastic = [plasticity(rule.at_layer(i), *opt, *transforms) for i, (_, transforms) in enumerate(placed)]
+        self.bias_chain = (bias_optimizer(cfg.optimizer, cfg.lr),)  # biases live in the neurons, not on devices
+        self.params = params._replace(weights=[w for w, _ in placed])
         self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights)]
         # feedback alignment: fixed random matrices, drawn like the weights but from their own stream
         self.feedback = (init_mlp(k, sizes, cfg.seed + 104729, scheme="glorot").weights
@@ -286,11 +286,9 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
         rule = get_rule(cfg.rule, **cfg.rule_params, seed=cfg.seed)  # the run's seed draws the probes
     role = rule.spec.role
     device = get_substrate(cfg.substrate, cfg.substrate_params)
-    neuron_level = {f: getattr(device, f) for f in ("read_noise", "gain_mismatch", "offset_mismatch")
-                    if getattr(device, f) > 0}
+    neuron_level = device.neuron_level_effects()
     if (rule.spec.contrast or cfg.network != "mlp") and neuron_level:
-        exact = [n for n, p in substrates().items()
-                 if not p.inference_only and not any(getattr(p, f) > 0 for f in neuron_level)]
+        exact = [n for n, p in substrates().items() if not p.inference_only and not p.neuron_level_effects()]
         found = ", ".join(f"{f} = {v:g}" for f, v in neuron_level.items())
         raise ConfigError(f"substrate {cfg.substrate!r} has {found}; read noise and neuron mismatch are "
                           "modelled in the MLP trainer only, not in EP's relaxation or the Dale networks' forward "
@@ -298,16 +296,15 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
                           f"substrate without them: {', '.join(exact)}")
     layers = [n_classes] if role in ("feature", "readout") else [*cfg.hidden, n_classes]
     device.check_neurons({f"layer {i + 1}": n for i, n in enumerate(layers)})
-    on_device = None if cfg.substrate == "ideal" and not cfg.substrate_params else device
     if cfg.network != "mlp":
         if cfg.rule != "backprop":
             raise ConfigError(f"network {cfg.network!r} is trained by the backprop baseline; got rule {cfg.rule!r} "
                               "(use --network mlp with other rules)")
         return DaleModel(k, rule, [n_in, *cfg.hidden, n_classes], cfg.seed, cfg.activation or "relu",
-                         cfg.optimizer, cfg.lr, cfg.loss, cfg.network, cfg.inhibitory_fraction, on_device)
+                         cfg.optimizer, cfg.lr, cfg.loss, cfg.network, cfg.inhibitory_fraction, device)
     if rule.spec.contrast:
         return EPModel(k, rule, [n_in, *cfg.hidden, n_classes], cfg.seed, cfg.activation or "tanh",
-                       cfg.optimizer, cfg.lr, on_device)
+                       cfg.optimizer, cfg.lr, device)
     if role == "network":
         sizes = [n_in, *cfg.hidden, n_classes]
     elif role in ("feature", "readout"):

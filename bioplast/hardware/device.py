@@ -141,6 +141,11 @@ class DeviceProfile:
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise ConfigError(f"profile {self.name!r}: {f} must be a positive integer or None, got {v!r}")
 
+    def neuron_level_effects(self) -> dict:
+        """The effects this profile has at the neurons rather than the synapses' updates (read noise,
+        neuron mismatch), by name, where nonzero: the models that do not simulate them refuse them."""
+        return {f: getattr(self, f) for f in ("read_noise", "gain_mismatch", "offset_mismatch") if getattr(self, f) > 0}
+
     @property
     def weight_range(self) -> tuple:
         """``(lo, hi)`` the weights live in: ``[w_min, w_max]``, or its one-signed half of magnitude
@@ -341,6 +346,15 @@ def _levels(profile: DeviceProfile):
         return None
     origin, step, k_min, k_max = weight_grid(profile.bits, *profile.weight_range)
     return origin + step * np.arange(k_min, k_max + 1)
+
+
+def place(k, profile: Optional[DeviceProfile], w, stream: int, keep_sign: bool = False):
+    """One synaptic matrix on its own devices: ``(w as programmed, the transforms its updates go
+    through)``, both drawn from ``stream`` (each matrix of a network gets its own); ``(w, ())``
+    without a profile.  ``keep_sign`` as in :func:`program`."""
+    if profile is None:
+        return w, ()
+    return program(k, profile, w, stream, keep_sign), device_transforms(profile, stream)
 
 
 def program(k, profile: DeviceProfile, w, seed: int = 0, keep_sign: bool = False):

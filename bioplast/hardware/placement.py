@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..errors import ConfigError
-from .device import DeviceProfile, device_transforms, program
+from .device import DeviceProfile, place
 
 
 def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
@@ -27,8 +27,7 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
     from ..core import plasticity as compose
     from ..dynamics.network import SpikingNetwork
 
-    unsupported = {f: getattr(profile, f) for f in ("read_noise", "gain_mismatch", "offset_mismatch")
-                   if getattr(profile, f) > 0}
+    unsupported = profile.neuron_level_effects()
     if unsupported:
         found = ", ".join(f"{f} = {v:g}" for f, v in unsupported.items())
         raise ConfigError(f"substrate {profile.name!r} has {found}; "
@@ -40,10 +39,10 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
         if pr.connectivity != "dense":
             projections.append(pr)
             continue
-        stream = seed * 1000 + i
-        weights = k.to_numpy(program(k, profile, k.asarray(pr.weights), stream))
+        weights, transforms = place(k, profile, k.asarray(pr.weights), seed * 1000 + i)
         learn = pr.plasticity
         if learn is not None:
-            learn = compose(learn.rule, *learn.transforms, *device_transforms(profile, stream))
+            learn = compose(learn.rule, *learn.transforms, *transforms)
+        weights = k.to_numpy(weights)
         projections.append(dataclasses.replace(pr, weights=weights, plasticity=learn))
     return SpikingNetwork(net.sources, net.populations, projections, net.dt)
