@@ -58,7 +58,7 @@ from .dynamics.perturbation import (PerturbationState, alignment_with_backprop, 
 from .errors import ConfigError, DataError, DivergenceError, unknown_name
 from .dale_model import NETWORKS, DaleModel
 from .ep_model import EPModel
-from .hardware.energy import OPS, estimate_energy
+from .hardware.energy import OPS, total_energy
 from .hardware.physics import mismatched, neuron_mismatch
 from .hardware import get_substrate, place, read_noise, read_scale, substrates
 from .geometry import OPTIMIZERS, bias_optimizer, optimizer, sign_frozen
@@ -373,21 +373,15 @@ def train(cfg: TrainConfig, out=None, progress=True, resume: bool = True) -> lis
     probe_x, probe_t = data.x_train[:ALIGNMENT_SAMPLES], targets[:ALIGNMENT_SAMPLES]
 
     def record(epoch, loss):
-        energy = estimate_energy(ops, costs)
         alignment = model.gradient_alignment(probe_x, probe_t)
         records.append({"epoch": epoch, "loss": loss,
                         "train_acc": accuracy(model, k, data.x_train, data.y_train),
                         "test_acc": accuracy(model, k, data.x_test, data.y_test),
-                        "wall_time_s": wall, "synops": ops["synops"],
-                        "energy_J": float("nan") if energy is None else energy["total_J"],
+                        "wall_time_s": wall, "synops": ops["synops"], "energy_J": total_energy(ops, costs),
                         "grad_alignment": float("nan") if alignment is None else float(alignment)})
         if out is not None:
-            atomic_write_csv(out / "metrics.csv", records, RECORD_COLUMNS)
-            atomic_write_json(out / "metrics.json", records)
-            atomic_save_npz(out / "weights.npz", **model.arrays())
-            # last: a checkpoint always describes files that are already complete
-            checkpoint.save(out, (model.state(), rng), {**identity, "epoch": epoch, "records": records,
-                                                        "wall_time_s": wall, "ops": ops})
+            write_epoch(out, records, model.arrays(), (model.state(), rng),
+                        {**identity, "epoch": epoch, "records": records, "wall_time_s": wall, "ops": ops})
 
     if first == 1:
         record(0, float("nan"))
@@ -417,6 +411,15 @@ def train(cfg: TrainConfig, out=None, progress=True, resume: bool = True) -> lis
     finally:
         bar.close()
     return records
+
+
+def write_epoch(out: Path, records: list, arrays: dict, state, meta: dict) -> None:
+    """A run folder after an epoch, each file atomically: ``metrics.csv``, ``metrics.json``,
+    ``weights.npz``, and last the checkpoint, so that it always describes files already complete."""
+    atomic_write_csv(out / "metrics.csv", records, RECORD_COLUMNS)
+    atomic_write_json(out / "metrics.json", records)
+    atomic_save_npz(out / "weights.npz", **arrays)
+    checkpoint.save(out, state, meta)
 
 
 def count_operations(ops: dict, model, batch: int) -> None:

@@ -38,9 +38,9 @@ from . import __version__, checkpoint
 from .backends import get_backend
 from .errors import ConfigError, DivergenceError, unknown_name
 from .hardware import get_substrate
-from .hardware.energy import estimate_energy
-from .io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
-from .train import RECORD_COLUMNS, progress_bar
+from .hardware.energy import OPS, total_energy
+from .io import atomic_write_json, ensure_dir
+from .train import progress_bar, write_epoch
 from .validate import positive, positive_int
 
 SPIKING_MODELS = {"diehl_cook": "loihi2-like", "surrogate": "ideal"}  # model → default energy profile
@@ -94,7 +94,7 @@ class _DiehlCookRun:
         extra = {} if cfg.theta_plus is None else {"theta_plus": cfg.theta_plus}
         dc = DiehlCookConfig(n_neurons=cfg.n_neurons, weight_total=78.0 * data.n_features / 784, **extra)
         self.model = DiehlCook(data.n_features, dc, seed=cfg.seed, backend=cfg.backend)
-        self.ops = {"spikes": 0, "synops": 0, "neuron_updates": 0, "weight_writes": 0}
+        self.ops = dict.fromkeys(OPS, 0)
 
     def train_epoch(self, x, y, progress):
         log = self.model.train(x, progress=progress)
@@ -110,13 +110,11 @@ class _DiehlCookRun:
         return train, float(np.mean(m.predict(m.responses(x_test, seed=[m.seed, 2])) == y_test))
 
     def state(self):
-        m = self.model
-        return (m.weights, m.theta, int(m._stream.n_children_spawned), dict(self.ops))
+        return (self.model.state(), dict(self.ops))
 
     def set_state(self, state):
-        m = self.model
-        m.weights, m.theta, spawned, self.ops = state[0], state[1], state[2], dict(state[3])
-        m._stream = np.random.SeedSequence(m.seed, n_children_spawned=spawned)
+        self.model.set_state(state[0])
+        self.ops = dict(state[1])
 
     def arrays(self):
         return {"W": self.model.weights, "theta": self.model.theta}
@@ -180,15 +178,12 @@ def train_spiking(cfg: SpikingConfig, out=None, progress=True, resume: bool = Tr
 
     def record(epoch, loss):
         train_acc, test_acc = run.accuracies(x, y, x_test, data.y_test)
-        energy = estimate_energy(run.ops, costs)
         records.append({"epoch": epoch, "loss": loss, "train_acc": train_acc, "test_acc": test_acc,
-                        "wall_time_s": wall, "synops": run.ops["synops"],
-                        "energy_J": math.nan if energy is None else energy["total_J"], "grad_alignment": math.nan})
+                        "wall_time_s": wall, "synops": run.ops["synops"], "energy_J": total_energy(run.ops, costs),
+                        "grad_alignment": math.nan})
         if out is not None:
-            atomic_write_csv(out / "metrics.csv", records, RECORD_COLUMNS)
-            atomic_write_json(out / "metrics.json", records)
-            atomic_save_npz(out / "weights.npz", **run.arrays())
-            checkpoint.save(out, run.state(), {**identity, "epoch": epoch, "records": records, "wall_time_s": wall})
+            write_epoch(out, records, run.arrays(), run.state(), {**identity, "epoch": epoch, "records": records,
+                                                                   "wall_time_s": wall})
 
     if first == 1:
         record(0, math.nan)

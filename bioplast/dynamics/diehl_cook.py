@@ -195,6 +195,15 @@ class DiehlCook:
         self.theta = np.asarray(self.k.to_numpy(state.theta))[0, :cfg.n_neurons].astype(np.float64)
         return TrainLog(np.asarray(counts), np.asarray(retries), ops)
 
+    def state(self) -> tuple:
+        """What training changes: ``(weights, theta, inputs drawn so far)`` (the input streams are
+        children of the seed's sequence, so a count restores them)."""
+        return self.weights, self.theta, int(self._stream.n_children_spawned)
+
+    def set_state(self, state) -> None:
+        self.weights, self.theta, spawned = state
+        self._stream = np.random.SeedSequence(self.seed, n_children_spawned=int(spawned))
+
     def _state(self, net, batch) -> SimState:
         st = initial_state(net, self.k, batch)
         theta = np.zeros(tuple(st.theta.shape))

@@ -43,3 +43,9 @@ def estimate_energy(ops: dict, costs: Optional[EnergyCosts]) -> Optional[dict]:
              "neuron_updates": ops["neuron_updates"] * costs.neuron_update,
              "weight_writes": ops["weight_writes"] * costs.weight_write}
     return {**{f"{k}_J": v for k, v in parts.items()}, "total_J": sum(parts.values())}
+
+
+def total_energy(ops: dict, costs: Optional[EnergyCosts]) -> float:
+    """The estimate's total in joules; NaN when the substrate has no figures (a results column)."""
+    energy = estimate_energy(ops, costs)
+    return float("nan") if energy is None else energy["total_J"]

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..data.dataset import Dataset
+from ..hardware.energy import OPS
 from ..validate import positive, positive_int
 
 
@@ -60,7 +61,7 @@ class SurrogateSNN:
         self.params = list(self.fc1.parameters()) + list(self.fc2.parameters())
         self.opt = torch.optim.Adam(self.params, lr=lr)
         self.sizes = (n_features, n_hidden, n_classes)
-        self.ops = {"spikes": 0, "synops": 0, "neuron_updates": 0, "weight_writes": 0}
+        self.ops = dict.fromkeys(OPS, 0)
 
     def counts(self, x: np.ndarray):
         """Output spike counts ``[B, C]`` for Poisson-coded ``x[B, D]`` (differentiable)."""
