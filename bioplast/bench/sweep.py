@@ -58,10 +58,8 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
     from scratch, which the run's log records.
     """
     from ..errors import DataError
-    from ..train import train
+    from ..train import RECORD_COLUMNS, train
     from ..train_spiking import SpikingConfig, train_spiking
-
-    from ..train import RECORD_COLUMNS
 
     run_dir = ensure_dir(run_dir)
     status_file = run_dir / "status.json"
@@ -79,7 +77,7 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
     t0 = time.perf_counter()
     _append(log, f"start {job.run_id}: {json.dumps(job.config, sort_keys=True, default=list)}")
     cfg = make_config(job.config)
-    train = train_spiking if isinstance(cfg, SpikingConfig) else train
+    trainer = train_spiking if isinstance(cfg, SpikingConfig) else train
     try:
         try:
             records = train(cfg, out=run_dir, progress=progress)
@@ -267,6 +265,11 @@ def _plots(rows: list, out: Path) -> list:
     return names
 
 
+def _accuracy(s: dict) -> str:
+    """A summary row's test accuracy, mean ± std over seeds."""
+    return "—" if math.isnan(s["test_acc_mean"]) else f"{s['test_acc_mean']:.4f} ± {s['test_acc_std']:.4f}"
+
+
 def _number(value: float, fmt: str) -> str:
     return "—" if value is None or math.isnan(value) else format(value, fmt)
 
@@ -275,8 +278,7 @@ def _number(value: float, fmt: str) -> str:
 REPORT_COLUMNS = (
     ("run", lambda s: s["label"]),
     ("task", lambda s: s["task"]),
-    ("test accuracy", lambda s: "—" if math.isnan(s["test_acc_mean"])
-     else f"{s['test_acc_mean']:.4f} ± {s['test_acc_std']:.4f}"),
+    ("test accuracy", lambda s: _accuracy(s)),
     ("runs (failed)", lambda s: f"{s['runs']} ({s['failed']})"),
     ("training time (s)", lambda s: _number(s["wall_time_s_mean"], ".2f")),
     ("synaptic ops", lambda s: _number(s["synops_mean"], ".3g")),
@@ -351,6 +353,5 @@ def run_suite(suite, out, executor: str = "local", workers: int = 1, scheduler=N
 def _terminal_table(summary: list) -> str:
     lines = [f"{'run':<28} {'task':<9} {'test acc':>17} {'runs':>5} {'failed':>6}"]
     for s in summary:
-        acc = "—" if math.isnan(s["test_acc_mean"]) else f"{s['test_acc_mean']:.4f} ± {s['test_acc_std']:.4f}"
-        lines.append(f"{s['label']:<28} {s['task']:<9} {acc:>17} {s['runs']:>5} {s['failed']:>6}")
+        lines.append(f"{s['label']:<28} {s['task']:<9} {_accuracy(s):>17} {s['runs']:>5} {s['failed']:>6}")
     return "\n".join(lines)

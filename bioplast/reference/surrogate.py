@@ -63,20 +63,20 @@ class SurrogateSNN:
         self.sizes = (n_features, n_hidden, n_classes)
         self.ops = dict.fromkeys(OPS, 0)
 
-    def counts(self, x: np.ndarray):
-        """Output spike counts ``[B, C]`` for Poisson-coded ``x[B, D]`` (differentiable)."""
+    def _run(self, x: np.ndarray):
+        """``(output spike counts [B, C], spikes of all layers)`` for Poisson-coded ``x[B, D]``; the
+        counts are differentiable, the spike total (for the operation count) is a detached scalar."""
         torch = self.torch
         spikes = torch.as_tensor(self.rng.random((self.steps,) + x.shape, dtype=np.float32) < x * self.p_spike)
         mem1 = torch.zeros(len(x), self.sizes[1])
         mem2 = torch.zeros(len(x), self.sizes[2])
-        total, fired = 0, 0
+        total, fired = 0, spikes.sum()
         for t in range(self.steps):
             s1, mem1 = self.lif1(self.fc1(spikes[t].float()), mem1)
             s2, mem2 = self.lif2(self.fc2(s1), mem2)
             total = total + s2
-            fired += int(spikes[t].sum()) + int(s1.detach().sum()) + int(s2.detach().sum())
-        self._fired = fired
-        return total
+            fired = fired + s1.detach().sum().long() + s2.detach().sum().long()  # exact integer counts
+        return total, fired
 
     def train_epoch(self, x_train: np.ndarray, y_train: np.ndarray) -> tuple:
         """One pass of BPTT over the shuffled training set: ``(mean loss, train accuracy)``."""
@@ -86,7 +86,7 @@ class SurrogateSNN:
         d, h, c = self.sizes
         for a in range(0, len(order), self.batch):
             idx = order[a:a + self.batch]
-            out = self.counts(x_train[idx])
+            out, fired = self._run(x_train[idx])
             y = torch.as_tensor(y_train[idx])
             loss = torch.nn.functional.cross_entropy(out, y)
             self.opt.zero_grad()
@@ -97,13 +97,13 @@ class SurrogateSNN:
             n = len(idx) * self.steps
             self.ops["synops"] += n * (2 * d * h + 3 * h * c)
             self.ops["neuron_updates"] += n * 2 * (h + c)
-            self.ops["spikes"] += self._fired
+            self.ops["spikes"] += int(fired)
             self.ops["weight_writes"] += d * h + h * c
         return float(np.mean(losses)), correct / len(order)
 
     def predict(self, x: np.ndarray, chunk: int = 500) -> np.ndarray:
         with self.torch.no_grad():
-            return np.concatenate([self.counts(x[a:a + chunk]).argmax(1).numpy() for a in range(0, len(x), chunk)])
+            return np.concatenate([self._run(x[a:a + chunk])[0].argmax(1).numpy() for a in range(0, len(x), chunk)])
 
     def state(self):
         moments = []
