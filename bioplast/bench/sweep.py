@@ -80,12 +80,12 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
     trainer = train_spiking if isinstance(cfg, SpikingConfig) else train
     try:
         try:
-            records = train(cfg, out=run_dir, progress=progress)
+            records = trainer(cfg, out=run_dir, progress=progress)
         except DataError as exc:
             if not (run_dir / "checkpoint.json").exists():
                 raise
             _append(log, f"checkpoint unusable ({exc}); restarting the run from scratch")
-            records = train(cfg, out=run_dir, progress=progress, resume=False)
+            records = trainer(cfg, out=run_dir, progress=progress, resume=False)
         status = {"status": "done", "error": "", "records": records}
     except BioplastError as exc:
         records = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").exists() else []
