@@ -7,6 +7,10 @@
 2. The curl ρ = ‖(J − Jᵀ)/2‖/‖J‖ of the weight-update field of registered
    rules on one batch of digits: 0 for gradient rules, > 0 for flips,
    feedback alignment and asymmetric generalized EP.
+3. STDP's curl, on its expected update field for Poisson (escape-noise)
+   neurons: timing alone makes it non-gradient when the input has a
+   temporal order, and a time-symmetric input (a palindrome) makes it a
+   gradient flow again.
 
 Run:  python examples/curl_lab.py
 """
@@ -15,6 +19,8 @@ import numpy as np
 from bioplast.data.teacher import TeacherTask
 from bioplast.dynamics import student_teacher as st
 from bioplast.dynamics.curl_field import rule_curl
+from bioplast.dynamics.stdp_field import palindrome, sequence_raster, stdp_curl
+from bioplast.rules import get_rule
 from bioplast.rules.curl import flip_signs
 from bioplast.train import TrainConfig
 
@@ -40,3 +46,8 @@ for label, cfg in [("backprop", TrainConfig(rule="backprop", hidden=(16,))),
                    ("generalized EP, asymmetry 1", TrainConfig(rule="gen_eqprop", hidden=(32,),
                                                                rule_params={"asymmetry": 1.0}))]:
     print(f"curl of {label:<28} ρ = {rule_curl(cfg, coords=60).rho:.3g}")
+
+sequence = sequence_raster(8, 150, trials=2)  # inputs 0, 1, …, 7 firing in order, repeated
+for label, raster in (("a repeated sequence", sequence), ("the sequence and its reversal", palindrome(sequence))):
+    rho = stdp_curl(get_rule("pair_stdp"), raster, np.full((2, 8), 2.0)).rho
+    print(f"curl of pair STDP on {label:<30} ρ = {rho:.3g}")

@@ -28,6 +28,11 @@ are :class:`~bioplast.train_spiking.SpikingConfig` fields::
     model = "diehl_cook"
     n_neurons = 100
 
+A run with ``kind = "lab"`` runs a student–teacher experiment of the curl
+lab (:mod:`bioplast.bench.lab`: ``experiment`` and its ``settings``); it makes
+its own data, so it runs once per backend and seed, not per task, and a
+suite of lab runs only needs no ``tasks``.
+
 Unknown keys, rules, models, tasks and backends are
 :class:`~bioplast.errors.ConfigError` naming the closest valid name, before
 anything runs.
@@ -40,10 +45,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ..errors import ConfigError, DataError, unknown_name
+from .lab import LAB_TASK
 
 SUITE_KEYS = ("name", "tasks", "backends", "seeds", "epochs", "hidden", "batch_size", "runs")
 RUN_DEFAULT_KEYS = ("epochs", "hidden", "batch_size")
-KINDS = ("rate", "spiking")  # a run's job kind: bioplast.train or bioplast.train_spiking
+KINDS = ("rate", "spiking", "lab")  # a run's job kind: bioplast.train, bioplast.train_spiking, bench.lab
 RUN_KEYS = ("label", "params", "backends", "kind")  # keys of a run that are not configuration fields
 
 # the rules of the substrate sweeps: (series name, run settings)
@@ -140,6 +146,21 @@ BUILTIN = {
             {"label": "backprop MLP (rate) 400", "rule": "backprop", "hidden": [400], "epochs": 3, "lr": 0.05},
         ],
     },
+    # the student–teacher studies of Ninou et al. (2025) as lab jobs: the phase diagram of the critical
+    # flip fraction against c (theory and simulation), Lyapunov exponent and order parameter either side
+    # of the threshold, and the saddle-escape comparison with its linear control (benchmarks/curl_*.py
+    # write the same studies as stand-alone reports)
+    "curl-lab": {
+        "name": "curl-lab", "backends": ["numba"], "seeds": [0],
+        "runs": [
+            {"label": "phase diagram", "kind": "lab", "experiment": "phase_diagram"},
+            {"label": "chaos either side of the threshold", "kind": "lab", "experiment": "chaos"},
+            {"label": "saddle escape, tanh", "kind": "lab", "experiment": "saddle_escape",
+             "settings": {"activation": "tanh"}},
+            {"label": "saddle escape, linear control", "kind": "lab", "experiment": "saddle_escape",
+             "settings": {"activation": "identity", "n_train": 150}},
+        ],
+    },
     # robustness: accuracy vs weight bits (the fixed-point preset: stochastic rounding on [-1, 1]) and
     # vs write noise (float weights) for the backprop baseline, node perturbation (zeroth-order), an Oja
     # (Hebbian) readout, symmetric EP, a column-sign E/I network and EG-Dale (programmed one level off 0);
@@ -204,10 +225,13 @@ def validate_suite(suite) -> None:
     for key in suite:
         if key not in SUITE_KEYS:
             raise unknown_name("suite key", key, SUITE_KEYS)
-    for key in ("tasks", "backends", "seeds", "runs"):
+    lab_only = isinstance(suite.get("runs"), list) and bool(suite["runs"]) and \
+        all(isinstance(r, dict) and r.get("kind") == "lab" for r in suite["runs"])
+    for key in ("backends", "seeds", "runs") if lab_only and "tasks" not in suite else \
+            ("tasks", "backends", "seeds", "runs"):
         if not isinstance(suite.get(key), list) or not suite[key]:
             raise ConfigError(f"suite {key!r} must be a non-empty list, got {suite.get(key)!r}")
-    for t in suite["tasks"]:
+    for t in suite.get("tasks", []):
         if t not in TASKS:
             raise unknown_name("task", t, TASKS)
     _check_backends(suite["backends"], "suite 'backends'")
@@ -221,7 +245,7 @@ def validate_suite(suite) -> None:
         kind = run.get("kind", "rate")
         if kind not in KINDS:
             raise unknown_name(f"kind in runs[{i}]", kind, KINDS)
-        allowed = sorted(_config_keys(kind) | set(RUN_KEYS) - ({"params"} if kind == "spiking" else set()))
+        allowed = sorted(_config_keys(kind) | set(RUN_KEYS) - ({"params"} if kind != "rate" else set()))
         for key in run:
             if key not in allowed:
                 raise unknown_name(f"key in runs[{i}]", key, allowed)
@@ -247,38 +271,46 @@ def _check_backends(backends, where: str) -> None:
 
 
 def _check_method(run: dict, i: int, kind: str) -> None:
-    """The rule of a rate run, the model of a spiking run: present and known."""
+    """The rule of a rate run, the model of a spiking run, the experiment of a lab run: present and known."""
     from ..rules.registry import RULES
     from ..train_spiking import SPIKING_MODELS
+    from .lab import EXPERIMENTS
 
-    key, known = ("model", SPIKING_MODELS) if kind == "spiking" else ("rule", RULES)
+    key, known, what = {"spiking": ("model", SPIKING_MODELS, "spiking model"),
+                        "lab": ("experiment", EXPERIMENTS, "lab experiment")}.get(kind, ("rule", RULES, "rule"))
     if key not in run:
         raise ConfigError(f"runs[{i}] needs a {key!r}")
     if run[key] not in known:
-        raise unknown_name("spiking model" if kind == "spiking" else "rule", run[key], known)
+        raise unknown_name(what, run[key], known)
 
 
 def _label(run: dict) -> str:
-    return run.get("label", run.get("rule", run.get("model")))
+    return run.get("label", run.get("rule", run.get("model", run.get("experiment"))))
 
 
 def _config_keys(kind: str) -> set:
     """Configuration fields a run of ``kind`` may set (task, backend and seed come from the suite)."""
     from ..train import TrainConfig
     from ..train_spiking import SpikingConfig
+    from .lab import LabConfig
 
-    cls, own = (SpikingConfig, set()) if kind == "spiking" else (TrainConfig, {"rule_params", "device"})
+    cls, own = {"spiking": (SpikingConfig, set()), "lab": (LabConfig, set())}.get(
+        kind, (TrainConfig, {"rule_params", "device"}))
     return {f.name for f in fields(cls)} - {"task", "backend", "seed"} - own
 
 
 def make_config(config: dict):
-    """The :class:`~bioplast.train.TrainConfig` or :class:`~bioplast.train_spiking.SpikingConfig` of a job."""
+    """The :class:`~bioplast.train.TrainConfig`, :class:`~bioplast.train_spiking.SpikingConfig` or
+    :class:`~bioplast.bench.lab.LabConfig` of a job."""
     from ..train import TrainConfig
     from ..train_spiking import SpikingConfig
+    from .lab import LabConfig
 
     kw = {k: v for k, v in config.items() if k != "kind"}
     if config.get("kind") == "spiking":
         return SpikingConfig(**kw)
+    if config.get("kind") == "lab":
+        return LabConfig(**kw)
     if "hidden" in kw:
         kw["hidden"] = tuple(kw["hidden"])
     return TrainConfig(**kw)
@@ -292,11 +324,11 @@ def expand(suite: dict) -> list:
         keys = _config_keys(kind)
         defaults = {k: suite[k] for k in RUN_DEFAULT_KEYS if k in suite and k in keys}
         base = {**defaults, **{k: v for k, v in run.items() if k not in RUN_KEYS}}
-        if kind == "spiking":  # rate runs carry no kind, so their run ids stay what they were
+        if kind != "rate":  # rate runs carry no kind, so their run ids stay what they were
             base["kind"] = kind
         else:
             base["rule_params"] = dict(run.get("params", {}))
-        for task in suite["tasks"]:
+        for task in [LAB_TASK] if kind == "lab" else suite["tasks"]:
             for backend in run.get("backends", suite["backends"]):
                 for seed in suite["seeds"]:
                     jobs.append(Job(suite.get("name", "suite"), _label(run),

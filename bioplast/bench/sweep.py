@@ -36,6 +36,7 @@ import numpy as np
 from .. import __version__
 from ..errors import BioplastError, ConfigError, unknown_name
 from ..io import atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
+from .lab import LAB_TASK
 from .suite import Job, expand, load_suite, make_config
 
 COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "substrate_params", "seed", "optimizer", "lr",
@@ -60,6 +61,7 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
     from ..errors import DataError
     from ..train import RECORD_COLUMNS, train
     from ..train_spiking import SpikingConfig, train_spiking
+    from .lab import LabConfig, run_lab
 
     run_dir = ensure_dir(run_dir)
     status_file = run_dir / "status.json"
@@ -79,6 +81,10 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
     cfg = make_config(job.config)
     trainer = train_spiking if isinstance(cfg, SpikingConfig) else train
     try:
+        if isinstance(cfg, LabConfig):  # an experiment, not a training run: its table instead of records
+            lab = run_lab(cfg, run_dir, progress)
+            status = {"status": "done", "error": "", "records": [], "lab": lab}
+            return _finish(status, status_file, log, t0)
         try:
             records = trainer(cfg, out=run_dir, progress=progress)
         except DataError as exc:
@@ -91,6 +97,10 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
         records = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").exists() else []
         status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "records": records}
         _append(log, traceback.format_exc())
+    return _finish(status, status_file, log, t0)
+
+
+def _finish(status: dict, status_file: Path, log: Path, t0: float) -> dict:
     status["elapsed_s"] = time.perf_counter() - t0
     atomic_write_json(status_file, status)
     _append(log, f"{status['status']} after {status['elapsed_s']:.2f} s {status['error']}")
@@ -172,6 +182,7 @@ def table(jobs, results: dict) -> list:
 
     from ..train import RECORD_COLUMNS
     from ..train_spiking import SpikingConfig
+    from .lab import LabConfig
 
     commit = _git_commit()
     rows = []
@@ -179,7 +190,10 @@ def table(jobs, results: dict) -> list:
         status = results[job.run_id]
         cfg = make_config(job.config)
         c = asdict(cfg)  # the values the run used, defaults included
-        if isinstance(cfg, SpikingConfig):  # the model is the "rule"; its settings are the parameters
+        if isinstance(cfg, LabConfig):  # the experiment is the "rule"; its settings are the parameters
+            method = {"rule": c["experiment"], "substrate": "ideal", "substrate_params": "{}", "optimizer": "",
+                      "network": "two-layer", "lr": math.nan, "params": json.dumps(c["settings"], sort_keys=True)}
+        elif isinstance(cfg, SpikingConfig):  # the model is the "rule"; its settings are the parameters
             method = {"rule": c["model"], "substrate": "ideal", "substrate_params": "{}", "optimizer": "",
                       "network": "spiking", "lr": float(c["lr"]),
                       "params": json.dumps({k: c[k] for k in ("n_neurons", "train_samples", "theta_plus")}
@@ -198,7 +212,9 @@ def table(jobs, results: dict) -> list:
 
 
 def summarise(rows: list) -> list:
+    """Per (label, task) of the training runs (lab jobs have tables of their own, :func:`lab_sections`)."""
     out = []
+    rows = [r for r in rows if r["task"] != LAB_TASK]
     for key in dict.fromkeys((r["label"], r["task"]) for r in rows):
         sel = [r for r in rows if (r["label"], r["task"]) == key]
         last = {r["run_id"]: r for r in sel if r["epoch"] is not None}  # each run's last recorded epoch
@@ -237,7 +253,7 @@ def _plots(rows: list, out: Path) -> list:
     from . import plots
 
     names = []
-    for task in dict.fromkeys(r["task"] for r in rows):
+    for task in dict.fromkeys(r["task"] for r in rows if r["task"] != LAB_TASK):
         done = [{**r, "rule": r["label"]} for r in rows if r["task"] == task and r["status"] == "done"]
         if not done:
             continue
@@ -287,7 +303,46 @@ REPORT_COLUMNS = (
 )
 
 
-def _report(summary: list, figures: list, suite: dict, overhead: dict, out: Path) -> None:
+def _md_table(heads: list, cells: list) -> list:
+    return ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)] + ["| " + " | ".join(r) + " |" for r in cells]
+
+
+def _html_table(heads: list, cells: list) -> list:
+    import html as escape
+
+    return ["<table><tr>" + "".join(f"<th>{escape.escape(h)}</th>" for h in heads) + "</tr>"] + \
+        ["<tr>" + "".join(f"<td>{escape.escape(c)}</td>" for c in row) + "</tr>" for row in cells] + ["</table>"]
+
+
+def _lab_cell(v) -> str:
+    return _number(v, ".3g") if isinstance(v, float) else str(v)
+
+
+def lab_sections(jobs, results: dict, out: Path) -> list:
+    """One report section per lab job: its table, and its figure copied beside the report."""
+    from ..io import atomic_write_bytes
+
+    sections = []
+    for job in jobs:
+        if job.config.get("kind") != "lab":
+            continue
+        status = results[job.run_id]
+        title = f"{job.label} (experiment {job.config['experiment']}, seed {job.config['seed']}, " \
+                f"{job.config['backend']})"
+        lab = status.get("lab")
+        if status["status"] != "done" or not lab:
+            sections.append({"title": title, "heads": [], "cells": [], "figure": None,
+                             "error": status["error"] or "no results"})
+            continue
+        heads = list(lab["rows"][0]) if lab["rows"] else []
+        figure = f"lab_{job.run_id}.png"
+        atomic_write_bytes(out / figure, (out / "runs" / job.run_id / lab["figure"]).read_bytes())
+        sections.append({"title": title, "heads": heads, "figure": figure, "error": "",
+                         "cells": [[_lab_cell(r[h]) for h in heads] for r in lab["rows"]]})
+    return sections
+
+
+def _report(summary: list, figures: list, labs: list, suite: dict, overhead: dict, out: Path) -> None:
     import html as escape
 
     heads = [h for h, _ in REPORT_COLUMNS]
@@ -295,26 +350,35 @@ def _report(summary: list, figures: list, suite: dict, overhead: dict, out: Path
     notes = ["Means over seeds at the last epoch. Energy: the substrate's per-operation figures times the "
              "run's operation counts (— where the substrate has no figures); alignment: cosine between the "
              "rule's update and backprop's −∇L on a fixed training batch (— where the rule follows no "
-             "loss's gradient).",
+             "loss's gradient)." if summary else "",
              f"Harness time {overhead['harness_s']:.2f} s of {overhead['total_s']:.2f} s "
              f"({overhead['fraction']:.1%}) outside the runs."]
+    notes = [n for n in notes if n]
     lines = [f"# Benchmark suite `{suite.get('name', 'suite')}`", "",
              f"bioplast {__version__}, commit {_git_commit() or 'unknown'}; seeds {suite['seeds']}, "
-             f"backends {suite['backends']}.", "",
-             "| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
-    lines += ["| " + " | ".join(row) + " |" for row in cells]
+             f"backends {suite['backends']}.", ""]
+    lines += (_md_table(heads, cells) if summary else [])
     lines += ["", *notes, ""] + [f"![{f}]({f})" for f in figures]
+    for lab in labs:
+        lines += ["", f"## {lab['title']}", ""]
+        lines += [f"Failed: {lab['error']}"] if lab["error"] else \
+            _md_table(lab["heads"], lab["cells"]) + ["", f"![{lab['figure']}]({lab['figure']})"]
     atomic_write_text(out / "report.md", "\n".join(lines) + "\n")
     html = ["<!doctype html><meta charset='utf-8'><title>bioplast suite</title>",
             "<style>body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:3px 8px}</style>",
-            f"<h1>Benchmark suite {escape.escape(suite.get('name', ''))}</h1>",
-            "<table><tr>" + "".join(f"<th>{escape.escape(h)}</th>" for h in heads) + "</tr>"]
-    html += ["<tr>" + "".join(f"<td>{escape.escape(c)}</td>" for c in row) + "</tr>" for row in cells]
-    html += ["</table>"] + [f"<p>{escape.escape(n)}</p>" for n in notes]
-    for f in figures:  # self-contained: the PNGs are embedded
+            f"<h1>Benchmark suite {escape.escape(suite.get('name', ''))}</h1>"]
+    html += (_html_table(heads, cells) if summary else []) + [f"<p>{escape.escape(n)}</p>" for n in notes]
+
+    def image(f):  # self-contained: the PNGs are embedded
         data = base64.b64encode((out / f).read_bytes()).decode()
-        html.append(f"<p><img alt='{f}' src='data:image/png;base64,{data}' style='max-width:100%'></p>")
+        return f"<p><img alt='{f}' src='data:image/png;base64,{data}' style='max-width:100%'></p>"
+
+    html += [image(f) for f in figures]
+    for lab in labs:
+        html.append(f"<h2>{escape.escape(lab['title'])}</h2>")
+        html += [f"<p>Failed: {escape.escape(lab['error'])}</p>"] if lab["error"] else \
+            _html_table(lab["heads"], lab["cells"]) + [image(lab["figure"])]
     atomic_write_text(out / "report.html", "\n".join(html) + "\n")
 
 
@@ -339,12 +403,16 @@ def run_suite(suite, out, executor: str = "local", workers: int = 1, scheduler=N
     summary = summarise(rows)
     atomic_write_csv(out / "summary.csv", summary)
     figures = _plots(rows, out)
+    labs = lab_sections(jobs, results, out)
     harness = (t_jobs - t_start) + (time.perf_counter() - t_after)
     total = time.perf_counter() - t_start
     overhead = {"harness_s": harness, "total_s": total, "fraction": harness / total if total else 0.0}
-    _report(summary, figures, suite, overhead, out)
+    _report(summary, figures, labs, suite, overhead, out)
     if progress:
-        print(_terminal_table(summary))
+        if summary:
+            print(_terminal_table(summary))
+        for lab in labs:
+            print(f"lab: {lab['title']}: {'failed: ' + lab['error'] if lab['error'] else 'table and figure in the report'}")
         print(f"harness: {harness:.2f} s of {total:.2f} s ({overhead['fraction']:.1%}) outside the runs; "
               f"results in {out}/results.csv, report.md, report.html")
     return {"rows": rows, "summary": summary, "overhead": overhead}

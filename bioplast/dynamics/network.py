@@ -9,6 +9,7 @@ engine and the fused numba engine read the same numbers.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Optional, Tuple
@@ -18,7 +19,7 @@ import numpy as np
 from ..core import Plasticity
 from ..errors import ConfigError, DataError
 from ..validate import positive
-from .neurons import LIF, CondLIF
+from .neurons import LIF, CondLIF, from_snntorch_module, is_snntorch_neuron
 
 CONNECTIVITY = ("dense", "one_to_one", "all_but_self")
 SLOTS = {"v": 0, "syn": 1, "ge": 1, "gi": 2}
@@ -34,9 +35,12 @@ class SpikeSource:
 
 @dataclass(frozen=True)
 class Population:
+    """``size`` neurons of one model: :class:`LIF`, :class:`CondLIF`, or an ``snntorch.Leaky`` module
+    (turned into its LIF at the network's ``dt``: :func:`~.neurons.from_snntorch_module`)."""
+
     name: str
     size: int
-    neuron: Any  # LIF | CondLIF
+    neuron: Any  # LIF | CondLIF | snntorch.Leaky
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,8 @@ class SpikingNetwork:
     def __init__(self, sources, populations, projections, dt: float):
         self.dt = positive("dt", dt)
         self.sources = tuple(sources)
-        self.populations = tuple(populations)
+        self.populations = tuple(dataclasses.replace(p, neuron=from_snntorch_module(p.neuron, self.dt))
+                                 if is_snntorch_neuron(p.neuron) else p for p in populations)
         self.projections = tuple(projections)
         self._check()
 
@@ -121,7 +126,8 @@ class SpikingNetwork:
             if not isinstance(p.size, (int, np.integer)) or p.size <= 0:
                 raise ConfigError(f"population {p.name!r} size must be a positive integer, got {p.size!r}")
             if not isinstance(p.neuron, (LIF, CondLIF)):
-                raise ConfigError(f"population {p.name!r} neuron must be LIF or CondLIF, got {type(p.neuron).__name__}")
+                raise ConfigError(f"population {p.name!r} neuron must be LIF, CondLIF or snntorch.Leaky, got "
+                                  f"{type(p.neuron).__name__}")
             p.neuron.check_dt(self.dt)
         sizes = {s.name: s.size for s in self.sources} | {p.name: p.size for p in self.populations}
         pops = {p.name: p for p in self.populations}

@@ -39,6 +39,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Optional
 
+import numpy as np
+
 from ..errors import ConfigError
 from ..validate import positive
 
@@ -177,3 +179,36 @@ def from_snntorch(beta: float, threshold: float = 1.0, reset_mechanism: str = "s
     drop = thr / b if (reset_mechanism == "subtract" and reset_delay) else thr
     return LIF(v_rest=0.0, v_reset=thr - drop if reset_mechanism == "subtract" else 0.0, v_thresh=thr,
                tau_mem=-dt / math.log(b), resistance=1.0 / (1.0 - b), reset=reset_mechanism)
+
+
+def _one_value(name: str, value) -> float:
+    """A module parameter that must be one number for the whole layer (a 0-d or one-element tensor)."""
+    arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value, dtype=np.float64).ravel()
+    if arr.size != 1:
+        raise ConfigError(f"{name} has {arr.size} values; a population has one neuron model, so give each "
+                          f"value its own population (got {arr[:4].tolist()}…)")
+    return float(arr[0])
+
+
+def is_snntorch_neuron(obj) -> bool:
+    return type(obj).__module__.startswith("snntorch")
+
+
+def from_snntorch_module(module, dt: float) -> LIF:
+    """The :class:`LIF` of an ``snntorch.Leaky`` layer at time step ``dt``, so that an snnTorch module can
+    be a population's neuron directly (``Population("h", 100, snn.Leaky(beta=0.9))``): its current
+    β and threshold (learned ones included, as numbers), reset mechanism and reset delay, through
+    :func:`from_snntorch`.  Features with no LIF equivalent are refused by name."""
+    kind = type(module).__name__
+    if not is_snntorch_neuron(module) or kind != "Leaky":
+        raise ConfigError(f"snnTorch neurons usable as populations: Leaky; got {type(module).__module__}.{kind}")
+    unsupported = [name for name, on in (("inhibition", module.inhibition),
+                                         ("state_quant", bool(module.state_quant)),
+                                         ("graded_spikes_factor ≠ 1",
+                                          _one_value("graded_spikes_factor", module.graded_spikes_factor) != 1.0))
+                   if on]
+    if unsupported:
+        raise ConfigError(f"this snntorch.Leaky uses {', '.join(unsupported)}, which a LIF population does not model")
+    return from_snntorch(_one_value("snntorch.Leaky beta", module.beta),
+                         _one_value("snntorch.Leaky threshold", module.threshold), module.reset_mechanism,
+                         bool(module.reset_delay), dt)

@@ -89,6 +89,40 @@ def test_lif_matches_snntorch_leaky_spike_for_spike(reset):
     np.testing.assert_array_equal(rec.spikes["p"], ref)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_snntorch_modules_are_neuron_layers(backend):
+    """An snntorch.Leaky module is a population's neuron as it stands (zero and delayed-subtract reset,
+    a learned β read as its current value); the network then fires spike for spike as the module does."""
+    torch = pytest.importorskip("torch")
+    snn = pytest.importorskip("snntorch")
+    T, n = 300, 16
+    current = np.random.default_rng(2).uniform(-0.1, 0.45, (T, 2, n))
+    for leaky in (snn.Leaky(beta=0.875, threshold=1.0, reset_mechanism="zero"),
+                  snn.Leaky(beta=torch.tensor(0.75), threshold=0.5, learn_beta=True)):
+        mem, ref = torch.zeros(2, n, dtype=torch.float64), []
+        with torch.no_grad():
+            for t in range(T):
+                spk, mem = leaky(torch.as_tensor(current[t]), mem)
+                ref.append(spk.numpy() > 0)
+        net = SpikingNetwork([], [Population("p", n, leaky)], [], dt=1e-3)
+        assert isinstance(net.populations[0].neuron, LIF)
+        _, rec = simulate(net, {"p": current}, backend=get_backend(backend, dtype="float64"), record=("spikes",))
+        assert np.stack(ref).sum() > 100
+        np.testing.assert_array_equal(rec.spikes["p"], np.stack(ref))
+
+
+def test_snntorch_modules_without_a_lif_equivalent_are_refused():
+    torch = pytest.importorskip("torch")
+    snn = pytest.importorskip("snntorch")
+    for module, match in ((snn.Leaky(beta=torch.tensor([0.5, 0.9])), "beta has 2 values"),
+                          (snn.Leaky(beta=0.9, inhibition=True), "uses inhibition"),
+                          (snn.Leaky(beta=0.9, graded_spikes_factor=2.0), "graded_spikes_factor"),
+                          (snn.Leaky(beta=0.9, reset_mechanism="none"), "reset_mechanism must be one of"),
+                          (snn.Synaptic(alpha=0.8, beta=0.9), "usable as populations: Leaky")):
+        with pytest.raises(ConfigError, match=match):
+            SpikingNetwork([], [Population("p", 2, module)], [], dt=1e-3)
+
+
 def _deterministic_network():
     """Current LIF with exponential synapses and a refractory period, and conductance neurons with
     adaptive thresholds, driven by regular spike trains: nothing random, everything exercised."""
