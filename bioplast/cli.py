@@ -248,7 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     gt.set_defaults(fn=cmd_geometry_test)
 
     bn = sub.add_parser("bench", help="run a benchmark suite (rules × tasks × backends × seeds), resumably")
-    bn.add_argument("--suite", default="quick", help="a built-in suite name (quick) or a TOML suite file")
+    from .bench.suite import BUILTIN
+
+    bn.add_argument("--suite", default="quick",
+                    help=f"a built-in suite ({', '.join(BUILTIN)}) or a TOML suite file")
     bn.add_argument("--out", default="results/bench")
     bn.add_argument("--executor", default="local", help="local (processes here) or dask (--scheduler ADDRESS)")
     bn.add_argument("--workers", type=int, default=1, help="local worker processes (1 = in this process)")
