@@ -39,13 +39,15 @@ LAB_BACKENDS = ("numba", "numpy", "torch")
 LAB_TASK = "student-teacher"  # the task column of a lab job: it makes its own data
 
 
+# experiment name → its function in bioplast.dynamics.curl_experiments (imported when a job runs)
+_FUNCTIONS = {"phase_diagram": "phase_diagram", "chaos": "chaos_sweep", "saddle_escape": "saddle_escape"}
+EXPERIMENTS = tuple(_FUNCTIONS)
+
+
 def _experiments() -> dict:
     from ..dynamics import curl_experiments as ce
 
-    return {"phase_diagram": ce.phase_diagram, "chaos": ce.chaos_sweep, "saddle_escape": ce.saddle_escape}
-
-
-EXPERIMENTS = ("phase_diagram", "chaos", "saddle_escape")
+    return {name: getattr(ce, fn) for name, fn in _FUNCTIONS.items()}
 
 
 @dataclass(frozen=True)

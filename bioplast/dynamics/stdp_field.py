@@ -112,8 +112,9 @@ def stdp_curl(rule, pre, w, rate: str = "linear", baseline: float = 5.0, gain: f
               coords: int | None = None, eps: float = 1e-4, seed: int = 0) -> Curl:
     """``ρ`` of the expected update field of ``rule`` at weights ``w[n_post, n_pre]`` for the raster ``pre``."""
     w = np.asarray(w, dtype=np.float64)
-    if w.ndim != 2 or w.shape[1] != _raster(pre).shape[2]:
-        raise DataError(f"weights must be [n_post, n_pre] with n_pre = {_raster(pre).shape[2]} (the raster's "
+    pre = _raster(pre)
+    if w.ndim != 2 or w.shape[1] != pre.shape[2]:
+        raise DataError(f"weights must be [n_post, n_pre] with n_pre = {pre.shape[2]} (the raster's "
                         f"neurons), got shape {w.shape}")
     field = expected_stdp_field(rule, pre, w.shape[0], rate, baseline, gain)
     at = field(w.ravel())
