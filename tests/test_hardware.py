@@ -97,11 +97,16 @@ def test_exponential_steps_shrink_towards_the_bound_they_approach(backend):
     assert np.allclose(k.to_numpy(flat), u)
     profile = DeviceProfile("exp", bounds="exponential", step_nonlinearity=3.0)
     chain = device_transforms(profile)
-    assert [t.name.split("(")[0] for t in chain] == ["exponential_steps", "clip_bounds"]
+    assert stage_kinds(chain) == ["exponential_steps", "clip_bounds"]
     big, _ = step(k, chain, k.asarray(u * 30), k.asarray(w))
     assert np.all(np.abs(k.to_numpy(big) + w) <= 1 + 1e-12)
     with pytest.raises(ConfigError, match="step_nonlinearity"):
         DeviceProfile("bad", bounds="exponential", step_nonlinearity=-1.0)
+
+
+def stage_kinds(chain) -> list:
+    """The kinds of a chain's stages, fused writes opened up."""
+    return [s["kind"] for t in chain for s in (t.params.get("stages") or [t.params])]
 
 
 def test_write_noise_is_relative_to_the_step():
@@ -155,7 +160,9 @@ def _grid_steps(w, bits):
 @pytest.mark.parametrize("bits, config", [
     (4, {"rule": "eqprop", "hidden": (32,)}),
     (4, {"rule": "eqprop", "hidden": (32,), "rule_params": {"cost": "mse"}}),
-    (4, {"rule": "gen_eqprop", "hidden": (32, 16), "rule_params": {"asymmetry": 0.5}}),
+    # generalized EP on 4 bits ends anywhere in 0.13–0.42 across seeds 0–3 (too seed-dependent for a
+    # threshold); on 6 bits 0.37–0.56 (measured)
+    (6, {"rule": "gen_eqprop", "hidden": (32, 16), "rule_params": {"asymmetry": 0.5}}),
     # DANN's initial weights (scale ~ 1/√(2·64)) mostly round to 0 on a 4-bit grid of step 2/15, which
     # silences it (measured: chance); 6 bits keep it learning (0.76 after 2 epochs)
     (6, {"rule": "backprop", "network": "dann", "lr": 0.02}),
@@ -313,7 +320,8 @@ def test_update_precision_loses_small_updates_and_saturates_large_ones():
     got, _ = step(K, t, u, np.zeros_like(u))
     np.testing.assert_allclose(got, [[0.0, 0.01, -0.03, 0.07, -0.07]], atol=1e-12)
     p = DeviceProfile("acc", bits=8, update_bits=10, w_min=-1.0, w_max=1.0)  # lsb = (2/255)/4
-    assert device_transforms(p)[0].params == {"kind": "update_precision", "bits": 10, "lsb": pytest.approx(2 / 255 / 4)}
+    assert device_transforms(p)[0].params["stages"][0] == {"kind": "update_precision", "bits": 10,
+                                                          "lsb": pytest.approx(2 / 255 / 4)}
 
 
 def test_learning_epoch_writes_the_sum_every_k_steps():

@@ -141,3 +141,39 @@ class Backend(ABC):
     @abstractmethod
     def uniform(self, rng, shape) -> Array:
         """Uniform draws on [0, 1) from the explicit random state ``rng``."""
+
+    # ---- counter-based draws and the fused device write -----------------
+    def counter_uniform(self, key: tuple, shape) -> Array:
+        """Uniform draws on ``[0, 1)`` of the counter-based stream ``key`` (the same numbers on every
+        backend: :mod:`bioplast.backends.counter_rng`)."""
+        from .counter_rng import uniform_from_bits
+
+        n, shape = _count(shape)
+        return uniform_from_bits(self.xp, self._counter_bits(key, n), self.dtype_name).reshape(shape)
+
+    def counter_normal(self, key: tuple, shape) -> Array:
+        """Standard normal draws of the counter-based stream ``key`` (same on every backend)."""
+        from .counter_rng import normal_from_bits
+
+        n, shape = _count(shape)
+        return normal_from_bits(self.xp, self._counter_bits(key, n), self.dtype_name).reshape(shape)
+
+    def _counter_bits(self, key: tuple, n: int) -> Array:
+        """The stream's 32-bit words ``h[0..n)`` (numpy: uint32, torch: int64)."""
+        from .counter_rng import bits_numpy
+
+        return bits_numpy(key, n)
+
+    def device_write(self, w: Array, u: Array, gain, spec, noise_key: tuple, round_key: tuple):
+        """The update a device makes of ``u`` at weights ``w``, all the stages of ``spec``
+        (:class:`~bioplast.backends.device_write.WriteSpec`) in one fused pass, or ``None`` where this
+        backend has no fused kernel (the caller then runs the stages one by one, with the same draws).
+        ``gain``: per-device gains ``[n_post, n_pre]`` or ``None``."""
+        return None
+
+
+def _count(shape):
+    import math
+
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)
+    return math.prod(shape), shape

@@ -87,6 +87,28 @@ class NumbaBackend(NumpyBackend):
         n = math.prod(shape) if isinstance(shape, tuple) else int(shape)
         return self._nk.normal(rng, n).astype(self.dtype).reshape(shape)
 
+    def counter_normal(self, key, shape):
+        from . import numba_device as nd
+
+        n = math.prod(shape) if isinstance(shape, tuple) else int(shape)
+        return nd.counter_normal(n, np.uint32(key[0]), np.uint32(key[1])).astype(self.dtype).reshape(shape)
+
+    def device_write(self, w, u, gain, spec, noise_key, round_key):
+        from . import numba_device as nd
+
+        if w.ndim > 2 or w.dtype not in (np.float32, np.float64):
+            return None
+        shape = w.shape
+        rows = (1, -1) if w.ndim < 2 else shape  # a bias is one row: the counter runs over it the same way
+        t = w.dtype.type
+        typed = spec._replace(**{f: t(v) for f, v in spec._asdict().items() if isinstance(v, float)})
+        g = (self._c(gain).astype(w.dtype, copy=False).reshape(rows) if gain is not None
+             else np.empty((0, 0), w.dtype))
+        out = nd.device_write(self._c(w).reshape(rows), self._c(u).astype(w.dtype, copy=False).reshape(rows), g,
+                              typed, np.uint32(noise_key[0]), np.uint32(noise_key[1]),
+                              np.uint32(round_key[0]), np.uint32(round_key[1]))
+        return out.reshape(shape)
+
     def relax_fused(self, net, input_drive, states, steps, activation, nudge, dt):
         """The whole relaxation in one compiled loop, or ``None`` where it does not apply:
         float64 (the kernel's transcendental functions are float32, accurate to a

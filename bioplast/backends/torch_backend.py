@@ -122,6 +122,33 @@ class TorchBackend(Backend):
     def decay_trace(self, trace, events, decay):
         return decay * trace + events
 
+    @property
+    def _host(self):
+        """The numba backend over the same (CPU) memory: compiled kernels torch lacks."""
+        if getattr(self, "_numba", None) is None:
+            from .numba_backend import NumbaBackend
+
+            self._numba = NumbaBackend(self.dtype_name)
+        return self._numba
+
+    def _counter_bits(self, key, n):
+        from .counter_rng import bits_torch
+
+        return bits_torch(self.torch, key, n, self._dev)
+
+    def counter_normal(self, key, shape):
+        if self._dev.type == "cpu":  # the compiled draw (numba) on the host; CUDA computes it in place
+            return self.torch.from_numpy(self._host.counter_normal(key, shape))
+        return super().counter_normal(key, shape)
+
+    def device_write(self, w, u, gain, spec, noise_key, round_key):
+        if self._dev.type != "cpu" or w.requires_grad or u.requires_grad:
+            return None  # CUDA (and autograd) run the stages as torch ops, with the same draws
+        out = self._host.device_write(
+            w.detach().numpy(), u.detach().to(w.dtype).numpy(), None if gain is None else gain.numpy(), spec,
+            noise_key, round_key)
+        return None if out is None else self.torch.from_numpy(out)
+
     def normal(self, rng, shape):
         return self.torch.randn(shape, generator=rng, dtype=self.dtype, device=self._dev)
 

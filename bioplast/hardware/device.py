@@ -35,10 +35,16 @@ and samples, with standard deviation ``σ_read S ‖h_b‖``.  :func:`read_noise
 draws ``ν`` in that output-referred form, exact in distribution and
 ``n_pre`` times cheaper than drawing ``Ξ_b`` for every sample.
 
-Randomness: every stochastic step draws from ``k.rng(seed, step)``-style
-streams derived from the profile seed and a step counter kept in the
-transform state (two integers), so runs reproduce under a seed and
+Randomness: every stochastic step draws from the counter-based stream of
+``(seed, step, salt)`` (:mod:`bioplast.backends.counter_rng`), with the
+profile seed and a step counter kept in the transform state (two integers),
+so runs reproduce under a seed, every backend draws the same numbers, and
 checkpoints store the counter, not a generator object.
+
+Speed: the elementwise stages (update register, gain, state-dependent step,
+write noise, grid or bounds) are wrapped into one :func:`fused_write`; a
+backend with a fused kernel (numba, torch on CPU) runs them in one pass over
+the weights with the same draws, any other runs them one by one.
 """
 from __future__ import annotations
 
@@ -48,6 +54,8 @@ from dataclasses import dataclass
 import numpy as np
 from typing import NamedTuple, Optional
 
+from ..backends.counter_rng import stream_key
+from ..backends.device_write import GRID_STOCHASTIC, WriteSpec
 from ..core import Transform, stateless
 from ..errors import ConfigError
 from ..validate import positive
@@ -176,9 +184,13 @@ class NoiseState(NamedTuple):
     step: int
 
 
-def _stream(k, state: NoiseState, salt: int):
-    # a fresh generator per (seed, step, salt): reproducible, and the state stays two integers
-    return k.rng(hash((state.seed, state.step, salt)) & 0x7FFFFFFF)
+DEVICE_GAIN_SALT, WRITE_NOISE_SALT, ROUNDING_SALT, READ_NOISE_SALT = 0, 1, 2, 16  # read noise: 16 + layer
+
+
+def _key(state: NoiseState, salt: int) -> tuple:
+    # the counter-based stream of draw (seed, step, salt): reproducible on every backend, and the state
+    # stays two integers
+    return stream_key(state.seed, state.step, salt)
 
 
 def read_scale(profile: DeviceProfile) -> float:
@@ -198,7 +210,7 @@ def read_noise(k, profile: DeviceProfile, seed: int, read: int):
     :func:`~bioplast.dynamics.feedforward.forward` (``None`` when the profile reads exactly).
 
     ``ν_b = σ_read S ‖h_b‖ ζ_b``, ``ζ ~ N(0, I)``: the drive error of ``B`` independent noisy reads
-    of a weight matrix (see the module docstring).  ``ζ`` is drawn on the host from
+    of a weight matrix (see the module docstring).  ``ζ`` is the counter-based draw of
     ``(seed, read, layer)``, so every backend sees the same noise.
     """
     scale = read_scale(profile)
@@ -206,8 +218,8 @@ def read_noise(k, profile: DeviceProfile, seed: int, read: int):
         return None
 
     def hook(layer, h, n_post):
-        zeta = np.random.default_rng([int(seed), int(read), int(layer), 3]).standard_normal((int(h.shape[0]), n_post))
-        return k.asarray(zeta) * read_std(h, scale)[:, None]
+        zeta = k.counter_normal(stream_key(seed, read, READ_NOISE_SALT + int(layer)), (int(h.shape[0]), n_post))
+        return zeta * read_std(h, scale)[:, None]
 
     return hook
 
@@ -219,7 +231,7 @@ def device_gain(profile: DeviceProfile, seed: int = 0) -> Transform:
     def init(k, w):
         if d2d == 0:
             return ()
-        g = 1 + d2d * k.normal(k.rng(seed), tuple(w.shape))
+        g = 1 + d2d * k.counter_normal(stream_key(seed, 0, DEVICE_GAIN_SALT), tuple(w.shape))
         return (g * (g > 0),)
 
     def update(k, u, state, w):
@@ -261,7 +273,7 @@ def write_noise(sigma: float, seed: int = 0) -> Transform:
         return NoiseState(int(seed), 0)
 
     def update(k, u, state, w):
-        xi = k.normal(_stream(k, state, 1), tuple(u.shape))
+        xi = k.counter_normal(_key(state, WRITE_NOISE_SALT), tuple(u.shape))
         return u * (1 + sigma * xi), NoiseState(state.seed, state.step + 1)
 
     return Transform(init, update, f"write_noise({sigma:g})", {"kind": "write_noise", "sigma": sigma})
@@ -298,7 +310,7 @@ def quantize(bits: int, lo: float, hi: float, rounding: str = "nearest", seed: i
             levels = k.to_grid(target, 1.0, float(k_min), float(k_max))
         else:
             floor = k.xp.floor(target)
-            levels = floor + (k.uniform(_stream(k, state, 2), tuple(u.shape)) < target - floor)
+            levels = floor + (k.counter_uniform(_key(state, ROUNDING_SALT), tuple(u.shape)) < target - floor)
         return levels * step + origin - w, NoiseState(state.seed, state.step + 1)
 
     return Transform(init, update, f"quantize({bits} bits, {rounding})",
@@ -337,7 +349,85 @@ def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
         chain.append(clip_bounds(*profile.weight_range))
     if profile.stuck > 0:
         chain.append(physics.stuck_devices(profile.stuck, *profile.weight_range, seed, _levels(profile)))
-    return tuple(chain)
+    return _fuse_runs(chain)
+
+
+# the stages one fused write can run, in the order it runs them (a WriteSpec's order)
+_FUSED_ORDER = {"update_precision": 0, "device_gain": 1, "soft_bounds": 2, "exponential_steps": 2,
+                "write_noise": 3, "quantize": 4, "clip_bounds": 4}
+
+
+def _fuse_runs(chain) -> tuple:
+    """``chain`` with every run of two or more consecutive fusable stages, in write order, replaced by
+    its :func:`fused_write` (a lone stage stays as it is: fused spiking engines recognise them)."""
+    out, run = [], []
+
+    def flush():
+        out.extend([fused_write(tuple(run))] if len(run) > 1 else run)
+        run.clear()
+
+    for t in chain:
+        rank = _FUSED_ORDER.get((t.params or {}).get("kind"))
+        if rank is None or (run and rank <= _FUSED_ORDER[run[-1].params["kind"]]):
+            flush()
+        (run if rank is not None else out).append(t)
+    flush()
+    return tuple(out)
+
+
+def write_spec(stages) -> WriteSpec:
+    """The :class:`~bioplast.backends.device_write.WriteSpec` of fusable ``stages`` (in write order)."""
+    from ..backends import device_write as dw
+
+    f = dict(update_lsb=0.0, update_top=0.0, gain=0, up=1.0, down=1.0, bounds=dw.BOUNDS_NONE, lo=0.0, hi=1.0,
+             gamma=0.0, write_sigma=0.0, grid=dw.GRID_NONE, origin=0.0, step=1.0, k_min=0.0, k_max=0.0,
+             clip_lo=0.0, clip_hi=0.0)
+    for t in stages:
+        p = t.params
+        kind = p["kind"]
+        if kind == "update_precision":
+            f.update(update_lsb=p["lsb"], update_top=float(2 ** (p["bits"] - 1) - 1))
+        elif kind == "device_gain":
+            f.update(gain=1, up=p["up"], down=p["down"])
+        elif kind in ("soft_bounds", "exponential_steps"):
+            f.update(bounds=dw.BOUNDS_SOFT if kind == "soft_bounds" else dw.BOUNDS_EXPONENTIAL, lo=p["lo"],
+                     hi=p["hi"], gamma=p.get("gamma", 0.0))
+        elif kind == "write_noise":
+            f.update(write_sigma=p["sigma"])
+        elif kind == "quantize":
+            origin, step, k_min, k_max = weight_grid(p["bits"], p["lo"], p["hi"])
+            f.update(grid=dw.GRID_NEAREST if p["rounding"] == "nearest" else dw.GRID_STOCHASTIC, origin=origin,
+                     step=step, k_min=float(k_min), k_max=float(k_max))
+        elif kind == "clip_bounds":
+            f.update(grid=dw.GRID_CLIP, clip_lo=p["lo"], clip_hi=p["hi"])
+    return dw.WriteSpec(**{k: (float(v) if isinstance(v, float) else v) for k, v in f.items()})
+
+
+def fused_write(stages: tuple) -> Transform:
+    """``stages`` (fusable device transforms, in write order) as one transform: a backend with a fused
+    kernel (:meth:`~bioplast.backends.base.Backend.device_write`) makes the whole write in one pass;
+    any other runs the stages in turn.  Both draw the same numbers (each stage's counter-based stream,
+    keyed by its own state), so the two agree to rounding; the state is the stages' states."""
+    from ..core import chain_init, chain_update
+
+    spec = write_spec(stages)
+    kinds = [t.params["kind"] for t in stages]
+
+    def update(k, u, states, w):
+        by_kind = dict(zip(kinds, states))
+        gain = by_kind.get("device_gain") or None
+        noise = by_kind.get("write_noise")
+        rounding = by_kind.get("quantize") if spec.grid == GRID_STOCHASTIC else None
+        out = k.device_write(w, u, gain[0] if gain else None, spec,
+                             _key(noise, WRITE_NOISE_SALT) if noise else (0, 0),
+                             _key(rounding, ROUNDING_SALT) if rounding else (0, 0))
+        if out is None:
+            return chain_update(k, stages, u, states, w)
+        return out, tuple(s._replace(step=s.step + 1) if isinstance(s, NoiseState) else s for s in states)
+
+    return Transform(lambda k, w: chain_init(k, stages, w), update,
+                     "device_write(" + " → ".join(t.name for t in stages) + ")",
+                     {"kind": "device_write", "stages": [dict(t.params) for t in stages]})
 
 
 def _levels(profile: DeviceProfile):
