@@ -6,6 +6,11 @@ the substrate's transforms (quantisation, noise, bounds, differential pairs) and
 the only difference.  Best-of-5 seconds per step; the ratio to ideal is what the hardware issue
 targets (≤ 2× for ``loihi2-like`` and ``pcm-crossbar``).
 
+numba and torch (CPU) run a profile's elementwise stages as one fused kernel
+(:func:`bioplast.hardware.device.fused_write`); numpy, the reference, runs them as array operations.
+The last table gives the cost of the write noise's draws alone (one normal per weight, 784 × 128),
+which is most of what ``pcm-crossbar`` adds.
+
 Results: ``benchmarks/results/substrate_cost.{json,md}``.
 
 Run:  python benchmarks/substrate_cost.py
@@ -48,12 +53,20 @@ def main() -> None:
                 t = ideal if sub == "ideal" else step_time(backend, rule, sub)
                 rows.append({"backend": backend, "rule": rule, "substrate": sub, "ms": 1e3 * t, "ratio": t / ideal})
                 print(f"{backend:6s} {rule:18s} {sub:17s} {1e3 * t:7.3f} ms  {t / ideal:.2f}× ideal", flush=True)
+    draws = []
+    for backend in ("numpy", "numba", "torch"):
+        k = get_backend(backend, dtype="float32")
+        t = best_time(lambda: k.counter_normal((1, 2), (128, 784)))
+        draws.append({"backend": backend, "ms": 1e3 * t})
+        print(f"{backend:6s} 100,352 counter-based normal draws {1e3 * t:7.3f} ms", flush=True)
     md = ["# Cost of the substrate", "",
           "One `train_batch` step, 784-128-10, batch 32, float32; best of 5; ratio to the ideal step on the same "
           "backend and rule (target ≤ 2× for loihi2-like and pcm-crossbar).", ""]
     md += markdown_table([("backend", "backend", "s"), ("rule", "rule", "s"), ("substrate", "substrate", "s"),
                           ("ms / step", "ms", ".3f"), ("× ideal", "ratio", ".2f")], rows)
-    write_report("substrate_cost", {"rows": rows}, md)
+    md += ["", "Counter-based normal draws for one 784 × 128 matrix (the write noise's share of a step):", ""]
+    md += markdown_table([("backend", "backend", "s"), ("ms", "ms", ".3f")], draws)
+    write_report("substrate_cost", {"rows": rows, "normal_draws": draws}, md)
     print("\n".join(md))
 
 

@@ -239,7 +239,7 @@ def device_gain(profile: DeviceProfile, seed: int = 0) -> Transform:
         return (scaled * state[0] if state else scaled), state
 
     return Transform(init, update, f"device_gain(up={up:g}, down={down:g}, d2d={d2d:g})",
-                     {"kind": "device_gain", "up": up, "down": down, "d2d": d2d})
+                     {"kind": "device_gain", "up": up, "down": down, "d2d": d2d, "seed": int(seed)})
 
 
 def soft_bounds(lo: float, hi: float) -> Transform:
@@ -276,7 +276,8 @@ def write_noise(sigma: float, seed: int = 0) -> Transform:
         xi = k.counter_normal(_key(state, WRITE_NOISE_SALT), tuple(u.shape))
         return u * (1 + sigma * xi), NoiseState(state.seed, state.step + 1)
 
-    return Transform(init, update, f"write_noise({sigma:g})", {"kind": "write_noise", "sigma": sigma})
+    return Transform(init, update, f"write_noise({sigma:g})",
+                     {"kind": "write_noise", "sigma": sigma, "seed": int(seed)})
 
 
 def weight_grid(bits: int, lo: float, hi: float):
@@ -314,7 +315,7 @@ def quantize(bits: int, lo: float, hi: float, rounding: str = "nearest", seed: i
         return levels * step + origin - w, NoiseState(state.seed, state.step + 1)
 
     return Transform(init, update, f"quantize({bits} bits, {rounding})",
-                     {"kind": "quantize", "bits": bits, "lo": lo, "hi": hi, "rounding": rounding})
+                     {"kind": "quantize", "bits": bits, "lo": lo, "hi": hi, "rounding": rounding, "seed": int(seed)})
 
 
 def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:

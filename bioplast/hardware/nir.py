@@ -87,16 +87,21 @@ def _transform_params(t) -> dict:
 def _transform_from(params: dict):
     from ..geometry import additive
     from .bounds import clip_bounds
-    from .device import DeviceProfile, device_gain, quantize, soft_bounds, write_noise
+    from .device import DeviceProfile, device_gain, exponential_steps, fused_write, quantize, soft_bounds, write_noise
+    from .physics import update_precision
 
     kind = params.get("kind")
     build = {
         "additive": lambda p: additive(p["lr"]),
         "clip_bounds": lambda p: clip_bounds(p["lo"], p["hi"]),
-        "quantize": lambda p: quantize(p["bits"], p["lo"], p["hi"], p["rounding"]),
+        "quantize": lambda p: quantize(p["bits"], p["lo"], p["hi"], p["rounding"], p.get("seed", 0)),
         "soft_bounds": lambda p: soft_bounds(p["lo"], p["hi"]),
-        "write_noise": lambda p: write_noise(p["sigma"]),
-        "device_gain": lambda p: device_gain(DeviceProfile("sidecar", up=p["up"], down=p["down"], d2d=p["d2d"])),
+        "write_noise": lambda p: write_noise(p["sigma"], p.get("seed", 0)),
+        "device_gain": lambda p: device_gain(DeviceProfile("sidecar", up=p["up"], down=p["down"], d2d=p["d2d"]),
+                                             p.get("seed", 0)),
+        "exponential_steps": lambda p: exponential_steps(p["lo"], p["hi"], p["gamma"]),
+        "update_precision": lambda p: update_precision(p["bits"], p["lsb"]),
+        "device_write": lambda p: fused_write(tuple(_transform_from(stage) for stage in p["stages"])),
     }
     if kind not in build:
         raise DataError(f"sidecar names an unknown transform kind {kind!r}; known: {sorted(build)}")
