@@ -22,6 +22,7 @@ from ..validate import positive
 from .neurons import LIF, CondLIF, from_snntorch_module, is_snntorch_neuron
 
 CONNECTIVITY = ("dense", "one_to_one", "all_but_self")
+PER_NEURON = ("v_rest", "v_reset", "v_thresh")  # the parameters a population may set neuron by neuron
 SLOTS = {"v": 0, "syn": 1, "ge": 1, "gi": 2}
 
 
@@ -41,6 +42,15 @@ class Population:
     name: str
     size: int
     neuron: Any  # LIF | CondLIF | snntorch.Leaky
+    # field → [size] values replacing the model's scalar neuron by neuron (one of PER_NEURON): the
+    # fixed-pattern mismatch of analog neurons (bioplast.hardware.physics.spiking_mismatch)
+    per_neuron: Optional[dict] = dataclasses.field(default=None, compare=False)
+
+    def values(self, field: str) -> np.ndarray:
+        """``field`` of every neuron, ``[size]`` float64: the per-neuron values, or the model's scalar."""
+        if self.per_neuron and field in self.per_neuron:
+            return np.asarray(self.per_neuron[field], dtype=np.float64)
+        return np.full(self.size, float(getattr(self.neuron, field)))
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,7 @@ class SpikingNetwork:
                 raise ConfigError(f"population {p.name!r} neuron must be LIF, CondLIF or snntorch.Leaky, got "
                                   f"{type(p.neuron).__name__}")
             p.neuron.check_dt(self.dt)
+            self._check_per_neuron(p)
         sizes = {s.name: s.size for s in self.sources} | {p.name: p.size for p in self.populations}
         pops = {p.name: p for p in self.populations}
         for pr in self.projections:
@@ -166,6 +177,21 @@ class SpikingNetwork:
                 if rule_dt is not None and abs(rule_dt - self.dt) > 1e-9 * self.dt:
                     raise ConfigError(f"projection {pr.name}: rule {pr.plasticity.rule.spec.name!r} was built "
                                       f"for dt = {rule_dt:g} s but the network runs at dt = {self.dt:g} s")
+
+    @staticmethod
+    def _check_per_neuron(p):
+        for field, values in (p.per_neuron or {}).items():
+            if field not in PER_NEURON:
+                raise ConfigError(f"population {p.name!r}: per_neuron sets {field!r}; only {PER_NEURON} "
+                                  "may vary neuron by neuron")
+            v = np.asarray(values, dtype=np.float64)
+            if v.shape != (p.size,) or np.isnan(v).any():
+                raise DataError(f"population {p.name!r}: per_neuron {field!r} must be {p.size} numbers "
+                                f"(no NaN), got shape {v.shape}")
+        if p.per_neuron and np.any(p.values("v_reset") >= p.values("v_thresh")):
+            bad = int(np.argmax(p.values("v_reset") >= p.values("v_thresh")))
+            raise ConfigError(f"population {p.name!r}: neuron {bad} has v_reset {p.values('v_reset')[bad]:g} "
+                              f">= v_thresh {p.values('v_thresh')[bad]:g}")
 
     def size(self, name: str) -> int:
         for x in self.sources + self.populations:
@@ -207,7 +233,7 @@ def lower(net: SpikingNetwork) -> Lowered:
                "decay_theta": math.exp(-dt / m.tau_theta) if m.tau_theta else 1.0, "theta_init": m.theta_init,
                "ref_steps": int(round(m.refractory / dt))}
         for k, v in row.items():
-            cols[k].append(np.full(n, v))
+            cols[k].append(p.values(k) if k in PER_NEURON else np.full(n, v))
     src_offsets, s0 = {}, 0
     for s in net.sources:
         src_offsets[s.name] = (s0, s.size)

@@ -126,8 +126,8 @@ def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None
     for p in net.populations:
         m = _check_exportable(p)
         n = p.size
-        common = dict(r=np.full(n, m.resistance), v_leak=np.full(n, m.v_rest),
-                      v_threshold=np.full(n, m.v_thresh), v_reset=np.full(n, m.v_reset))
+        common = dict(r=np.full(n, m.resistance), v_leak=p.values("v_rest"),
+                      v_threshold=p.values("v_thresh"), v_reset=p.values("v_reset"))
         if m.tau_syn is None:
             nodes[p.name] = nir.LIF(tau=np.full(n, m.tau_mem), **common)
         else:
@@ -209,7 +209,7 @@ def import_nir(graph_or_path, *, dt: Optional[float] = None) -> SpikingNetwork:
         if isinstance(node, nir.Input):
             sources.append(SpikeSource(name, int(np.prod(node.input_type["input"]))))
         elif isinstance(node, (nir.LIF, nir.CubaLIF)):
-            pops[name] = Population(name, int(np.size(node.v_threshold)), _neuron_from(node))
+            pops[name] = Population(name, int(np.size(node.v_threshold)), *_neuron_from(node))
         elif not isinstance(node, (nir.Output, nir.Linear, nir.Affine)):
             raise DataError(f"NIR node {name!r} is a {type(node).__name__}, which bioplast does not import")
     incoming = {dst: src for src, dst in graph.edges}
@@ -249,21 +249,31 @@ def _order(name: str):
     return (0, int(digits)) if digits.isdigit() else (1, name)
 
 
-def _neuron_from(node) -> LIF:
+def _neuron_from(node) -> tuple:
+    """``(LIF, per_neuron)`` of a NIR LIF or CubaLIF node: leak, threshold and reset may vary neuron
+    by neuron (the model holds their mean, ``per_neuron`` the values); other fields may not."""
     import nir
 
-    def one(field):
-        values = np.unique(np.asarray(getattr(node, field), dtype=np.float64))
-        if values.size != 1:
-            raise DataError(f"NIR neuron field {field!r} varies across neurons; bioplast populations share "
-                            "one parameter set (split the population)")
-        return float(values[0])
+    from ..dynamics.network import PER_NEURON
 
-    v_reset = one("v_reset") if node.v_reset is not None else one("v_leak")
+    varying = {}
+
+    def one(field, ours=None):
+        values = np.asarray(getattr(node, field), dtype=np.float64).reshape(-1)
+        if np.unique(values).size == 1:
+            return float(values[0])
+        if ours not in PER_NEURON:
+            raise DataError(f"NIR neuron field {field!r} varies across neurons; bioplast populations vary only "
+                            f"{PER_NEURON} neuron by neuron (split the population)")
+        varying[ours] = values
+        return float(values.mean())
+
+    v_reset = one("v_reset", "v_reset") if node.v_reset is not None else one("v_leak", "v_reset")
+    common = dict(v_rest=one("v_leak", "v_rest"), v_reset=v_reset, v_thresh=one("v_threshold", "v_thresh"))
     if isinstance(node, nir.CubaLIF):
         if one("w_in") != 1.0:
             raise DataError("CubaLIF with w_in != 1 is not imported (scale the incoming weights instead)")
-        return LIF(v_rest=one("v_leak"), v_reset=v_reset, v_thresh=one("v_threshold"), tau_mem=one("tau_mem"),
-                   resistance=one("r"), tau_syn=one("tau_syn"))
-    return LIF(v_rest=one("v_leak"), v_reset=v_reset, v_thresh=one("v_threshold"), tau_mem=one("tau"),
-               resistance=one("r"))
+        neuron = LIF(tau_mem=one("tau_mem"), resistance=one("r"), tau_syn=one("tau_syn"), **common)
+    else:
+        neuron = LIF(tau_mem=one("tau"), resistance=one("r"), **common)
+    return neuron, (varying or None)

@@ -166,3 +166,35 @@ def mismatched(k, params, mismatch):
         return params
     return type(params)([w * k.asarray(g[:, None]) for w, (g, _) in zip(params.weights, mismatch)],
                         [b * k.asarray(g) + k.asarray(o) for b, (g, o) in zip(params.biases, mismatch)])
+
+
+MIN_GAIN = 1e-3  # a spiking neuron's gain floor: its threshold distance grows at most 1000-fold
+
+
+def spiking_mismatch(profile, population, seed: int = 0, index: int = 0) -> dict:
+    """The per-neuron ``v_rest``, ``v_reset``, ``v_thresh`` of ``population`` on a chip with neuron
+    mismatch (``None`` for a profile whose neurons match): the spiking form of :func:`neuron_mismatch`.
+
+    With ``D = v_thresh − v_rest`` and the same draws ``g_i ~ N(1, σ_g²)`` (floored at
+    :data:`MIN_GAIN`), ``o_i ~ N(0, σ_o²)`` as a rate layer (stream ``(seed, 31, index)``)::
+
+        v_thresh_i = v_rest + D / g_i,   v_reset_i = v_rest + (v_reset − v_rest) / g_i,
+        v_rest_i   = v_rest + o_i D
+
+    Gain: for a current-based LIF the membrane equation is linear in ``v − v_rest``, so dividing the
+    threshold and reset distances by ``g_i`` is exactly multiplying every input of neuron ``i`` by
+    ``g_i`` (tested against row-scaled weights).  Offset: a shifted leak potential, i.e. a constant
+    drive of ``o_i`` thresholds; ``o_i > 1`` fires without input.  (BrainScaleS calibrates exactly
+    these per neuron — leak potential, threshold, reset: Schmitt et al. 2017 IJCNN; Billaudelle et
+    al. 2020 ISCAS.)  The population's own per-neuron values, if any, are the base.
+    """
+    if profile.gain_mismatch == 0 and profile.offset_mismatch == 0:
+        return None
+    rng = np.random.default_rng([int(seed), 31, int(index)])
+    n = population.size
+    gain = np.maximum(1.0 + profile.gain_mismatch * rng.standard_normal(n), MIN_GAIN)
+    offset = profile.offset_mismatch * rng.standard_normal(n)
+    rest, reset, thresh = (population.values(f) for f in ("v_rest", "v_reset", "v_thresh"))
+    distance = thresh - rest
+    return {"v_rest": rest + offset * distance, "v_reset": rest + (reset - rest) / gain,
+            "v_thresh": rest + distance / gain}

@@ -10,8 +10,11 @@ the composition ``plasticity(rule, geometry…, device…)`` that rate networks
 use.  Each projection draws its own device streams (``seed·1000 + i``).
 
 Scalar projections (``one_to_one``, ``all_but_self``: fixed lateral wiring)
-keep their exact value.  Not modelled in spiking networks yet: read noise and
-neuron mismatch (refused by name), drift over time.
+keep their exact value.  Neuron mismatch (``gain_mismatch``, ``offset_mismatch``)
+gives every population per-neuron thresholds, resets and leak potentials
+(:func:`~bioplast.hardware.physics.spiking_mismatch`), population ``i`` from the
+stream ``(seed, 31, i)``.  Not modelled in spiking networks yet: read noise
+(refused by name), drift over time.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import dataclasses
 
 from ..errors import ConfigError
 from .device import DeviceProfile, place
+from .physics import spiking_mismatch
 
 
 def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
@@ -27,12 +31,15 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
     from ..core import plasticity as compose
     from ..dynamics.network import SpikingNetwork
 
-    unsupported = profile.neuron_level_effects()
-    if unsupported:
-        found = ", ".join(f"{f} = {v:g}" for f, v in unsupported.items())
-        raise ConfigError(f"substrate {profile.name!r} has {found}; "
-                          "spiking networks do not model read noise or neuron mismatch yet (set them to 0)")
+    if profile.read_noise > 0:
+        raise ConfigError(f"substrate {profile.name!r} has read_noise = {profile.read_noise:g}; "
+                          "spiking networks do not model read noise yet (set it to 0)")
     profile.check_neurons({p.name: p.size for p in net.populations})
+    populations = []
+    for i, p in enumerate(net.populations):
+        varied = spiking_mismatch(profile, p, seed, i)
+        populations.append(p if varied is None else dataclasses.replace(p, per_neuron={**(p.per_neuron or {}),
+                                                                                       **varied}))
     k = k or get_backend("numpy", dtype="float64")
     projections = []
     for i, pr in enumerate(net.projections):
@@ -45,4 +52,4 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
             learn = compose(learn.rule, *learn.transforms, *transforms)
         weights = k.to_numpy(weights)
         projections.append(dataclasses.replace(pr, weights=weights, plasticity=learn))
-    return SpikingNetwork(net.sources, net.populations, projections, net.dt)
+    return SpikingNetwork(net.sources, populations, projections, net.dt)

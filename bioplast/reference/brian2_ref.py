@@ -102,10 +102,16 @@ def brian2_network(net: SpikingNetwork, sources: dict, *, learn: bool = True, cu
         if current is not None:
             ns["I_ext"] = b2.TimedArray(current, dt=dt)
         reset = "v = v_reset" if m.reset == "zero" else "v -= (v_thresh - v_reset)"
-        g = b2.NeuronGroup(n, _neuron_equations(m, current is not None), threshold="v > v_thresh + theta",
+        varying = sorted(p.per_neuron or {})  # per-neuron parameters become constant state variables
+        eqs = "\n".join([_neuron_equations(m, current is not None)] + [f"{f} : 1 (constant)" for f in varying])
+        for f in varying:
+            ns.pop(f)
+        g = b2.NeuronGroup(n, eqs, threshold="v > v_thresh + theta",
                            reset=reset + "\ntheta += theta_plus", refractory=low.ref_steps[a] * dt,
                            method="exponential_euler", namespace=ns, name=f"pop_{p.name}")
-        g.v = m.v_rest
+        for f in varying:
+            setattr(g, f, p.values(f))
+        g.v = p.values("v_rest")
         g.theta = m.theta_init
         groups[p.name] = g
         monitors[p.name] = (b2.SpikeMonitor(g),) + ((b2.StateMonitor(g, "v", record=True, when="end"),)
