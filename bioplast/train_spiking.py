@@ -58,6 +58,8 @@ class SpikingConfig:
     energy_profile: str | None = None  # None: the model's default (SPIKING_MODELS)
     lr: float = 2e-3  # Adam's step (surrogate only; STDP has its own rates)
     theta_plus: float | None = None  # Diehl & Cook's threshold increment per spike, volts (None: the paper's)
+    substrate: str = "ideal"  # the devices holding Diehl & Cook's input weights (bioplast substrates)
+    substrate_params: dict | None = None  # overrides of the substrate's fields ({"bits": 4})
     data_dir: str | None = None
 
     def validate(self) -> "SpikingConfig":
@@ -74,12 +76,26 @@ class SpikingConfig:
         if self.train_samples is not None:
             positive_int("train_samples", self.train_samples)
         get_substrate(self.profile)
+        device = self.device
+        if self.model != "diehl_cook" and (self.substrate != "ideal" or self.substrate_params):
+            raise ConfigError(f"substrate {self.substrate!r}: only the diehl_cook model trains on device "
+                              f"weights; the {self.model!r} model runs on ideal weights")
+        if self.model == "diehl_cook" and device.inference_only:
+            raise ConfigError(f"substrate {device.name!r} is inference only: it has no on-chip plasticity")
+        if self.model == "diehl_cook" and device.read_noise > 0:
+            raise ConfigError(f"substrate {device.name!r} has read_noise = {device.read_noise:g}; spiking "
+                              "networks do not model read noise yet (substrate_params = {read_noise = 0})")
         if self.model == "diehl_cook":
             get_backend(self.backend)  # unknown backends fail before anything runs
         elif self.backend != "torch":
             raise ConfigError(f"the surrogate model trains with snnTorch; backend must be 'torch', "
                               f"got {self.backend!r}")
         return self
+
+    @property
+    def device(self):
+        """The substrate's :class:`~bioplast.hardware.DeviceProfile`, overrides applied."""
+        return get_substrate(self.substrate, self.substrate_params)
 
     @property
     def profile(self) -> str:
@@ -93,7 +109,8 @@ class _DiehlCookRun:
         # 8×8 digits have 12× fewer pixels than MNIST: the incoming weight total scales with the input
         extra = {} if cfg.theta_plus is None else {"theta_plus": cfg.theta_plus}
         dc = DiehlCookConfig(n_neurons=cfg.n_neurons, weight_total=78.0 * data.n_features / 784, **extra)
-        self.model = DiehlCook(data.n_features, dc, seed=cfg.seed, backend=cfg.backend)
+        device = None if cfg.substrate == "ideal" and not cfg.substrate_params else cfg.device
+        self.model = DiehlCook(data.n_features, dc, seed=cfg.seed, backend=cfg.backend, substrate=device)
         self.ops = dict.fromkeys(OPS, 0)
 
     def train_epoch(self, x, y, progress):

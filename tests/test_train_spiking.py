@@ -88,3 +88,53 @@ def test_spiking_runs_are_validated_before_anything_runs():
                                       "theta_plus": 1e-4}]})
     with pytest.raises(ConfigError, match="unknown substrate 'loihi'"):
         load_suite({**base, "runs": [{"kind": "spiking", "model": "diehl_cook", "energy_profile": "loihi"}]})
+
+
+ON_CHIP = dataclasses.replace(TINY_STDP, substrate="fixed-point", substrate_params={"bits": 4, "sign_mode": "excitatory"})
+
+
+def test_stdp_learns_on_a_substrate_a_write_per_digit_and_resumes_bit_for_bit(tmp_path):
+    """Diehl & Cook on 4-bit one-signed devices: the weights stay on the grid of [0, 1] through STDP
+    writes and normalisation re-programming, learning happens, the devices' draw counters are in
+    the checkpoint (a resumed run equals a straight one), and the ideal substrate changes nothing."""
+    import numpy as np
+
+    from bioplast.hardware.device import weight_grid
+
+    straight = train_spiking(ON_CHIP, out=tmp_path / "a", progress=False)
+    train_spiking(dataclasses.replace(ON_CHIP, epochs=1), out=tmp_path / "b", progress=False)
+    resumed = train_spiking(ON_CHIP, out=tmp_path / "b", progress=False)
+    assert _without_clock(resumed) == _without_clock(straight)
+    w = np.load(tmp_path / "a" / "weights.npz", allow_pickle=False)["W"]
+    _, step, _, _ = weight_grid(4, 0.0, 1.0)
+    assert np.allclose(w / step, np.round(w / step), atol=1e-9) and w.min() >= 0 and w.max() <= 1
+    assert len(np.unique(w)) > 3  # it learned more than its initial levels
+    ideal = train_spiking(dataclasses.replace(TINY_STDP, epochs=1, substrate="ideal",
+                                              substrate_params={"read_noise": 0.0}), progress=False)
+    assert _without_clock(ideal) == _without_clock(train_spiking(dataclasses.replace(TINY_STDP, epochs=1),
+                                                                 progress=False))
+    assert straight[-1]["synops"] > 0
+
+
+def test_spiking_substrates_are_validated():
+    with pytest.raises(ConfigError, match="only the diehl_cook model trains on device weights"):
+        dataclasses.replace(TINY_BPTT, substrate="loihi2-like").validate()
+    with pytest.raises(ConfigError, match="inference only"):
+        dataclasses.replace(TINY_STDP, substrate="xylo-like").validate()
+    with pytest.raises(ConfigError, match="read_noise = 0.02; spiking networks do not model read noise"):
+        dataclasses.replace(TINY_STDP, substrate="pcm-crossbar").validate()
+    with pytest.raises(ConfigError, match="unknown substrate parameter 'bitz'"):
+        dataclasses.replace(TINY_STDP, substrate="fixed-point", substrate_params={"bitz": 3}).validate()
+
+
+def test_a_spiking_sweep_gets_its_robustness_line(tmp_path):
+    """A sweep whose runs also fix another substrate parameter (the sign mode) is still one series."""
+    suite = {"name": "stdp-bits", "tasks": ["digits"], "backends": ["numba"], "seeds": [0], "epochs": 1,
+             "runs": [{"label": f"STDP @ {b} bits", "kind": "spiking", "model": "diehl_cook", "n_neurons": 10,
+                       "train_samples": 30, "substrate": "fixed-point",
+                       "substrate_params": {"bits": b, "sign_mode": "excitatory"}} for b in (2, 6)]}
+    result = run_suite(suite, tmp_path, progress=False)
+    rows = [r for r in result["rows"] if r["epoch"] == 1]
+    assert [json.loads(r["substrate_params"])["bits"] for r in rows] == [2, 6]
+    assert all(r["substrate"] == "fixed-point" and r["status"] == "done" for r in rows)
+    assert (tmp_path / "robustness_bits_digits.png").exists()

@@ -96,29 +96,33 @@ def _last_epochs(rows: list) -> dict:
 
 
 def swept_substrate_params(rows: list) -> list:
-    """Substrate parameters that runs set alone and to more than one value (the robustness sweeps)."""
+    """Substrate parameters that take more than one value within one series of runs (the robustness
+    sweeps; a series is a label up to its first " @ ", as in "backprop @ 4 bits")."""
     import json
 
     values = defaultdict(set)
     for r in rows:
-        params = json.loads(r.get("substrate_params") or "{}")
-        if len(params) == 1:
-            (key, value), = params.items()
-            values[key].add(value)
-    return sorted(k for k, v in values.items() if len(v) > 1)
+        for key, value in json.loads(r.get("substrate_params") or "{}").items():
+            values[(r["rule"].split(" @ ")[0], key)].add(json.dumps(value))
+    return sorted({key for (_, key), v in values.items() if len(v) > 1})
 
 
 def robustness(rows: list, param: str, path, title: str = "") -> None:
     """Final test accuracy (mean ± std over seeds) against one swept substrate parameter, one line
-    per series — the run label up to its first " @ " (labels such as "backprop @ 4 bits")."""
+    per series — the run label up to its first " @ " (labels such as "backprop @ 4 bits").  A series'
+    other substrate parameters may be set too, to one value each (a spiking sweep's sign mode)."""
     import json
 
     plt = _plt()
     series = defaultdict(lambda: defaultdict(list))
+    fixed = defaultdict(set)
     for r in _last_epochs(rows).values():
         params = json.loads(r.get("substrate_params") or "{}")
-        if list(params) == [param]:
-            series[r["rule"].split(" @ ")[0]][params[param]].append(r["test_acc"])
+        if param in params:
+            name = r["rule"].split(" @ ")[0]
+            series[name][params[param]].append(r["test_acc"])
+            fixed[name].add(json.dumps({k: v for k, v in params.items() if k != param}, sort_keys=True))
+    series = {name: v for name, v in series.items() if len(fixed[name]) == 1}  # one sweep, not a grid
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for name, per_value in series.items():
         xs = sorted(per_value)

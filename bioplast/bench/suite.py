@@ -61,6 +61,9 @@ SWEPT = (("backprop", {"rule": "backprop", "lr": 0.05}),
          ("column E/I MLP (backprop)", {"rule": "backprop", "network": "ei_mlp", "lr": 0.05}),
          ("EG-Dale (backprop, EG)", {"rule": "backprop", "optimizer": "eg", "lr": 2.0}))
 
+STDP_SWEPT = "STDP (Diehl & Cook) N=100"
+STDP_RUN = {"kind": "spiking", "model": "diehl_cook", "n_neurons": 100, "train_samples": 600, "epochs": 1}
+
 BUILTIN = {
     # the README's main job: the baseline and one rule of each family, < 5 minutes on 2 cores
     "quick": {
@@ -163,8 +166,8 @@ BUILTIN = {
     },
     # robustness: accuracy vs weight bits (the fixed-point preset: stochastic rounding on [-1, 1]) and
     # vs write noise (float weights) for the backprop baseline, node perturbation (zeroth-order), an Oja
-    # (Hebbian) readout, symmetric EP, a column-sign E/I network and EG-Dale (programmed one level off 0);
-    # the report plots each sweep
+    # (Hebbian) readout, symmetric EP, a column-sign E/I network, EG-Dale (programmed one level off 0)
+    # and an STDP network; the report plots each sweep
     "substrate-sweep": {
         "name": "substrate-sweep", "tasks": ["digits"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 5,
         "hidden": [64],
@@ -174,6 +177,13 @@ BUILTIN = {
             *({"label": f"{name} @ write noise {n}", **run, "substrate": "ideal",
                "substrate_params": {"write_noise": n}}
               for name, run in SWEPT for n in (0.0, 0.1, 0.3, 1.0, 3.0)),
+            # STDP (Diehl & Cook, N = 100, 600 digits): its conductances on one-signed devices of [0, 1]
+            # (fixed-point with the excitatory sign mode: every bit on magnitude), written once per digit
+            *({"label": f"{STDP_SWEPT} @ {b} bits", **STDP_RUN, "substrate": "fixed-point",
+               "substrate_params": {"bits": b, "sign_mode": "excitatory"}} for b in (2, 3, 4, 6, 8, 12, 16)),
+            *({"label": f"{STDP_SWEPT} @ write noise {n}", **STDP_RUN, "substrate": "ideal",
+               "substrate_params": {"write_noise": n, "bounds": "hard", "w_min": 0.0, "w_max": 1.0}}
+              for n in (0.0, 0.1, 0.3, 1.0, 3.0)),
         ],
     },
 }

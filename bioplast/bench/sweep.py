@@ -194,7 +194,8 @@ def table(jobs, results: dict) -> list:
             method = {"rule": c["experiment"], "substrate": "ideal", "substrate_params": "{}", "optimizer": "",
                       "network": "two-layer", "lr": math.nan, "params": json.dumps(c["settings"], sort_keys=True)}
         elif isinstance(cfg, SpikingConfig):  # the model is the "rule"; its settings are the parameters
-            method = {"rule": c["model"], "substrate": "ideal", "substrate_params": "{}", "optimizer": "",
+            method = {"rule": c["model"], "substrate": c["substrate"], "optimizer": "",
+                      "substrate_params": json.dumps(c["substrate_params"] or {}, sort_keys=True),
                       "network": "spiking", "lr": float(c["lr"]),
                       "params": json.dumps({k: c[k] for k in ("n_neurons", "train_samples", "theta_plus")}
                                            | {"energy_profile": cfg.profile}, sort_keys=True)}

@@ -120,16 +120,59 @@ class DiehlCook:
     """The model: build, :meth:`train` one pass, :meth:`assign_labels`, :meth:`predict`."""
 
     def __init__(self, n_inputs: int = 784, config: DiehlCookConfig | None = None, *, seed: int = 0,
-                 backend: str = "numba"):
+                 backend: str = "numba", substrate=None):
+        """``substrate``: a :class:`~bioplast.hardware.DeviceProfile` whose devices hold the input
+        weights (``None``: float weights).  The chip learns in epochs of one presentation, as
+        BrainScaleS-2's plasticity processor and Loihi's learning epochs do: during a digit the STDP
+        update accumulates at full precision (the simulation runs the float rule, so the network's
+        own spikes see it as it accumulates — the one departure from a chip, whose weights hold still
+        within an epoch); at the end of the digit the accumulated update goes through the devices
+        once (:func:`~bioplast.hardware.device_transforms`: rounding, bounds, noise).  The per-digit
+        normalisation, which has no on-chip form, re-programs the normalised weights onto the devices
+        (:func:`~bioplast.hardware.program`: nearest level, clipped), a host-in-the-loop write counted
+        as weight writes."""
         self.cfg = config or DiehlCookConfig()
         self.n_inputs = positive_int("n_inputs", n_inputs)
         self.seed = int(seed)
         self.k = get_backend(backend)
+        self.substrate = substrate
         rng = np.random.default_rng(self.seed)
-        self.weights = rng.uniform(0.0, self.cfg.w_init, (self.cfg.n_neurons, self.n_inputs))
+        self.weights = self._program(rng.uniform(0.0, self.cfg.w_init, (self.cfg.n_neurons, self.n_inputs)))
         self.theta = np.full(self.cfg.n_neurons, self.cfg.theta_init)
         self.labels = None
         self._stream = np.random.SeedSequence(self.seed)
+        # the devices' own state (per-device gains, draw counters) lives across passes, like the chip
+        self._devices = None
+        if substrate is not None:
+            from ..core import chain_init
+            from ..hardware import device_transforms
+
+            self._chain = device_transforms(substrate, self.seed * 1000)
+            self._devices = chain_init(self._host, self._chain, self._host.asarray(self.weights))
+
+    @property
+    def _host(self):
+        return get_backend("numpy", dtype="float64")
+
+    def _write(self, before, after):
+        """The weights after the devices take the update ``after − before`` (one learning epoch)."""
+        from ..core import chain_update
+
+        if not self._chain:  # a substrate without device effects: the float update, bit for bit
+            return after
+        k = self._host
+        update, self._devices = chain_update(k, self._chain, k.asarray(after - before), self._devices,
+                                             k.asarray(before))
+        return k.to_numpy(k.asarray(before) + update)
+
+    def _program(self, w):
+        """The weights as the substrate holds them (unchanged without one)."""
+        if self.substrate is None:
+            return w
+        from ..hardware import program
+
+        k = get_backend("numpy", dtype="float64")
+        return k.to_numpy(program(k, self.substrate, k.asarray(w), self.seed * 1000))
 
     def _check(self, images):
         x = array("images", images, ndim=2, floating=True)
@@ -181,27 +224,36 @@ class DiehlCook:
         net = build_network(cfg, self.weights, learning=True)
         state = self._state(net, 1)
         rng = np.random.default_rng(self._stream.spawn(1)[0])
-        counts, retries, ops = [], [], {}
+        counts, retries, ops, rewrites = [], [], {}, 0
         for i in tqdm(range(len(x)), desc="Diehl & Cook training", unit="digit", disable=not progress):
-            w = normalize_incoming(np.asarray(self.k.to_numpy(state.weights[0]), dtype=np.float64),
-                                   cfg.weight_total)
+            before = np.asarray(self.k.to_numpy(state.weights[0]), dtype=np.float64)
+            w = self._program(normalize_incoming(before, cfg.weight_total))
+            rewrites += int((w != before).sum())
             state = state._replace(weights=(self.k.asarray(w),) + state.weights[1:])
             state, c, r, o = self._present(net, state, x[i:i + 1], True, rng)
+            if self.substrate is not None:
+                learnt = self._write(w, np.asarray(self.k.to_numpy(state.weights[0]), dtype=np.float64))
+                state = state._replace(weights=(self.k.asarray(learnt),) + state.weights[1:])
             ops = {k: ops.get(k, 0) + o[k] for k in o}
             counts.append(c[0])
             retries.append(r[0])
-        self.weights = normalize_incoming(np.asarray(self.k.to_numpy(state.weights[0]), dtype=np.float64),
-                                          cfg.weight_total)
+        self.weights = self._program(normalize_incoming(np.asarray(self.k.to_numpy(state.weights[0]),
+                                                                   dtype=np.float64), cfg.weight_total))
         self.theta = np.asarray(self.k.to_numpy(state.theta))[0, :cfg.n_neurons].astype(np.float64)
+        if self.substrate is not None and self._chain:  # an effect-free substrate is the float model
+            ops["weight_writes"] = ops.get("weight_writes", 0) + rewrites  # the normalisation's re-programming
         return TrainLog(np.asarray(counts), np.asarray(retries), ops)
 
     def state(self) -> tuple:
         """What training changes: ``(weights, theta, inputs drawn so far)`` (the input streams are
         children of the seed's sequence, so a count restores them)."""
-        return self.weights, self.theta, int(self._stream.n_children_spawned)
+        base = (self.weights, self.theta, int(self._stream.n_children_spawned))
+        return base if self._devices is None else base + (self._devices,)
 
     def set_state(self, state) -> None:
-        self.weights, self.theta, spawned = state
+        self.weights, self.theta, spawned = state[:3]
+        if self._devices is not None:
+            self._devices = state[3]
         self._stream = np.random.SeedSequence(self.seed, n_children_spawned=int(spawned))
 
     def _state(self, net, batch) -> SimState:
