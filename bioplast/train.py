@@ -294,6 +294,11 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
                           "modelled in the MLP trainer only, not in EP's relaxation or the Dale networks' forward "
                           f"pass: override them (substrate_params {' = 0, '.join(neuron_level)} = 0) or pick a "
                           f"substrate without them: {', '.join(exact)}")
+    if device.state_bits is not None and not device.inference_only:  # inference-only: refused below, by name
+        raise ConfigError(f"substrate {device.name!r} has state_bits = {device.state_bits}: a fixed-point neuron "
+                          "state is modelled for spiking networks (bioplast.hardware.on_substrate), not rate "
+                          "networks; pick a substrate without it (from Python: substrate_params="
+                          "{'state_bits': None})")
     layers = [n_classes] if role in ("feature", "readout") else [*cfg.hidden, n_classes]
     device.check_neurons({f"layer {i + 1}": n for i, n in enumerate(layers)})
     if cfg.network != "mlp":

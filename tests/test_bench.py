@@ -48,7 +48,7 @@ def test_suites_are_validated_before_anything_runs(tmp_path):
     assert len(expand(load_suite("curl"))) == 8 * 2 * 3  # runs × tasks × seeds
     assert len(expand(load_suite("eqprop"))) == 15 and len(expand(load_suite("dale"))) == 30
     assert len(expand(load_suite("substrate"))) == 2 * 6 * 2 * 3  # rules × substrates × tasks × seeds
-    assert len(expand(load_suite("substrate-sweep"))) == 7 * (7 + 5) * 3  # six rate rules and the STDP network  # rules × sweep points × seeds
+    assert len(expand(load_suite("substrate-sweep"))) == 7 * (7 + 5) * 3  # (6 rate rules + STDP) × sweep points × seeds
     assert len(expand(load_suite("spiking"))) == 5 * 2 * 3  # runs × tasks × seeds
 
 

@@ -33,8 +33,10 @@ _KINDS = {"dense": 0, "one_to_one": 1, "all_but_self": 2}
 
 
 def can_fuse(low) -> bool:
-    """True when every plastic projection is an STDP chain this kernel runs."""
-    return all(pr.plasticity is None or fused_stdp(pr.plasticity) is not None for pr in low.projections)
+    """True when every plastic projection is an STDP chain this kernel runs and the neurons' state is
+    exact (a fixed-point state grid runs on the generic engine)."""
+    return not low.state_step.any() and \
+        all(pr.plasticity is None or fused_stdp(pr.plasticity) is not None for pr in low.projections)
 
 
 _TINY = 1e-30

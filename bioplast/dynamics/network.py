@@ -45,6 +45,9 @@ class Population:
     # field → [size] values replacing the model's scalar neuron by neuron (one of PER_NEURON): the
     # fixed-pattern mismatch of analog neurons (bioplast.hardware.physics.spiking_mismatch)
     per_neuron: Optional[dict] = dataclasses.field(default=None, compare=False)
+    # (step, top): membrane potential and synaptic current kept on the levels k·step, |k·step| ≤ top,
+    # after every update (fixed-point neuron state, e.g. Xylo's 16 bits); None: exact
+    state_grid: Optional[tuple] = None
 
     def values(self, field: str) -> np.ndarray:
         """``field`` of every neuron, ``[size]`` float64: the per-neuron values, or the model's scalar."""
@@ -98,6 +101,8 @@ class Lowered(NamedTuple):
     decay_theta: np.ndarray
     theta_init: np.ndarray
     ref_steps: np.ndarray   # int
+    state_step: np.ndarray  # fixed-point state grid (0: exact)
+    state_max: np.ndarray   # its largest magnitude (inf: exact)
     projections: Tuple[Projection, ...]
     proj_pre: Tuple[Tuple[bool, int, int], ...]   # (from a source?, start, size)
     proj_post: Tuple[Tuple[int, int], ...]        # (start, size)
@@ -140,6 +145,7 @@ class SpikingNetwork:
                                   f"{type(p.neuron).__name__}")
             p.neuron.check_dt(self.dt)
             self._check_per_neuron(p)
+            self._check_state_grid(p)
         sizes = {s.name: s.size for s in self.sources} | {p.name: p.size for p in self.populations}
         pops = {p.name: p for p in self.populations}
         for pr in self.projections:
@@ -177,6 +183,21 @@ class SpikingNetwork:
                 if rule_dt is not None and abs(rule_dt - self.dt) > 1e-9 * self.dt:
                     raise ConfigError(f"projection {pr.name}: rule {pr.plasticity.rule.spec.name!r} was built "
                                       f"for dt = {rule_dt:g} s but the network runs at dt = {self.dt:g} s")
+
+    @staticmethod
+    def _check_state_grid(p):
+        if p.state_grid is None:
+            return
+        try:
+            step, top = (float(x) for x in p.state_grid)
+        except (TypeError, ValueError):
+            raise ConfigError(f"population {p.name!r}: state_grid must be (step, top), got {p.state_grid!r}") from None
+        if not (math.isfinite(step) and step > 0 and top >= step):
+            raise ConfigError(f"population {p.name!r}: state_grid needs a finite step > 0 and top >= step, got "
+                              f"{p.state_grid!r}")
+        if not isinstance(p.neuron, LIF):
+            raise ConfigError(f"population {p.name!r}: a fixed-point state grid is modelled for current-based LIF "
+                              f"neurons (as on Xylo), not {type(p.neuron).__name__}")
 
     @staticmethod
     def _check_per_neuron(p):
@@ -217,7 +238,7 @@ def lower(net: SpikingNetwork) -> Lowered:
     offsets, start = {}, 0
     cols = {k: [] for k in ("cond", "v_rest", "v_reset", "v_thresh", "tau_mem", "resistance", "e_exc", "e_inh",
                             "decay_ge", "decay_gi", "subtract", "theta_plus", "decay_theta", "theta_init",
-                            "ref_steps")}
+                            "ref_steps", "state_step", "state_max")}
     for p in net.populations:
         n, m = p.size, p.neuron
         offsets[p.name] = (start, n)
@@ -231,7 +252,9 @@ def lower(net: SpikingNetwork) -> Lowered:
                "decay_gi": math.exp(-dt / m.tau_gi) if cond else 0.0,
                "subtract": float(m.reset == "subtract"), "theta_plus": m.theta_plus,
                "decay_theta": math.exp(-dt / m.tau_theta) if m.tau_theta else 1.0, "theta_init": m.theta_init,
-               "ref_steps": int(round(m.refractory / dt))}
+               "ref_steps": int(round(m.refractory / dt)),
+               "state_step": float(p.state_grid[0]) if p.state_grid else 0.0,
+               "state_max": float(p.state_grid[1]) if p.state_grid else math.inf}
         for k, v in row.items():
             cols[k].append(p.values(k) if k in PER_NEURON else np.full(n, v))
     src_offsets, s0 = {}, 0

@@ -132,10 +132,27 @@ class _Params(NamedTuple):
     theta_plus: object
     decay_theta: object
     ref_steps: object
+    state_grid: object  # None, or (step, top, mask): the fixed-point state of the neurons where mask is 1
 
 
 def _params(k, low: Lowered) -> _Params:
-    return _Params(*(k.asarray(x) for x in (*low.neuron_parameters(), low.ref_steps.astype(np.float64))))
+    grid = None
+    if low.state_step.any():
+        on = low.state_step > 0
+        grid = tuple(k.asarray(x) for x in (np.where(on, low.state_step, 1.0), np.where(on, low.state_max, 0.0),
+                                             on * 1.0))
+    return _Params(*(k.asarray(x) for x in (*low.neuron_parameters(), low.ref_steps.astype(np.float64))), grid)
+
+
+def to_state_grid(k, x, grid):
+    """``x`` on the fixed-point levels ``k·step`` (nearest, ties to even), saturating at ``±top``, where
+    the grid's mask is 1; unchanged elsewhere."""
+    if grid is None:
+        return x
+    step, top, mask = grid
+    xp = k.xp
+    on_grid = xp.minimum(xp.maximum(xp.round(x / step) * step, -top), top)
+    return xp.where(mask > 0, on_grid, x)
 
 
 def neuron_step(k, p: _Params, st: SimState, current):
@@ -150,14 +167,15 @@ def neuron_step(k, p: _Params, st: SimState, current):
     if current is not None:
         drive = drive + (1 - p.cond) * p.resistance * current
     target = drive / g_sum
-    v = xp.where(active, target + (st.v - target) * xp.exp(-g_sum * p.dt_over_tau), st.v)
+    v = to_state_grid(k, xp.where(active, target + (st.v - target) * xp.exp(-g_sum * p.dt_over_tau), st.v),
+                      p.state_grid)
     theta = st.theta * p.decay_theta
     fired = active & (v > p.v_thresh + theta)
     zero = v * 0
     spikes = xp.where(fired, zero + 1, zero)  # 0/1 in the backend's float dtype
     theta = theta + p.theta_plus * spikes
     ref = xp.where(fired, p.ref_steps + zero, ref)
-    return fired, spikes, v, st.ge * p.decay_ge, st.gi * p.decay_gi, theta, ref
+    return fired, spikes, v, to_state_grid(k, st.ge * p.decay_ge, p.state_grid), st.gi * p.decay_gi, theta, ref
 
 
 def reset(k, p: _Params, fired, v):
@@ -244,6 +262,9 @@ def simulate(net: SpikingNetwork, inputs: dict, *, backend="numpy", state: Optio
         if numba_spiking.can_fuse(low):
             return numba_spiking.run(k, low, st, src_spikes, current, learn, tuple(record))
         if engine == "fused":
+            if low.state_step.any():
+                raise ConfigError("the fused engine keeps the neurons' state exact; this network has a "
+                                  "fixed-point state grid; use engine='auto' or 'generic'")
             plastic = [pr.plasticity.name for pr in low.projections if pr.plasticity is not None]
             raise ConfigError(f"the fused engine runs STDP-family rules with additive/clip_bounds transforms; "
                               f"this network has {plastic}; use engine='auto' or 'generic'")

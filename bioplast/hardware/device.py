@@ -102,6 +102,7 @@ class DeviceProfile:
     fan_in: Optional[int] = None
     max_neurons: Optional[int] = None  # neurons the chip holds (all layers / populations together)
     sign_mode: str = "mixed"  # "excitatory": weights on [0, S]; "inhibitory": on [−S, 0]; S = max(|w_min|, |w_max|)
+    state_bits: Optional[int] = None  # spiking neurons' state in fixed point, in units of the weight step
     sources: str = ""
     energy: Optional["EnergyCosts"] = None  # per-operation energies (bioplast.hardware.energy)
 
@@ -144,6 +145,14 @@ class DeviceProfile:
         if self.sign_mode != "mixed" and (self.bounds == "none" or self.differential):
             raise ConfigError(f"profile {self.name!r}: sign_mode {self.sign_mode!r} needs a bounded one-device "
                               f"weight (got bounds = {self.bounds!r}, differential = {self.differential!r})")
+        if self.state_bits is not None:
+            if self.bits is None:
+                raise ConfigError(f"profile {self.name!r}: state_bits = {self.state_bits!r} counts the neuron state "
+                                  "in units of the weight step; give bits too")
+            if isinstance(self.state_bits, bool) or not isinstance(self.state_bits, int) or \
+                    not 2 <= self.state_bits <= 32:
+                raise ConfigError(f"profile {self.name!r}: state_bits must be an integer in [2, 32] or None, "
+                                  f"got {self.state_bits!r}")
         for f in ("fan_in", "max_neurons"):
             v = getattr(self, f)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
@@ -153,6 +162,16 @@ class DeviceProfile:
         """The effects this profile has at the neurons rather than the synapses' updates (read noise,
         neuron mismatch), by name, where nonzero: the models that do not simulate them refuse them."""
         return {f: getattr(self, f) for f in ("read_noise", "gain_mismatch", "offset_mismatch") if getattr(self, f) > 0}
+
+    @property
+    def state_grid(self):
+        """``(step, top)`` of the spiking neurons' fixed-point state — the integer arithmetic of a digital
+        chip, where an input spike adds its integer weight to the state: ``step`` is the weight step,
+        ``top = (2^(state_bits − 1) − 1)·step`` — or ``None`` (exact state)."""
+        if self.state_bits is None:
+            return None
+        step = weight_grid(self.bits, *self.weight_range)[1]
+        return step, (2 ** (self.state_bits - 1) - 1) * step
 
     @property
     def weight_range(self) -> tuple:

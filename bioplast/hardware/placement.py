@@ -13,15 +13,17 @@ Scalar projections (``one_to_one``, ``all_but_self``: fixed lateral wiring)
 keep their exact value.  Neuron mismatch (``gain_mismatch``, ``offset_mismatch``)
 gives every population per-neuron thresholds, resets and leak potentials
 (:func:`~bioplast.hardware.physics.spiking_mismatch`), population ``i`` from the
-stream ``(seed, 31, i)``.  Not modelled in spiking networks yet: read noise
-(refused by name), drift over time.
+stream ``(seed, 31, i)``.  ``state_bits`` puts every population's membrane
+potential and synaptic current on the profile's fixed-point state grid
+(:attr:`~bioplast.hardware.DeviceProfile.state_grid`).  Not modelled in spiking
+networks yet: read noise (refused by name), drift over time.
 """
 from __future__ import annotations
 
 import dataclasses
 
 from ..errors import ConfigError
-from .device import DeviceProfile, place
+from .device import DeviceProfile, place, program
 from .physics import spiking_mismatch
 
 
@@ -38,17 +40,22 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
     populations = []
     for i, p in enumerate(net.populations):
         varied = spiking_mismatch(profile, p, seed, i)
-        populations.append(p if varied is None else dataclasses.replace(p, per_neuron={**(p.per_neuron or {}),
-                                                                                       **varied}))
+        if varied is not None:
+            p = dataclasses.replace(p, per_neuron={**(p.per_neuron or {}), **varied})
+        if profile.state_grid is not None:
+            p = dataclasses.replace(p, state_grid=profile.state_grid)
+        populations.append(p)
     k = k or get_backend("numpy", dtype="float64")
     projections = []
     for i, pr in enumerate(net.projections):
         if pr.connectivity != "dense":
             projections.append(pr)
             continue
-        weights, transforms = place(k, profile, k.asarray(pr.weights), seed * 1000 + i)
         learn = pr.plasticity
-        if learn is not None:
+        if learn is None:  # static synapses are only programmed (so inference-only chips take them)
+            weights = program(k, profile, k.asarray(pr.weights), seed * 1000 + i)
+        else:
+            weights, transforms = place(k, profile, k.asarray(pr.weights), seed * 1000 + i)
             learn = compose(learn.rule, *learn.transforms, *transforms)
         weights = k.to_numpy(weights)
         projections.append(dataclasses.replace(pr, weights=weights, plasticity=learn))

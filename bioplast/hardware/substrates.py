@@ -46,10 +46,12 @@ PRESETS = {p.name: p for p in (
                 "16:795876; the chip fixes each row's sign, not modelled here (64 signed levels); 10 % spread: "
                 "assumption"),
     DeviceProfile(
-        "xylo-like", bits=8, w_min=-1.0, w_max=1.0, inference_only=True, fan_in=63, max_neurons=1000,
-        sources="inference-only SNN processor, 8-bit weights, 63 inputs per neuron, 1000 hidden neurons: SynSense "
-                "Xylo documentation (Bos & Muir 2022); the neuron budget counts every layer here (on chip the "
-                "readout neurons are separate): assumption; range: assumption"),
+        "xylo-like", bits=8, w_min=-1.0, w_max=1.0, inference_only=True, fan_in=63, max_neurons=1000, state_bits=16,
+        sources="inference-only SNN processor, 8-bit weights, 16-bit synaptic and membrane state, 63 inputs per "
+                "neuron, 1000 hidden neurons: SynSense Xylo documentation (Bos & Muir 2022); the neuron budget "
+                "counts every layer here (on chip the readout neurons are separate): assumption; range: "
+                "assumption; the state in units of the weight step and rounded to nearest after each update "
+                "(Xylo's bit-shift decay truncates instead): assumption"),
     DeviceProfile(
         "pcm-crossbar", w_min=0.0, w_max=1.0, bounds="soft", up=1.0, down=0.5, write_noise=0.3, d2d=0.2,
         read_noise=0.02, drift_nu=0.05, drift_nu_std=0.01, drift_t0=20.0,

@@ -91,6 +91,9 @@ def brian2_network(net: SpikingNetwork, sources: dict, *, learn: bool = True, cu
     from ..dynamics.network import lower
 
     low = lower(net)
+    if low.state_step.any():
+        raise ConfigError("the Brian2 reference integrates exact neuron states; this network keeps them on a "
+                          "fixed-point grid (state_grid), which Brian2 does not model")
     dt = net.dt * b2.second
     b2.defaultclock.dt = dt
     groups, monitors, synapses = dict(sources), {}, {}
