@@ -186,6 +186,18 @@ def _read_sidecar(path) -> Optional[dict]:
     return data
 
 
+def read_graph(path):
+    """``nir.read(path)`` with clear errors: a missing file, or one NIR cannot read (malformed)."""
+    import nir
+
+    if not Path(path).exists():
+        raise DataError(f"no NIR file at {path}")
+    try:
+        return nir.read(path)
+    except Exception as exc:  # noqa: BLE001 - h5py and nir raise many types for a bad file
+        raise DataError(f"{path} is not a readable NIR graph ({type(exc).__name__}: {exc})") from None
+
+
 def import_nir(graph_or_path, *, dt: Optional[float] = None) -> SpikingNetwork:
     """A :class:`SpikingNetwork` from a NIR graph or file (and its sidecar when present).
 
@@ -198,7 +210,7 @@ def import_nir(graph_or_path, *, dt: Optional[float] = None) -> SpikingNetwork:
         if not Path(graph_or_path).exists():
             raise DataError(f"no NIR file at {graph_or_path}")
         sidecar = _read_sidecar(graph_or_path)
-        graph = nir.read(graph_or_path)
+        graph = read_graph(graph_or_path)
     else:
         graph = graph_or_path
     dt = dt if dt is not None else (sidecar or {}).get("dt", graph.metadata.get("bioplast_dt"))
