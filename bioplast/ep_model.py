@@ -25,6 +25,7 @@ from .dynamics.feedforward import init_mlp
 from .dynamics.relaxation import EPNet, output, relax
 from .geometry import bias_optimizer, optimizer
 from .hardware import place
+from .hardware.physics import neuron_mismatch
 from .rules.eqprop import bias_direction, ep_phases, homeostatic_directions
 from .rules.hebbian import delta
 
@@ -75,6 +76,9 @@ class EPModel:
                          (self.readout_learn.init(k, net.readout[0]), chain_init(k, self.chain, net.readout[1])))
         self.rng = np.random.default_rng(seed + 2)  # signs of β for random_sign
         self.sizes = sizes
+        # the chip's neurons: fixed-pattern gain and offset per state layer (and readout), drawn as the MLP's
+        layer_sizes = [w.shape[0] for w in net.weights] + ([net.readout[0].shape[0]] if net.readout else [])
+        self.mismatch = None if device is None else neuron_mismatch(device, layer_sizes, seed * 1000 + 577)
         self.synops_per_sample, self.neuron_updates_per_sample = self._operations()
         self.plastic_synapses = sum(int(np.prod(a.shape)) for a in self.parameters())
 
@@ -94,25 +98,48 @@ class EPModel:
         return ((1 + n_nudged) * syn[0] + steps * per_step + 2 * (1 + n_nudged) * sum(syn) + 2 * readout,
                 steps * units)
 
+    def chip(self) -> EPNet:
+        """The network the chip relaxes: neuron ``i`` of a layer computes ``φ(g_i h_i + o_i)`` of its whole
+        drive ``h_i`` (bottom-up, top-down and bias), so its bottom-up row, its row of the top-down
+        matrix and its bias scale by ``g_i`` (the top-down matrix becomes explicit: ``g ⊙ Wᵀ`` is not
+        a transpose), and the readout's logits are ``g ⊙ (W_o s_L + b_o) + o``.  The nudge is an external
+        current and enters unscaled.  Mismatch makes the network non-symmetric: EP then measures the
+        chip's own, non-energy dynamics (trained in the loop, as the MLP trainer does)."""
+        net, mm = self.net, self.mismatch
+        if mm is None:
+            return net
+        k = self.k
+        gains = [k.asarray(g) for g, _ in mm]
+        weights = [g[:, None] * w for g, w in zip(gains, net.weights)]
+        biases = [g * b + k.asarray(o) for g, b, (_, o) in zip(gains, net.biases, mm)]
+        down = net.feedback if net.feedback is not None else [w.T for w in net.weights[1:]]
+        feedback = [g[:, None] * f for g, f in zip(gains, down)]
+        readout = net.readout
+        if readout is not None:
+            g_o, o_o = gains[-1], k.asarray(mm[-1][1])
+            readout = (g_o[:, None] * readout[0], g_o * readout[1] + o_o)
+        return EPNet(weights, biases, feedback, readout)
+
     def gradient_alignment(self, x, target):
         """Cosine between the rule's estimate of the weights' ``−∇L`` and the autograd oracle's
         (:func:`bioplast.reference.alignment.ep_alignment`) on ``(x, target)``; the training's own
         random stream is not touched."""
         from .reference.alignment import ep_alignment
 
-        return ep_alignment(self.k, self.net, x, target, activation=self.activation, params=self.p, seed=1)[0]
+        return ep_alignment(self.k, self.chip(), x, target, activation=self.activation, params=self.p, seed=1)[0]
 
     def free_phase(self, x):
-        zeros = [self.k.zeros((x.shape[0], w.shape[0])) for w in self.net.weights]
-        states, _ = relax(self.k, self.net, x, zeros, self.p["free_steps"], self.activation, dt=self.p["dt"])
+        chip = self.chip()
+        zeros = [self.k.zeros((x.shape[0], w.shape[0])) for w in chip.weights]
+        states, _ = relax(self.k, chip, x, zeros, self.p["free_steps"], self.activation, dt=self.p["dt"])
         return states
 
     def predict(self, x):
-        return output(self.k, self.net, self.free_phase(x))
+        return output(self.k, self.chip(), self.free_phase(x))
 
     def train_batch(self, x, target) -> float:
         k, p, net = self.k, self.p, self.net
-        ph = ep_phases(k, net, x, target, beta=p["beta"], free_steps=p["free_steps"], nudge_steps=p["nudge_steps"],
+        ph = ep_phases(k, self.chip(), x, target, beta=p["beta"], free_steps=p["free_steps"], nudge_steps=p["nudge_steps"],
                        activation=self.activation, estimator=p["estimator"], cost=p["cost"], dt=p["dt"],
                        points=p["points"], rng=self.rng)
         loss = self._loss(ph.free_states[-1], target)
@@ -159,7 +186,7 @@ class EPModel:
         if self.net.readout is None:
             err = k.to_numpy(top - target)
             return float(0.5 * (err ** 2).sum(1).mean())
-        logits = k.to_numpy(output(k, self.net, [top])).astype(np.float64)
+        logits = k.to_numpy(output(k, self.chip(), [top])).astype(np.float64)
         logits -= logits.max(1, keepdims=True)
         logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
         return float(-(k.to_numpy(target) * logp).sum(1).mean())
