@@ -571,3 +571,31 @@ def test_ep_trained_in_the_loop_fits_its_own_chip():
     other = np.mean(k.to_numpy(model.predict(x_test)).argmax(1) == data.y_test)
     assert mine > ideal - 0.08 and mine > 0.75
     assert mine > other + 0.1, (mine, other)
+
+
+def test_fixed_sign_rows_pair_two_one_signed_devices_per_input():
+    """BrainScaleS-2's rows have a fixed sign: a signed input drives an excitatory and an inhibitory
+    6-bit row, so a weight takes the 127 levels k/63, |k| ≤ 63 (one signed device: 63 levels of
+    2/63), and each row's device has its own fixed-pattern gain: an update is written with the
+    excitatory row's gain above 0 and the inhibitory row's below."""
+    from bioplast.hardware.device import weight_grid
+
+    profile = get_substrate("brainscales2-like")
+    assert profile.grid == pytest.approx((0.0, 1 / 63, -63, 63))
+    assert weight_grid(6, -1.0, 1.0)[1:] == pytest.approx((2 / 63, -31, 31))
+    w = program(K, profile, np.random.default_rng(0).uniform(-1, 1, (30, 40)))
+    assert np.allclose(w * 63, np.round(w * 63)) and len(np.unique(w)) > 80
+    fine = get_substrate("brainscales2-like", {"bits": 16})
+    chain = device_transforms(fine, seed=4)
+    w0 = K.asarray(np.where(np.arange(40) % 2, 0.5, -0.5)[None, :].repeat(30, 0))
+    states = chain_init(K, chain, w0)
+    u = np.full((30, 40), 0.1)
+    got, _ = chain_update(K, chain, K.asarray(u), states, w0)
+    g_e, g_i = states[0][0]  # the fused write's first stage: the paired device gains
+    expected = np.where(w0 > 0, g_e, g_i) * u
+    assert not np.allclose(g_e, g_i)
+    np.testing.assert_allclose(got, expected, atol=2 / 65535)  # one level of the 16-bit grid
+    with pytest.raises(ConfigError, match="row_signs 'paired' puts a signed weight on two one-signed"):
+        get_substrate("brainscales2-like", {"sign_mode": "excitatory"})
+    with pytest.raises(ConfigError, match="row_signs must be one of"):
+        get_substrate("brainscales2-like", {"row_signs": "fixed"})

@@ -62,6 +62,7 @@ from ..validate import positive
 from .energy import EnergyCosts
 
 ROUNDING = ("nearest", "stochastic")
+ROW_SIGNS = ("free", "paired")
 SIGN_MODES = ("mixed", "excitatory", "inhibitory")
 BOUNDS = ("hard", "soft", "exponential", "none")  # "none": no weight range at all (float weights only)
 
@@ -103,6 +104,8 @@ class DeviceProfile:
     max_neurons: Optional[int] = None  # neurons the chip holds (all layers / populations together)
     sign_mode: str = "mixed"  # "excitatory": weights on [0, S]; "inhibitory": on [−S, 0]; S = max(|w_min|, |w_max|)
     state_bits: Optional[int] = None  # spiking neurons' state in fixed point, in units of the weight step
+    # "paired": every synapse row has a fixed sign, so a signed input drives two rows (w = w_E − w_I)
+    row_signs: str = "free"
     sources: str = ""
     energy: Optional["EnergyCosts"] = None  # per-operation energies (bioplast.hardware.energy)
 
@@ -153,6 +156,14 @@ class DeviceProfile:
                     not 2 <= self.state_bits <= 32:
                 raise ConfigError(f"profile {self.name!r}: state_bits must be an integer in [2, 32] or None, "
                                   f"got {self.state_bits!r}")
+        if self.row_signs not in ROW_SIGNS:
+            raise ConfigError(f"profile {self.name!r}: row_signs must be one of {ROW_SIGNS}, got {self.row_signs!r}")
+        if self.row_signs == "paired" and (self.bits is None or self.sign_mode != "mixed" or self.differential
+                                           or self.w_min != -self.w_max):
+            raise ConfigError(f"profile {self.name!r}: row_signs 'paired' puts a signed weight on two one-signed "
+                              f"{self.bits}-bit rows; it needs bits, sign_mode 'mixed', one device per row and "
+                              f"w_min = -w_max (got bits = {self.bits!r}, sign_mode = {self.sign_mode!r}, "
+                              f"differential = {self.differential!r}, range [{self.w_min!r}, {self.w_max!r}])")
         for f in ("fan_in", "max_neurons"):
             v = getattr(self, f)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
@@ -170,8 +181,13 @@ class DeviceProfile:
         ``top = (2^(state_bits − 1) − 1)·step`` — or ``None`` (exact state)."""
         if self.state_bits is None:
             return None
-        step = weight_grid(self.bits, *self.weight_range)[1]
+        step = self.grid[1]
         return step, (2 ** (self.state_bits - 1) - 1) * step
+
+    @property
+    def grid(self) -> tuple:
+        """``(origin, step, k_min, k_max)`` of the weight format (:func:`weight_grid`; ``bits`` needed)."""
+        return weight_grid(self.bits, *self.weight_range, paired=self.row_signs == "paired")
 
     @property
     def weight_range(self) -> tuple:
@@ -203,7 +219,8 @@ class NoiseState(NamedTuple):
     step: int
 
 
-DEVICE_GAIN_SALT, WRITE_NOISE_SALT, ROUNDING_SALT, READ_NOISE_SALT = 0, 1, 2, 16  # read noise: 16 + layer
+DEVICE_GAIN_SALT, WRITE_NOISE_SALT, ROUNDING_SALT, PAIRED_GAIN_SALT = 0, 1, 2, 3
+READ_NOISE_SALT = 16  # read noise of layer l: 16 + l
 
 
 def _key(state: NoiseState, salt: int) -> tuple:
@@ -244,21 +261,40 @@ def read_noise(k, profile: DeviceProfile, seed: int, read: int):
 
 
 def device_gain(profile: DeviceProfile, seed: int = 0) -> Transform:
-    """Step 1: up/down asymmetry times a fixed per-device gain ``N(1, σ_d2d²)`` (clipped at 0)."""
+    """Step 1: up/down asymmetry times a fixed per-device gain ``N(1, σ_d2d²)`` (clipped at 0).
+
+    Under ``row_signs = "paired"`` each weight has two devices, one per row: a weight above 0 (or at 0
+    and moving up) is written on its excitatory row's device, else on its inhibitory row's, each
+    with its own gain (an update that crosses 0 is written by the device it starts on)."""
     up, down, d2d = profile.up, profile.down, profile.d2d
+    paired = profile.row_signs == "paired"
 
     def init(k, w):
         if d2d == 0:
             return ()
-        g = 1 + d2d * k.counter_normal(stream_key(seed, 0, DEVICE_GAIN_SALT), tuple(w.shape))
-        return (g * (g > 0),)
+        salts = (DEVICE_GAIN_SALT, PAIRED_GAIN_SALT) if paired else (DEVICE_GAIN_SALT,)
+        gains = (1 + d2d * k.counter_normal(stream_key(seed, 0, salt), tuple(w.shape)) for salt in salts)
+        return tuple(g * (g > 0) for g in gains)
 
     def update(k, u, state, w):
         scaled = k.xp.where(u > 0, u * up, u * down)
-        return (scaled * state[0] if state else scaled), state
+        gain = written_gain(k, state, u, w)
+        return (scaled if gain is None else scaled * gain), state
 
-    return Transform(init, update, f"device_gain(up={up:g}, down={down:g}, d2d={d2d:g})",
-                     {"kind": "device_gain", "up": up, "down": down, "d2d": d2d, "seed": int(seed)})
+    return Transform(init, update, f"device_gain(up={up:g}, down={down:g}, d2d={d2d:g}{', paired' if paired else ''})",
+                     {"kind": "device_gain", "up": up, "down": down, "d2d": d2d, "seed": int(seed), "paired": paired})
+
+
+def written_gain(k, state, u, w):
+    """The gain of the device each update is written on: ``None`` (no spread), the one gain array, or
+    for paired rows the excitatory row's where ``w > 0`` (or ``w = 0`` and ``u > 0``), else the
+    inhibitory row's."""
+    if not state:
+        return None
+    if len(state) == 1:
+        return state[0]
+    excitatory = (w > 0) | ((w == 0) & (u > 0))
+    return k.xp.where(excitatory, state[0], state[1])
 
 
 def soft_bounds(lo: float, hi: float) -> Transform:
@@ -299,14 +335,20 @@ def write_noise(sigma: float, seed: int = 0) -> Transform:
                      {"kind": "write_noise", "sigma": sigma, "seed": int(seed)})
 
 
-def weight_grid(bits: int, lo: float, hi: float):
+def weight_grid(bits: int, lo: float, hi: float, paired: bool = False):
     """``(origin, step, k_min, k_max)``: the levels ``origin + k·step``, ``k_min ≤ k ≤ k_max``.
 
     ``step = (hi − lo)/(2^bits − 1)``.  A range that contains 0 is anchored at 0, so
     0 is a level and no rounding can flip a weight's sign (sign-magnitude storage:
     ``[−1, 1]`` at 8 bits gives the 255 levels ``k·2/255``, ``|k| ≤ 127``); a range
     that does not is anchored at ``lo`` (``2^bits`` levels from ``lo`` to ``hi``).
+    ``paired``: a signed weight ``w_E − w_I`` of two one-signed ``bits``-bit rows (BrainScaleS-2's
+    fixed-sign rows): ``step = max(|lo|, |hi|)/(2^bits − 1)`` and ``|k| ≤ 2^bits − 1``, twice the
+    levels of one signed device.
     """
+    if paired:
+        step = max(abs(lo), abs(hi)) / (2 ** bits - 1)
+        return 0.0, step, math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
     step = (hi - lo) / (2 ** bits - 1)
     origin = 0.0 if lo <= 0 <= hi else lo
     k_min = math.ceil((lo - origin) / step - 1e-9)
@@ -314,12 +356,14 @@ def weight_grid(bits: int, lo: float, hi: float):
     return origin, step, k_min, k_max
 
 
-def quantize(bits: int, lo: float, hi: float, rounding: str = "nearest", seed: int = 0) -> Transform:
-    """Step 4: ``w + u`` lands on a level of :func:`weight_grid`; ``stochastic`` rounding goes up
-    with probability equal to the fractional position, so ``E[w_new] = w + u`` inside the range."""
+def quantize(bits: int, lo: float, hi: float, rounding: str = "nearest", seed: int = 0,
+             paired: bool = False) -> Transform:
+    """Step 4: ``w + u`` lands on a level of :func:`weight_grid` (``paired``: of two fixed-sign rows);
+    ``stochastic`` rounding goes up with probability equal to the fractional position, so
+    ``E[w_new] = w + u`` inside the range."""
     if rounding not in ROUNDING:
         raise ConfigError(f"rounding must be one of {ROUNDING}, got {rounding!r}")
-    origin, step, k_min, k_max = weight_grid(bits, lo, hi)
+    origin, step, k_min, k_max = weight_grid(bits, lo, hi, paired)
 
     def init(k, w):
         return NoiseState(int(seed), 0)
@@ -334,7 +378,8 @@ def quantize(bits: int, lo: float, hi: float, rounding: str = "nearest", seed: i
         return levels * step + origin - w, NoiseState(state.seed, state.step + 1)
 
     return Transform(init, update, f"quantize({bits} bits, {rounding})",
-                     {"kind": "quantize", "bits": bits, "lo": lo, "hi": hi, "rounding": rounding, "seed": int(seed)})
+                     {"kind": "quantize", "bits": bits, "lo": lo, "hi": hi, "rounding": rounding, "seed": int(seed),
+                      "paired": bool(paired)})
 
 
 def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
@@ -349,7 +394,7 @@ def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
 
     chain = []
     if profile.update_bits is not None:
-        lsb = weight_grid(profile.bits, *profile.weight_range)[1] / 2 ** (profile.update_bits - profile.bits)
+        lsb = profile.grid[1] / 2 ** (profile.update_bits - profile.bits)
         chain.append(physics.update_precision(profile.update_bits, lsb))
     if profile.learning_epoch > 1:
         chain.append(physics.learning_epoch(profile.learning_epoch))
@@ -364,7 +409,8 @@ def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
     if profile.write_noise > 0:
         chain.append(write_noise(profile.write_noise, seed))
     if profile.bits is not None:
-        chain.append(quantize(profile.bits, *profile.weight_range, profile.rounding, seed))
+        chain.append(quantize(profile.bits, *profile.weight_range, profile.rounding, seed,
+                              profile.row_signs == "paired"))
     elif profile.bounds != "none":
         chain.append(clip_bounds(*profile.weight_range))
     if profile.stuck > 0:
@@ -415,7 +461,7 @@ def write_spec(stages) -> WriteSpec:
         elif kind == "write_noise":
             f.update(write_sigma=p["sigma"])
         elif kind == "quantize":
-            origin, step, k_min, k_max = weight_grid(p["bits"], p["lo"], p["hi"])
+            origin, step, k_min, k_max = weight_grid(p["bits"], p["lo"], p["hi"], p.get("paired", False))
             f.update(grid=dw.GRID_NEAREST if p["rounding"] == "nearest" else dw.GRID_STOCHASTIC, origin=origin,
                      step=step, k_min=float(k_min), k_max=float(k_max))
         elif kind == "clip_bounds":
@@ -435,10 +481,10 @@ def fused_write(stages: tuple) -> Transform:
 
     def update(k, u, states, w):
         by_kind = dict(zip(kinds, states))
-        gain = by_kind.get("device_gain") or None
+        gain = written_gain(k, by_kind.get("device_gain") or (), u, w)
         noise = by_kind.get("write_noise")
         rounding = by_kind.get("quantize") if spec.grid == GRID_STOCHASTIC else None
-        out = k.device_write(w, u, gain[0] if gain else None, spec,
+        out = k.device_write(w, u, gain, spec,
                              _key(noise, WRITE_NOISE_SALT) if noise else (0, 0),
                              _key(rounding, ROUNDING_SALT) if rounding else (0, 0))
         if out is None:
@@ -454,7 +500,7 @@ def _levels(profile: DeviceProfile):
     """The weight levels of a quantised profile (stuck devices sit on one), else ``None``."""
     if profile.bits is None:
         return None
-    origin, step, k_min, k_max = weight_grid(profile.bits, *profile.weight_range)
+    origin, step, k_min, k_max = profile.grid
     return origin + step * np.arange(k_min, k_max + 1)
 
 
@@ -479,7 +525,7 @@ def program(k, profile: DeviceProfile, w, seed: int = 0, keep_sign: bool = False
     original = w
     w = k.clip(w, *profile.weight_range)
     if profile.bits is not None:
-        origin, step, k_min, k_max = weight_grid(profile.bits, *profile.weight_range)
+        origin, step, k_min, k_max = profile.grid
         w = k.to_grid((w - origin) / step, 1.0, float(k_min), float(k_max)) * step + origin
         if keep_sign:
             lo, hi = profile.weight_range

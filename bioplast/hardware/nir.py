@@ -84,21 +84,28 @@ def _transform_params(t) -> dict:
     return dict(t.params)
 
 
+def _gain_profile(p: dict):
+    from .device import DeviceProfile
+
+    paired = dict(bits=8, row_signs="paired") if p.get("paired") else {}
+    return DeviceProfile("sidecar", up=p["up"], down=p["down"], d2d=p["d2d"], **paired)
+
+
 def _transform_from(params: dict):
     from ..geometry import additive
     from .bounds import clip_bounds
-    from .device import DeviceProfile, device_gain, exponential_steps, fused_write, quantize, soft_bounds, write_noise
+    from .device import device_gain, exponential_steps, fused_write, quantize, soft_bounds, write_noise
     from .physics import update_precision
 
     kind = params.get("kind")
     build = {
         "additive": lambda p: additive(p["lr"]),
         "clip_bounds": lambda p: clip_bounds(p["lo"], p["hi"]),
-        "quantize": lambda p: quantize(p["bits"], p["lo"], p["hi"], p["rounding"], p.get("seed", 0)),
+        "quantize": lambda p: quantize(p["bits"], p["lo"], p["hi"], p["rounding"], p.get("seed", 0),
+                                       p.get("paired", False)),
         "soft_bounds": lambda p: soft_bounds(p["lo"], p["hi"]),
         "write_noise": lambda p: write_noise(p["sigma"], p.get("seed", 0)),
-        "device_gain": lambda p: device_gain(DeviceProfile("sidecar", up=p["up"], down=p["down"], d2d=p["d2d"]),
-                                             p.get("seed", 0)),
+        "device_gain": lambda p: device_gain(_gain_profile(p), p.get("seed", 0)),
         "exponential_steps": lambda p: exponential_steps(p["lo"], p["hi"], p["gamma"]),
         "update_precision": lambda p: update_precision(p["bits"], p["lsb"]),
         "device_write": lambda p: fused_write(tuple(_transform_from(stage) for stage in p["stages"])),

@@ -41,10 +41,11 @@ PRESETS = {p.name: p for p in (
                 "register (7 bits below the weight's LSB) and the range [-1, 1]: assumptions. Learning epoch: 1 "
                 "step (one minibatch) here; on chip it is a configurable number of time steps"),
     DeviceProfile(
-        "brainscales2-like", bits=6, w_min=-1.0, w_max=1.0, d2d=0.1,
+        "brainscales2-like", bits=6, w_min=-1.0, w_max=1.0, d2d=0.1, row_signs="paired",
         sources="6-bit weights with analog fixed-pattern spread: Pehle et al. (2022) Front. Neurosci. "
-                "16:795876; the chip fixes each row's sign, not modelled here (64 signed levels); 10 % spread: "
-                "assumption"),
+                "16:795876; each synapse row has a fixed sign, so a signed input drives an excitatory and an "
+                "inhibitory row (hxtorch's mapping: weights -63..63, 127 levels); 10 % spread per device: "
+                "assumption; large layers are split over several runs on chip, so no fan-in limit here"),
     DeviceProfile(
         "xylo-like", bits=8, w_min=-1.0, w_max=1.0, inference_only=True, fan_in=63, max_neurons=1000, state_bits=16,
         sources="inference-only SNN processor, 8-bit weights, 16-bit synaptic and membrane state, 63 inputs per "
