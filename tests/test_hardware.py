@@ -474,8 +474,7 @@ def test_stdp_learns_on_the_devices_of_a_substrate():
     assert not np.allclose(learnt, np.asarray(ideal.weights[0]))
     with pytest.raises(ConfigError, match="no on-chip plasticity"):
         on_substrate(net, get_substrate("xylo-like"))
-    with pytest.raises(ConfigError, match="read_noise = 0.02; spiking networks do not model"):
-        on_substrate(net, get_substrate("pcm-crossbar"))
+    assert on_substrate(net, get_substrate("pcm-crossbar")).projections[0].read_noise == 0.02  # σ_read S, S = 1
 
 
 def test_a_network_larger_than_the_chip_is_refused_at_build_time():

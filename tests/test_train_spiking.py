@@ -121,7 +121,7 @@ def test_spiking_substrates_are_validated():
         dataclasses.replace(TINY_BPTT, substrate="loihi2-like").validate()
     with pytest.raises(ConfigError, match="inference only"):
         dataclasses.replace(TINY_STDP, substrate="xylo-like").validate()
-    with pytest.raises(ConfigError, match="read_noise = 0.02; spiking networks do not model read noise"):
+    with pytest.raises(ConfigError, match="read_noise = 0.02; Diehl & Cook's substrate runs do not model read noise"):
         dataclasses.replace(TINY_STDP, substrate="pcm-crossbar").validate()
     with pytest.raises(ConfigError, match="unknown substrate parameter 'bitz'"):
         dataclasses.replace(TINY_STDP, substrate="fixed-point", substrate_params={"bitz": 3}).validate()

@@ -33,9 +33,9 @@ _KINDS = {"dense": 0, "one_to_one": 1, "all_but_self": 2}
 
 
 def can_fuse(low) -> bool:
-    """True when every plastic projection is an STDP chain this kernel runs and the neurons' state is
-    exact (a fixed-point state grid runs on the generic engine)."""
-    return not low.state_step.any() and \
+    """True when every plastic projection is an STDP chain this kernel runs and the neurons' state and
+    synaptic reads are exact (a fixed-point state grid or read noise runs on the generic engine)."""
+    return not low.state_step.any() and not any(pr.read_noise for pr in low.projections) and \
         all(pr.plasticity is None or fused_stdp(pr.plasticity) is not None for pr in low.projections)
 
 
@@ -398,6 +398,6 @@ def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
             traces = TripletTraces(pre[0], pre[1], post[0], post[1])
             states[p] = states[p]._replace(rule=traces)
     new = st._replace(v=v, ge=ge, gi=gi, theta=theta, refractory=ref.astype(dtype), weights=tuple(weights),
-                      plasticity=tuple(states))
+                      plasticity=tuple(states), step=st.step + int(src_spikes.shape[0]))
     recorded = {name: arr for name, arr in (("spikes", rec_spikes.astype(bool)), ("v", rec_v)) if name in record}
     return new, _record(low, counts, recorded, src_spikes, int(writes[0]))

@@ -71,6 +71,11 @@ class Projection:
     weights: Any
     connectivity: str = "dense"
     plasticity: Optional[Plasticity] = None
+    # noisy reads of a dense projection's devices: every delivered spike reads its synapse as
+    # w + read_noise·ξ, fresh ξ ~ N(0, 1) per read (σ_read S of the substrate; 0: exact), drawn from
+    # the counter-based stream of (read_seed, step)
+    read_noise: float = 0.0
+    read_seed: int = 0
 
     @property
     def name(self) -> str:
@@ -178,6 +183,11 @@ class SpikingNetwork:
                                       f"weight, got {pr.weights!r}")
                 if pr.plasticity is not None:
                     raise ConfigError(f"projection {pr.name}: only dense projections can be plastic")
+                if pr.read_noise:
+                    raise ConfigError(f"projection {pr.name}: only dense projections read devices (read_noise)")
+            if not (isinstance(pr.read_noise, (int, float)) and math.isfinite(pr.read_noise) and pr.read_noise >= 0):
+                raise ConfigError(f"projection {pr.name}: read_noise must be a finite number >= 0, "
+                                  f"got {pr.read_noise!r}")
             if pr.plasticity is not None:
                 rule_dt = pr.plasticity.rule.spec.params.get("dt")
                 if rule_dt is not None and abs(rule_dt - self.dt) > 1e-9 * self.dt:

@@ -28,7 +28,10 @@ import numpy as np
 from ..backends import get_backend
 from ..core import Local
 from ..errors import ConfigError, DataError
+from ..backends.counter_rng import stream_key
 from .network import Lowered, SpikingNetwork, lower
+
+READ_SALT = 64  # read noise of projection p: salt 64 + p
 
 RECORDABLE = ("spikes", "v")
 
@@ -43,6 +46,7 @@ class SimState(NamedTuple):
     refractory: object     # steps left (float, 0 when free)
     weights: tuple         # per projection: backend array (dense) or None
     plasticity: tuple      # per projection: PlasticityState or None
+    step: int = 0          # steps simulated so far (keys the devices' read-noise draws)
 
 
 class Record(NamedTuple):
@@ -184,13 +188,19 @@ def reset(k, p: _Params, fired, v):
     return k.xp.where(fired, reset_to, v)
 
 
-def _deliver(k, low: Lowered, weights, src, spikes, slots, free):
-    """Step 4; ``free`` (1 where not refractory) gates jumps of ``v``."""
-    for (from_src, a, n), (b, m), slot, pr, w in zip(low.proj_pre, low.proj_post, low.proj_slot,
-                                                     low.projections, weights):
+def _deliver(k, low: Lowered, weights, src, spikes, slots, free, step: int = 0):
+    """Step 4; ``free`` (1 where not refractory) gates jumps of ``v``.  A projection with
+    ``read_noise`` adds the error of its reads: sample ``b``'s ``n_b`` presynaptic spikes read ``n_b``
+    synapses of every postsynaptic row, so row ``i`` receives ``σ √n_b ζ_{b,i}``, ``ζ ~ N(0, 1)`` —
+    exact in distribution, one draw per row instead of one per read."""
+    for p, ((from_src, a, n), (b, m), slot, pr, w) in enumerate(zip(low.proj_pre, low.proj_post, low.proj_slot,
+                                                                    low.projections, weights)):
         s_pre = (src if from_src else spikes)[:, a:a + n]
         if pr.connectivity == "dense":
             inc = k.linear(s_pre, w)
+            if pr.read_noise:
+                zeta = k.counter_normal(stream_key(pr.read_seed, step, READ_SALT + p), (int(s_pre.shape[0]), m))
+                inc = inc + zeta * (k.xp.sqrt(s_pre.sum(1)) * pr.read_noise)[:, None]
         elif pr.connectivity == "one_to_one":
             inc = s_pre * float(pr.weights)
         else:
@@ -265,6 +275,9 @@ def simulate(net: SpikingNetwork, inputs: dict, *, backend="numpy", state: Optio
             if low.state_step.any():
                 raise ConfigError("the fused engine keeps the neurons' state exact; this network has a "
                                   "fixed-point state grid; use engine='auto' or 'generic'")
+            if any(pr.read_noise for pr in low.projections):
+                raise ConfigError("the fused engine reads synapses exactly; this network has read noise; "
+                                  "use engine='auto' or 'generic'")
             plastic = [pr.plasticity.name for pr in low.projections if pr.plasticity is not None]
             raise ConfigError(f"the fused engine runs STDP-family rules with additive/clip_bounds transforms; "
                               f"this network has {plastic}; use engine='auto' or 'generic'")
@@ -286,8 +299,8 @@ def _run_generic(k, low, st, src_spikes, current, learn, record, mod):
         src = src_all[t]
         fired, spikes, v, ge, gi, theta, ref = neuron_step(k, p, st, None if cur_all is None else cur_all[t])
         v, ge, gi = v + 0, ge + 0, gi + 0  # own copies: delivery adds in place
-        _deliver(k, low, st.weights, src, spikes, {0: v, 1: ge, 2: gi}, (ref <= 0) * 1.0)
-        st = st._replace(v=reset(k, p, fired, v), ge=ge, gi=gi, theta=theta, refractory=ref)
+        _deliver(k, low, st.weights, src, spikes, {0: v, 1: ge, 2: gi}, (ref <= 0) * 1.0, st.step)
+        st = st._replace(v=reset(k, p, fired, v), ge=ge, gi=gi, theta=theta, refractory=ref, step=st.step + 1)
         if learn:
             weights, states, changed = _learn(k, low, st, src, spikes, None if mod_all is None else mod_all[t])
             st = st._replace(weights=weights, plasticity=states)

@@ -22,7 +22,8 @@ plasticity, so:
 * **Sidecar** (``PATH.bioplast.json``, written next to the graph): format
   name and version, ``dt``, each projection's connectivity, target and — for
   plastic projections — the rule (registry name and parameters) and its
-  transforms (each transform's ``params``), and the substrate name.  With it,
+  transforms (each transform's ``params``), a projection's read noise and its
+  seed, and the substrate name.  With it,
   :func:`import_nir` rebuilds the learning network exactly; without it, a
   static network with dense projections.  JSON only: nothing in either file
   is executed on load.
@@ -153,6 +154,8 @@ def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None
                  "connectivity": pr.connectivity}
         if pr.connectivity != "dense":
             entry["weight"] = float(pr.weights)
+        if pr.read_noise:
+            entry.update(read_noise=float(pr.read_noise), read_seed=int(pr.read_seed))
         if pr.plasticity is not None:
             spec = pr.plasticity.rule.spec
             if spec.family != "stdp":
@@ -258,7 +261,8 @@ def import_nir(graph_or_path, *, dt: Optional[float] = None) -> SpikingNetwork:
             rule = stdp_from_spec(RuleSpec(spec["rule"], spec["family"], frozenset(), "spiking", "",
                                            spec["citation"], spec["params"]))
             plastic = make_plasticity(rule, *[_transform_from(t) for t in spec["transforms"]])
-        projections.append(Projection(pre, post, target, weights, connectivity, plastic))
+        projections.append(Projection(pre, post, target, weights, connectivity, plastic,
+                                      float(entry.get("read_noise", 0.0)), int(entry.get("read_seed", 0))))
     return SpikingNetwork(sources, [pops[n] for n in sorted(pops)], projections, float(dt))
 
 

@@ -16,14 +16,16 @@ gives every population per-neuron thresholds, resets and leak potentials
 stream ``(seed, 31, i)``.  ``state_bits`` puts every population's membrane
 potential and synaptic current on the profile's fixed-point state grid
 (:attr:`~bioplast.hardware.DeviceProfile.state_grid`).  Not modelled in spiking
-networks yet: read noise (refused by name), drift over time.
+networks yet: drift over time.  Read noise: every dense projection reads its
+devices with the profile's ``σ_read S`` (``Projection.read_noise``), drawn from
+``seed·1000 + 500 + i``.
 """
 from __future__ import annotations
 
 import dataclasses
 
 from ..errors import ConfigError
-from .device import DeviceProfile, place, program
+from .device import DeviceProfile, place, program, read_scale
 from .physics import spiking_mismatch
 
 
@@ -33,9 +35,6 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
     from ..core import plasticity as compose
     from ..dynamics.network import SpikingNetwork
 
-    if profile.read_noise > 0:
-        raise ConfigError(f"substrate {profile.name!r} has read_noise = {profile.read_noise:g}; "
-                          "spiking networks do not model read noise yet (set it to 0)")
     profile.check_neurons({p.name: p.size for p in net.populations})
     populations = []
     for i, p in enumerate(net.populations):
@@ -58,5 +57,7 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0):
             weights, transforms = place(k, profile, k.asarray(pr.weights), seed * 1000 + i)
             learn = compose(learn.rule, *learn.transforms, *transforms)
         weights = k.to_numpy(weights)
-        projections.append(dataclasses.replace(pr, weights=weights, plasticity=learn))
+        noisy = read_scale(profile) > 0
+        projections.append(dataclasses.replace(pr, weights=weights, plasticity=learn, read_noise=read_scale(profile),
+                                               read_seed=seed * 1000 + 500 + i if noisy else 0))
     return SpikingNetwork(net.sources, populations, projections, net.dt)

@@ -91,6 +91,8 @@ def brian2_network(net: SpikingNetwork, sources: dict, *, learn: bool = True, cu
     from ..dynamics.network import lower
 
     low = lower(net)
+    if any(pr.read_noise for pr in net.projections):
+        raise ConfigError("the Brian2 reference reads synapses exactly; this network has read noise")
     if low.state_step.any():
         raise ConfigError("the Brian2 reference integrates exact neuron states; this network keeps them on a "
                           "fixed-point grid (state_grid), which Brian2 does not model")
