@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..errors import ConfigError
 from .device import DeviceProfile, place, program, read_scale
 from .physics import spiking_mismatch
 
