@@ -17,7 +17,11 @@ MLP's ``W``) is programmed onto its own devices and its updates go through
 the profile's transforms after the optimiser and the sign projection, so
 device noise on a bipolar substrate can flip a sign the optimiser kept (a
 one-sided substrate clips inhibitory weights to its floor); gains, ``α``
-and biases stay exact, in the neurons.
+and biases stay exact, in the neurons.  Neuron mismatch (``gain_mismatch``,
+``offset_mismatch``): every principal neuron computes ``φ(g z + o)`` of its
+drive and every DANN interneuron ``g_I z_I + o_I``, fixed per chip, and the
+gradients are taken through that forward pass (training in the loop, as the
+MLP trainer does).
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from .dynamics.dann import DANN_CORRECTIONS, DANNLayer, column_signs, dann_forwa
 from .dynamics.feedforward import torch_loss
 from .geometry import bias_optimizer, lognormal_signed, optimizer, sign_frozen
 from .hardware import place
+from .hardware.physics import neuron_mismatch
 from .rules.backprop import AutogradBridge
 
 NETWORKS = ("mlp", "dann", "ei_mlp")
@@ -58,6 +63,13 @@ class DaleModel:
                 self._add(k.asarray(w), 1.0, self._transforms(optimizer_name, lr, True))
                 self._add(k.zeros((n_out,)), 1.0, self._transforms(optimizer_name, lr, False))
         self.states = [chain_init(k, c, p) for c, p in zip(self.chains, self.params)]
+        # the chip's neurons (as the MLP trainer draws them): principal neurons of every layer, then
+        # DANN's interneurons; fixed per chip
+        outs = list(sizes[1:])
+        inter = [p.wix.shape[0] for p in layers] if network == "dann" else []
+        drawn = None if device is None else neuron_mismatch(device, outs + inter, seed * 1000 + 577)
+        self.mismatch = None if drawn is None else \
+            [(drawn[l], drawn[len(outs) + l] if inter else None) for l in range(len(outs))]
         synapses = sum(int(np.prod(p.shape)) for p in self.params if p.ndim == 2)
         self.synops_per_sample = 3 * synapses  # forward, backward, update
         self.neuron_updates_per_sample = 2 * sum(sizes[1:])  # forward and backward (interneurons not counted)
@@ -82,18 +94,34 @@ class DaleModel:
         return (optimizer(name, lr), sign_frozen())
 
     def _forward(self, xp, params, x):
+        mm = self._mismatch_like(xp, x)
         if self.network == "dann":
             layers, i = [], 0
             for n in self._layout:
                 layers.append(DANNLayer(*params[i:i + n]))
                 i += n
-            return dann_forward(xp, layers, x, self.act)
+            return dann_forward(xp, layers, x, self.act, mm)
         h = x
         n = len(params) // 2
         for l in range(n):
             z = h @ params[2 * l].T + params[2 * l + 1]
+            if mm is not None:  # the chip's neuron l·i computes φ(g_i z_i + o_i)
+                z = mm[l][0][0] * z + mm[l][0][1]
             h = z if l == n - 1 else self.act(xp, z)
         return h
+
+    def _mismatch_like(self, xp, x):
+        """The chip's gains and offsets as arrays of ``x``'s library, dtype and device (``None``: matched)."""
+        if self.mismatch is None:
+            return None
+        if xp is np:
+            def like(a):
+                return np.asarray(a, dtype=x.dtype)
+        else:
+            def like(a):
+                return xp.as_tensor(a, dtype=x.dtype, device=x.device)
+        return [tuple(None if pair is None else (like(pair[0]), like(pair[1])) for pair in layer)
+                for layer in self.mismatch]
 
     def predict(self, x):
         return self._forward(self.k.xp, self.params, x)

@@ -81,17 +81,25 @@ def init_dann(k, sizes, seed: int, inhibitory_fraction: float = 0.1, divisive: b
     return layers
 
 
-def dann_forward(xp, layers, x, act):
-    """Output logits of a DANN (``act`` on hidden layers, linear output); numpy or torch arrays."""
+def dann_forward(xp, layers, x, act, mismatch=None):
+    """Output logits of a DANN (``act`` on hidden layers, linear output); numpy or torch arrays.
+
+    ``mismatch``: per layer ``((g, o), (g_I, o_I))``, the fixed-pattern gain and offset of its
+    principal neurons (applied to their drive ``z``) and of its linear interneurons (``z_I``), as
+    arrays of ``x``'s kind; ``None``: matched neurons."""
     h = x
     for l, p in enumerate(layers):
         zi = h @ p.wix.T
+        if mismatch is not None:
+            zi = mismatch[l][1][0] * zi + mismatch[l][1][1]
         zhat = h @ p.wex.T - zi @ p.wei.T
         if p.alpha is None:
             z = zhat + p.b
         else:
             gamma = zi @ (p.wei * xp.exp(p.alpha)).T + EPS
             z = p.g * zhat / gamma + p.b
+        if mismatch is not None:
+            z = mismatch[l][0][0] * z + mismatch[l][0][1]
         h = z if l == len(layers) - 1 else act(xp, z)
     return h
 
