@@ -32,11 +32,15 @@ from .dynamics.activations import activation as _activation
 from .dynamics.dann import DANN_CORRECTIONS, DANNLayer, column_signs, dann_forward, init_dann
 from .dynamics.feedforward import torch_loss
 from .geometry import bias_optimizer, lognormal_signed, optimizer, sign_frozen
+from .backends import get_backend
+from .backends.counter_rng import stream_key
 from .hardware import place
+from .hardware.device import READ_NOISE_SALT, read_scale
 from .hardware.physics import neuron_mismatch
 from .rules.backprop import AutogradBridge
 
 NETWORKS = ("mlp", "dann", "ei_mlp")
+_HOST = get_backend("numpy", dtype="float64")  # draws read noise on the host (the same on every backend)
 
 
 class DaleModel:
@@ -70,6 +74,8 @@ class DaleModel:
         drawn = None if device is None else neuron_mismatch(device, outs + inter, seed * 1000 + 577)
         self.mismatch = None if drawn is None else \
             [(drawn[l], drawn[len(outs) + l] if inter else None) for l in range(len(outs))]
+        self.read_scale = 0.0 if device is None else read_scale(device)
+        self.reads = 0  # forward passes so far: each reads every matrix once, with fresh read noise
         synapses = sum(int(np.prod(p.shape)) for p in self.params if p.ndim == 2)
         self.synops_per_sample = 3 * synapses  # forward, backward, update
         self.neuron_updates_per_sample = 2 * sum(sizes[1:])  # forward and backward (interneurons not counted)
@@ -95,20 +101,42 @@ class DaleModel:
 
     def _forward(self, xp, params, x):
         mm = self._mismatch_like(xp, x)
+        read = self._reader(xp, x)
         if self.network == "dann":
             layers, i = [], 0
             for n in self._layout:
                 layers.append(DANNLayer(*params[i:i + n]))
                 i += n
-            return dann_forward(xp, layers, x, self.act, mm)
+            return dann_forward(xp, layers, x, self.act, mm, read)
         h = x
         n = len(params) // 2
         for l in range(n):
-            z = h @ params[2 * l].T + params[2 * l + 1]
+            z = read(l, h, params[2 * l]) + params[2 * l + 1]
             if mm is not None:  # the chip's neuron l·i computes φ(g_i z_i + o_i)
                 z = mm[l][0][0] * z + mm[l][0][1]
             h = z if l == n - 1 else self.act(xp, z)
         return h
+
+    def _reader(self, xp, x):
+        """``read(m, h, W)``: ``h Wᵀ`` as matrix ``m``'s devices read it in this forward pass — plus
+        ``σ_read S ‖h_b‖ ζ_b`` per sample, the exact output-referred form of noisy reads
+        (:func:`bioplast.hardware.device.read_noise`), drawn from the counter-based stream of
+        ``(seed, pass, m)`` and constant for autograd (backprop's backward pass treats the reads'
+        noise as fixed, as the MLP trainer does)."""
+        if self.read_scale == 0:
+            return lambda m, h, w: h @ w.T
+        self.reads += 1
+        seed, read, scale = self.seed * 1000 + 997, self.reads, self.read_scale
+        host = _HOST
+
+        def noisy(m, h, w):
+            out = h @ w.T
+            zeta = host.counter_normal(stream_key(seed, read, READ_NOISE_SALT + m), tuple(out.shape))
+            norm = ((h * h).sum(1) ** 0.5) if xp is np else (h.detach() * h.detach()).sum(1) ** 0.5
+            zeta = zeta.astype(x.dtype) if xp is np else xp.as_tensor(zeta, dtype=x.dtype, device=x.device)
+            return out + zeta * (norm * scale)[:, None]
+
+        return noisy
 
     def _mismatch_like(self, xp, x):
         """The chip's gains and offsets as arrays of ``x``'s library, dtype and device (``None``: matched)."""
@@ -162,10 +190,10 @@ class DaleModel:
 
     def state(self):
         """Everything that changes during training (see :mod:`bioplast.checkpoint`)."""
-        return (self.params, self.states)
+        return (self.params, self.states, self.reads)
 
     def set_state(self, state) -> None:
-        self.params, self.states = list(state[0]), list(state[1])
+        self.params, self.states, self.reads = list(state[0]), list(state[1]), int(state[2])
 
     def arrays(self) -> dict:
         return {f"P{i}": self.k.to_numpy(p) for i, p in enumerate(self.params)}

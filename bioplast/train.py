@@ -287,13 +287,13 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
     role = rule.spec.role
     device = get_substrate(cfg.substrate, cfg.substrate_params)
     neuron_level = device.neuron_level_effects()
-    if rule.spec.contrast or cfg.network != "mlp":  # EP and the Dale networks model neuron mismatch, not read noise
+    if rule.spec.contrast:  # EP's relaxation models neuron mismatch, not read noise
         neuron_level = {f: v for f, v in neuron_level.items() if f == "read_noise"}
-    if (rule.spec.contrast or cfg.network != "mlp") and neuron_level:
+    if rule.spec.contrast and neuron_level:
         exact = [n for n, p in substrates().items() if not p.inference_only and not p.neuron_level_effects()]
         found = ", ".join(f"{f} = {v:g}" for f, v in neuron_level.items())
-        raise ConfigError(f"substrate {cfg.substrate!r} has {found}; read noise is modelled in the MLP trainer "
-                          "(and spiking networks), not in EP's relaxation or the Dale networks' forward pass: "
+        raise ConfigError(f"substrate {cfg.substrate!r} has {found}; read noise is modelled in the MLP and Dale "
+                          "trainers and spiking networks, not in EP's relaxation: "
                           f"override it (substrate_params {' = 0, '.join(neuron_level)} = 0) or pick a substrate "
                           f"without it: {', '.join(exact)}")
     if device.state_bits is not None and not device.inference_only:  # inference-only: refused below, by name

@@ -81,18 +81,20 @@ def init_dann(k, sizes, seed: int, inhibitory_fraction: float = 0.1, divisive: b
     return layers
 
 
-def dann_forward(xp, layers, x, act, mismatch=None):
+def dann_forward(xp, layers, x, act, mismatch=None, read=None):
     """Output logits of a DANN (``act`` on hidden layers, linear output); numpy or torch arrays.
 
     ``mismatch``: per layer ``((g, o), (g_I, o_I))``, the fixed-pattern gain and offset of its
     principal neurons (applied to their drive ``z``) and of its linear interneurons (``z_I``), as
-    arrays of ``x``'s kind; ``None``: matched neurons."""
+    arrays of ``x``'s kind; ``None``: matched neurons.  ``read(m, h, W)``: the product ``h Wᵀ`` as the
+    devices read it (matrix ``m`` = 3·layer + 0, 1, 2 for W_IX, W_EX, W_EI); ``None``: exact reads."""
+    read = read or (lambda m, h, w: h @ w.T)
     h = x
     for l, p in enumerate(layers):
-        zi = h @ p.wix.T
+        zi = read(3 * l, h, p.wix)
         if mismatch is not None:
             zi = mismatch[l][1][0] * zi + mismatch[l][1][1]
-        zhat = h @ p.wex.T - zi @ p.wei.T
+        zhat = read(3 * l + 1, h, p.wex) - read(3 * l + 2, zi, p.wei)
         if p.alpha is None:
             z = zhat + p.b
         else:
