@@ -24,7 +24,9 @@ from .core import chain_init, chain_update, plasticity
 from .dynamics.feedforward import init_mlp
 from .dynamics.relaxation import EPNet, output, relax
 from .geometry import bias_optimizer, optimizer
+from .backends.counter_rng import stream_key
 from .hardware import place
+from .hardware.device import READ_NOISE_SALT, read_scale
 from .hardware.physics import neuron_mismatch
 from .rules.eqprop import bias_direction, ep_phases, homeostatic_directions
 from .rules.hebbian import delta
@@ -79,6 +81,8 @@ class EPModel:
         # the chip's neurons: fixed-pattern gain and offset per state layer (and readout), drawn as the MLP's
         layer_sizes = [w.shape[0] for w in net.weights] + ([net.readout[0].shape[0]] if net.readout else [])
         self.mismatch = None if device is None else neuron_mismatch(device, layer_sizes, seed * 1000 + 577)
+        self.read_scale = 0.0 if device is None else read_scale(device)
+        self.read_seed, self.reads = seed * 1000 + 997, 0  # reads: relaxation steps so far (each reads every matrix)
         self.synops_per_sample, self.neuron_updates_per_sample = self._operations()
         self.plastic_synapses = sum(int(np.prod(a.shape)) for a in self.parameters())
 
@@ -97,6 +101,32 @@ class EPModel:
         units = sum(w.shape[0] for w in net.weights) + (net.readout[0].shape[0] if cross_entropy else 0)
         return ((1 + n_nudged) * syn[0] + steps * per_step + 2 * (1 + n_nudged) * sum(syn) + 2 * readout,
                 steps * units)
+
+    def _read_noise(self):
+        """The noise of the devices' reads at one relaxation step, as a ``read_noise(states, x)`` hook for
+        :func:`~bioplast.dynamics.relaxation.relax` (``None`` for exact reads).  Layer ``l`` reads its
+        bottom-up matrix with ``s_{l−1}`` (``x`` for the first) and the top-down one (the same devices,
+        transposed) with ``s_{l+1}``: in the output-referred form of
+        :func:`~bioplast.hardware.device.read_noise` its drive gets
+        ``σ_read S (‖s_{l−1}‖² + ‖s_{l+1}‖²)^{1/2} ζ``, fresh ``ζ`` per step, sample and neuron.  The
+        readout's read inside the cross-entropy nudge stays exact."""
+        if self.read_scale == 0:
+            return None
+        k, scale = self.k, self.read_scale
+
+        def noise(states, x):
+            self.reads += 1
+            below = [x] + list(states[:-1])
+            above = list(states[1:]) + [None]
+            out = []
+            for l, (s_in, s_up) in enumerate(zip(below, above)):
+                power = (s_in * s_in).sum(1) + (0 if s_up is None else (s_up * s_up).sum(1))
+                zeta = k.counter_normal(stream_key(self.read_seed, self.reads, READ_NOISE_SALT + l),
+                                        (int(x.shape[0]), int(states[l].shape[1])))
+                out.append(zeta * (power ** 0.5 * scale)[:, None])
+            return out
+
+        return noise
 
     def chip(self) -> EPNet:
         """The network the chip relaxes: neuron ``i`` of a layer computes ``φ(g_i h_i + o_i)`` of its whole
@@ -131,7 +161,8 @@ class EPModel:
     def free_phase(self, x):
         chip = self.chip()
         zeros = [self.k.zeros((x.shape[0], w.shape[0])) for w in chip.weights]
-        states, _ = relax(self.k, chip, x, zeros, self.p["free_steps"], self.activation, dt=self.p["dt"])
+        states, _ = relax(self.k, chip, x, zeros, self.p["free_steps"], self.activation, dt=self.p["dt"],
+                          read_noise=self._read_noise())
         return states
 
     def predict(self, x):
@@ -141,7 +172,7 @@ class EPModel:
         k, p, net = self.k, self.p, self.net
         ph = ep_phases(k, self.chip(), x, target, beta=p["beta"], free_steps=p["free_steps"], nudge_steps=p["nudge_steps"],
                        activation=self.activation, estimator=p["estimator"], cost=p["cost"], dt=p["dt"],
-                       points=p["points"], rng=self.rng)
+                       points=p["points"], rng=self.rng, read_noise=self._read_noise())
         loss = self._loss(ph.free_states[-1], target)
         homeo = p.get("homeostasis", 0.0)
         hw, hb = [None] * len(net.weights), [None] * len(ph.feedback_contrasts)
@@ -193,10 +224,10 @@ class EPModel:
 
     def state(self):
         """Everything that changes during training (see :mod:`bioplast.checkpoint`)."""
-        return (self.net, self.w_states, self.b_states, self.f_states, self.r_states, self.rng)
+        return (self.net, self.w_states, self.b_states, self.f_states, self.r_states, self.rng, self.reads)
 
     def set_state(self, state) -> None:
-        self.net, w, b, f, self.r_states, self.rng = state
+        self.net, w, b, f, self.r_states, self.rng, self.reads = state
         self.w_states, self.b_states, self.f_states = list(w), list(b), list(f)
 
     def arrays(self) -> dict:

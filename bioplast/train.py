@@ -286,16 +286,6 @@ def build_model(k, cfg: TrainConfig, n_in: int, n_classes: int):
         rule = get_rule(cfg.rule, **cfg.rule_params, seed=cfg.seed)  # the run's seed draws the probes
     role = rule.spec.role
     device = get_substrate(cfg.substrate, cfg.substrate_params)
-    neuron_level = device.neuron_level_effects()
-    if rule.spec.contrast:  # EP's relaxation models neuron mismatch, not read noise
-        neuron_level = {f: v for f, v in neuron_level.items() if f == "read_noise"}
-    if rule.spec.contrast and neuron_level:
-        exact = [n for n, p in substrates().items() if not p.inference_only and not p.neuron_level_effects()]
-        found = ", ".join(f"{f} = {v:g}" for f, v in neuron_level.items())
-        raise ConfigError(f"substrate {cfg.substrate!r} has {found}; read noise is modelled in the MLP and Dale "
-                          "trainers and spiking networks, not in EP's relaxation: "
-                          f"override it (substrate_params {' = 0, '.join(neuron_level)} = 0) or pick a substrate "
-                          f"without it: {', '.join(exact)}")
     if device.state_bits is not None and not device.inference_only:  # inference-only: refused below, by name
         raise ConfigError(f"substrate {device.name!r} has state_bits = {device.state_bits}: a fixed-point neuron "
                           "state is modelled for spiking networks (bioplast.hardware.on_substrate), not rate "

@@ -131,7 +131,7 @@ def drives(k, net: EPNet, x, states, nudge: Nudge | None = None, input_drive=Non
 
 
 def relax(k, net: EPNet, x, states, steps: int, activation: str, *, nudge: Nudge | None = None,
-          dt: float = 1.0, phase: str = "free", tol: float | None = None, input_drive=None):
+          dt: float = 1.0, phase: str = "free", tol: float | None = None, input_drive=None, read_noise=None):
     """Run ``steps`` synchronous updates ``s ← s + dt (ρ(h(s)) − s)``.
 
     ``input_drive`` (optional) is ``W_1 x + b_1``, the same in every phase of
@@ -140,17 +140,19 @@ def relax(k, net: EPNet, x, states, steps: int, activation: str, *, nudge: Nudge
     residual above ``tol`` when ``tol`` is given, raise
     :class:`~bioplast.errors.DivergenceError` naming the phase and step.
     Finiteness is checked once per phase, not per step (it costs a scan).
+    ``read_noise(states, x)`` (optional) returns per-layer noise added to the drives at every step
+    (noisy device reads); the step loop then runs generically, not fused.
     """
     positive_int(f"{phase} steps", steps)
     act = _activation(activation)
     if input_drive is None:
         input_drive = k.linear(x, net.weights[0], net.biases[0])
-    fused = getattr(k, "relax_fused", None)
+    fused = getattr(k, "relax_fused", None) if read_noise is None else None
     result = fused(net, input_drive, states, steps, activation, nudge, dt) if fused is not None else None
     if result is not None:
         states, residual = result
     else:
-        states, residual = _relax_steps(k, net, x, states, steps, act, nudge, dt, input_drive)
+        states, residual = _relax_steps(k, net, x, states, steps, act, nudge, dt, input_drive, read_noise)
     if not np.isfinite(residual):
         raise DivergenceError(f"relaxation produced non-finite states in the {phase} phase by step {steps}")
     if tol is not None and residual > tol:
@@ -159,11 +161,13 @@ def relax(k, net: EPNet, x, states, steps: int, activation: str, *, nudge: Nudge
     return states, RelaxReport(phase, steps, residual)
 
 
-def _relax_steps(k, net, x, states, steps, act, nudge, dt, input_drive):
+def _relax_steps(k, net, x, states, steps, act, nudge, dt, input_drive, read_noise=None):
     xp = k.xp
     prev = states
     for _ in range(steps):
         h = drives(k, net, x, states, nudge, input_drive)
+        if read_noise is not None:
+            h = [d + n for d, n in zip(h, read_noise(states, x))]
         prev, states = states, ([act(xp, d) for d in h] if dt == 1.0
                                 else [s + (act(xp, d) - s) * dt for s, d in zip(states, h)])
     residual = max(float(abs(k.to_numpy(s - p)).max()) for s, p in zip(states, prev))

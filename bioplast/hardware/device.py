@@ -169,11 +169,6 @@ class DeviceProfile:
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise ConfigError(f"profile {self.name!r}: {f} must be a positive integer or None, got {v!r}")
 
-    def neuron_level_effects(self) -> dict:
-        """The effects this profile has at the neurons rather than the synapses' updates (read noise,
-        neuron mismatch), by name, where nonzero: the models that do not simulate them refuse them."""
-        return {f: getattr(self, f) for f in ("read_noise", "gain_mismatch", "offset_mismatch") if getattr(self, f) > 0}
-
     @property
     def state_grid(self):
         """``(step, top)`` of the spiking neurons' fixed-point state — the integer arithmetic of a digital

@@ -191,16 +191,21 @@ def holomorphic_points(beta: float, n: int) -> list:
 
 def ep_phases(k, net: EPNet, x, target, *, beta: float, free_steps: int, nudge_steps: int,
               activation: str = "tanh", estimator: str = "symmetric", cost: str = "mse", dt: float = 1.0,
-              points: int = 4, rng=None, tol: float | None = None, free_states=None) -> EPPhases:
+              points: int = 4, rng=None, tol: float | None = None, free_states=None,
+              read_noise=None) -> EPPhases:
     """Relax the free phase, then the nudged phase(s); return the per-layer contrasts.
 
     ``tol`` (optional) makes a free phase whose last-step residual exceeds it
     a :class:`~bioplast.errors.DivergenceError`: EP assumes a fixed point.
     ``rng`` (a ``numpy.random.Generator``) draws the sign of β for the
     ``random_sign`` estimator.  ``free_states`` (optional) starts the free
-    phase there instead of at zero.
+    phase there instead of at zero.  ``read_noise`` (optional): noisy device reads at every
+    relaxation step of every phase (:func:`~bioplast.dynamics.relaxation.relax`); real phases only.
     """
     beta = _check_beta(beta)
+    if read_noise is not None and estimator == "holomorphic":
+        raise ConfigError("holomorphic EP needs the exact, complex-analytic relaxation; noisy device reads "
+                          "break it (use a real-β estimator, or a substrate without read noise)")
     positive_int("free_steps", free_steps)
     positive_int("nudge_steps", nudge_steps)
     _check_estimator(estimator)
@@ -210,12 +215,13 @@ def ep_phases(k, net: EPNet, x, target, *, beta: float, free_steps: int, nudge_s
     check_net(net, x.shape[1], target.shape[1], cost)
     start = free_states or [k.zeros((x.shape[0], w.shape[0])) for w in net.weights]
     drive = k.linear(x, net.weights[0], net.biases[0])  # the same in every phase
-    free, r0 = relax(k, net, x, start, free_steps, activation, dt=dt, phase="free", tol=tol, input_drive=drive)
+    free, r0 = relax(k, net, x, start, free_steps, activation, dt=dt, phase="free", tol=tol, input_drive=drive,
+                     read_noise=read_noise)
     reports = [r0]
 
     def nudged(b, bnet=net, bx=x, bfree=free, bdrive=drive):
         s, rep = relax(k, bnet, bx, bfree, nudge_steps, activation, nudge=Nudge(b, target, cost), dt=dt,
-                       phase=f"nudged(β={b:.3g})", input_drive=bdrive)
+                       phase=f"nudged(β={b:.3g})", input_drive=bdrive, read_noise=read_noise)
         reports.append(rep)
         return s
 
