@@ -24,7 +24,7 @@ from .core import chain_init, chain_update, plasticity
 from .dynamics.feedforward import init_mlp
 from .dynamics.relaxation import EPNet, output, relax
 from .geometry import bias_optimizer, optimizer
-from .backends.counter_rng import stream_key
+from .backends.counter_rng import row_scaled_normal, stream_key
 from .hardware import place
 from .hardware.device import READ_NOISE_SALT, read_scale
 from .hardware.physics import neuron_mismatch
@@ -121,9 +121,8 @@ class EPModel:
             out = []
             for l, (s_in, s_up) in enumerate(zip(below, above)):
                 power = (s_in * s_in).sum(1) + (0 if s_up is None else (s_up * s_up).sum(1))
-                zeta = k.counter_normal(stream_key(self.read_seed, self.reads, READ_NOISE_SALT + l),
-                                        (int(x.shape[0]), int(states[l].shape[1])))
-                out.append(zeta * (power ** 0.5 * scale)[:, None])
+                out.append(row_scaled_normal(k, stream_key(self.read_seed, self.reads, READ_NOISE_SALT + l),
+                                             power ** 0.5 * scale, int(states[l].shape[1])))
             return out
 
         return noise

@@ -592,7 +592,8 @@ def test_ep_relaxes_through_the_chips_mismatched_neurons():
         np.testing.assert_allclose(h_chip, g * h + o, rtol=1e-12, atol=1e-12)
     g_o, o_o = model.mismatch[-1]
     np.testing.assert_allclose(output(k, model.chip(), states), g_o * output(k, model.net, states) + o_o, rtol=1e-12)
-    assert build_model(k, TrainConfig(rule="eqprop", hidden=(12, 8)), 20, 5).chip() is not None
+    matched = build_model(k, TrainConfig(rule="eqprop", hidden=(12, 8)), 20, 5)
+    assert matched.mismatch is None and matched.chip() is matched.net
 
 
 def test_ep_trained_in_the_loop_fits_its_own_chip():

@@ -66,6 +66,12 @@ def stream_key(seed: int, step: int, salt: int) -> tuple:
     return mix32(b + _GOLDEN), mix32(b ^ a ^ ((int(salt) + 1) * _GOLDEN))
 
 
+def row_scaled_normal(k, key: tuple, std, n: int):
+    """``ζ · std[:, None]`` with ``ζ[B, n] ~ N(0, I)`` the counter-based draw ``key`` on backend ``k``:
+    one independent error per row and column whose size each row sets (every read-noise model)."""
+    return k.counter_normal(key, (int(std.shape[0]), int(n))) * std[:, None]
+
+
 def bits_numpy(key: tuple, n: int):
     """``h[i]`` for ``i < n`` as uint32 (numpy's uint32 arithmetic wraps mod 2³²)."""
     if n > 2 ** 32:
