@@ -102,6 +102,17 @@ def fingerprint_leaves(fingerprint: list) -> list:
     return [fp for fp in fingerprint if "[" not in fp[1]]
 
 
+def stored_fingerprint(folder) -> list:
+    """The fingerprint a checkpoint in ``folder`` was written with (``[]`` when it has none)."""
+    try:
+        header = json.loads((Path(folder) / "checkpoint.json").read_text())
+    except FileNotFoundError:
+        raise DataError(f"no checkpoint in {str(folder)!r}: checkpoint.json is missing") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"checkpoint.json in {str(folder)!r} is not valid JSON: {exc}") from None
+    return header.get("fingerprint", []) if isinstance(header, dict) else []
+
+
 def load(folder, template, k, meta_expected: dict):
     """``(state, meta)`` from ``folder``, refilling ``template``; refuses incompatible checkpoints."""
     folder = Path(folder)

@@ -15,7 +15,7 @@ from bioplast.dynamics.spiking import simulate  # noqa: E402
 from bioplast.errors import ConfigError, DataError  # noqa: E402
 from bioplast.geometry import additive  # noqa: E402
 from bioplast.hardware import clip_bounds  # noqa: E402
-from bioplast.hardware.nir import export_nir, import_nir, sidecar_path  # noqa: E402
+from bioplast.hardware.nir import export_nir, import_nir, import_state, sidecar_path, state_path  # noqa: E402
 from bioplast.rules.stdp import diehl_cook_stdp  # noqa: E402
 
 DT = 1e-3
@@ -106,6 +106,50 @@ def test_continuing_a_learning_network_after_reload(tmp_path):
     np.testing.assert_allclose(np.asarray(back.projections[0].weights), state.weights[0], atol=1e-12)
     later, _ = run(back, x[300:])
     assert np.abs(later.weights[0] - state.weights[0]).max() > 1e-4
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])
+def test_continuing_on_a_noisy_substrate_after_reload_equals_an_uninterrupted_run(tmp_path, backend):
+    """With the exported state the reloaded network goes on with the draws it would have made
+    (write noise, stochastic rounding, read noise): bit for bit the uninterrupted run.  Without it
+    the devices' counters start again and the weights part (the failure this guards against)."""
+    from bioplast.hardware import get_substrate, on_substrate
+
+    x = poisson(np.full((2, 30), 20.0), 400, DT, seed=5)  # 60 Hz saturates loihi2-like's weights
+    for name in ("loihi2-like", "reram-crossbar"):  # stochastic rounding; write and read noise
+        chip = on_substrate(network(), get_substrate(name), seed=4)
+        whole, rec = simulate(chip, {"x": x}, backend=backend, record=("spikes",))
+        half, _ = simulate(chip, {"x": x[:200]}, backend=backend)
+        path = tmp_path / f"{name}.nir"
+        export_nir(chip, path, state=half)
+        assert state_path(path).is_dir() and json.loads(sidecar_path(path).read_text())["state"]["step"] == 200
+        back = import_nir(path)
+        resumed = import_state(path, back, backend=backend)
+        assert resumed.step == half.step == 200
+        rest, rec_rest = simulate(back, {"x": x[200:]}, backend=backend, state=resumed, record=("spikes",))
+        np.testing.assert_array_equal(np.asarray(rest.weights[0]), np.asarray(whole.weights[0]))
+        np.testing.assert_array_equal(rec_rest.spikes["a"], rec.spikes["a"][200:])
+        restarted, _ = simulate(back, {"x": x[200:]}, backend=backend, state=half._replace(
+            plasticity=tuple(pr.plasticity.init(get_backend(backend), w) if pr.plasticity else None
+                             for pr, w in zip(back.projections, half.weights)), step=0))
+        assert np.abs(np.asarray(restarted.weights[0]) - np.asarray(whole.weights[0])).max() > 1e-3
+
+
+def test_a_state_that_does_not_fit_is_refused(tmp_path):
+    net = network()
+    x = poisson(np.full((1, 30), 60.0), 50, DT, seed=6)
+    state, _ = run(net, x)
+    with pytest.raises(ConfigError, match="path="):
+        export_nir(net, state=state)
+    with pytest.raises(ConfigError, match="not both"):
+        export_nir(net, tmp_path / "a.nir", state=state, weights={"x->a": np.zeros((8, 30))})
+    export_nir(net, tmp_path / "plain.nir")
+    with pytest.raises(DataError, match="without a simulation state"):
+        import_state(tmp_path / "plain.nir")
+    export_nir(net, tmp_path / "s.nir", state=state)
+    other = network(plastic=False)  # no rule state: another layout
+    with pytest.raises(DataError, match="does not fit"):
+        import_state(tmp_path / "s.nir", other)
 
 
 def test_what_nir_cannot_say_is_refused(tmp_path):

@@ -27,6 +27,14 @@ plasticity, so:
   :func:`import_nir` rebuilds the learning network exactly; without it, a
   static network with dense projections.  JSON only: nothing in either file
   is executed on load.
+* **State** (``PATH.bioplast-state/``, written only with ``export_nir(…, state=)``):
+  the simulation's whole :class:`~bioplast.dynamics.spiking.SimState` as a
+  :mod:`bioplast.checkpoint` (plain ``.npz`` + JSON) — membranes, rule traces,
+  exact weights, and the devices' draw counters (write noise, stochastic
+  rounding, read noise), which are what a learning network on a noisy
+  substrate needs to go on with the draws it would have made.  :func:`import_state`
+  refills it, so export → import → continue equals an uninterrupted run bit
+  for bit.
 """
 from __future__ import annotations
 
@@ -37,6 +45,7 @@ from typing import Optional
 
 import numpy as np
 
+from .. import checkpoint
 from ..core import plasticity as make_plasticity
 from ..dynamics.network import Population, Projection, SpikeSource, SpikingNetwork
 from ..dynamics.neurons import LIF
@@ -117,14 +126,26 @@ def _transform_from(params: dict):
 
 
 def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None,
-               substrate: Optional[str] = None):
+               substrate: Optional[str] = None, state=None):
     """``net`` as a ``nir.NIRGraph``; with ``path``, also write it (NIR's HDF5 file) and the sidecar.
 
     ``weights``: projection name → current dense weights (e.g. from a simulation's state),
-    replacing the description's.
+    replacing the description's.  ``state``: a :class:`~bioplast.dynamics.spiking.SimState` of
+    ``net`` to continue from — its weights are exported and the whole state is written to
+    ``PATH.bioplast-state/`` for :func:`import_state` (needs ``path``; excludes ``weights``).
     """
     import nir
 
+    if state is not None:
+        if path is None:
+            raise ConfigError("export_nir(state=…) writes the state next to the graph file: pass path=")
+        if weights:
+            raise ConfigError("pass weights= or state= to export_nir, not both: a state carries its weights")
+        if len(state.weights) != len(net.projections):
+            raise DataError(f"state has {len(state.weights)} projections' weights, the network "
+                            f"{len(net.projections)}: it is not a state of this network")
+        weights = {pr.name: np.asarray(w.detach().cpu() if hasattr(w, "detach") else w)
+                   for pr, w in zip(net.projections, state.weights) if w is not None}
     if weights:
         net = net.with_weights(weights)
     nodes, edges = {}, []
@@ -171,15 +192,61 @@ def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None
         tmp = path.with_name(path.name + ".tmp")
         nir.write(tmp, graph)
         os.replace(tmp, path)
-        atomic_write_json(sidecar_path(path), {
-            "format": SIDECAR_FORMAT, "version": SIDECAR_VERSION, "dt": net.dt, "substrate": substrate,
-            "projections": sidecar_projections})
+        sidecar = {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION, "dt": net.dt, "substrate": substrate,
+                   "projections": sidecar_projections}
+        if state is not None:
+            # the state before the sidecar that names it: an interrupted export leaves no dangling reference
+            batch = int(state.v.shape[0])
+            state_path(path).mkdir(exist_ok=True)
+            checkpoint.save(state_path(path), state, {"graph": path.name, "batch": batch})
+            sidecar["state"] = {"folder": state_path(path).name, "batch": batch, "step": int(state.step)}
+        atomic_write_json(sidecar_path(path), sidecar)
     return graph
 
 
 def sidecar_path(path) -> Path:
     path = Path(path)
     return path.with_name(path.name + ".bioplast.json")
+
+
+def state_path(path) -> Path:
+    """The folder :func:`export_nir` writes a simulation state to, next to the graph ``path``."""
+    path = Path(path)
+    return path.with_name(path.name + ".bioplast-state")
+
+
+def import_state(path, net: Optional[SpikingNetwork] = None, backend="numpy"):
+    """The :class:`~bioplast.dynamics.spiking.SimState` exported with the graph at ``path``
+    (``export_nir(…, state=)``), on ``backend``, to pass as ``simulate(net, …, state=)``.
+
+    ``net`` (default: ``import_nir(path)``) fixes the state's layout; a state that does not fit it
+    — another network, batch or version — is refused with the first difference.
+    """
+    from ..backends import get_backend
+    from ..dynamics.spiking import initial_state
+
+    sidecar = _read_sidecar(path)
+    if sidecar is None or "state" not in sidecar:
+        raise DataError(f"{path} was exported without a simulation state (export_nir(…, state=) writes one)")
+    net = net if net is not None else import_nir(path)
+    k = get_backend(backend)
+    batch = int(sidecar["state"]["batch"])
+    template = _batched_like(initial_state(net, k, batch), checkpoint.stored_fingerprint(state_path(path)), batch, k)
+    state, _ = checkpoint.load(state_path(path), template, k, {"graph": Path(path).name})
+    return state
+
+
+def _batched_like(template, stored: list, batch: int, k):
+    """``template`` with each ``[1, n]`` rule-state array that the stored state holds as ``[batch, n]``
+    broadcast to it: rule traces start unbatched and take the batch on their first step."""
+    leaves, prints = checkpoint.flatten(template)
+    shapes = {fp[0]: fp[2] for fp in stored if len(fp) > 2 and fp[1] == "array"}
+    out = []
+    for leaf, fp in zip(leaves, checkpoint.fingerprint_leaves(prints)):
+        if fp[1] == "array" and fp[2][:1] == [1] and shapes.get(fp[0]) == [batch] + fp[2][1:]:
+            leaf = leaf + k.zeros((batch, *fp[2][1:]))
+        out.append(leaf)
+    return checkpoint.unflatten(template, out, k)
 
 
 def _read_sidecar(path) -> Optional[dict]:
