@@ -82,9 +82,6 @@ class SpikingConfig:
                               f"weights; the {self.model!r} model runs on ideal weights")
         if self.model == "diehl_cook" and device.inference_only:
             raise ConfigError(f"substrate {device.name!r} is inference only: it has no on-chip plasticity")
-        if self.model == "diehl_cook" and device.read_noise > 0:
-            raise ConfigError(f"substrate {device.name!r} has read_noise = {device.read_noise:g}; Diehl & Cook's "
-                              "substrate runs do not model read noise yet (substrate_params = {read_noise = 0})")
         if self.model == "diehl_cook":
             get_backend(self.backend)  # unknown backends fail before anything runs
         elif self.backend != "torch":

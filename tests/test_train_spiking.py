@@ -116,13 +116,43 @@ def test_stdp_learns_on_a_substrate_a_write_per_digit_and_resumes_bit_for_bit(tm
     assert straight[-1]["synops"] > 0
 
 
+NOISY_READS = dataclasses.replace(ON_CHIP, substrate_params={**ON_CHIP.substrate_params, "read_noise": 0.05})
+
+
+def test_stdp_reads_its_devices_noisily_and_resumes_bit_for_bit(tmp_path):
+    """Read noise on Diehl & Cook's input synapses: every delivered input spike reads its device
+    (σ_read S = 0.05 here).  The training's read counter is in the checkpoint (resumed = straight),
+    the noise changes what is learnt, and an evaluation with a given seed draws the same reads
+    every time, independently of training."""
+    import numpy as np
+
+    from bioplast.data import load_task
+    from bioplast.dynamics.diehl_cook import DiehlCook, DiehlCookConfig
+
+    straight = train_spiking(NOISY_READS, out=tmp_path / "a", progress=False)
+    train_spiking(dataclasses.replace(NOISY_READS, epochs=1), out=tmp_path / "b", progress=False)
+    assert _without_clock(train_spiking(NOISY_READS, out=tmp_path / "b", progress=False)) == _without_clock(straight)
+    exact = train_spiking(ON_CHIP, out=tmp_path / "c", progress=False)
+    w = {run: np.load(tmp_path / run / "weights.npz", allow_pickle=False)["W"] for run in "ac"}
+    assert not np.array_equal(w["a"], w["c"])
+    data = load_task("digits", 0)
+    x = data.x_train[:20].astype(np.float64)
+    cfg = DiehlCookConfig(n_neurons=10, weight_total=78.0 * 64 / 784)
+    noisy, quiet = (DiehlCook(64, cfg, seed=1, substrate=NOISY_READS.device if r else ON_CHIP.device)
+                    for r in (True, False))
+    assert noisy._read_noise == pytest.approx(0.05) and quiet._read_noise == 0
+    first = noisy.responses(x, batch=8, seed=[1, 2])
+    np.testing.assert_array_equal(noisy.responses(x, batch=8, seed=[1, 2]), first)
+    assert not np.array_equal(quiet.responses(x, batch=8, seed=[1, 2]), first)
+    assert not np.array_equal(noisy.responses(x, batch=8, seed=[1, 3]), first)
+
+
 def test_spiking_substrates_are_validated():
     with pytest.raises(ConfigError, match="only the diehl_cook model trains on device weights"):
         dataclasses.replace(TINY_BPTT, substrate="loihi2-like").validate()
     with pytest.raises(ConfigError, match="inference only"):
         dataclasses.replace(TINY_STDP, substrate="xylo-like").validate()
-    with pytest.raises(ConfigError, match="read_noise = 0.02; Diehl & Cook's substrate runs do not model read noise"):
-        dataclasses.replace(TINY_STDP, substrate="pcm-crossbar").validate()
+    dataclasses.replace(TINY_STDP, substrate="pcm-crossbar").validate()  # read noise and all
     with pytest.raises(ConfigError, match="unknown substrate parameter 'bitz'"):
         dataclasses.replace(TINY_STDP, substrate="fixed-point", substrate_params={"bitz": 3}).validate()
 

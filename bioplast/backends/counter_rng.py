@@ -66,6 +66,16 @@ def stream_key(seed: int, step: int, salt: int) -> tuple:
     return mix32(b + _GOLDEN), mix32(b ^ a ^ ((int(salt) + 1) * _GOLDEN))
 
 
+def stream_keys(seed: int, steps, salt: int):
+    """``(k₀[T], k₁[T])`` (uint32) of :func:`stream_key` ``(seed, s, salt)`` for each ``s`` of ``steps``:
+    the keys of a run of draws at once, for a compiled loop that makes one draw per step."""
+    a = np.uint32(mix32(int(seed) ^ mix32(int(seed) >> 32) ^ (int(salt) * _GOLDEN)))
+    s = np.asarray(steps, dtype=np.uint64)
+    b = _mix_array((s & np.uint64(MASK32)).astype(np.uint32) ^ _mix_array((s >> np.uint64(32)).astype(np.uint32)) ^ a)
+    return (_mix_array(b + np.uint32(_GOLDEN)),
+            _mix_array(b ^ a ^ np.uint32(((int(salt) + 1) * _GOLDEN) & MASK32)))
+
+
 def row_scaled_normal(k, key: tuple, std, n: int):
     """``ζ · std[:, None]`` with ``ζ[B, n] ~ N(0, I)`` the counter-based draw ``key`` on backend ``k``:
     one independent error per row and column whose size each row sets (every read-noise model)."""

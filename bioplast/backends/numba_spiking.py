@@ -12,6 +12,11 @@ column-major, so the column a presynaptic spike touches is contiguous — the
 row-major layout made every delivered or depressed synapse a cache miss),
 all traces in another, addressed through offset tables, so one kernel serves any number
 of projections without typed containers.
+
+A projection with read noise draws its errors from the counter-based stream
+the generic engine uses (keys precomputed for the run's steps), element for
+element, and only for samples whose presynaptic side spiked (the others' error
+is 0): the two engines add the same noise.
 """
 from __future__ import annotations
 
@@ -21,11 +26,12 @@ import numpy as np
 from numba import njit
 
 from ..rules.stdp import fused_stdp
+from .numba_device import _normals_into
 
 _opts = dict(cache=True, nogil=True)
 
 # projection table columns
-_IS_SRC, _PRE0, _NPRE, _POST0, _NPOST, _SLOT, _KIND, _WOFF, _PLASTIC = range(9)
+_IS_SRC, _PRE0, _NPRE, _POST0, _NPOST, _SLOT, _KIND, _WOFF, _PLASTIC, _READ = range(10)
 _KINDS = {"dense": 0, "one_to_one": 1, "all_but_self": 2}
 # STDP table columns
 (_A2P, _A3P, _A2M, _A3M, _DP, _DX, _DM, _DY, _NEAREST, _SOFT, _WMIN, _WMAX, _LR, _HAS_CLIP, _LO, _HI,
@@ -33,10 +39,9 @@ _KINDS = {"dense": 0, "one_to_one": 1, "all_but_self": 2}
 
 
 def can_fuse(low) -> bool:
-    """True when every plastic projection is an STDP chain this kernel runs and the neurons' state and
-    synaptic reads are exact (a fixed-point state grid or read noise runs on the generic engine)."""
-    return not low.state_step.any() and not any(pr.read_noise for pr in low.projections) and \
-        all(pr.plasticity is None or fused_stdp(pr.plasticity) is not None for pr in low.projections)
+    """True when every plastic projection is an STDP chain this kernel runs and the neurons' state is
+    exact (a fixed-point state grid runs on the generic engine)."""
+    return not low.state_step.any() and all(pr.plasticity is None or fused_stdp(pr.plasticity) is not None for pr in low.projections)
 
 
 _TINY = 1e-30
@@ -145,6 +150,35 @@ def _deliver_into(row, ev, n_ev, target, ref, gated, wflat, scalar):
             for i in range(n_post):
                 if not gated or ref[b, post0 + i] == 0:
                     target[b, post0 + i] += scalar * total
+
+
+@njit(**_opts)
+def _read_error(row, ev, n_ev, target, ref, gated, k0, k1, sigma, z, marks):
+    """Sample ``b``'s ``n_b`` presynaptic spikes read ``n_b`` synapses of each postsynaptic row: row ``i``
+    gets ``σ √n_b ζ_{b,i}``, ``ζ`` element ``b·n_post + i`` of the draw ``(k₀, k₁)`` (as the generic
+    engine's delivery)."""
+    n_pre, n_post, pre0, post0 = row[_NPRE], row[_NPOST], row[_PRE0], row[_POST0]
+    for b in range(target.shape[0]):
+        total = 0
+        for e in range(n_ev[b]):
+            j = ev[b, e] - pre0
+            if 0 <= j < n_pre:
+                total += 1
+        if total == 0:
+            continue
+        _normals_into(z[:n_post], marks[:n_post], b * n_post, k0, k1)
+        std = sigma * math.sqrt(total)
+        for i in range(n_post):
+            if not gated or ref[b, post0 + i] == 0:
+                target[b, post0 + i] += std * z[i]
+
+
+@njit(inline='always', **_opts)
+def _read(row, ev, n_ev, v, ge, gi, ref, k0, k1, sigma, z, marks):
+    if row[_SLOT] == 0:
+        _read_error(row, ev, n_ev, v, ref, True, k0, k1, sigma, z, marks)
+    else:
+        _read_error(row, ev, n_ev, ge if row[_SLOT] == 1 else gi, ref, False, k0, k1, sigma, z, marks)
 
 
 @njit(inline='always', **_opts)
@@ -285,7 +319,7 @@ def _depression(col_factor, tr_post, o, B, n_pre, n_post, i, j):
 def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_rest, v_reset, v_thresh, dt_over_tau,
                    resistance, e_exc, e_inh, decay_ge, decay_gi, subtract, theta_plus, decay_theta, ref_steps,
                    alpha, table, scalars, wflat, stdp, tr_pre, tr_post, learn, rec_spikes, do_spikes, rec_v, do_v,
-                   writes):
+                   writes, read_k0, read_k1, read_sigma):
     """All ``T`` steps; every state buffer is updated in place (``writes[0]`` counts weight writes)."""
     T, B = src.shape[0], src.shape[1]
     N = v.shape[1]
@@ -299,6 +333,7 @@ def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_res
     col_factor = np.zeros(B * widest, dtype=wflat.dtype)  # per sample and column: the depression factor
     src_ev, n_src = np.zeros((B, src.shape[2]), dtype=np.int64), np.zeros(B, dtype=np.int64)
     spk_ev, n_spk = np.zeros((B, N), dtype=np.int64), np.zeros(B, dtype=np.int64)
+    z, marks = np.zeros(widest), np.zeros(widest, dtype=np.uint32)  # one row of read-noise draws
     for t in range(T):
         _neurons(t, v, ge, gi, theta, ref, spk, counts, cur, has_cur, cond, v_rest, v_reset, v_thresh,
                  dt_over_tau, resistance, e_exc, e_inh, decay_ge, decay_gi, subtract, theta_plus, decay_theta,
@@ -306,10 +341,17 @@ def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_res
         _events(src[t], src_ev, n_src)
         _events(spk, spk_ev, n_spk)
         for p in range(table.shape[0]):
+            r = table[p, _READ]
             if table[p, _IS_SRC]:
                 _deliver(table[p], src_ev, n_src, v, ge, gi, ref, wflat, scalars[p])
+                if r >= 0:
+                    _read(table[p], src_ev, n_src, v, ge, gi, ref, read_k0[r, t], read_k1[r, t], read_sigma[r], z,
+                          marks)
             else:
                 _deliver(table[p], spk_ev, n_spk, v, ge, gi, ref, wflat, scalars[p])
+                if r >= 0:
+                    _read(table[p], spk_ev, n_spk, v, ge, gi, ref, read_k0[r, t], read_k1[r, t], read_sigma[r], z,
+                          marks)
         _reset(v, spk_ev, n_spk, v_thresh, v_reset, subtract)
         if learn:
             for p in range(table.shape[0]):
@@ -329,7 +371,7 @@ def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_res
 def _tables(low, st, dtype):
     """Projection and STDP tables and the flat weight / trace buffers of a lowered network."""
     n_proj = len(low.projections)
-    table = np.zeros((n_proj, 9), dtype=np.int64)
+    table = np.zeros((n_proj, 10), dtype=np.int64)
     scalars = np.zeros(n_proj)
     chunks, woff, stdp_rows, pre_len, post_len = [], 0, [], 0, 0
     B = int(st.v.shape[0])
@@ -337,7 +379,7 @@ def _tables(low, st, dtype):
     for p, (pr, (is_src, a, n), (b, m), slot) in enumerate(zip(low.projections, low.proj_pre, low.proj_post,
                                                                 low.proj_slot)):
         table[p, :_KIND + 1] = (int(is_src), a, n, b, m, slot, _KINDS[pr.connectivity])
-        table[p, _PLASTIC] = -1
+        table[p, _PLASTIC] = table[p, _READ] = -1
         if pr.connectivity != "dense":
             scalars[p] = float(pr.weights)
             continue
@@ -364,6 +406,24 @@ def _tables(low, st, dtype):
     return table, scalars.astype(dtype), cat(chunks), stdp.astype(dtype), cat(traces_pre), cat(traces_post)
 
 
+def _read_keys(low, st, T: int, table):
+    """Per projection with read noise: the keys of its draws at the run's ``T`` steps, and its σ."""
+    from ..dynamics.spiking import READ_SALT
+    from .counter_rng import stream_keys
+
+    k0, k1, sigma = [], [], []
+    for p, pr in enumerate(low.projections):
+        if pr.read_noise and pr.connectivity == "dense":
+            table[p, _READ] = len(sigma)
+            keys = stream_keys(pr.read_seed, np.arange(st.step, st.step + T), READ_SALT + p)
+            k0.append(keys[0])
+            k1.append(keys[1])
+            sigma.append(pr.read_noise)
+    if not sigma:
+        return np.zeros((1, 1), np.uint32), np.zeros((1, 1), np.uint32), np.zeros(1)
+    return np.stack(k0), np.stack(k1), np.asarray(sigma, dtype=np.float64)
+
+
 def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
     """Run the fused kernel from state ``st``; returns ``(SimState, Record)`` like the generic engine."""
     from ..dynamics.spiking import _record
@@ -375,6 +435,7 @@ def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
     v, ge, gi, theta = (np.array(x, dtype=dtype) for x in (st.v, st.ge, st.gi, st.theta))
     ref = np.rint(np.asarray(st.refractory)).astype(np.int64)
     table, scalars, wflat, stdp, tr_pre, tr_post = _tables(low, st, dtype)
+    read_k0, read_k1, read_sigma = _read_keys(low, st, int(T), table)
     params = [np.asarray(x, dtype=dtype) for x in low.neuron_parameters()]
     cur = np.ascontiguousarray(current, dtype=dtype) if current is not None else np.zeros((1, 1, 1), dtype)
     counts = np.zeros((B, N), dtype=np.int64)
@@ -383,7 +444,8 @@ def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
     rec_v = np.zeros((T, B, N) if "v" in record else (1, 1, 1), dtype=dtype)
     simulate_fused(v, ge, gi, theta, ref, counts, np.ascontiguousarray(src_spikes), cur, current is not None,
                    *params, low.ref_steps, np.exp(-low.dt / low.tau_mem).astype(dtype), table, scalars, wflat, stdp, tr_pre, tr_post, bool(learn),
-                   rec_spikes, "spikes" in record, rec_v, "v" in record, writes)
+                   rec_spikes, "spikes" in record, rec_v, "v" in record, writes, read_k0, read_k1,
+                   read_sigma.astype(dtype))
     weights, states = list(st.weights), list(st.plasticity)
     for p, pr in enumerate(low.projections):
         if pr.connectivity != "dense":

@@ -90,15 +90,18 @@ def inhibitory_neuron() -> CondLIF:
                    tau_ge=1e-3, tau_gi=2e-3, refractory=2e-3)
 
 
-def build_network(cfg: DiehlCookConfig, weights: np.ndarray, learning: bool = True) -> SpikingNetwork:
+def build_network(cfg: DiehlCookConfig, weights: np.ndarray, learning: bool = True, read_noise: float = 0.0,
+                  read_seed: int = 0) -> SpikingNetwork:
     """The network with input weights ``weights[n_neurons, n_inputs]``; ``learning=False``
-    freezes θ (no increments, no decay) as in the authors' test mode."""
+    freezes θ (no increments, no decay) as in the authors' test mode.  ``read_noise``: the input
+    weights' devices read noisily (:class:`~bioplast.dynamics.network.Projection`)."""
     n, n_in = cfg.n_neurons, weights.shape[1]
     stdp = plasticity(diehl_cook_stdp(cfg.nu_pre, cfg.nu_post, dt=cfg.dt), additive(1.0), clip_bounds(0.0, 1.0))
     return SpikingNetwork(
         [SpikeSource(INPUT, n_in)],
         [Population(EXC, n, excitatory_neuron(cfg, learning)), Population(INH, n, inhibitory_neuron())],
-        [Projection(INPUT, EXC, "ge", weights, plasticity=stdp if learning else None),
+        [Projection(INPUT, EXC, "ge", weights, plasticity=stdp if learning else None, read_noise=read_noise,
+                    read_seed=read_seed),
          Projection(EXC, INH, "ge", cfg.w_exc_inh, "one_to_one"),
          Projection(INH, EXC, "gi", cfg.w_inh_exc, "all_but_self")], cfg.dt)
 
@@ -130,7 +133,10 @@ class DiehlCook:
         once (:func:`~bioplast.hardware.device_transforms`: rounding, bounds, noise).  The per-digit
         normalisation, which has no on-chip form, re-programs the normalised weights onto the devices
         (:func:`~bioplast.hardware.program`: nearest level, clipped), a host-in-the-loop write counted
-        as weight writes."""
+        as weight writes.  A substrate with read noise reads the input weights noisily at every
+        delivered spike, in training and evaluation (``σ_read S``,
+        :func:`~bioplast.hardware.device.read_scale`); the training's reads are counted across passes
+        (:meth:`state`), and each evaluation draws from its own stream."""
         self.cfg = config or DiehlCookConfig()
         self.n_inputs = positive_int("n_inputs", n_inputs)
         self.seed = int(seed)
@@ -141,14 +147,19 @@ class DiehlCook:
         self.theta = np.full(self.cfg.n_neurons, self.cfg.theta_init)
         self.labels = None
         self._stream = np.random.SeedSequence(self.seed)
+        self._read_noise = 0.0
+        self._read_steps = 0  # steps of training so far: the key of the training's next read-noise draw
         # the devices' own state (per-device gains, draw counters) lives across passes, like the chip
         self._devices = None
         if substrate is not None:
             from ..core import chain_init
             from ..hardware import device_transforms
 
+            from ..hardware.device import read_scale
+
             self._chain = device_transforms(substrate, self.seed * 1000)
             self._devices = chain_init(self._host, self._chain, self._host.asarray(self.weights))
+            self._read_noise = read_scale(substrate)
 
     @property
     def _host(self):
@@ -221,8 +232,8 @@ class DiehlCook:
 
         x = self._check(images)
         cfg = self.cfg
-        net = build_network(cfg, self.weights, learning=True)
-        state = self._state(net, 1)
+        net = build_network(cfg, self.weights, True, self._read_noise, self.seed * 1000 + 991)
+        state = self._state(net, 1, self._read_steps)
         rng = np.random.default_rng(self._stream.spawn(1)[0])
         counts, retries, ops, rewrites = [], [], {}, 0
         for i in tqdm(range(len(x)), desc="Diehl & Cook training", unit="digit", disable=not progress):
@@ -240,27 +251,29 @@ class DiehlCook:
         self.weights = self._program(normalize_incoming(np.asarray(self.k.to_numpy(state.weights[0]),
                                                                    dtype=np.float64), cfg.weight_total))
         self.theta = np.asarray(self.k.to_numpy(state.theta))[0, :cfg.n_neurons].astype(np.float64)
+        self._read_steps = int(state.step)
         if self.substrate is not None and self._chain:  # an effect-free substrate is the float model
             ops["weight_writes"] = ops.get("weight_writes", 0) + rewrites  # the normalisation's re-programming
         return TrainLog(np.asarray(counts), np.asarray(retries), ops)
 
     def state(self) -> tuple:
-        """What training changes: ``(weights, theta, inputs drawn so far)`` (the input streams are
-        children of the seed's sequence, so a count restores them)."""
-        base = (self.weights, self.theta, int(self._stream.n_children_spawned))
+        """What training changes: ``(weights, theta, inputs drawn so far, training steps so far)`` (the
+        input streams are children of the seed's sequence, so a count restores them; the steps key
+        the read noise), plus the devices' state on a substrate."""
+        base = (self.weights, self.theta, int(self._stream.n_children_spawned), self._read_steps)
         return base if self._devices is None else base + (self._devices,)
 
     def set_state(self, state) -> None:
-        self.weights, self.theta, spawned = state[:3]
+        self.weights, self.theta, spawned, self._read_steps = state[:4]
         if self._devices is not None:
-            self._devices = state[3]
+            self._devices = state[4]
         self._stream = np.random.SeedSequence(self.seed, n_children_spawned=int(spawned))
 
-    def _state(self, net, batch) -> SimState:
+    def _state(self, net, batch, step: int = 0) -> SimState:
         st = initial_state(net, self.k, batch)
         theta = np.zeros(tuple(st.theta.shape))
         theta[:, :self.cfg.n_neurons] = self.theta
-        return st._replace(theta=self.k.asarray(theta))
+        return st._replace(theta=self.k.asarray(theta), step=int(step))
 
     def responses(self, images, batch: int = 50, progress: bool = False, seed=None) -> np.ndarray:
         """Excitatory spike counts ``[n, n_neurons]`` with weights and thresholds frozen.  The input
@@ -269,13 +282,16 @@ class DiehlCook:
         from tqdm.auto import tqdm
 
         x = self._check(images)
-        net = build_network(self.cfg, self.weights, learning=False)
-        rng = np.random.default_rng(self._stream.spawn(1)[0] if seed is None else seed)
-        out = []
+        stream = self._stream.spawn(1)[0] if seed is None else np.random.SeedSequence(seed)
+        rng = np.random.default_rng(stream)
+        # the evaluation's reads: keyed by its own stream, counted on across batches
+        net = build_network(self.cfg, self.weights, False, self._read_noise, int(stream.generate_state(1, np.uint64)[0]))
+        out, step = [], 0
         for a in tqdm(range(0, len(x), batch), desc="Diehl & Cook responses", unit="batch", disable=not progress):
             chunk = x[a:a + batch]
-            _, counts, _, _ = self._present(net, self._state(net, len(chunk)), chunk, False, rng)
+            st, counts, _, _ = self._present(net, self._state(net, len(chunk), step), chunk, False, rng)
             out.append(counts)
+            step = st.step
         return np.concatenate(out)
 
     def assign_labels(self, counts: np.ndarray, labels: np.ndarray, n_classes: int = 10) -> np.ndarray:

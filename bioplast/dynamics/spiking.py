@@ -275,9 +275,6 @@ def simulate(net: SpikingNetwork, inputs: dict, *, backend="numpy", state: Optio
             if low.state_step.any():
                 raise ConfigError("the fused engine keeps the neurons' state exact; this network has a "
                                   "fixed-point state grid; use engine='auto' or 'generic'")
-            if any(pr.read_noise for pr in low.projections):
-                raise ConfigError("the fused engine reads synapses exactly; this network has read noise; "
-                                  "use engine='auto' or 'generic'")
             plastic = [pr.plasticity.name for pr in low.projections if pr.plasticity is not None]
             raise ConfigError(f"the fused engine runs STDP-family rules with additive/clip_bounds transforms; "
                               f"this network has {plastic}; use engine='auto' or 'generic'")

@@ -83,3 +83,13 @@ def test_streams_of_different_steps_salts_and_seeds_are_uncorrelated():
 def test_draws_larger_than_the_counter_are_refused():
     with pytest.raises(ValueError, match="2\\*\\*32"):
         cr.bits_numpy((0, 0), 2 ** 32 + 1)
+
+
+def test_the_keys_of_a_run_of_steps_are_the_scalar_keys():
+    """The vectorised key derivation (the fused spiking engine's per-step read-noise keys) equals
+    :func:`stream_key` step by step, across the 32-bit boundary of seeds and steps."""
+    steps = np.array([0, 1, 5, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, 123456789012], dtype=np.uint64)
+    for seed, salt in ((0, 0), (2 ** 33 + 5, 64), (997, 17), (2 ** 63 + 3, 65)):
+        k0, k1 = cr.stream_keys(seed, steps, salt)
+        assert k0.dtype == k1.dtype == np.uint32
+        assert [(int(a), int(b)) for a, b in zip(k0, k1)] == [cr.stream_key(seed, int(s), salt) for s in steps]

@@ -1,4 +1,6 @@
 """Noisy device reads in spiking networks: every delivered spike reads its synapse as w + σξ."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -49,10 +51,14 @@ def test_read_noise_is_fresh_every_step_reproducible_and_the_same_on_every_backe
     net, _ = _network()
     x = np.concatenate([_one_step(50)] * 3)
     runs = {b: simulate(net, {"x": x}, backend=get_backend(b, dtype="float64"), record=("v",)) for b in
-            ("numpy", "torch", "numba")}
+            ("numpy", "torch")}
+    for engine in ("generic", "fused"):
+        runs[engine] = simulate(net, {"x": x}, backend=get_backend("numba", dtype="float64"), record=("v",),
+                                engine=engine)
     v = runs["numpy"][1].v["p"]
-    for b in ("torch", "numba"):  # the counter-based draws: the same numbers; numba runs the generic engine
+    for b in ("torch", "generic", "fused"):  # the counter-based draws: the same numbers on every engine
         np.testing.assert_allclose(np.asarray(runs[b][1].v["p"]), v, rtol=0, atol=1e-12)
+    assert runs["fused"][0].step == 3
     steps = np.diff(v[:, 20:], axis=0)
     assert not np.allclose(steps[0], steps[1])  # fresh draws each step
     assert runs["numpy"][0].step == 3
@@ -71,13 +77,46 @@ def test_a_crossbar_substrate_reads_its_spiking_synapses_noisily():
     net, _ = _network(read_noise=0.0)
     chip = on_substrate(net, get_substrate("reram-crossbar"), seed=1)
     assert chip.projections[0].read_noise == pytest.approx(0.01)  # σ_read S of the preset, S = 1
-    with pytest.raises(ConfigError, match="read noise; use engine='auto' or 'generic'"):
-        simulate(chip, {"x": _one_step(4)}, backend="numba", engine="fused")
     pytest.importorskip("brian2")
     from bioplast.reference.brian2_ref import run_brian2
 
     with pytest.raises(ConfigError, match="reads synapses exactly"):
         run_brian2(chip, {"x": _one_step(1)})
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_fused_engine_reads_as_noisily_as_the_generic_one(dtype):
+    """A learning, recurrent, refractory network on a noisy crossbar (conductance targets, a
+    recurrent dense projection whose jumps of v skip refractory neurons): the event-driven kernel
+    adds the generic engine's read errors, so spikes agree exactly and weights to rounding."""
+    from bioplast.core import plasticity
+    from bioplast.dynamics.neurons import CondLIF
+    from bioplast.geometry import additive
+    from bioplast.hardware import clip_bounds
+    from bioplast.rules.stdp import diehl_cook_stdp
+
+    rng = np.random.default_rng(5)
+    stdp = plasticity(diehl_cook_stdp(1e-3, 2e-2, dt=DT), additive(1.0), clip_bounds(0.0, 1.0))
+    exc = CondLIF(v_rest=-65e-3, v_reset=-65e-3, v_thresh=-52e-3, tau_mem=20e-3, e_exc=0.0, e_inh=-100e-3,
+                  tau_ge=2e-3, tau_gi=2e-3, refractory=3e-3)
+    net = SpikingNetwork(
+        [SpikeSource("x", 40)], [Population("e", 12, exc), Population("r", 5, LIF(tau_mem=20e-3, refractory=2e-3))],
+        [Projection("x", "e", "ge", rng.uniform(0, 0.5, (12, 40)), plasticity=stdp, read_noise=0.05, read_seed=7),
+         Projection("e", "r", "v", rng.uniform(0, 0.6, (5, 12)), read_noise=0.2, read_seed=8),
+         Projection("r", "r", "v", rng.uniform(-0.2, 0.2, (5, 5)), read_noise=0.1, read_seed=9)], dt=DT)
+    x = (rng.random((300, 3, 40)) < 0.05).astype(np.uint8)
+    k = get_backend("numba", dtype=dtype)
+    out = {e: simulate(net, {"x": x}, backend=k, record=("spikes",), engine=e) for e in ("generic", "fused")}
+    (st_g, rec_g), (st_f, rec_f) = out["generic"], out["fused"]
+    assert rec_g.counts["e"].sum() > 30 and rec_g.counts["r"].sum() > 10
+    for pop in ("e", "r"):
+        np.testing.assert_array_equal(rec_f.spikes[pop], rec_g.spikes[pop])
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(np.asarray(st_f.weights[0]), np.asarray(st_g.weights[0]), rtol=0, atol=tol)
+    quiet = SpikingNetwork(net.sources, net.populations,
+                           [dataclasses.replace(p, read_noise=0.0) for p in net.projections], dt=DT)
+    assert not np.array_equal(simulate(quiet, {"x": x}, backend=k, record=("spikes",))[1].spikes["e"],
+                              rec_f.spikes["e"])  # the noise matters here
 
 
 def test_bad_read_noise_is_refused():
