@@ -158,6 +158,14 @@ class Backend(ABC):
         n, shape = _count(shape)
         return normal_from_bits(self.xp, self._counter_bits(key, n), self.dtype_name).reshape(shape)
 
+    def read_error(self, key: tuple, h: Array, scale: float, n: int) -> Array:
+        """``ζ[B, n] · (scale ‖h_b‖)``, ``ζ`` the counter-based normal draw ``key``: the output-referred
+        error of ``B`` noisy reads of an ``n``-row matrix with inputs ``h[B, ·]``
+        (:func:`bioplast.hardware.device.read_noise`; spike inputs: ``‖s_b‖ = √(spike count)``)."""
+        from .counter_rng import row_scaled_normal
+
+        return row_scaled_normal(self, key, ((h * h).sum(1) ** 0.5) * scale, n)
+
     def _counter_bits(self, key: tuple, n: int) -> Array:
         """The stream's 32-bit words ``h[0..n)`` (numpy: uint32, torch: int64)."""
         from .counter_rng import bits_numpy

@@ -1,6 +1,7 @@
 """The numba backend: numpy arrays, njit kernels (see :mod:`numba_kernels`)."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -16,6 +17,13 @@ def numba_info() -> BackendInfo:
         return BackendInfo("numba", False, "cpu", "-", f"import failed: {exc}")
     return BackendInfo("numba", True, "cpu", numba.__version__,
                        f"njit kernels, {numba.config.NUMBA_NUM_THREADS} threads")
+
+
+@functools.lru_cache(maxsize=64)
+def _typed_spec(spec, t):
+    """``spec`` with its floats in the weights' type ``t`` (the kernel is compiled per type; cached:
+    a network writes with the same few specs every step)."""
+    return spec._replace(**{f: t(v) for f, v in spec._asdict().items() if isinstance(v, float)})
 
 
 class NumbaBackend(NumpyBackend):
@@ -90,8 +98,19 @@ class NumbaBackend(NumpyBackend):
     def counter_normal(self, key, shape):
         from . import numba_device as nd
 
-        n = math.prod(shape) if isinstance(shape, tuple) else int(shape)
-        return nd.counter_normal(n, np.uint32(key[0]), np.uint32(key[1])).astype(self.dtype).reshape(shape)
+        z = np.empty(shape, self.dtype)
+        nd.counter_normal_into(z.reshape(-1), np.uint32(key[0]), np.uint32(key[1]))
+        return z
+
+    def read_error(self, key, h, scale, n):
+        from . import numba_device as nd
+
+        h = self._c(h)
+        if h.ndim != 2 or h.dtype not in (np.float32, np.float64):
+            return super().read_error(key, h, scale, n)
+        out = np.empty((h.shape[0], int(n)), self.dtype)
+        nd.read_error(h, float(scale), np.uint32(key[0]), np.uint32(key[1]), out)
+        return out
 
     def device_write(self, w, u, gain, spec, noise_key, round_key):
         from . import numba_device as nd
@@ -100,12 +119,10 @@ class NumbaBackend(NumpyBackend):
             return None
         shape = w.shape
         rows = (1, -1) if w.ndim < 2 else shape  # a bias is one row: the counter runs over it the same way
-        t = w.dtype.type
-        typed = spec._replace(**{f: t(v) for f, v in spec._asdict().items() if isinstance(v, float)})
         g = (self._c(gain).astype(w.dtype, copy=False).reshape(rows) if gain is not None
              else np.empty((0, 0), w.dtype))
         out = nd.device_write(self._c(w).reshape(rows), self._c(u).astype(w.dtype, copy=False).reshape(rows), g,
-                              typed, np.uint32(noise_key[0]), np.uint32(noise_key[1]),
+                              _typed_spec(spec, w.dtype.type), np.uint32(noise_key[0]), np.uint32(noise_key[1]),
                               np.uint32(round_key[0]), np.uint32(round_key[1]))
         return out.reshape(shape)
 

@@ -9,7 +9,8 @@ draws are made in a first loop that holds no logarithm (the central rational
 of Acklam's quantile; ``error_model="numpy"`` drops the division-by-zero
 check, so LLVM vectorises it), the 5 % of draws in the tails are redone in a
 second loop, and the physics runs in a third.  Serial, for the reason given
-in :mod:`~bioplast.backends.numba_kernels`.
+in :mod:`~bioplast.backends.numba_kernels` (a second thread for half the rows,
+tried, lost on average to the hand-off and to torch's spinning threads).
 """
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def _lower_tail(low):
 
 @njit(**_opts)
 def _normals_into(z, marks, start, k0, k1):
-    """``z[j]`` ← the normal draw of element ``start + j`` (float64)."""
+    """``z[j]`` ← the normal draw of element ``start + j`` (float64, rounded on assignment to ``z``'s
+    dtype)."""
     n = z.shape[0]
     for j in range(n):
         m = _bits(start + j, k0, k1) >> np.uint32(9)
@@ -78,10 +80,22 @@ def _normals_into(z, marks, start, k0, k1):
 
 
 @njit(**_opts)
-def counter_normal(n, k0, k1):
+def counter_normal_into(z, k0, k1):
+    _normals_into(z, np.empty(z.shape[0], np.uint32), 0, k0, k1)
+
+
+@njit(**_opts)
+def read_error(h, scale, k0, k1, out):
+    """``out[b, i] = scale ‖h_b‖ ζ_{b,i}`` (``ζ`` element ``b·n + i`` of the draw ``(k₀, k₁)``) in one
+    pass: the norms, the draws and the product without temporaries."""
+    n = out.shape[1]
     z = np.empty(n)
-    _normals_into(z, np.empty(n, np.uint32), 0, k0, k1)
-    return z
+    marks = np.empty(n, np.uint32)
+    for b in range(out.shape[0]):
+        std = np.sqrt(np.float64(np.dot(h[b], h[b]))) * scale
+        _normals_into(z, marks, b * n, k0, k1)
+        for i in range(n):
+            out[b, i] = z[i] * std
 
 
 @njit(**_opts)
@@ -103,7 +117,7 @@ def device_write(w, u, g, s, nk0, nk1, rk0, rk1):
     the normal draws is branch-free enough to vectorise."""
     n_post, n_pre = w.shape
     out = np.empty_like(w)
-    z = np.empty(n_pre)
+    z = np.empty(n_pre, w.dtype)
     marks = np.empty(n_pre, np.uint32)
     one = w.dtype.type(1.0)
     zero = w.dtype.type(0.0)
@@ -137,7 +151,7 @@ def device_write(w, u, g, s, nk0, nk1, rk0, rk1):
         if s.write_sigma != 0:
             _normals_into(z, marks, i * n_pre, nk0, nk1)
             for j in range(n_pre):
-                x[j] = x[j] * (one + s.write_sigma * w.dtype.type(z[j]))
+                x[j] = x[j] * (one + s.write_sigma * z[j])
         if s.grid == GRID_CLIP:
             for j in range(n_pre):
                 x[j] = (min(max(wr[j] + x[j], s.clip_lo), s.clip_hi) - wr[j]) if x[j] != 0 else zero

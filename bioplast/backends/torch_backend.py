@@ -136,6 +136,12 @@ class TorchBackend(Backend):
 
         return bits_torch(self.torch, key, n, self._dev)
 
+    def read_error(self, key, h, scale, n):
+        if self._dev.type == "cpu":  # the host kernel on the tensor's memory
+            out = self._host.read_error(key, h.detach().numpy(), scale, n)
+            return self.torch.from_numpy(out)
+        return super().read_error(key, h, scale, n)
+
     def counter_normal(self, key, shape):
         if self._dev.type == "cpu":  # the compiled draw (numba) on the host; CUDA computes it in place
             return self.torch.from_numpy(self._host.counter_normal(key, shape))

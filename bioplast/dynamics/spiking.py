@@ -28,7 +28,7 @@ import numpy as np
 from ..backends import get_backend
 from ..core import Local
 from ..errors import ConfigError, DataError
-from ..backends.counter_rng import row_scaled_normal, stream_key
+from ..backends.counter_rng import stream_key
 from .network import Lowered, SpikingNetwork, lower
 
 READ_SALT = 64  # read noise of projection p: salt 64 + p
@@ -199,8 +199,8 @@ def _deliver(k, low: Lowered, weights, src, spikes, slots, free, step: int = 0):
         if pr.connectivity == "dense":
             inc = k.linear(s_pre, w)
             if pr.read_noise:
-                inc = inc + row_scaled_normal(k, stream_key(pr.read_seed, step, READ_SALT + p),
-                                              k.xp.sqrt(s_pre.sum(1)) * pr.read_noise, m)
+                # 0/1 spikes: ‖s_b‖ = √n_b
+                inc = inc + k.read_error(stream_key(pr.read_seed, step, READ_SALT + p), s_pre, pr.read_noise, m)
         elif pr.connectivity == "one_to_one":
             inc = s_pre * float(pr.weights)
         else:

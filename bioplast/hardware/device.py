@@ -54,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 from typing import NamedTuple, Optional
 
-from ..backends.counter_rng import row_scaled_normal, stream_key
+from ..backends.counter_rng import stream_key
 from ..backends.device_write import GRID_STOCHASTIC, WriteSpec
 from ..core import Transform, stateless
 from ..errors import ConfigError
@@ -249,7 +249,7 @@ def read_noise(k, profile: DeviceProfile, seed: int, read: int):
         return None
 
     def hook(layer, h, n_post):
-        return row_scaled_normal(k, stream_key(seed, read, READ_NOISE_SALT + int(layer)), read_std(h, scale), n_post)
+        return k.read_error(stream_key(seed, read, READ_NOISE_SALT + int(layer)), h, scale, n_post)
 
     return hook
 
