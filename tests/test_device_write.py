@@ -25,7 +25,7 @@ def _train(k, profile, steps=3, seed=3, generic=False):
     """Weights after ``steps`` random updates through the profile's chain (``generic``: the backend's
     fused kernel switched off, so every stage runs as its own array operations)."""
     if generic:
-        k.device_write = lambda *a, **kw: None  # instance attribute: this backend object only
+        k.can_device_write = lambda *a, **kw: False  # instance attribute: this backend object only
     w = program(k, profile, k.asarray(np.random.default_rng(1).uniform(-1, 1, (37, 53))), seed)
     chain = device_transforms(profile, seed)
     states, out = chain_init(k, chain, w), []

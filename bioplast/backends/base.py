@@ -172,12 +172,16 @@ class Backend(ABC):
 
         return bits_numpy(key, n)
 
+    def can_device_write(self, w: Array, u: Array) -> bool:
+        """Whether :meth:`device_write` has a fused kernel for these arrays (else the caller runs the
+        stages one by one, with the same draws)."""
+        return False
+
     def device_write(self, w: Array, u: Array, gain, spec, noise_key: tuple, round_key: tuple):
         """The update a device makes of ``u`` at weights ``w``, all the stages of ``spec``
-        (:class:`~bioplast.backends.device_write.WriteSpec`) in one fused pass, or ``None`` where this
-        backend has no fused kernel (the caller then runs the stages one by one, with the same draws).
-        ``gain``: per-device gains ``[n_post, n_pre]`` or ``None``."""
-        return None
+        (:class:`~bioplast.backends.device_write.WriteSpec`) in one fused pass; called only where
+        :meth:`can_device_write`.  ``gain``: per-device gains ``[n_post, n_pre]`` or ``None``."""
+        raise NotImplementedError(f"backend {self.name!r} has no fused device write")
 
 
 def _count(shape):

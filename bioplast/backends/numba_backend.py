@@ -112,11 +112,12 @@ class NumbaBackend(NumpyBackend):
         nd.read_error(h, float(scale), np.uint32(key[0]), np.uint32(key[1]), out)
         return out
 
+    def can_device_write(self, w, u):
+        return w.ndim <= 2 and w.dtype in (np.float32, np.float64)
+
     def device_write(self, w, u, gain, spec, noise_key, round_key):
         from . import numba_device as nd
 
-        if w.ndim > 2 or w.dtype not in (np.float32, np.float64):
-            return None
         shape = w.shape
         rows = (1, -1) if w.ndim < 2 else shape  # a bias is one row: the counter runs over it the same way
         g = (self._c(gain).astype(w.dtype, copy=False).reshape(rows) if gain is not None

@@ -147,13 +147,16 @@ class TorchBackend(Backend):
             return self.torch.from_numpy(self._host.counter_normal(key, shape))
         return super().counter_normal(key, shape)
 
+    def can_device_write(self, w, u):
+        # CUDA (and autograd) run the stages as torch ops, with the same draws
+        return self._dev.type == "cpu" and not (w.requires_grad or u.requires_grad) and w.ndim <= 2 and \
+            w.dtype in (self.torch.float32, self.torch.float64)
+
     def device_write(self, w, u, gain, spec, noise_key, round_key):
-        if self._dev.type != "cpu" or w.requires_grad or u.requires_grad:
-            return None  # CUDA (and autograd) run the stages as torch ops, with the same draws
         out = self._host.device_write(
             w.detach().numpy(), u.detach().to(w.dtype).numpy(), None if gain is None else gain.numpy(), spec,
             noise_key, round_key)
-        return None if out is None else self.torch.from_numpy(out)
+        return self.torch.from_numpy(out)
 
     def normal(self, rng, shape):
         return self.torch.randn(shape, generator=rng, dtype=self.dtype, device=self._dev)

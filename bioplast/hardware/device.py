@@ -474,6 +474,8 @@ def fused_write(stages: tuple) -> Transform:
     kinds = [t.params["kind"] for t in stages]
 
     def update(k, u, states, w):
+        if not k.can_device_write(w, u):  # before the gain: the staged path selects it itself
+            return chain_update(k, stages, u, states, w)
         by_kind = dict(zip(kinds, states))
         gain = written_gain(k, by_kind.get("device_gain") or (), u, w)
         noise = by_kind.get("write_noise")
@@ -481,8 +483,6 @@ def fused_write(stages: tuple) -> Transform:
         out = k.device_write(w, u, gain, spec,
                              _key(noise, WRITE_NOISE_SALT) if noise else (0, 0),
                              _key(rounding, ROUNDING_SALT) if rounding else (0, 0))
-        if out is None:
-            return chain_update(k, stages, u, states, w)
         return out, tuple(s._replace(step=s.step + 1) if isinstance(s, NoiseState) else s for s in states)
 
     return Transform(lambda k, w: chain_init(k, stages, w), update,
