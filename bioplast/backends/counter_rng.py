@@ -19,7 +19,9 @@ a generator.
   error below 1.2·10⁻⁹; "An algorithm for computing the inverse normal
   cumulative distribution function", 2003).  The central region
   (``0.02425 ≤ p ≤ 0.97575``, 95 % of draws, no logarithm: it vectorises)
-  and the tails are evaluated in float64 and rounded to the array's dtype.  ``p`` never reaches 0 or 1: the
+  and the tails are evaluated in float64 and rounded to the array's dtype; the tails' logarithm is
+  :func:`portable_log` and its square root :func:`tail_sqrt`, made of IEEE operations only, so every
+  backend draws the same bits.  ``p`` never reaches 0 or 1: the
   draws are a normal truncated at ±5.3σ, a tail mass of 1.2·10⁻⁷.
 
 Which region a draw falls in is decided on the integer ``m``
@@ -46,6 +48,11 @@ HALF = 1 << (NORMAL_BITS - 1)
 # m < TAIL_LOW ⇔ p < 0.02425, m ≥ TAIL_HIGH ⇔ p > 0.97575 (p = (m + ½)/2²³; symmetric: TAIL_HIGH = 2²³ − TAIL_LOW)
 TAIL_LOW = int(np.ceil(0.02425 * 2 ** NORMAL_BITS - 0.5))
 TAIL_HIGH = 2 ** NORMAL_BITS - TAIL_LOW
+# portable_log: ln 2, √½ and the atanh series' coefficients 1/(2k + 1), k = 0 … 10
+LN2 = 0.6931471805599453
+SQRT_HALF = 0.7071067811865476
+LOG_TERMS = tuple(1.0 / (2 * k + 1) for k in range(11))
+SQRT_ITERATIONS = 5
 
 
 def mix32(x: int) -> int:
@@ -143,10 +150,40 @@ def normal_from_bits(xp, h, dtype):
     return _as(xp, out, dtype)
 
 
+def portable_log(xp, p):
+    """``log p`` for float64 ``p > 0`` from IEEE operations only, so numpy, numba and torch (any device)
+    compute it bit for bit alike — a library's ``log`` may differ from another's in the last bit.
+
+    ``p = m·2^e`` with ``m ∈ [√½, √2)`` (exact), ``s = (m − 1)/(m + 1)`` and
+    ``log m = 2 atanh s = 2s Σ_k s^{2k}/(2k + 1)``: ``|s| ≤ 0.172``, so the :data:`LOG_TERMS` terms
+    truncate below ``s^{22}/23 < 10⁻¹⁷`` and the result is good to a few ulp."""
+    m, e = xp.frexp(p)
+    low = m < SQRT_HALF
+    m = xp.where(low, m * 2.0, m)
+    e = _as(xp, e, "float64") - _as(xp, low, "float64")
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    poly = z * 0.0 + LOG_TERMS[-1]
+    for c in LOG_TERMS[-2::-1]:
+        poly = poly * z + c
+    return e * LN2 + 2.0 * s * poly
+
+
+def tail_sqrt(y):
+    """``√y`` for the tails' ``y = −2 log p ∈ [7.4, 33.1]`` by :data:`SQRT_ITERATIONS` Newton steps
+    ``q ← (q + y/q)/2`` from ``q₀ = y/8 + 2`` (relative error below 0.08 on that range, squared at
+    every step: below 10⁻²⁰ after five), IEEE operations only: PyTorch's vectorised float64 ``sqrt`` on
+    CPU is not correctly rounded, so a library ``sqrt`` would make torch's draws differ in the last bit."""
+    q = y * 0.125 + 2.0
+    for _ in range(SQRT_ITERATIONS):
+        q = (q + y / q) * 0.5
+    return q
+
+
 def lower_tail(xp, low):
     """``Φ⁻¹(p) < 0`` for ``p = (low + ½)/2²³`` below 0.02425, in float64 (Acklam's tail form)."""
     p = (low + 0.5) * (1.0 / 2 ** NORMAL_BITS)
-    q = xp.sqrt(-2.0 * xp.log(p))
+    q = tail_sqrt(-2.0 * portable_log(xp, p))
     c, d = ACKLAM_C, ACKLAM_D
     return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
         ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0)

@@ -30,6 +30,7 @@ _INV23 = 1.0 / 2 ** cr.NORMAL_BITS
 _TOP23 = 2 ** cr.NORMAL_BITS - 1
 _TAIL_LOW, _TAIL_HIGH = cr.TAIL_LOW, cr.TAIL_HIGH
 _INV24 = 1.0 / 2 ** 24
+_LN2, _SQRT_HALF, _LOG_TERMS, _SQRT_ITERATIONS = cr.LN2, cr.SQRT_HALF, cr.LOG_TERMS, cr.SQRT_ITERATIONS
 
 
 @njit(inline="always")
@@ -54,10 +55,29 @@ def _central(m):
     return num / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0)
 
 
+@njit(inline="always")
+def _log(p):
+    """:func:`~bioplast.backends.counter_rng.portable_log`, the same operations in the same order."""
+    m, e = math.frexp(p)
+    ef = np.float64(e)
+    if m < _SQRT_HALF:
+        m = m * 2.0
+        ef = ef - 1.0
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    poly = _LOG_TERMS[10]
+    for i in range(9, -1, -1):
+        poly = poly * z + _LOG_TERMS[i]
+    return ef * _LN2 + 2.0 * s * poly
+
+
 @njit(**_opts)
 def _lower_tail(low):
     # not inlined: a log and a sqrt in the loop body slowed the common (central) path 10×
-    q = math.sqrt(-2.0 * math.log((low + 0.5) * _INV23))
+    y = -2.0 * _log((low + 0.5) * _INV23)
+    q = y * 0.125 + 2.0  # counter_rng.tail_sqrt: the same Newton steps
+    for _ in range(_SQRT_ITERATIONS):
+        q = (q + y / q) * 0.5
     return (((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / \
         ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0)
 
