@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test bench install clean
+.PHONY: demo test test-portable bench install clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# the suite on OpenBLAS's conservative Haswell kernels: tolerances must not depend on the CPU's BLAS kernel
+test-portable: $(STAMP)
+	OPENBLAS_CORETYPE=Haswell $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/kernels.py

@@ -10,7 +10,13 @@ import pytest
 
 from bioplast.backends import get_backend
 from bioplast.data import load_task, one_hot
+from bioplast.testing import worst_case
 from bioplast.train import TrainConfig, build_model, train
+
+# The cosine of a float32 vector with an equal one: the rule's direction and the reference come
+# from the same calls on the same arrays (bit for bit), so a·b and ‖a‖², ‖b‖² are the same dot
+# product; what is left is the two square roots, their product and the division: γ₄ (float32).
+SELF_ALIGNED = worst_case("float32", 4)
 
 
 def _alignments(**kw):
@@ -18,7 +24,7 @@ def _alignments(**kw):
 
 
 def test_backprop_is_aligned_with_itself_and_hebbian_readouts_are_undefined():
-    assert all(abs(a - 1) < 1e-5 for a in _alignments(rule="backprop", epochs=1))  # float32 round-off
+    assert all(abs(a - 1) <= SELF_ALIGNED for a in _alignments(rule="backprop", epochs=1))
     assert all(math.isnan(a) for a in _alignments(rule="oja", epochs=1))
 
 
@@ -47,7 +53,7 @@ def test_dale_networks_report_the_direction_before_the_optimiser():
     inhibitory parameters' gradients, turning its direction away from −∇L (measured 0.66-0.69)."""
     ei = _alignments(rule="backprop", network="ei_mlp", epochs=1, hidden=(32,))
     dann = _alignments(rule="backprop", network="dann", epochs=1, hidden=(32,))
-    assert all(abs(a - 1) < 1e-5 for a in ei)
+    assert all(abs(a - 1) <= SELF_ALIGNED for a in ei)  # scale 1.0 on every matrix: the same gradient twice
     assert all(0.3 < a < 0.95 for a in dann)
 
 

@@ -8,6 +8,7 @@ import pytest
 from bioplast import ConfigError
 from bioplast.bench.suite import expand, load_suite
 from bioplast.bench.sweep import run_suite
+from bioplast.testing import worst_case
 
 TINY = {"name": "tiny", "tasks": ["digits"], "backends": ["numpy"], "seeds": [0, 1], "epochs": 1, "hidden": [16],
         "runs": [{"label": "backprop", "rule": "backprop"},
@@ -127,7 +128,10 @@ def test_report_compares_energy_and_alignment(tmp_path):
                       {"label": "backprop @ fixed-point", "rule": "backprop", "substrate": "fixed-point"}]}
     result = run_suite(suite, tmp_path, progress=False)
     summary = {s["label"]: s for s in result["summary"]}
-    assert summary["backprop"]["grad_alignment_mean"] == pytest.approx(1.0, abs=1e-5)
+    # backprop's direction is the reference itself: each record's cosine is within γ₄ (float32) of 1
+    # (the square roots, their product and the division; tests/test_alignment_records.py), and the
+    # float64 mean over the records adds ≤ 1e-15, well inside one more float32 rounding: γ₅
+    assert summary["backprop"]["grad_alignment_mean"] == pytest.approx(1.0, abs=worst_case("float32", 5))
     assert 0.0 < summary["FA"]["grad_alignment_mean"] < 0.99
     assert math.isnan(summary["Oja"]["grad_alignment_mean"])  # a clamped Hebbian readout follows no gradient
     # FA's backward pass is the same size as backprop's: same operations, same energy on the same substrate

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bioplast.cli import main
+from bioplast.testing import tolerance, worst_case
 
 
 def test_rules_and_backends_listing(capsys):
@@ -29,9 +30,15 @@ def test_train_writes_records(tmp_path, capsys):
     # the ideal substrate's digital float32 figures: synops and neuron updates 4.6 pJ, a graded message
     # per neuron update and a write per synapse per batch (45 batches of 32) 5 pJ
     ops = 2 * (1438 * 2 * 640 * 4.6e-12 + 1438 * 10 * (4.6e-12 + 5e-12) + 45 * 640 * 5e-12)
-    assert records[-1]["energy_J"] == pytest.approx(ops, rel=1e-12)
-    # the delta rule on a softmax readout is the cross-entropy gradient itself (float32 round-off)
-    assert all(abs(r["grad_alignment"] - 1) < 1e-5 for r in records)
+    # positive terms, each priced with ≤ 4 roundings on either side (a product, the sums): the two
+    # results are the same number to γ₈ relative (the counts are exact integers)
+    assert records[-1]["energy_J"] == pytest.approx(ops, rel=worst_case("float64", 8), abs=0)
+    # the delta rule on a softmax readout is the cross-entropy gradient itself, computed once by the
+    # backend and once by torch autograd in float32: the two directions differ by rounding, which moves
+    # the cosine only to second order; the cosine's own float32 dot products over the 640 weights round
+    # by ≤ tolerance(float32, 640) each (a·b, and half of that for each of ‖a‖², ‖b‖²), then 4 more ops
+    slack = 2 * tolerance("float32", 640) + worst_case("float32", 4)
+    assert all(abs(r["grad_alignment"] - 1) <= slack for r in records)
     assert csv_lines[0] == "epoch,loss,train_acc,test_acc,wall_time_s,synops,energy_J,grad_alignment"
     assert len(csv_lines) == 4
     cfg = json.loads((out / "config.json").read_text())
@@ -115,7 +122,12 @@ def test_backends_agree_on_a_training_run():
     for b in ("numba", "torch"):
         for r, ref in zip(runs[b], runs["numpy"]):
             assert r["test_acc"] == ref["test_acc"]
-            np.testing.assert_allclose(r["loss"], ref["loss"], rtol=1e-10, equal_nan=True)
+            # torch computes the loss on every backend (autograd); the backends' weights differ by the
+            # rounding of their updates: each weight is W₀ plus 2 × 45 updates of 32-term batch sums,
+            # seen through 64-term drives — one reduction of 2·45·32·64 terms, random-walk tolerance
+            # (no amplification of rounding over a 90-step run)
+            np.testing.assert_allclose(r["loss"], ref["loss"], rtol=tolerance("float64", 2 * 45 * 32 * 64),
+                                       atol=0, equal_nan=True)
 
 
 def test_same_seed_reproduces():

@@ -10,8 +10,17 @@ from bioplast.core import chain_init, chain_update
 from bioplast.errors import ConfigError
 from bioplast.hardware import (PRESETS, DeviceProfile, device_gain, device_transforms, get_substrate, program,
                                quantize, soft_bounds, write_noise)
+from bioplast.testing import libm_disagreement, worst_case
 
 K = get_backend("numpy", dtype="float64")
+
+
+def grid_tolerance(dtype, bits, step, w_max=1.0):
+    """How far (in levels) a trained weight may sit from its level n·step: quantize returns
+    fl(n·step) − w and the learning step adds it back, so w is within u(|n·step| + |w_prev| + |w|)
+    ≤ 3u·w_max of fl(n·step), itself within u·|n| levels of n·step (|n| ≤ 2^bits); the division by
+    step here rounds once more.  γ₄ of ``dtype`` covers all of it."""
+    return worst_case(dtype, 4) * (3 * w_max / step + 2 ** bits)
 
 
 def step(k, transforms, u, w, states=None):
@@ -29,12 +38,13 @@ def test_nearest_quantization_lands_on_the_grid_and_is_idempotent(backend):
     upd, _ = step(k, q, u, w)
     w1 = k.to_numpy(w + upd)
     levels = w1 / (2 / 15)  # 4 bits over [-1, 1]: the 15 levels k·2/15, |k| <= 7 (0 is a level)
-    np.testing.assert_allclose(levels, np.round(levels), atol=1e-9)
-    assert np.abs(levels).max() <= 7 + 1e-9
+    off = grid_tolerance("float64", 4, 2 / 15)
+    np.testing.assert_allclose(levels, np.round(levels), rtol=0, atol=off)
+    assert np.abs(levels).max() <= 7 + off
     target = np.clip(k.to_numpy(w + u), -14 / 15, 14 / 15)
-    assert np.abs(w1 - target).max() <= (1 / 15) + 1e-12  # nearest: within half a step
+    assert np.abs(w1 - target).max() <= (1 / 15) + off * 2 / 15  # nearest: within half a step
     again, _ = step(k, q, k.zeros((20, 30)), k.asarray(w1))
-    np.testing.assert_allclose(k.to_numpy(again), 0, atol=1e-12)  # a grid point stays put
+    np.testing.assert_allclose(k.to_numpy(again), 0, rtol=0, atol=off * 2 / 15)  # a grid point stays put
 
 
 def test_stochastic_rounding_is_unbiased():
@@ -60,10 +70,12 @@ def test_asymmetry_and_device_to_device_gain():
     w = K.zeros((50, 40))
     states = chain_init(K, t, w)
     g = K.to_numpy(states[0][0])
-    assert abs(g.mean() - 1) < 0.02 and abs(g.std() - 0.2) < 0.02  # N(1, 0.2²) per device
+    # N(1, 0.2²) per device; statistical: 2,000 devices, standard errors 0.0045 (mean), 0.0032 (std)
+    assert abs(g.mean() - 1) < 0.02 and abs(g.std() - 0.2) < 0.02
     u = np.where(np.arange(40) % 2 == 0, 0.1, -0.1) * np.ones((50, 1))
     out, states2 = chain_update(K, t, K.asarray(u), states, w)
-    np.testing.assert_allclose(out, np.where(u > 0, 0.1, -0.05) * g)
+    # exact: u·up = 0.1·1.0 and u·down = −0.1·0.5 (halving is exact: fl(0.1)/2 = fl(0.05)), times g
+    np.testing.assert_array_equal(out, np.where(u > 0, 0.1, -0.05) * g)
     out2, _ = chain_update(K, t, K.asarray(u), states2, w)
     np.testing.assert_array_equal(out, out2)  # the gain is a property of the device, fixed
 
@@ -77,7 +89,9 @@ def test_soft_bounds_keep_weights_inside_and_slow_down_near_them():
         w = w + u
     assert w.min() > 0 and w.max() < 1
     near_top, _ = step(K, t, K.asarray(np.full((1, 2), 0.1)), K.asarray([[0.1, 0.9]]))
-    np.testing.assert_allclose(near_top, [[0.09, 0.01]])  # u (w_max − w)/(w_max − w_min)
+    # u (w_max − w)/(w_max − w_min): the decimal inputs and results round once each, 1 − w magnifies
+    # w's rounding by w/(1 − w) ≤ 9, then the product: γ₁₃
+    np.testing.assert_allclose(near_top, [[0.09, 0.01]], rtol=worst_case("float64", 13), atol=0)
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])
@@ -92,14 +106,22 @@ def test_exponential_steps_shrink_towards_the_bound_they_approach(backend):
     z = (w + 1) / 2
     expected = np.where(u > 0, u * np.exp(-3 * z), u * np.exp(-3 * (1 - z)))
     got, _ = step(k, (exponential_steps(-1.0, 1.0, 3.0),), k.asarray(u), k.asarray(w))
-    assert np.allclose(k.to_numpy(got), expected, rtol=1e-12)
+    # the transform computes z = (w + 1)/2, e^{−3z} or e^{−3(1 − z)} and u·e with these very
+    # operations: numpy and numba (numpy's exp) give the closed form bit for bit; torch's exp is
+    # another library's (then the product u·e rounds once more)
+    if backend == "torch":
+        np.testing.assert_allclose(k.to_numpy(got), expected,
+                                   rtol=libm_disagreement("float64") + worst_case("float64", 1))
+    else:
+        np.testing.assert_array_equal(k.to_numpy(got), expected)
     flat, _ = step(k, (exponential_steps(-1.0, 1.0, 0.0),), k.asarray(u), k.asarray(w))
-    assert np.allclose(k.to_numpy(flat), u)
+    np.testing.assert_array_equal(k.to_numpy(flat), u)  # e^{−0} = 1 exactly in every library (C99 F.9.3.1)
     profile = DeviceProfile("exp", bounds="exponential", step_nonlinearity=3.0)
     chain = device_transforms(profile)
     assert stage_kinds(chain) == ["exponential_steps", "clip_bounds"]
     big, _ = step(k, chain, k.asarray(u * 30), k.asarray(w))
-    assert np.all(np.abs(k.to_numpy(big) + w) <= 1 + 1e-12)
+    # clip_bounds returns fl(c − w), c ∈ [−1, 1], and w + it rounds once more: γ₂(|c| + |w|) ≤ 2γ₂
+    assert np.all(np.abs(k.to_numpy(big) + w) <= 1 + 2 * worst_case("float64", 2))
     with pytest.raises(ConfigError, match="step_nonlinearity"):
         DeviceProfile("bad", bounds="exponential", step_nonlinearity=-1.0)
 
@@ -114,6 +136,7 @@ def test_write_noise_is_relative_to_the_step():
     u = np.full((400, 250), 0.02)
     out, _ = step(K, t, K.asarray(u), K.zeros(u.shape))
     rel = out / u - 1
+    # statistical: 100,000 draws, the std's standard error 0.3/√200,000 ≈ 0.0007
     assert abs(rel.mean()) < 5 * 0.3 / np.sqrt(rel.size) and abs(rel.std() - 0.3) < 0.01
 
 
@@ -185,8 +208,9 @@ def test_ep_and_dale_networks_learn_on_the_devices(tmp_path, bits, config):
     assert len(matrices) == sum(np.ndim(p) == 2 for p in model.parameters()) >= 2
     for name in matrices:
         steps = _grid_steps(weights[name], bits)
-        assert np.allclose(steps, np.round(steps), atol=1e-4), name
-        assert np.abs(weights[name]).max() <= 1 + 1e-6
+        off = grid_tolerance(weights[name].dtype, bits, 2 / (2 ** bits - 1))  # float32 weights
+        np.testing.assert_allclose(steps, np.round(steps), rtol=0, atol=off, err_msg=name)
+        assert np.abs(weights[name]).max() <= 1 + off * 2 / (2 ** bits - 1)
     assert records[-1]["test_acc"] > 0.3  # chance is 0.1: learning survives coarse stochastic rounding
     half = TrainConfig(**{**cfg.__dict__, "epochs": 1})
     train(half, out=tmp_path / "b", progress=False)
@@ -217,6 +241,7 @@ def test_ep_relaxes_with_noisy_reads_and_resumes_bit_for_bit(tmp_path):
     for l, (got, h) in enumerate(zip(one, exact)):
         power = (below[l] ** 2).sum(1) + (0 if above[l] is None else (above[l] ** 2).sum(1))
         z = (got - h) / (sigma * np.sqrt(power))[:, None]
+        # statistical: ≥ 12,000 draws per layer, the std's standard error ≤ 1/√24,000 ≈ 0.0065
         assert abs(z.std() - 1) < 0.03 and abs(z.mean()) < 4 / np.sqrt(z.size), l
     noisy = TrainConfig(rule="eqprop", task="digits", epochs=2, hidden=(16,), substrate="pcm-crossbar",
                         substrate_params={"w_min": -1.0})
@@ -245,6 +270,7 @@ def test_dale_networks_read_their_devices_noisily_and_resume_bit_for_bit(tmp_pat
     x = np.random.default_rng(0).random((3000, 30))
     exact = x @ model.params[0].T + model.params[1]
     err = (k.to_numpy(model.predict(x)) - exact) / np.linalg.norm(x, axis=1)[:, None]
+    # statistical: 12,000 draws, the std's relative standard error 1/√24,000 ≈ 0.0065
     assert abs(err.std() / sigma - 1) < 0.03 and abs(err.mean()) < 4 * sigma / np.sqrt(err.size)
     assert not np.allclose(k.to_numpy(model.predict(x)), k.to_numpy(model.predict(x)))  # fresh each pass
     dann = TrainConfig(rule="backprop", network="dann", task="digits", epochs=2, hidden=(16,), lr=0.05,
@@ -343,7 +369,9 @@ def test_energy_estimate_is_counts_times_costs():
     costs = EnergyCosts(synop=2e-12, spike=1e-12, neuron_update=3e-12, weight_write=5e-12, sources="test")
     ops = {"spikes": 10, "synops": 1000, "neuron_updates": 400, "weight_writes": 7}
     e = estimate_energy(ops, costs)
-    assert e["total_J"] == pytest.approx(10e-12 + 2000e-12 + 1200e-12 + 35e-12)
+    # positive terms: the four costs' decimal roundings and products, three sums, against the four
+    # literals' roundings and three sums here — 18 correctly rounded operations
+    assert e["total_J"] == pytest.approx(10e-12 + 2000e-12 + 1200e-12 + 35e-12, rel=worst_case("float64", 18))
     assert estimate_energy(ops, get_substrate("fixed-point").energy) is None  # no figures, no estimate
     assert get_substrate("loihi2-like").energy.sources
     with pytest.raises(ConfigError, match="lack"):
@@ -369,10 +397,12 @@ def test_update_precision_loses_small_updates_and_saturates_large_ones():
     t = (update_precision(4, 0.01),)  # levels ±7 of 0.01
     u = np.array([[0.004, 0.006, -0.026, 0.5, -0.5]])
     got, _ = step(K, t, u, np.zeros_like(u))
-    np.testing.assert_allclose(got, [[0.0, 0.01, -0.03, 0.07, -0.07]], atol=1e-12)
+    # n·fl(0.01) (one product) against the literals n/100 (one decimal rounding): γ₂; 0 is exact
+    np.testing.assert_allclose(got, [[0.0, 0.01, -0.03, 0.07, -0.07]], rtol=worst_case("float64", 2), atol=0)
     p = DeviceProfile("acc", bits=8, update_bits=10, w_min=-1.0, w_max=1.0)  # lsb = (2/255)/4
+    # exact: the profile computes (1 − (−1))/(2⁸ − 1) / 2^(10 − 8), the same two divisions
     assert device_transforms(p)[0].params["stages"][0] == {"kind": "update_precision", "bits": 10,
-                                                          "lsb": pytest.approx(2 / 255 / 4)}
+                                                          "lsb": 2 / 255 / 4}
 
 
 def test_learning_epoch_writes_the_sum_every_k_steps():
@@ -381,9 +411,13 @@ def test_learning_epoch_writes_the_sum_every_k_steps():
     ws = _run(DeviceProfile("epoch", bounds="none", learning_epoch=3), updates, np.zeros((3, 4)))
     np.testing.assert_array_equal(ws[0], 0)
     np.testing.assert_array_equal(ws[1], 0)
-    np.testing.assert_allclose(ws[2], sum(updates[:3]), atol=1e-15)
-    np.testing.assert_allclose(ws[4], ws[2])
-    np.testing.assert_allclose(ws[5], sum(updates), atol=1e-15)
+    # exact: the epoch accumulates 0 + u₁ + u₂ + u₃ left to right, as sum() does, and writes it onto 0
+    np.testing.assert_array_equal(ws[2], sum(updates[:3]))
+    np.testing.assert_array_equal(ws[4], ws[2])  # in between, the writes are u·0 = 0: w + 0 = w
+    # (u₁ + u₂ + u₃) + ((0 + u₄ + u₅) + u₆) against sum()'s left-to-right order: each within
+    # γ₅·Σ|uᵢ| of the exact sum (6 terms)
+    np.testing.assert_allclose(ws[5], sum(updates), rtol=0,
+                               atol=2 * worst_case("float64", 5) * sum(np.abs(u) for u in updates).max())
 
 
 def test_differential_pair_keeps_both_devices_in_range_and_refreshes():
@@ -393,7 +427,8 @@ def test_differential_pair_keeps_both_devices_in_range_and_refreshes():
     rng = np.random.default_rng(1)
     w = K.asarray(rng.uniform(-0.5, 0.5, (20, 20)))
     states = chain_init(K, t, w)
-    np.testing.assert_allclose(states[0].g_plus - states[0].g_minus, w)
+    # exact: the split is G⁺ = max(w, 0), G⁻ = max(−w, 0), so one of them is 0 and G⁺ − G⁻ = w
+    np.testing.assert_array_equal(states[0].g_plus - states[0].g_minus, w)
     refreshed = 0
     for _ in range(300):
         u = K.asarray(rng.normal(0.02, 0.05, (20, 20)))  # a drift upwards: G⁺ keeps growing
@@ -401,8 +436,12 @@ def test_differential_pair_keeps_both_devices_in_range_and_refreshes():
         w = w + upd
         g_plus, g_minus = states[0]
         assert g_plus.min() >= 0 and g_minus.min() >= 0
-        assert g_plus.max() <= REFRESH * 1.0 + 1e-12 and g_minus.max() <= REFRESH + 1e-12  # worn pairs refreshed
-        np.testing.assert_allclose(g_plus - g_minus, w, atol=1e-12)  # w is exactly G⁺ − G⁻
+        # worn pairs refreshed: a pair is kept only if neither device passed REFRESH·g_max (the same
+        # product the transform compares with), and a refreshed pair holds max(±w, 0) ≤ REFRESH here
+        assert g_plus.max() <= REFRESH * 1.0 and g_minus.max() <= REFRESH * 1.0
+        # w is G⁺ − G⁻ up to the two roundings of Δw = (G⁺ − G⁻) − w and of w + Δw, afresh each step
+        np.testing.assert_allclose(g_plus - g_minus, w, rtol=0,
+                                   atol=worst_case("float64", 3) * (np.abs(g_plus) + np.abs(g_minus) + np.abs(w)).max())
         refreshed += int(((g_plus == np.clip(w, 0, 1)) & (g_minus == np.clip(-w, 0, 1)) & (w > 0.3)).sum())
     assert refreshed > 0
     assert w.mean() > 0.3 and np.abs(w).max() <= 1.0  # the drift moved weights up, inside ±g_max
@@ -416,9 +455,11 @@ def test_stuck_devices_never_move_and_sit_on_the_grid():
     rng = np.random.default_rng(2)
     ws = _run(p, [rng.normal(0, 0.3, (40, 50)) for _ in range(20)], w0, seed=3)
     frozen = np.all([w == w0 for w in ws], axis=0)
-    assert abs(frozen.mean() - 0.2) < 0.05  # the stuck fraction (others move almost surely)
+    # the stuck fraction (others move almost surely); 2,000 devices: standard error √(0.16/2000) ≈ 0.009
+    assert abs(frozen.mean() - 0.2) < 0.05
     levels = w0[frozen] / (2 / 15)
-    np.testing.assert_allclose(levels, np.round(levels), atol=1e-9)
+    # programmed levels n·(2/15) (a product), divided here by the same 2/15: γ₂·|n|, |n| ≤ 7
+    np.testing.assert_allclose(levels, np.round(levels), rtol=0, atol=worst_case("float64", 2) * 7)
     with pytest.raises(ConfigError, match="stuck"):
         DeviceProfile("bad", stuck=1.5)
 
@@ -457,7 +498,14 @@ def test_mismatched_neurons_compute_gain_times_drive_plus_offset():
     h = np.maximum(g1 * (x @ params.weights[0].T + params.biases[0]) + o1, 0.0)
     expected = g2 * (h @ params.weights[1].T + params.biases[1]) + o2
     _, out = forward(K, mismatched(K, params, mismatch), x, "relu")
-    assert np.allclose(out, expected, atol=1e-12)
+    # mismatched() folds the gains into the weights (g ⊙ W, g ⊙ b + o), the closed form applies them
+    # after the product: both within γ_{n+3}·(|g|(|x||W|ᵀ + |b|) + |o|) of the exact drive (n inputs);
+    # the hidden error passes ReLU (Lipschitz 1) into the output through |g₂||W₂|
+    size1 = np.abs(g1) * (np.abs(x) @ np.abs(params.weights[0]).T + np.abs(params.biases[0])) + np.abs(o1)
+    err1 = 2 * worst_case("float64", 5 + 3) * size1
+    size2 = np.abs(g2) * (np.abs(h) @ np.abs(params.weights[1]).T + np.abs(params.biases[1])) + np.abs(o2)
+    err2 = 2 * worst_case("float64", 4 + 3) * size2 + np.abs(g2) * (err1 @ np.abs(params.weights[1]).T)
+    assert np.all(np.abs(out - expected) <= err2)
     assert (g1 >= 0).all() and np.std(np.concatenate([g1, g2])) > 0.1  # a real spread, gains never negative
     assert neuron_mismatch(get_substrate("ideal"), [4, 3]) is None  # matched neurons: no work at all
 
@@ -516,11 +564,14 @@ def test_stdp_learns_on_the_devices_of_a_substrate():
     assert np.array_equal(ideal_net.projections[0].weights, w)  # the ideal substrate changes nothing
     ideal, _ = simulate(ideal_net, x, backend="numpy")
     chip = on_substrate(net, get_substrate("fixed-point", {"bits": 4}), seed=3)
-    assert np.allclose(*(lambda s: (s, np.round(s)))(_grid_steps(chip.projections[0].weights, 4)))
+    programmed = _grid_steps(chip.projections[0].weights, 4)
+    off = grid_tolerance(np.asarray(chip.projections[0].weights).dtype, 4, 2 / 15)
+    np.testing.assert_allclose(programmed, np.round(programmed), rtol=0, atol=off)
     runs = {b: simulate(chip, x, backend=b)[0] for b in ("numpy", "numba")}
     learnt = np.asarray(runs["numpy"].weights[0])
     assert np.array_equal(learnt, np.asarray(runs["numba"].weights[0]))
-    assert np.allclose(_grid_steps(learnt, 4), np.round(_grid_steps(learnt, 4)), atol=1e-4)
+    off = grid_tolerance(learnt.dtype, 4, 2 / 15)
+    np.testing.assert_allclose(_grid_steps(learnt, 4), np.round(_grid_steps(learnt, 4)), rtol=0, atol=off)
     assert not np.allclose(learnt, np.asarray(ideal.weights[0]))
     with pytest.raises(ConfigError, match="no on-chip plasticity"):
         on_substrate(net, get_substrate("xylo-like"))
@@ -558,14 +609,16 @@ def test_sign_modes_never_flip_and_spend_every_bit_on_magnitude(mode, lo, hi):
     w0 = program(K, profile, np.random.default_rng(0).uniform(-1, 1, (20, 30)))
     chain = device_transforms(profile, seed=1)
     states, w = chain_init(K, chain, w0), w0
+    origin, step_, _, _ = weight_grid(4, lo, hi)
+    off = grid_tolerance("float64", 4, step_)
     for t in range(50):
         u = np.random.default_rng(t).normal(0, 0.3, w.shape)
         u, states = chain_update(K, chain, u, states, w)
         w = w + u
-        assert np.all(w >= lo - 1e-12) and np.all(w <= hi + 1e-12)
-    origin, step_, _, _ = weight_grid(4, lo, hi)
-    assert step_ == pytest.approx(1 / 15)  # 16 levels over a range of 1; mixed mode: 2/15
-    assert np.allclose((w - origin) / step_, np.round((w - origin) / step_), atol=1e-9)
+        assert np.all(w >= lo - off * step_) and np.all(w <= hi + off * step_)
+    # exact: weight_grid computes (hi − lo)/(2⁴ − 1) = 1/15, the same division
+    assert step_ == 1 / 15  # 16 levels over a range of 1; mixed mode: 2/15
+    np.testing.assert_allclose((w - origin) / step_, np.round((w - origin) / step_), rtol=0, atol=off)
     with pytest.raises(ConfigError, match="sign_mode 'excitatory' needs a bounded one-device weight"):
         get_substrate("pcm-differential", {"sign_mode": "excitatory"})
     with pytest.raises(ConfigError, match="sign_mode must be one of"):
@@ -588,10 +641,19 @@ def test_ep_relaxes_through_the_chips_mismatched_neurons():
     x = k.asarray(rng.random((4, 20)))
     states = [k.asarray(rng.uniform(-1, 1, (4, n))) for n in (12, 8)]
     ideal, chip = drives(k, model.net, x, states), drives(k, model.chip(), x, states)
-    for (g, o), h, h_chip in zip(model.mismatch, ideal, chip):
-        np.testing.assert_allclose(h_chip, g * h + o, rtol=1e-12, atol=1e-12)
+    # the chip folds g into its rows (g ⊙ W, g ⊙ B, g ⊙ b + o), the check scales the drive after the
+    # products: both within γ_{n+4} of the exact value, relative to |g|(Σ|products| + |b|) + |o|, for
+    # n = inputs from below + from above (≤ 20 + 8)
+    ideal_abs = drives(k, model.net.__class__(*[None if p is None else type(p)(np.abs(a) for a in p)
+                                                for p in model.net]), np.abs(x), [np.abs(s) for s in states])
+    gamma = 2 * worst_case("float64", 20 + 8 + 4)
+    for (g, o), h, h_chip, size in zip(model.mismatch, ideal, chip, ideal_abs):
+        np.testing.assert_allclose(h_chip, g * h + o, rtol=0, atol=gamma * (np.abs(g) * size + np.abs(o)).max())
     g_o, o_o = model.mismatch[-1]
-    np.testing.assert_allclose(output(k, model.chip(), states), g_o * output(k, model.net, states) + o_o, rtol=1e-12)
+    w_o, b_o = model.net.readout
+    size = np.abs(g_o) * (np.abs(states[-1]) @ np.abs(w_o).T + np.abs(b_o)) + np.abs(o_o)
+    np.testing.assert_allclose(output(k, model.chip(), states), g_o * output(k, model.net, states) + o_o, rtol=0,
+                               atol=2 * worst_case("float64", 8 + 3) * size.max())
     matched = build_model(k, TrainConfig(rule="eqprop", hidden=(12, 8)), 20, 5)
     assert matched.mismatch is None and matched.chip() is matched.net
 
@@ -631,10 +693,13 @@ def test_fixed_sign_rows_pair_two_one_signed_devices_per_input():
     from bioplast.hardware.device import weight_grid
 
     profile = get_substrate("brainscales2-like")
-    assert profile.grid == pytest.approx((0.0, 1 / 63, -63, 63))
-    assert weight_grid(6, -1.0, 1.0)[1:] == pytest.approx((2 / 63, -31, 31))
+    # exact: weight_grid computes 1/(2⁶ − 1) and (1 − (−1))/(2⁶ − 1), the same divisions
+    assert profile.grid == (0.0, 1 / 63, -63, 63)
+    assert weight_grid(6, -1.0, 1.0)[1:] == (2 / 63, -31, 31)
     w = program(K, profile, np.random.default_rng(0).uniform(-1, 1, (30, 40)))
-    assert np.allclose(w * 63, np.round(w * 63)) and len(np.unique(w)) > 80
+    # levels k·fl(1/63), times 63 here: γ₂·|k|, |k| ≤ 63
+    np.testing.assert_allclose(w * 63, np.round(w * 63), rtol=0, atol=worst_case("float64", 2) * 63)
+    assert len(np.unique(w)) > 80
     fine = get_substrate("brainscales2-like", {"bits": 16})
     chain = device_transforms(fine, seed=4)
     w0 = K.asarray(np.where(np.arange(40) % 2, 0.5, -0.5)[None, :].repeat(30, 0))
@@ -644,7 +709,9 @@ def test_fixed_sign_rows_pair_two_one_signed_devices_per_input():
     g_e, g_i = states[0][0]  # the fused write's first stage: the paired device gains
     expected = np.where(w0 > 0, g_e, g_i) * u
     assert not np.allclose(g_e, g_i)
-    np.testing.assert_allclose(got, expected, atol=2 / 65535)  # one level of the 16-bit grid
+    # nearest rounding onto the 16-bit paired grid moves the write by ≤ half a level; the level value,
+    # the target and the subtraction of w₀ round relative to |w₀| + |w₀ + Δw| ≤ 2
+    np.testing.assert_allclose(got, expected, rtol=0, atol=fine.grid[1] / 2 + worst_case("float64", 4) * 2)
     with pytest.raises(ConfigError, match="row_signs 'paired' puts a signed weight on two one-signed"):
         get_substrate("brainscales2-like", {"sign_mode": "excitatory"})
     with pytest.raises(ConfigError, match="row_signs must be one of"):
@@ -676,7 +743,9 @@ def test_dale_networks_compute_through_the_chips_mismatched_neurons(network):
         # the interneurons' own mismatch changes the output (it is not folded away)
         flat = [(pair, ((np.ones_like(gi), np.zeros_like(oi)))) for pair, (gi, oi) in model.mismatch]
         assert not np.allclose(dann_forward(np, layers, x, relu, flat), expected)
-    np.testing.assert_allclose(k.to_numpy(model.predict(k.asarray(x))), expected, rtol=1e-12)
+    # exact: predict computes these very operations in this order (gains and offsets after the
+    # products, the same matmuls on the same arrays)
+    np.testing.assert_array_equal(k.to_numpy(model.predict(k.asarray(x))), expected)
     assert not np.allclose(expected, k.to_numpy(build_model(k, TrainConfig(rule="backprop", network=network,
                                                                              hidden=(16,)), 12, 4).predict(x)))
 

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from bioplast import ConfigError
+from bioplast.testing import LIBM_ULPS, eps, libm_disagreement, tolerance
 from bioplast.train import TrainConfig, train
 
 CASES = [
@@ -47,7 +48,14 @@ def test_unknown_optimizer_is_a_clear_error():
     ("gen_eqprop", {"asymmetry": 0.5, "homeostasis": 0.3}),
 ])
 def test_one_training_batch_agrees_across_backends(rule, params):
-    """numpy (reference), numba (fused float32 relaxation) and torch run the same step."""
+    """numpy (reference), numba (fused float32 relaxation) and torch run the same step, up to
+    rounding.  A state carries ≤ tolerance(float32, 64) (the longest reduction, the 64-input drive;
+    the relaxation contracts, so the 40 steps do not accumulate it) and the difference of two
+    libraries' tanh/exp: libm_disagreement(float32) for torch's, 18 + LIBM_ULPS ulp for numba's
+    fused float32 kernels (exp32-based tanh within 18 ε₃₂, tests/backends/test_numba_kernels.py);
+    the estimate divides the contrast of states of size O(1) moved
+    by O(β) by 2β (symmetric) or |β| (one-sided, holomorphic): relative to the step lr·d.  The
+    float32 weights w + lr·d then round, each side by ≤ ½ ulp: ε₃₂·|w| together."""
     from bioplast.backends import get_backend
     from bioplast.data import load_task, one_hot
     from bioplast.ep_model import EPModel
@@ -60,9 +68,16 @@ def test_one_training_batch_agrees_across_backends(rule, params):
         k = get_backend(name, dtype="float32")
         # SGD: Adam's first step d/(|d| + ε) would magnify float32 noise where d ≈ 0
         m = EPModel(k, get_rule(rule, **params), [64, 32, 10], 0, "tanh", "sgd", 0.1)
+        if name == "numpy":
+            start = {key: np.array(a, dtype=np.float64) for key, a in m.arrays().items()}
         m.train_batch(k.asarray(x), k.asarray(y))
         out[name] = m.arrays()
+    p = get_rule(rule, **params).spec.params
+    contrast = 2 * p["beta"] if p["estimator"] == "symmetric" else abs(p["beta"])
     for name in ("numba", "torch"):
+        tanh = (18 + LIBM_ULPS) * eps("float32") if name == "numba" else libm_disagreement("float32")
+        rel = (tolerance("float32", 64) + tanh) / contrast
         for key, ref in out["numpy"].items():
-            # weights O(0.1) moved by lr·d: float32 relaxations over ≤ 64 inputs, 40 steps
-            np.testing.assert_allclose(out[name][key], ref, atol=2e-6, err_msg=f"{name} {key}")
+            step = np.abs(np.asarray(ref, dtype=np.float64) - start[key]).max()
+            atol = rel * step + eps("float32") * np.abs(ref).max()
+            np.testing.assert_allclose(out[name][key], ref, rtol=0, atol=atol, err_msg=f"{name} {key}")

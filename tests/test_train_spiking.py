@@ -9,6 +9,7 @@ from bioplast import ConfigError
 from bioplast.bench.suite import expand, load_suite
 from bioplast.bench.sweep import run_suite
 from bioplast.hardware import estimate_energy, get_substrate
+from bioplast.testing import worst_case
 from bioplast.train import RECORD_COLUMNS
 from bioplast.train_spiking import SpikingConfig, train_spiking
 
@@ -35,7 +36,9 @@ def test_an_interrupted_spiking_run_resumes_bit_for_bit(tmp_path, cfg):
 
 
 def test_stdp_energy_prices_the_simulated_operations_on_the_profile():
-    """Diehl & Cook's own operation counts of one pass, priced with loihi2-like's figures."""
+    """Diehl & Cook's own operation counts of one pass, priced with loihi2-like's figures: the same
+    seeded run on the same backend counts the same operations, and the record prices them with the
+    same function, so the energies are equal bit for bit."""
     from bioplast.data import load_task
     from bioplast.dynamics.diehl_cook import DiehlCook, DiehlCookConfig
 
@@ -45,7 +48,7 @@ def test_stdp_energy_prices_the_simulated_operations_on_the_profile():
     ops = model.train(data.x_train[:40]).ops
     assert records[-1]["synops"] == ops["synops"] > 0
     loihi = get_substrate("loihi2-like").energy
-    assert records[-1]["energy_J"] == pytest.approx(estimate_energy(ops, loihi)["total_J"])
+    assert records[-1]["energy_J"] == estimate_energy(ops, loihi)["total_J"]
 
 
 def test_spiking_runs_in_a_suite_beside_rate_runs(tmp_path):
@@ -107,7 +110,9 @@ def test_stdp_learns_on_a_substrate_a_write_per_digit_and_resumes_bit_for_bit(tm
     assert _without_clock(resumed) == _without_clock(straight)
     w = np.load(tmp_path / "a" / "weights.npz", allow_pickle=False)["W"]
     _, step, _, _ = weight_grid(4, 0.0, 1.0)
-    assert np.allclose(w / step, np.round(w / step), atol=1e-9) and w.min() >= 0 and w.max() <= 1
+    # float64 levels k·s rounded, 0 ≤ k ≤ 15: |w/s − k| ≤ 15 γ₂ (a weight off the grid is up to 1/2 off)
+    assert np.abs(w / step - np.round(w / step)).max() <= 15 * worst_case("float64", 2)
+    assert w.min() >= 0 and w.max() <= 1
     assert len(np.unique(w)) > 3  # it learned more than its initial levels
     ideal = train_spiking(dataclasses.replace(TINY_STDP, epochs=1, substrate="ideal",
                                               substrate_params={"read_noise": 0.0}), progress=False)
@@ -140,7 +145,7 @@ def test_stdp_reads_its_devices_noisily_and_resumes_bit_for_bit(tmp_path):
     cfg = DiehlCookConfig(n_neurons=10, weight_total=78.0 * 64 / 784)
     noisy, quiet = (DiehlCook(64, cfg, seed=1, substrate=NOISY_READS.device if r else ON_CHIP.device)
                     for r in (True, False))
-    assert noisy._read_noise == pytest.approx(0.05) and quiet._read_noise == 0
+    assert noisy._read_noise == 0.05 and quiet._read_noise == 0  # σ_read·S with S = 1: exact
     first = noisy.responses(x, batch=8, seed=[1, 2])
     np.testing.assert_array_equal(noisy.responses(x, batch=8, seed=[1, 2]), first)
     assert not np.array_equal(quiet.responses(x, batch=8, seed=[1, 2]), first)

@@ -1,9 +1,10 @@
 """Spiking neurons and engines: snnTorch and Brian2 as independent references, engines agree.
 
-Tolerances: float64 runs of the same exponential-Euler scheme differ from
-Brian2 only by rounding order, so membrane traces agree to 1e-9 (a few
-hundred steps of ~1e-16 relative error on volt-scale values) and spike steps
-are identical; the issue's bar ("within one time step") is looser.
+Tolerances: float64 runs of the same exponential-Euler scheme (Brian2's
+generated code, another engine) differ only by the rounding of each update and
+by exp from another library, so spike steps are identical (the issue's bar,
+"within one time step", is looser) and membranes and weights agree to the
+bounds derived in :mod:`bioplast.testing.spiking` (:func:`drift`, :func:`cond_membrane`, :func:`stdp_weights`).
 """
 import numpy as np
 import pytest
@@ -18,6 +19,9 @@ from bioplast.errors import ConfigError, DataError
 from bioplast.geometry import additive
 from bioplast.hardware import clip_bounds
 from bioplast.rules.stdp import diehl_cook_stdp
+from bioplast.testing import eps, tolerance, worst_case
+
+from bioplast.testing.spiking import cond_membrane, drift, peak, stdp_weights
 
 DT = 0.5e-3
 
@@ -146,10 +150,28 @@ def test_membrane_and_spikes_match_brian2():
     net, inputs = _deterministic_network()
     ref = run_brian2(net, inputs)
     _, rec = simulate(net, inputs, backend=get_backend("numpy", dtype="float64"), record=("spikes", "v"))
+    # the same updates in Brian2's generated code, rounded otherwise, exp(−dt/τ) from its own call
+    a, b = (p.neuron for p in net.populations)
+    w = [np.asarray(pr.weights) for pr in net.projections]
+    dt, x = net.dt, inputs["x"]
+    # a: current LIF.  Its current: 12 inputs, 12 + 2 operations, peak S.  v: Brian2's −τ(R syn/τ +
+    # v_rest/τ) form and the update 10 operations (ours 10), the subtractive reset 2, the jumps from b 4,
+    # on operands ≤ 4(V + |v_rest| + R S + J): V the largest |v| (or θ), J the largest jump
+    rho_syn = np.exp(-dt / a.tau_syn)
+    current = peak(x, w[0], rho_syn)
+    size = max(np.abs(ref.v["a"]).max(), a.v_thresh) + abs(a.v_rest) + a.resistance * current + \
+        np.abs(w[3]).sum(1).max()
+    bounds = {"a": a.resistance * drift("float64", 14, rho_syn, current, libm=1)
+              + drift("float64", 16, np.exp(-dt / a.tau_mem), 4 * size, libm=1)}
+    # b: CondLIF; g_e from x (12 + 2 operations), g_i from a's spikes (5 + 2)
+    rho_ge, rho_gi = np.exp(-dt / b.tau_ge), np.exp(-dt / b.tau_gi)
+    dge = drift("float64", 14, rho_ge, peak(x, w[1], rho_ge), libm=1)
+    dgi = drift("float64", 7, rho_gi, peak(ref.spikes["a"][:, None], w[2], rho_gi), libm=1)
+    bounds["b"] = cond_membrane("float64", b, dt, dge, dgi, libm=1)
     for pop in ("a", "b"):
         assert ref.spikes[pop].sum() > 10
         np.testing.assert_array_equal(rec.spikes[pop][:, 0], ref.spikes[pop])
-        np.testing.assert_allclose(rec.v[pop][:, 0], ref.v[pop], rtol=0, atol=1e-9)
+        assert np.abs(rec.v[pop][:, 0] - ref.v[pop]).max() <= bounds[pop]
 
 
 def _stdp_network(rule, transforms):
@@ -204,8 +226,12 @@ def test_stdp_weight_changes_match_brian2(name):
     w0 = np.asarray(net.projections[0].weights)
     change = ref.weights["x->post"] - w0
     assert np.abs(change).max() > 1e-4  # the trains produce real plasticity
-    # float64 on both sides: the only difference is the order of the rounding
-    np.testing.assert_allclose(st.weights[0], ref.weights["x->post"], rtol=0, atol=1e-12)
+    # float64 on both sides: the same updates rounded otherwise, Brian2's trace decays from its own exp
+    # of (t − t_last)/τ, t = i dt rounded at t ≤ T dt (clock: 3 u T dt)
+    clock = 3 * eps("float64") / 2 * len(inputs["x"]) * net.dt
+    bound = stdp_weights("float64", net.projections[0].plasticity, w0, inputs["x"], rec.spikes["post"], libm=1,
+                          clock=clock)
+    assert np.abs(st.weights[0] - ref.weights["x->post"]).max() <= bound
 
 
 def test_poisson_counts_match_brian2_in_distribution():
@@ -246,16 +272,34 @@ def test_engines_agree_with_numpy_reference(backend, dtype, engine):
     w = k.to_numpy(state.weights[0])
     assert np.abs(w_ref - np.asarray(net.projections[0].weights)).max() > 1e-3  # batch STDP moved the weights
     if dtype == "float64":
+        # the same recurrence rounded otherwise (BLAS or loops, batch sums) with exp from another library
+        # (numba's libm, torch's SLEEF, numpy's SIMD); the STDP decays are the same Python floats everywhere
+        x, w0 = inputs["x"], np.asarray(net.projections[0].weights)
+        exc, inh = (p.neuron for p in net.populations)
+        dw = stdp_weights(dtype, net.projections[0].plasticity, w0, x, ref.spikes["exc"], traces_alike=True)
+        # x → exc: 40-term sums (42 operations) of weights ≤ 1 (the clip) that differ by ≤ dw; the
+        # one-to-one (10.4) and all-but-self (5.0) increments are whole spike counts times a weight,
+        # exact: those conductances differ only by their decays' rounding
+        rho = {f: np.exp(-DT / getattr(m, f)) for m, f in ((exc, "tau_ge"), (exc, "tau_gi"), (inh, "tau_ge"))}
+        dge = drift(dtype, 42, rho["tau_ge"], peak(x, np.ones_like(w0), rho["tau_ge"]), extra=x.shape[2] * dw)
+        dgi = drift(dtype, 2, rho["tau_gi"], peak(ref.spikes["inh"], 5.0 * (1 - np.eye(8)), rho["tau_gi"]))
+        dge_inh = drift(dtype, 2, np.exp(-DT / inh.tau_ge), peak(ref.spikes["exc"], 10.4 * np.eye(8),
+                                                                    np.exp(-DT / inh.tau_ge)))
+        bounds = {"exc": cond_membrane(dtype, exc, DT, dge, dgi, libm=1),
+                  "inh": cond_membrane(dtype, inh, DT, dge_inh, 0.0, libm=1)}
         for pop in ("exc", "inh"):
             np.testing.assert_array_equal(rec.spikes[pop], ref.spikes[pop])
-            np.testing.assert_allclose(rec.v[pop], ref.v[pop], rtol=0, atol=1e-10)
-        np.testing.assert_allclose(w, w_ref, rtol=0, atol=1e-10)
+            assert np.abs(rec.v[pop] - ref.v[pop]).max() <= bounds[pop]
+        assert np.abs(w - w_ref).max() <= dw
         assert rec.ops == ref.ops and ref.ops["weight_writes"] > 0  # the same work, counted the same way
     else:
-        # float32 rounding may move a rare threshold crossing by a step; the statistics must agree
+        # float32 rounding may move a rare threshold crossing by a step; the statistics must agree (5 % of
+        # the spikes, 2 % of the mean weight change: statistical allowances).  Floor: the rounding of the
+        # float32 weights (≤ 1, the clip) over the 600 updates, random walk tolerance(float32, 600)
         for pop in ("exc", "inh"):
             assert abs(int(rec.counts[pop].sum()) - int(ref.counts[pop].sum())) <= 0.05 * ref.counts[pop].sum() + 2
-        assert np.abs(w - w_ref).mean() < 0.02 * np.abs(w_ref - np.asarray(net.projections[0].weights)).mean() + 1e-6
+        assert np.abs(w - w_ref).mean() < 0.02 * np.abs(w_ref - np.asarray(net.projections[0].weights)).mean() + \
+            tolerance("float32", 600)
 
 
 def test_same_seed_same_run_and_frozen_weights_stay():
@@ -270,20 +314,24 @@ def test_same_seed_same_run_and_frozen_weights_stay():
 
 
 def test_state_carries_over_between_calls():
-    """Running 300 + 300 steps from the returned state equals running 600 steps at once."""
+    """Running 300 + 300 steps from the returned state equals running 600 steps at once: on one backend
+    bit for bit (the state holds every variable, and each step runs the same operations in the same
+    order); the fused engine resumed agrees with the numpy run to the rounding of its STDP updates."""
     net = small_network()
     x = poisson(np.full((2, 40), 80.0), 600, DT, seed=4)
     k = get_backend("numpy", dtype="float64")
-    whole, rw = simulate(net, {"x": x}, backend=k)
+    whole, rw = simulate(net, {"x": x}, backend=k, record=("spikes",))
     half, r1 = simulate(net, {"x": x[:300]}, backend=k)
     rest, r2 = simulate(net, {"x": x[300:]}, backend=k, state=half)
-    np.testing.assert_allclose(rest.weights[0], whole.weights[0], rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(rest.weights[0], whole.weights[0])
     np.testing.assert_array_equal(r1.counts["exc"] + r2.counts["exc"], rw.counts["exc"])
+    bound = stdp_weights("float64", net.projections[0].plasticity, np.asarray(net.projections[0].weights), x,
+                          rw.spikes["exc"], traces_alike=True)
     for engine in ("fused",):
         kn = get_backend("numba", dtype="float64")
         h, _ = simulate(net, {"x": x[:300]}, backend=kn, engine=engine)
         r, _ = simulate(net, {"x": x[300:]}, backend=kn, engine=engine, state=h)
-        np.testing.assert_allclose(r.weights[0], whole.weights[0], rtol=0, atol=1e-12)
+        assert np.abs(np.asarray(r.weights[0]) - whole.weights[0]).max() <= bound
 
 
 def test_ultralif_converges_to_the_hard_lif_as_eps_shrinks():
@@ -373,5 +421,10 @@ def test_stdp_composes_with_geometry_and_substrate_transforms():
         simulate(net, {"x": x}, backend="numba", engine="fused")
     assert rec.counts["p"].sum() > 20 and np.abs(w - w0).max() > 1e-2
     assert (np.sign(w)[w != 0] == np.sign(w0)[w != 0]).all()
-    levels = w / (2 / 255)
-    assert np.abs(levels - np.round(levels)).max() < 1e-3
+    # on the grid k·s (s = 2/255) up to float32 rounding: the device write w + (k s − w) rounds 4 times
+    # (the cast of s, the product, the difference, the add) on operands adding up to ≤ 5 (|w|, |k s| ≤ 1),
+    # so |w − k s| ≤ 5γ₄ and |w/s − k| ≤ 5γ₄/s, plus float64's division (≤ 128 u); off-grid is ≥ 1/2 off
+    step = 2 / 255
+    levels = w / step
+    assert np.abs(levels - np.round(levels)).max() <= 5 * worst_case("float32", 4) / step + 128 * worst_case(
+        "float64", 1)

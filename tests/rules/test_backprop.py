@@ -5,6 +5,7 @@ import pytest
 from bioplast import Local, get_backend
 from bioplast.dynamics import init_mlp
 from bioplast.rules import backprop, backprop_errors
+from bioplast.testing import tolerance
 
 
 def _loss(params, x, t, act):
@@ -31,6 +32,13 @@ def test_backprop_direction_is_minus_gradient(backend_name):
     from bioplast.dynamics.feedforward import MLPParams
 
     h = 1e-6
+    # Central differences at h = 1e-6.  Rounding: each loss passes through reductions over the
+    # layers' 6, 5 and 4 inputs, the 3 classes of the softmax and the mean over 7 samples; in the
+    # random-walk model their errors add in quadrature, ≤ tolerance(n)·|L| for n the sum of the
+    # lengths, so the quotient (L₊ − L₋)/2h is off by ≤ tolerance(n)·|L|/h ≈ 2e-8.  Truncation
+    # h²|∂³L|/6 ≈ 2e-13·|∂³L| is negligible next to it (tanh and softmax derivatives are O(1) here).
+    n = 6 + 5 + 4 + 3 + 7
+    atol = tolerance("float64", n) * abs(_loss(MLPParams(host, hb), x, t, "tanh")) / h
     for layer in range(3):
         d, _ = rule.update(k, Local(inputs[layer], errors[layer], errors[layer]), (), params.weights[layer])
         d = k.to_numpy(d)
@@ -41,5 +49,4 @@ def test_backprop_direction_is_minus_gradient(backend_name):
             plus[layer][idx] += h
             minus[layer][idx] -= h
             fd[idx] = (_loss(MLPParams(plus, hb), x, t, "tanh") - _loss(MLPParams(minus, hb), x, t, "tanh")) / (2 * h)
-        # central differences: truncation O(h²) ~ 1e-12, rounding ~ eps/h ~ 1e-10
-        np.testing.assert_allclose(d, -fd, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(d, -fd, rtol=0, atol=atol)

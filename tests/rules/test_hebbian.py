@@ -1,4 +1,9 @@
-"""Hand-derived cases and theory for hebb, anti_hebb, oja, bcm, delta."""
+"""Hand-derived cases and theory for hebb, anti_hebb, oja, bcm, delta.
+
+The hand-derived cases use small integers and halves: every product, sum and division by the
+batch size is exactly representable in float64, so the rules' results are exact on any machine
+(whatever the BLAS's summation order) and are asserted equal, not close.
+"""
 import numpy as np
 import pytest
 
@@ -21,15 +26,15 @@ def test_hebb_hand_derived():
     # batch of 2: x = [1, 2], y = [3] and x = [0, 1], y = [-1]
     # ΔW = mean(y xᵀ) = ([3, 6] + [0, -1]) / 2 = [1.5, 2.5]
     d, _ = _dir(hebb(), [[1, 2], [0, 1]], [[3], [-1]], [[0.0, 0.0]])
-    np.testing.assert_allclose(d, [[1.5, 2.5]], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(d, [[1.5, 2.5]])  # exact: see the module docstring
     d, _ = _dir(anti_hebb(), [[1, 2], [0, 1]], [[3], [-1]], [[0.0, 0.0]])
-    np.testing.assert_allclose(d, [[-1.5, -2.5]], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(d, [[-1.5, -2.5]])
 
 
 def test_oja_hand_derived():
     # x = [1, 0], y = 2, W = [0.5, 0.5]: ΔW = y x − y² W = [2, 0] − 4·[0.5, 0.5] = [0, −2]
     d, _ = _dir(oja(), [[1, 0]], [[2]], [[0.5, 0.5]])
-    np.testing.assert_allclose(d, [[0.0, -2.0]], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(d, [[0.0, -2.0]])  # exact: integers and halves
 
 
 def test_bcm_hand_derived_and_threshold():
@@ -37,14 +42,16 @@ def test_bcm_hand_derived_and_threshold():
     # θ ← 0.5 + (4 − 0.5)/10 = 0.85
     rule = bcm(tau_theta=10, theta0=0.5)
     d, st = _dir(rule, [[1, 1]], [[2]], [[0.0, 0.0]])
-    np.testing.assert_allclose(d, [[3.0, 3.0]], atol=1e-15)
-    np.testing.assert_allclose(st.theta, [0.85], atol=1e-15)
+    np.testing.assert_array_equal(d, [[3.0, 3.0]])  # exact: integers and halves
+    # the rule computes θ + (⟨y²⟩ − θ)/τ with ⟨y²⟩ = 4 exact: the same two correctly rounded
+    # operations as this expression, so the result is equal bit for bit
+    np.testing.assert_array_equal(st.theta, [0.5 + (4.0 - 0.5) / 10])
 
 
 def test_delta_hand_derived():
     # m = [1, -1], x = [2, 3]: ΔW = m xᵀ = [[2, 3], [-2, -3]]
     d, _ = _dir(delta(), [[2, 3]], [[0, 0]], np.zeros((2, 2)), mod=[[1, -1]])
-    np.testing.assert_allclose(d, [[2, 3], [-2, -3]], atol=1e-15)
+    np.testing.assert_array_equal(d, [[2, 3], [-2, -3]])  # exact: integer products
 
 
 def test_oja_converges_to_unit_principal_eigenvector():
@@ -62,7 +69,8 @@ def test_oja_converges_to_unit_principal_eigenvector():
         w, state = p.step(K, Local(x, x @ w.T), state, w)
     norms = np.linalg.norm(w, axis=1)
     cos = np.abs(w @ v1) / norms
-    # stochastic fixed point: fluctuations of size O(√lr) around ±v1
+    # stochastic fixed point: fluctuations of size O(√(lr/B)) around ±v1 (B = 32 samples per
+    # step) — a statistical bound, not a rounding tolerance
     np.testing.assert_allclose(norms, 1.0, atol=0.03)
     assert cos.min() > 0.99, cos
 
