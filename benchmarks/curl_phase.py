@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, markdown_table, write_report  # noqa: E402
 
 from bioplast.bench.lab import plot_phase_diagram  # noqa: E402
-from bioplast.dynamics.curl_experiments import phase_diagram  # noqa: E402
+from bioplast.experiments.curl import phase_diagram  # noqa: E402
 
 SIM_HIDDEN, SIM_TEACHERS, SIM_STEPS, SIM_LR = 20, 4, 20000, 0.02
 

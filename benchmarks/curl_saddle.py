@@ -4,7 +4,7 @@ Ninou et al. (2025) report that in a tanh 100-10-1 network with large
 initial weights, curl descent with one flipped hidden unit reaches test
 error 1e-3 faster than GD in most seeds, and that the linear network and
 small initial weights show no speed-up.  This runs their protocol
-(:func:`bioplast.dynamics.curl_experiments.saddle_escape`) at a budget a
+(:func:`bioplast.experiments.curl.saddle_escape`) at a budget a
 2-core machine affords: 6 teachers, 4,000 training samples, minibatches
 of 10, η = 0.02, 400,000 steps (learning time η·steps = 8,000; the paper
 runs 10⁵ epochs of 10,000 samples at a per-epoch time of 0.1, i.e. 10,000),
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, markdown_table, write_report  # noqa: E402
 
 from bioplast.bench.plots import _plt  # noqa: E402
-from bioplast.dynamics.curl_experiments import LEARNERS, saddle_escape  # noqa: E402
+from bioplast.experiments.curl import LEARNERS, saddle_escape  # noqa: E402
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ Accuracy (``--accuracy``): one pass over the 4,000 MNIST-5k training digits
 with N = 400, labels assigned on the training digits (frozen network), test
 accuracy on the 1,000 test digits; and (``--accuracy`` or ``--surrogate``)
 the gradient-trained spiking baseline of the same width
-(:mod:`bioplast.reference.surrogate`, snnTorch BPTT, 3 epochs).
+(:mod:`bioplast.models.surrogate`, snnTorch BPTT, 3 epochs).
 
 Results: ``benchmarks/results/diehl_cook.{json,md}``.
 Run:  python benchmarks/diehl_cook.py [--accuracy]
@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, markdown_table, write_report  # noqa: E402
 
 from bioplast.data.datasets import load_mnist5k  # noqa: E402
-from bioplast.dynamics.diehl_cook import INPUT, DiehlCook, DiehlCookConfig, build_network  # noqa: E402
-from bioplast.dynamics.spiking import simulate  # noqa: E402
+from bioplast.models.diehl_cook import INPUT, DiehlCook, DiehlCookConfig, build_network  # noqa: E402
+from bioplast.dynamics.spiking.engine import simulate  # noqa: E402
 
 
 def bioplast_seconds_per_digit(images, n_neurons=400, warm=2):
@@ -140,7 +140,7 @@ def peak_rss_mb(n_neurons: int) -> float:
     Linux and would report this (larger) parent process instead."""
     code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent.parent)!r});"
             "from bioplast.data.datasets import load_mnist5k;"
-            "from bioplast.dynamics.diehl_cook import DiehlCook, DiehlCookConfig;"
+            "from bioplast.models.diehl_cook import DiehlCook, DiehlCookConfig;"
             f"m = DiehlCook(config=DiehlCookConfig(n_neurons={n_neurons}), seed=0);"
             "m.train(load_mnist5k(0).x_train[:3]);"
             "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
@@ -164,7 +164,7 @@ def accuracy(progress=True) -> dict:
 
 
 def surrogate_baseline() -> dict:
-    from bioplast.reference.surrogate import train_surrogate_snn
+    from bioplast.models.surrogate import train_surrogate_snn
 
     cfg = {"n_hidden": 400, "steps": 25, "epochs": 3}
     r = train_surrogate_snn(load_mnist5k(0), lr=2e-3, **cfg)

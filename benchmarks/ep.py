@@ -11,7 +11,7 @@ evaluates the primitive function Φ = Σ s_lᵀ(W_l s_{l−1} + b_l) and takes
 the constant 784×512 product, at every step — and the update is
 ``backward()`` of ``(Φ(s^β) − Φ(s^0))/β`` into ``torch.optim.Adam``.  It runs
 with torch's default threads; bioplast's backends run through
-:class:`bioplast.ep_model.EPModel`, exactly what ``bioplast train`` runs.
+:class:`bioplast.models.ep.EPModel`, exactly what ``bioplast train`` runs.
 
 Printed and written to ``benchmarks/results/ep.{json,md}``: seconds per
 training epoch (80 batches, evaluation excluded; the faster of two epochs),
@@ -38,7 +38,7 @@ from common import matmul_gflops, write_report  # noqa: E402
 from bioplast.backends import get_backend  # noqa: E402
 from bioplast.data import load_task, one_hot  # noqa: E402
 from bioplast.dynamics import init_mlp  # noqa: E402
-from bioplast.ep_model import EPModel  # noqa: E402
+from bioplast.models.ep import EPModel  # noqa: E402
 from bioplast.rules import eqprop  # noqa: E402
 
 SIZES = [784, 512, 10]

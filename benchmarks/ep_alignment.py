@@ -5,7 +5,7 @@ and homeostasis λ ∈ {0, 1}, a fresh 784-128-10 network (MNIST-5k, tanh,
 dt = 0.5, 100 + 100 steps, β = 0.01 symmetric) trains for 50 SGD batches of
 32 with generalized EP; then its estimate of the bottom-up weights' gradient
 on 20 test digits is compared with float64 recurrent backprop
-(:func:`bioplast.reference.alignment.alignment_curve`).
+(:func:`bioplast.analysis.alignment.alignment_curve`).
 
 Writes ``benchmarks/results/ep_alignment.{json,md,png}``.
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, write_report  # noqa: E402
 
 from bioplast.bench.plots import _plt, _save  # noqa: E402
-from bioplast.reference.alignment import alignment_curve  # noqa: E402
+from bioplast.analysis.alignment import alignment_curve  # noqa: E402
 
 ASYMMETRIES = tuple(np.round(np.linspace(0, 1, 9), 3))
 

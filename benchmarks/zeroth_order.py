@@ -35,7 +35,7 @@ from bioplast.dynamics.feedforward import init_mlp  # noqa: E402
 from bioplast.dynamics.perturbation import alignment_with_backprop  # noqa: E402
 from bioplast.hardware import DeviceProfile  # noqa: E402
 from bioplast.rules import get_rule  # noqa: E402
-from bioplast.train import TrainConfig, train  # noqa: E402
+from bioplast.training.rate import TrainConfig, train  # noqa: E402
 
 PROBES = (1, 4, 16, 64, 256)
 NOISY = DeviceProfile("read-noise-0.05", bounds="none", read_noise=0.05,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import BioplastError
+from bioplast.errors import BioplastError
 
 
 def _table(rows: list, headers: list) -> str:
@@ -26,7 +26,7 @@ def _table(rows: list, headers: list) -> str:
 
 
 def cmd_rules(args) -> int:
-    from .rules.registry import RULE_BACKENDS, RULES
+    from bioplast.rules.registry import RULE_BACKENDS, RULES
 
     rows = []
     for name, factory in RULES.items():
@@ -38,7 +38,7 @@ def cmd_rules(args) -> int:
 
 
 def cmd_backends(args) -> int:
-    from .backends import list_backends
+    from bioplast.backends import list_backends
 
     rows = [[i.name, i.device, "yes" if i.available else "no", i.version, i.note] for i in list_backends()]
     print(_table(rows, ["backend", "device", "available", "version", "note"]))
@@ -46,7 +46,7 @@ def cmd_backends(args) -> int:
 
 
 def cmd_substrates(args) -> int:
-    from .hardware import substrates
+    from bioplast.hardware import substrates
 
     rows = []
     for name, p in substrates().items():
@@ -75,7 +75,7 @@ def cmd_substrates(args) -> int:
 
 
 def cmd_tasks(args) -> int:
-    from .data import datasets
+    from bioplast.data import datasets
 
     print(datasets.__doc__.split("\n\n", 1)[1].rsplit("\n\n", 1)[0])
     return 0
@@ -85,7 +85,7 @@ def _rule_params(items, flag: str = "--param") -> dict:
     """``["beta=0.1", "estimator=symmetric"]`` → ``{"beta": 0.1, "estimator": "symmetric"}``."""
     import json
 
-    from .errors import ConfigError
+    from bioplast.errors import ConfigError
 
     params = {}
     for item in items:
@@ -100,7 +100,7 @@ def _rule_params(items, flag: str = "--param") -> dict:
 
 
 def cmd_train(args) -> int:
-    from .train import TrainConfig, train
+    from bioplast.training.rate import TrainConfig, train
 
     cfg = TrainConfig(rule=args.rule, task=args.task, backend=args.backend, device=args.device,
                       dtype=args.dtype, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size,
@@ -118,7 +118,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_gradcheck(args) -> int:
-    from .reference.gradcheck import ep_gradcheck
+    from bioplast.analysis.gradcheck import ep_gradcheck
 
     params = _rule_params(args.param)
     for name in ("beta", "estimator", "free_steps", "nudge_steps"):
@@ -139,7 +139,7 @@ def _load_weights(path):
     """An ``.npy`` array or an ``.npz`` of arrays (as a dict), never executing code."""
     import numpy as np
 
-    from .errors import DataError
+    from bioplast.errors import DataError
 
     try:
         data = np.load(path, allow_pickle=False)
@@ -156,7 +156,7 @@ def _load_weights(path):
 def cmd_geometry_test(args) -> int:
     import numpy as np
 
-    from .geometry import geometry_test
+    from bioplast.geometry import geometry_test
 
     rows = geometry_test(_load_weights(args.before), _load_weights(args.after), potentials=args.potential)
     floor = 0.87 / np.sqrt(max(r["n"] for r in rows))
@@ -171,7 +171,7 @@ def cmd_geometry_test(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench.sweep import run_suite
+    from bioplast.bench.sweep import run_suite
 
     run_suite(args.suite, args.out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
               progress=not args.quiet)
@@ -179,7 +179,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .bench.demo import run_demo
+    from bioplast.bench.demo import run_demo
 
     run_demo(args.out, tasks=tuple(args.task), seeds=tuple(range(args.seeds)), epochs=args.epochs,
              backend=args.backend, progress=not args.quiet)
@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     gt.set_defaults(fn=cmd_geometry_test)
 
     bn = sub.add_parser("bench", help="run a benchmark suite (rules × tasks × backends × seeds), resumably")
-    from .bench.suite import BUILTIN
+    from bioplast.bench.suite import BUILTIN
 
     bn.add_argument("--suite", default="quick",
                     help=f"a built-in suite ({', '.join(BUILTIN)}) or a TOML suite file")

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Optional, Tuple
 
-from .errors import ConfigError, DataError
+from bioplast.errors import ConfigError, DataError
 
 Array = Any  # a numpy array or a torch tensor, as the backend supplies
 
@@ -82,7 +82,7 @@ class RuleSpec:
     ``"feature"`` (unsupervised, trains a hidden layer), ``"readout"``
     (supervised through ``mod``), ``"lateral"`` (recurrent weights among one
     population), ``"network"`` (trains every layer, e.g. backprop, EP) or
-    ``"spiking"`` (steps with the spikes of a :class:`~bioplast.dynamics.network.SpikingNetwork`
+    ``"spiking"`` (steps with the spikes of a :class:`~bioplast.dynamics.spiking.network.SpikingNetwork`
     projection, e.g. STDP).
     """
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError
+from bioplast.errors import ConfigError
 
 
 def ensure_dir(path) -> Path:

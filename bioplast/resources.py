@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import ConfigError
+from bioplast.errors import ConfigError
 
 
 def available_memory() -> int | None:

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import ConfigError, DataError
+from bioplast.errors import ConfigError, DataError
 
 
 def positive(name: str, value, *, allow_zero: bool = False) -> float:

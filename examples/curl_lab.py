@@ -18,11 +18,11 @@ import numpy as np
 
 from bioplast.data.teacher import TeacherTask
 from bioplast.dynamics import student_teacher as st
-from bioplast.dynamics.curl_field import rule_curl
-from bioplast.dynamics.stdp_field import palindrome, sequence_raster, stdp_curl
+from bioplast.analysis.curl_field import rule_curl
+from bioplast.analysis.stdp_field import palindrome, sequence_raster, stdp_curl
 from bioplast.rules import get_rule
 from bioplast.rules.curl import flip_signs
-from bioplast.train import TrainConfig
+from bioplast.training.rate import TrainConfig
 
 n, m = 20, 10
 rng = np.random.default_rng(0)

@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bioplast.dynamics.curl_experiments import LEARNERS, saddle_escape  # noqa: E402
+from bioplast.experiments.curl import LEARNERS, saddle_escape  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--steps", type=int, default=20000)

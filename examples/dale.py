@@ -9,7 +9,7 @@ Run:  python examples/dale.py [--epochs 3]
 """
 import argparse
 
-from bioplast.bench.dale import compare_geometries, dale_networks
+from bioplast.experiments.dale import compare_geometries, dale_networks
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int, default=3)

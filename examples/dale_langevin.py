@@ -15,7 +15,7 @@ import numpy as np
 
 from bioplast.bench.plots import _plt, _save
 from bioplast.data import load_task
-from bioplast.dynamics.dale_langevin import (GBM, denoise, forward_log_moments, learned_score_y, lognormal_scores,
+from bioplast.experiments.dale_langevin import (GBM, denoise, forward_log_moments, learned_score_y, lognormal_scores,
                                              sample_ambient, sample_log_space, train_score_net)
 
 parser = argparse.ArgumentParser()

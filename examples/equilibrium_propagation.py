@@ -15,11 +15,11 @@ import numpy as np
 
 from bioplast import get_backend
 from bioplast.data import load_task, one_hot
-from bioplast.ep_model import init_epnet
+from bioplast.models.ep import init_epnet
 from bioplast.reference.ep_oracle import bptt_gradient
-from bioplast.reference.gradcheck import cosine, relative_error
+from bioplast.analysis.gradcheck import cosine, relative_error
 from bioplast.rules import ep_estimate
-from bioplast.train import TrainConfig, train
+from bioplast.training.rate import TrainConfig, train
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int, default=3)

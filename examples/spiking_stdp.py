@@ -14,8 +14,8 @@ import argparse
 import numpy as np
 
 from bioplast.data.datasets import load_task
-from bioplast.dynamics.diehl_cook import DiehlCook, DiehlCookConfig, build_network
-from bioplast.dynamics.spiking import simulate
+from bioplast.models.diehl_cook import DiehlCook, DiehlCookConfig, build_network
+from bioplast.dynamics.spiking.engine import simulate
 from bioplast.data.encoders import poisson
 
 parser = argparse.ArgumentParser()

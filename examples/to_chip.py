@@ -15,12 +15,13 @@ import numpy as np
 
 from bioplast.data import load_task
 from bioplast.data.encoders import poisson
-from bioplast.dynamics.network import Population, Projection, SpikeSource, SpikingNetwork
-from bioplast.dynamics.neurons import LIF
-from bioplast.dynamics.spiking import simulate
-from bioplast.hardware import get_substrate, on_substrate
-from bioplast.hardware.conversion import convert_mlp, export_converted, import_converted, predict_converted
-from bioplast.train import TrainConfig, train
+from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
+from bioplast.dynamics.spiking.neurons import LIF
+from bioplast.dynamics.spiking.engine import simulate
+from bioplast.hardware import get_substrate
+from bioplast.deploy import on_substrate
+from bioplast.deploy.conversion import convert_mlp, export_converted, import_converted, predict_converted
+from bioplast.training.rate import TrainConfig, train
 
 data = load_task("digits", 0)
 with tempfile.TemporaryDirectory() as tmp:

@@ -17,7 +17,7 @@ from bioplast.dynamics.feedforward import init_mlp
 from bioplast.dynamics.perturbation import alignment_with_backprop
 from bioplast.hardware import DeviceProfile
 from bioplast.rules import get_rule
-from bioplast.train import TrainConfig, train
+from bioplast.training.rate import TrainConfig, train
 
 k = get_backend("numpy", dtype="float64")
 data = load_task("digits", 0)

@@ -87,7 +87,7 @@ def test_interrupt_leaves_no_half_written_file(tmp_path, monkeypatch):
 
 
 def test_train_interrupted_mid_run_keeps_only_complete_files(tmp_path, monkeypatch, capsys):
-    from bioplast import train as train_mod
+    from bioplast.training import rate as train_mod
 
     calls = {"n": 0}
     real = train_mod._Model.train_batch
@@ -115,7 +115,7 @@ def test_unwritable_output_folder(tmp_path, capsys):
 
 
 def test_backends_agree_on_a_training_run():
-    from bioplast.train import TrainConfig, train
+    from bioplast.training.rate import TrainConfig, train
 
     runs = {b: train(TrainConfig(rule="backprop", backend=b, epochs=2, dtype="float64"), progress=False)
             for b in ("numpy", "numba", "torch")}
@@ -131,7 +131,7 @@ def test_backends_agree_on_a_training_run():
 
 
 def test_same_seed_reproduces():
-    from bioplast.train import TrainConfig, train
+    from bioplast.training.rate import TrainConfig, train
 
     a = train(TrainConfig(rule="bcm", backend="numba", epochs=2, seed=5), progress=False)
     b = train(TrainConfig(rule="bcm", backend="numba", epochs=2, seed=5), progress=False)

@@ -86,7 +86,7 @@ def test_any_rule_with_any_geometry_keeps_the_contract(setup, backend):
 
 def test_an_allocation_that_cannot_fit_is_refused_before_it_is_made(monkeypatch):
     from bioplast import resources
-    from bioplast.train import TrainConfig, train
+    from bioplast.training.rate import TrainConfig, train
 
     monkeypatch.setattr(resources, "available_memory", lambda: 64 * 2 ** 20)  # pretend 64 MiB are free
     with pytest.raises(ConfigError, match=r"a 64-20000-10 network with batch 32 \(float32\) needs about "

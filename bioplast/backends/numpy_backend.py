@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Backend, BackendInfo
+from bioplast.backends.base import Backend, BackendInfo
 
 
 class NumpyBackend(Backend):

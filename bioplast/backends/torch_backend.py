@@ -1,7 +1,7 @@
 """The torch backend: the same code on CPU and CUDA, device chosen by argument."""
 from __future__ import annotations
 
-from .base import Backend, BackendInfo
+from bioplast.backends.base import Backend, BackendInfo
 
 
 def torch_infos() -> list:
@@ -24,7 +24,7 @@ class TorchBackend(Backend):
         super().__init__(dtype)
         import torch
 
-        from ..errors import ConfigError
+        from bioplast.errors import ConfigError
 
         self.torch = torch
         try:
@@ -110,7 +110,7 @@ class TorchBackend(Backend):
             # torch's own threads, works on the same memory
             import numpy as np
 
-            from . import numba_kernels as nk
+            from bioplast.backends.numba import kernels as nk
 
             rows = (w.shape[0], -1) if w.dim() > 1 else (1, -1)
             out = nk.signed_expm1_rows(np.ascontiguousarray(w.numpy()).reshape(rows),
@@ -126,13 +126,13 @@ class TorchBackend(Backend):
     def _host(self):
         """The numba backend over the same (CPU) memory: compiled kernels torch lacks."""
         if getattr(self, "_numba", None) is None:
-            from .numba_backend import NumbaBackend
+            from bioplast.backends.numba.backend import NumbaBackend
 
             self._numba = NumbaBackend(self.dtype_name)
         return self._numba
 
     def _counter_bits(self, key, n):
-        from .counter_rng import bits_torch
+        from bioplast.backends.counter_rng import bits_torch
 
         return bits_torch(self.torch, key, n, self._dev)
 

@@ -8,8 +8,8 @@ table, a report with plots.
 """
 from __future__ import annotations
 
-from .suite import BUILTIN
-from .sweep import run_suite
+from bioplast.bench.suite import BUILTIN
+from bioplast.bench.sweep import run_suite
 
 READOUTS = [{"label": name, "rule": name, "lr": 0.05} for name in ("delta", "oja", "hebb", "bcm")]
 

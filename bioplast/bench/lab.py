@@ -10,11 +10,11 @@ A suite run with ``kind = "lab"`` names an ``experiment`` and its
     settings = { c_values = [0.2, 0.5, 1.0, 2.0] }
 
 ========================  ==============================================================
-experiment                function (:mod:`bioplast.dynamics.curl_experiments`)
+experiment                function (:mod:`bioplast.experiments.curl`)
 ========================  ==============================================================
-``phase_diagram``         :func:`~bioplast.dynamics.curl_experiments.phase_diagram`
-``chaos``                 :func:`~bioplast.dynamics.curl_experiments.chaos_sweep`
-``saddle_escape``         :func:`~bioplast.dynamics.curl_experiments.saddle_escape`
+``phase_diagram``         :func:`~bioplast.experiments.curl.phase_diagram`
+``chaos``                 :func:`~bioplast.experiments.curl.chaos_sweep`
+``saddle_escape``         :func:`~bioplast.experiments.curl.saddle_escape`
 ========================  ==============================================================
 
 The job's seed is the experiment's ``seed`` (its first teacher) and its
@@ -31,21 +31,21 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, unknown_name
-from ..io import atomic_write_json
-from .plots import _plt, _save, finish
+from bioplast.errors import ConfigError, unknown_name
+from bioplast.io import atomic_write_json
+from bioplast.bench.plots import _plt, _save, finish
 
 LAB_BACKENDS = ("numba", "numpy", "torch")
 LAB_TASK = "student-teacher"  # the task column of a lab job: it makes its own data
 
 
-# experiment name → its function in bioplast.dynamics.curl_experiments (imported when a job runs)
+# experiment name → its function in bioplast.experiments.curl (imported when a job runs)
 _FUNCTIONS = {"phase_diagram": "phase_diagram", "chaos": "chaos_sweep", "saddle_escape": "saddle_escape"}
 EXPERIMENTS = tuple(_FUNCTIONS)
 
 
 def _experiments() -> dict:
-    from ..dynamics import curl_experiments as ce
+    from bioplast.experiments import curl as ce
 
     return {name: getattr(ce, fn) for name, fn in _FUNCTIONS.items()}
 
@@ -108,7 +108,7 @@ def run_lab(cfg: LabConfig, out, progress=False) -> dict:
 def _rows(experiment: str, result) -> list:
     if experiment != "saddle_escape":
         return result
-    from ..dynamics.curl_experiments import LEARNERS
+    from bioplast.experiments.curl import LEARNERS
 
     rows = []
     for i, r in enumerate(result.scales):
@@ -157,7 +157,7 @@ def plot_chaos(rows: list, path) -> None:
 
 def plot_saddle(result, path) -> None:
     """Median test error over seeds (band: range) per learner, one panel per initial scale."""
-    from ..dynamics.curl_experiments import LEARNERS
+    from bioplast.experiments.curl import LEARNERS
 
     plt = _plt()
     fig, axes = plt.subplots(1, len(result.scales), figsize=(4.5 * len(result.scales), 3.6), sharey=True,

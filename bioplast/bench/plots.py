@@ -18,7 +18,7 @@ def _plt():
 
 
 def _save(fig, path: Path) -> None:
-    from ..io import atomic_write_bytes
+    from bioplast.io import atomic_write_bytes
     import io
 
     buf = io.BytesIO()

@@ -16,11 +16,11 @@ A suite is a TOML file (or a built-in name)::
     params = { estimator = "symmetric", cost = "cross_entropy" }
 
 Every key of a ``[[runs]]`` entry other than ``label``/``params``/``backends``
-is a :class:`~bioplast.train.TrainConfig` field; top-level ``epochs``,
+is a :class:`~bioplast.training.rate.TrainConfig` field; top-level ``epochs``,
 ``hidden`` and ``batch_size`` are defaults for all runs, and a run's own
 ``backends`` list replaces the suite's.  A run with ``kind = "spiking"``
-trains a spiking network instead (:mod:`bioplast.train_spiking`); its keys
-are :class:`~bioplast.train_spiking.SpikingConfig` fields::
+trains a spiking network instead (:mod:`bioplast.training.spiking`); its keys
+are :class:`~bioplast.training.spiking.SpikingConfig` fields::
 
     [[runs]]
     label = "STDP (Diehl & Cook), 100 neurons"
@@ -44,12 +44,12 @@ import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from ..errors import ConfigError, DataError, unknown_name
-from .lab import LAB_TASK
+from bioplast.errors import ConfigError, DataError, unknown_name
+from bioplast.bench.lab import LAB_TASK
 
 SUITE_KEYS = ("name", "tasks", "backends", "seeds", "epochs", "hidden", "batch_size", "runs")
 RUN_DEFAULT_KEYS = ("epochs", "hidden", "batch_size")
-KINDS = ("rate", "spiking", "lab")  # a run's job kind: bioplast.train, bioplast.train_spiking, bench.lab
+KINDS = ("rate", "spiking", "lab")  # a run's job kind: bioplast.training.rate, bioplast.training.spiking, bench.lab
 RUN_KEYS = ("label", "params", "backends", "kind")  # keys of a run that are not configuration fields
 
 # the rules of the substrate sweeps: (series name, run settings)
@@ -228,7 +228,7 @@ def load_suite(spec) -> dict:
 
 
 def validate_suite(suite) -> None:
-    from ..data.datasets import TASKS
+    from bioplast.data.datasets import TASKS
 
     if not isinstance(suite, dict):
         raise ConfigError(f"a suite must be a table of settings, got {type(suite).__name__}")
@@ -273,7 +273,7 @@ def validate_suite(suite) -> None:
 
 
 def _check_backends(backends, where: str) -> None:
-    from ..backends import BACKENDS
+    from bioplast.backends import BACKENDS
 
     for b in backends:
         if str(b).split(":")[0] not in BACKENDS:
@@ -282,9 +282,9 @@ def _check_backends(backends, where: str) -> None:
 
 def _check_method(run: dict, i: int, kind: str) -> None:
     """The rule of a rate run, the model of a spiking run, the experiment of a lab run: present and known."""
-    from ..rules.registry import RULES
-    from ..train_spiking import SPIKING_MODELS
-    from .lab import EXPERIMENTS
+    from bioplast.rules.registry import RULES
+    from bioplast.training.spiking import SPIKING_MODELS
+    from bioplast.bench.lab import EXPERIMENTS
 
     key, known, what = {"spiking": ("model", SPIKING_MODELS, "spiking model"),
                         "lab": ("experiment", EXPERIMENTS, "lab experiment")}.get(kind, ("rule", RULES, "rule"))
@@ -300,9 +300,9 @@ def _label(run: dict) -> str:
 
 def _config_keys(kind: str) -> set:
     """Configuration fields a run of ``kind`` may set (task, backend and seed come from the suite)."""
-    from ..train import TrainConfig
-    from ..train_spiking import SpikingConfig
-    from .lab import LabConfig
+    from bioplast.training.rate import TrainConfig
+    from bioplast.training.spiking import SpikingConfig
+    from bioplast.bench.lab import LabConfig
 
     cls, own = {"spiking": (SpikingConfig, set()), "lab": (LabConfig, set())}.get(
         kind, (TrainConfig, {"rule_params", "device"}))
@@ -310,11 +310,11 @@ def _config_keys(kind: str) -> set:
 
 
 def make_config(config: dict):
-    """The :class:`~bioplast.train.TrainConfig`, :class:`~bioplast.train_spiking.SpikingConfig` or
+    """The :class:`~bioplast.training.rate.TrainConfig`, :class:`~bioplast.training.spiking.SpikingConfig` or
     :class:`~bioplast.bench.lab.LabConfig` of a job."""
-    from ..train import TrainConfig
-    from ..train_spiking import SpikingConfig
-    from .lab import LabConfig
+    from bioplast.training.rate import TrainConfig
+    from bioplast.training.spiking import SpikingConfig
+    from bioplast.bench.lab import LabConfig
 
     kw = {k: v for k, v in config.items() if k != "kind"}
     if config.get("kind") == "spiking":

@@ -33,11 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
-from ..errors import BioplastError, ConfigError, unknown_name
-from ..io import atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
-from .lab import LAB_TASK
-from .suite import Job, expand, load_suite, make_config
+from bioplast import __version__
+from bioplast.errors import BioplastError, ConfigError, unknown_name
+from bioplast.io import atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
+from bioplast.bench.lab import LAB_TASK
+from bioplast.bench.suite import Job, expand, load_suite, make_config
 
 COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "substrate_params", "seed", "optimizer", "lr",
            "network", "params",
@@ -58,10 +58,10 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
     cannot be used (damaged, or from another configuration) restarts the run
     from scratch, which the run's log records.
     """
-    from ..errors import DataError
-    from ..train import RECORD_COLUMNS, train
-    from ..train_spiking import SpikingConfig, train_spiking
-    from .lab import LabConfig, run_lab
+    from bioplast.errors import DataError
+    from bioplast.training.rate import RECORD_COLUMNS, train
+    from bioplast.training.spiking import SpikingConfig, train_spiking
+    from bioplast.bench.lab import LabConfig, run_lab
 
     run_dir = ensure_dir(run_dir)
     status_file = run_dir / "status.json"
@@ -180,9 +180,9 @@ def table(jobs, results: dict) -> list:
     """One row per (run, epoch); a failed run adds its last good epochs, marked failed."""
     from dataclasses import asdict
 
-    from ..train import RECORD_COLUMNS
-    from ..train_spiking import SpikingConfig
-    from .lab import LabConfig
+    from bioplast.training.rate import RECORD_COLUMNS
+    from bioplast.training.spiking import SpikingConfig
+    from bioplast.bench.lab import LabConfig
 
     commit = _git_commit()
     rows = []
@@ -242,7 +242,7 @@ def _write_parquet(path: Path, rows: list) -> bool:
         return False
     import io
 
-    from ..io import atomic_write_bytes
+    from bioplast.io import atomic_write_bytes
 
     buf = io.BytesIO()
     pq.write_table(pa.Table.from_pylist([{c: r[c] for c in COLUMNS} for r in rows]), buf)
@@ -251,7 +251,7 @@ def _write_parquet(path: Path, rows: list) -> bool:
 
 
 def _plots(rows: list, out: Path) -> list:
-    from . import plots
+    from bioplast.bench import plots
 
     names = []
     for task in dict.fromkeys(r["task"] for r in rows if r["task"] != LAB_TASK):
@@ -321,7 +321,7 @@ def _lab_cell(v) -> str:
 
 def lab_sections(jobs, results: dict, out: Path) -> list:
     """One report section per lab job: its table, and its figure copied beside the report."""
-    from ..io import atomic_write_bytes
+    from bioplast.io import atomic_write_bytes
 
     sections = []
     for job in jobs:

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import DataError
-from ..validate import array, in_range
+from bioplast.errors import DataError
+from bioplast.validate import array, in_range
 
 
 @dataclass(frozen=True)

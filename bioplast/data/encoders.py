@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError
-from ..validate import array, positive, positive_int
+from bioplast.errors import DataError
+from bioplast.validate import array, positive, positive_int
 
 
 def _check(rates, n_steps, dt):

@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..dynamics.activations import activation
-from ..validate import positive, positive_int
+from bioplast.dynamics.activations import activation
+from bioplast.validate import positive, positive_int
 
 
 class TeacherTask(NamedTuple):

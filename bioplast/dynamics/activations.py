@@ -6,7 +6,7 @@ definition serves every backend; :func:`derivative` gives ρ' analytically
 """
 from __future__ import annotations
 
-from ..errors import unknown_name
+from bioplast.errors import unknown_name
 
 
 def _sigmoid(xp, x):

@@ -31,8 +31,8 @@ from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..validate import in_range, positive_int
+from bioplast.errors import ConfigError
+from bioplast.validate import in_range, positive_int
 
 EPS = 1e-8
 

@@ -9,8 +9,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import ConfigError
-from .activations import activation as _activation
+from bioplast.errors import ConfigError
+from bioplast.dynamics.activations import activation as _activation
 
 LOSSES = ("cross_entropy", "mse")
 
@@ -33,7 +33,7 @@ def init_mlp(k, sizes, seed: int, gain: float = 1.0, scheme: str = "glorot") -> 
     if len(sizes) < 2 or any((not isinstance(n, (int, np.integer))) or n <= 0 for n in sizes):
         raise ConfigError(f"layer sizes must be >= 2 positive integers, got {list(sizes)}")
     if scheme not in INITS:
-        from ..errors import unknown_name
+        from bioplast.errors import unknown_name
 
         raise unknown_name("init scheme", scheme, INITS)
     rng = np.random.default_rng(seed)
@@ -84,7 +84,7 @@ def sample_losses(k, out, target, loss: str):
         return -k.xp.log(k.clip((k.softmax(out) * target).sum(1), 1e-30, 1.0))
     if loss == "mse":
         return ((out - target) ** 2).sum(1) * 0.5
-    from ..errors import unknown_name
+    from bioplast.errors import unknown_name
 
     raise unknown_name("loss", loss, LOSSES)
 
@@ -104,6 +104,6 @@ def torch_loss(name: str):
         return lambda out, t: -(t * torch.log_softmax(out, dim=1)).sum(1).mean()
     if name == "mse":
         return lambda out, t: 0.5 * ((out - t) ** 2).sum(1).mean()
-    from ..errors import unknown_name
+    from bioplast.errors import unknown_name
 
     raise unknown_name("loss", name, LOSSES)

@@ -29,10 +29,10 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-from ..core import Local
-from ..errors import ConfigError
-from ..hardware.device import read_std
-from .feedforward import MLPParams, combine_noise, forward, sample_losses
+from bioplast.core import Local
+from bioplast.errors import ConfigError
+from bioplast.hardware.device import read_std
+from bioplast.dynamics.feedforward import MLPParams, combine_noise, forward, sample_losses
 
 RUNNING_RATE = 0.1  # α of the running baseline: about the last ten steps
 
@@ -197,9 +197,9 @@ def alignment_with_backprop(k, params: MLPParams, x, target, rule, activation: s
     backprop direction is computed without read noise.  ``seed`` draws the node probes and read
     noise; weight probes come from the rule's own streams.
     """
-    from ..hardware.device import read_noise, read_scale
-    from ..rules.backprop import backprop_errors
-    from ..rules.perturbation import weight_probe
+    from bioplast.hardware.device import read_noise, read_scale
+    from bioplast.rules.backprop import backprop_errors
+    from bioplast.rules.perturbation import weight_probe
 
     p = rule.spec.params
     if p.get("probe") not in ("weight", "node"):

@@ -44,9 +44,9 @@ from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
-from ..errors import ConfigError, DivergenceError
-from ..validate import positive, positive_int
-from .activations import activation as _activation
+from bioplast.errors import ConfigError, DivergenceError
+from bioplast.validate import positive, positive_int
+from bioplast.dynamics.activations import activation as _activation
 
 COSTS = ("mse", "cross_entropy")
 
@@ -178,7 +178,7 @@ def check_net(net: EPNet, x_dim: int, target_dim: int | None = None, cost: str =
     """Layer sizes must chain and match the data; feedback and readout must fit the layers."""
     weights = net.weights
     if cost not in COSTS:
-        from ..errors import unknown_name
+        from bioplast.errors import unknown_name
 
         raise unknown_name("cost", cost, COSTS)
     if weights[0].shape[1] != x_dim:

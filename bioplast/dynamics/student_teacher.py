@@ -32,10 +32,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import ConfigError, DataError, unknown_name
-from ..validate import positive, positive_int
-from .activations import activation as _activation
-from .activations import derivative
+from bioplast.errors import ConfigError, DataError, unknown_name
+from bioplast.validate import positive, positive_int
+from bioplast.dynamics.activations import activation as _activation
+from bioplast.dynamics.activations import derivative
 
 ACTS = {"identity": 0, "tanh": 2, "relu": 1}
 
@@ -170,7 +170,7 @@ def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, 
     args = (x, y, xt, yt, task.activation, task.readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise,
             at, seed, streams)
     if backend == "numba":
-        from ..backends import numba_student_teacher as kernel
+        from bioplast.backends.numba import student_teacher as kernel
 
         tr, te = kernel.two_layer_sweep(w1, w2, x, y, xt, yt, ACTS[task.activation], ACTS[task.readout], lr,
                                         steps, d1, d2, np.zeros((1, 1, 1)) if fb is None else fb, fb is not None,
@@ -273,7 +273,7 @@ def curl_magnitude(w1, w2, x, y, activation: str = "identity", d1=None, d2=None,
         g1, g2 = update_field(a, b, x, y, activation, d1, d2, feedback, readout)
         return np.concatenate([g1.ravel(), g2.ravel()])
 
-    from .curl_field import field_curl
+    from bioplast.analysis.curl_field import field_curl
 
     return field_curl(field, theta, eps=eps).rho
 

@@ -6,15 +6,15 @@
 (homeostatic row normalisation); :func:`geometry_test` tells which
 geometry a weight change came from (Pogodin et al. 2024).
 """
-from ..errors import unknown_name
-from .adam import adam
-from .additive import additive
-from .dale import dale, eg_pm, lognormal_signed, sign_frozen
-from .exponentiated import exponentiated
-from .identify import POTENTIALS, geometry_test
-from .mask import masked
-from .mirror import mirror_descent
-from .normalise import normalise_incoming
+from bioplast.errors import unknown_name
+from bioplast.geometry.adam import adam
+from bioplast.geometry.additive import additive
+from bioplast.geometry.dale import dale, eg_pm, lognormal_signed, sign_frozen
+from bioplast.geometry.exponentiated import exponentiated
+from bioplast.geometry.identify import POTENTIALS, geometry_test
+from bioplast.geometry.mask import masked
+from bioplast.geometry.mirror import mirror_descent
+from bioplast.geometry.normalise import normalise_incoming
 
 # optimisers the trainer can build from a name and a learning rate
 OPTIMIZERS = {"sgd": additive, "adam": adam, "eg": exponentiated}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ..core import Transform
-from ..validate import in_range, positive
+from bioplast.core import Transform
+from bioplast.validate import in_range, positive
 
 
 class AdamState(NamedTuple):

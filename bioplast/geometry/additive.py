@@ -5,8 +5,8 @@ gradient descent and of most textbook local rules.
 """
 from __future__ import annotations
 
-from ..core import Transform, stateless
-from ..validate import positive
+from bioplast.core import Transform, stateless
+from bioplast.validate import positive
 
 
 def additive(lr: float) -> Transform:

@@ -16,9 +16,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core import Transform
-from ..errors import ConfigError, DataError
-from ..validate import array, positive
+from bioplast.core import Transform
+from bioplast.errors import ConfigError, DataError
+from bioplast.validate import array, positive
 
 
 def _check_signs(signs) -> np.ndarray:

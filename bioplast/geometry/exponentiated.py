@@ -15,9 +15,9 @@ the transform refuses such weights at ``init`` rather than leave them dead.
 """
 from __future__ import annotations
 
-from ..core import Transform, stateless
-from ..errors import ConfigError
-from ..validate import positive
+from bioplast.core import Transform, stateless
+from bioplast.errors import ConfigError
+from bioplast.validate import positive
 
 
 def exponentiated(lr: float, decay: float = 0.0) -> Transform:

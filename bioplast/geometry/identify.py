@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError, unknown_name
+from bioplast.errors import DataError, unknown_name
 
 # name: (dual map ∇φ(w), needs constant non-zero signs)
 POTENTIALS = {

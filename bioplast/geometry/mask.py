@@ -1,9 +1,9 @@
 """Fixed connectivity: absent synapses never change."""
 from __future__ import annotations
 
-from ..core import Transform, stateless
-from ..errors import ConfigError, DataError
-from ..validate import array
+from bioplast.core import Transform, stateless
+from bioplast.errors import ConfigError, DataError
+from bioplast.validate import array
 
 
 def masked(mask) -> Transform:

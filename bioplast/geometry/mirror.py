@@ -12,9 +12,9 @@ Unlike :func:`exponentiated`, signs can change (the dual crosses zero).
 """
 from __future__ import annotations
 
-from ..core import Transform, stateless
-from ..errors import ConfigError
-from ..validate import positive
+from bioplast.core import Transform, stateless
+from bioplast.errors import ConfigError
+from bioplast.validate import positive
 
 
 def dual_map(xp, w, p: float):

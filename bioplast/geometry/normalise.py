@@ -16,8 +16,8 @@ may then move the total by their rounding and noise).
 """
 from __future__ import annotations
 
-from ..core import Transform
-from ..validate import positive, positive_int
+from bioplast.core import Transform
+from bioplast.validate import positive, positive_int
 
 
 def normalise_incoming(total: float, every: int = 1) -> Transform:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from ..core import Transform, stateless
-from ..errors import ConfigError
+from bioplast.core import Transform, stateless
+from bioplast.errors import ConfigError
 
 
 def clip_bounds(lo: float, hi: float) -> Transform:

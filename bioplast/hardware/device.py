@@ -54,12 +54,12 @@ from dataclasses import dataclass
 import numpy as np
 from typing import NamedTuple, Optional
 
-from ..backends.counter_rng import stream_key
-from ..backends.device_write import GRID_STOCHASTIC, WriteSpec
-from ..core import Transform, stateless
-from ..errors import ConfigError
-from ..validate import positive
-from .energy import EnergyCosts
+from bioplast.backends.counter_rng import stream_key
+from bioplast.backends.device_write import GRID_STOCHASTIC, WriteSpec
+from bioplast.core import Transform, stateless
+from bioplast.errors import ConfigError
+from bioplast.validate import positive
+from bioplast.hardware.energy import EnergyCosts
 
 ROUNDING = ("nearest", "stochastic")
 ROW_SIGNS = ("free", "paired")
@@ -379,12 +379,12 @@ def quantize(bits: int, lo: float, hi: float, rounding: str = "nearest", seed: i
 def device_transforms(profile: DeviceProfile, seed: int = 0) -> tuple:
     """The chain of transforms that puts a rule's updates through ``profile`` (empty for ``ideal``,
     whose float weights have no range and no device effects)."""
-    from .bounds import clip_bounds
+    from bioplast.hardware.bounds import clip_bounds
 
     if profile.inference_only:
         raise ConfigError(f"substrate {profile.name!r} is inference only: it has no on-chip plasticity; "
                           "train on another substrate and deploy the weights")
-    from . import physics
+    from bioplast.hardware import physics
 
     chain = []
     if profile.update_bits is not None:
@@ -437,7 +437,7 @@ def _fuse_runs(chain) -> tuple:
 
 def write_spec(stages) -> WriteSpec:
     """The :class:`~bioplast.backends.device_write.WriteSpec` of fusable ``stages`` (in write order)."""
-    from ..backends import device_write as dw
+    from bioplast.backends import device_write as dw
 
     f = dict(update_lsb=0.0, update_top=0.0, gain=0, up=1.0, down=1.0, bounds=dw.BOUNDS_NONE, lo=0.0, hi=1.0,
              gamma=0.0, write_sigma=0.0, grid=dw.GRID_NONE, origin=0.0, step=1.0, k_min=0.0, k_max=0.0,
@@ -468,7 +468,7 @@ def fused_write(stages: tuple) -> Transform:
     kernel (:meth:`~bioplast.backends.base.Backend.device_write`) makes the whole write in one pass;
     any other runs the stages in turn.  Both draw the same numbers (each stage's counter-based stream,
     keyed by its own state), so the two agree to rounding; the state is the stages' states."""
-    from ..core import chain_init, chain_update
+    from bioplast.core import chain_init, chain_update
 
     spec = write_spec(stages)
     kinds = [t.params["kind"] for t in stages]
@@ -526,7 +526,7 @@ def program(k, profile: DeviceProfile, w, seed: int = 0, keep_sign: bool = False
             nudge = k.clip(k.xp.sign(original) * step, lo, hi)
             w = w + (w == 0) * nudge
     if profile.stuck > 0:
-        from .physics import stuck_values
+        from bioplast.hardware.physics import stuck_values
 
         mask, values = stuck_values(tuple(w.shape), profile.stuck, *profile.weight_range, seed,
                                     _levels(profile))

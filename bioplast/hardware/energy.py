@@ -1,6 +1,6 @@
 """Energy estimates from operation counts: ``E = Σ_op count(op) · e(op)``.
 
-The counts come from a spiking run (:func:`bioplast.dynamics.spiking.operation_counts`:
+The counts come from a spiking run (:func:`bioplast.dynamics.spiking.engine.operation_counts`:
 spikes, synaptic events, neuron updates, weight writes); the per-operation
 energies belong to a substrate's profile.  Every figure names its source or
 says it is an assumption; a profile without figures gives no estimate rather
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ..errors import ConfigError
-from ..validate import positive
+from bioplast.errors import ConfigError
+from bioplast.validate import positive
 
 OPS = ("spikes", "synops", "neuron_updates", "weight_writes")
 

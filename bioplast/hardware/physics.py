@@ -43,9 +43,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core import Transform, stateless
-from ..errors import ConfigError
-from ..validate import positive
+from bioplast.core import Transform, stateless
+from bioplast.errors import ConfigError
+from bioplast.validate import positive
 
 REFRESH = 0.9  # a differential pair is re-programmed once either device passes 90 % of its range
 

@@ -1,7 +1,7 @@
 """Brian2 as the independent reference for spiking dynamics and STDP.
 
 :func:`run_brian2` builds the same network as a bioplast
-:class:`~bioplast.dynamics.network.SpikingNetwork` in Brian2 — equations
+:class:`~bioplast.dynamics.spiking.network.SpikingNetwork` in Brian2 — equations
 written out here as Brian2 strings, integrated by Brian2's own
 ``exponential_euler`` code generation, synapses and event-driven STDP traces
 as Brian2 ``Synapses`` — and runs it on one sample.  Nothing of bioplast's
@@ -16,10 +16,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..dynamics.network import SpikingNetwork
-from ..dynamics.neurons import CondLIF
-from ..errors import ConfigError, DataError
-from ..rules.stdp import fused_stdp
+from bioplast.dynamics.spiking.network import SpikingNetwork
+from bioplast.dynamics.spiking.neurons import CondLIF
+from bioplast.errors import ConfigError, DataError
+from bioplast.rules.stdp import fused_stdp
 
 
 class Brian2Run(NamedTuple):
@@ -88,7 +88,7 @@ def brian2_network(net: SpikingNetwork, sources: dict, *, learn: bool = True, cu
     ``[T, n]`` external current.  Returns ``(network, groups, synapses, monitors)``."""
     import brian2 as b2
 
-    from ..dynamics.network import lower
+    from bioplast.dynamics.spiking.network import lower
 
     low = lower(net)
     if any(pr.read_noise for pr in net.projections):
@@ -160,14 +160,14 @@ def dense_weights(net: SpikingNetwork, synapses: dict) -> dict:
 
 def run_brian2(net: SpikingNetwork, inputs: dict, *, learn: bool = True, target: str = "numpy") -> Brian2Run:
     """Run ``net`` in Brian2 on one sample: ``inputs`` as for
-    :func:`bioplast.dynamics.spiking.simulate` with batch ``B = 1``.
+    :func:`bioplast.dynamics.spiking.engine.simulate` with batch ``B = 1``.
 
     ``target``: Brian2's code-generation target (``"numpy"`` or ``"cython"``).
     """
     import brian2 as b2
 
-    from ..dynamics.network import lower
-    from ..dynamics.spiking import _inputs
+    from bioplast.dynamics.spiking.network import lower
+    from bioplast.dynamics.spiking.engine import _inputs
 
     low = lower(net)
     T, B, src_spikes, current = _inputs(net, low, inputs)

@@ -64,7 +64,7 @@ def bptt_gradient(weights, biases, x, target, *, free_steps: int, bptt_steps: in
     import numpy as np
     import torch
 
-    from ..dynamics.feedforward import torch_activation
+    from bioplast.dynamics.feedforward import torch_activation
 
     act = torch_activation(activation)
     drive = _drive_symmetric if feedback is None else _drive_vector_field

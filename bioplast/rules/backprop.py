@@ -10,7 +10,7 @@ Rumelhart, Hinton & Williams (1986) Nature 323:533–536.
 """
 from __future__ import annotations
 
-from ..core import Rule, RuleSpec
+from bioplast.core import Rule, RuleSpec
 
 
 def backprop() -> Rule:
@@ -98,7 +98,7 @@ def backprop_errors(k, params, x, target, activation: str, loss: str, feedback=N
     """
     import torch
 
-    from ..dynamics.feedforward import torch_activation, torch_loss
+    from bioplast.dynamics.feedforward import torch_activation, torch_loss
 
     act = torch_activation(activation)
     with AutogradBridge(k, x) as bridge, torch.enable_grad():

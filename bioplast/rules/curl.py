@@ -17,10 +17,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core import Rule
-from ..errors import ConfigError, DataError
-from ..validate import array, in_range
-from .backprop import backprop, feedback_alignment
+from bioplast.core import Rule
+from bioplast.errors import ConfigError, DataError
+from bioplast.validate import array, in_range
+from bioplast.rules.backprop import backprop, feedback_alignment
 
 
 def flip_signs(n: int, fraction: float, seed: int = 0) -> np.ndarray:
@@ -114,7 +114,7 @@ def curl(fraction=0.1, seed: int = 0, signs=None, feedback: str = "transpose") -
     from dataclasses import replace
 
     if feedback not in ("transpose", "random"):
-        from ..errors import unknown_name
+        from bioplast.errors import unknown_name
 
         raise unknown_name("feedback", feedback, ("transpose", "random"))
     base = backprop() if feedback == "transpose" else feedback_alignment()

@@ -48,11 +48,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core import Contrast, Local, Oscillation, Rule, RuleSpec
-from ..dynamics.activations import HOLOMORPHIC
-from ..dynamics.relaxation import COSTS, EPNet, Nudge, check_dt, check_net, readout_probs, relax
-from ..errors import ConfigError, unknown_name
-from ..validate import in_range, positive, positive_int
+from bioplast.core import Contrast, Local, Oscillation, Rule, RuleSpec
+from bioplast.dynamics.activations import HOLOMORPHIC
+from bioplast.dynamics.relaxation import COSTS, EPNet, Nudge, check_dt, check_net, readout_probs, relax
+from bioplast.errors import ConfigError, unknown_name
+from bioplast.validate import in_range, positive, positive_int
 
 ESTIMATORS = ("one_sided", "symmetric", "random_sign", "holomorphic")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..core import Rule, RuleSpec
-from ..validate import positive
+from bioplast.core import Rule, RuleSpec
+from bioplast.validate import positive
 
 
 def _none(k, w):

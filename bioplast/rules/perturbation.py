@@ -28,9 +28,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core import Rule, RuleSpec
-from ..errors import ConfigError, unknown_name
-from ..validate import positive, positive_int
+from bioplast.core import Rule, RuleSpec
+from bioplast.errors import ConfigError, unknown_name
+from bioplast.validate import positive, positive_int
 
 ESTIMATORS = ("antithetic", "forward", "running", "none")
 NOISE_SOURCES = ("injected", "device")

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from typing import Callable, Dict
 
-from ..core import Rule
-from ..errors import unknown_name
-from .backprop import backprop, feedback_alignment
-from .curl import curl
-from .eqprop import eqprop, gen_eqprop, holo_eqprop
-from .hebbian import anti_hebb, bcm, delta, hebb, oja
-from .perturbation import node_perturbation, weight_perturbation
-from .stdp import diehl_cook_stdp, pair_stdp, triplet_stdp
-from .three_factor import reward_modulated
+from bioplast.core import Rule
+from bioplast.errors import unknown_name
+from bioplast.rules.backprop import backprop, feedback_alignment
+from bioplast.rules.curl import curl
+from bioplast.rules.eqprop import eqprop, gen_eqprop, holo_eqprop
+from bioplast.rules.hebbian import anti_hebb, bcm, delta, hebb, oja
+from bioplast.rules.perturbation import node_perturbation, weight_perturbation
+from bioplast.rules.stdp import diehl_cook_stdp, pair_stdp, triplet_stdp
+from bioplast.rules.three_factor import reward_modulated
 
 RULES: Dict[str, Callable[..., Rule]] = {
     "hebb": hebb,
@@ -50,7 +50,7 @@ def get_rule(name: str, **params) -> Rule:
         import inspect
 
         valid = list(inspect.signature(factory).parameters)
-        from ..errors import ConfigError
+        from bioplast.errors import ConfigError
 
         raise ConfigError(f"rule {name!r} got parameters {sorted(params)}; it accepts "
                           f"{', '.join(valid) if valid else 'none'}") from None

@@ -36,9 +36,9 @@ from __future__ import annotations
 import math
 from typing import NamedTuple, Optional
 
-from ..core import Rule, RuleSpec
-from ..errors import ConfigError
-from ..validate import positive
+from bioplast.core import Rule, RuleSpec
+from bioplast.errors import ConfigError
+from bioplast.validate import positive
 
 WEIGHT_DEPENDENCE = ("additive", "soft")
 TRACE_MODES = ("all_to_all", "nearest")

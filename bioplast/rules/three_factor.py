@@ -19,10 +19,10 @@ import math
 from dataclasses import replace
 from typing import NamedTuple
 
-from ..core import Local, Rule
-from ..errors import ConfigError
-from ..validate import positive
-from .stdp import pair_stdp
+from bioplast.core import Local, Rule
+from bioplast.errors import ConfigError
+from bioplast.validate import positive
+from bioplast.rules.stdp import pair_stdp
 
 
 class EligibilityState(NamedTuple):

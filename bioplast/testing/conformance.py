@@ -19,10 +19,10 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ..backends import get_backend
-from ..core import Contrast, Local, plasticity
-from ..rules.registry import get_rule
-from .tolerance import assert_close, to_host
+from bioplast.backends import get_backend
+from bioplast.core import Contrast, Local, plasticity
+from bioplast.rules.registry import get_rule
+from bioplast.testing.tolerance import assert_close, to_host
 
 B, N_PRE, N_POST = 16, 23, 11
 

@@ -4,7 +4,8 @@ import pytest
 from scipy import stats
 
 from bioplast.backends import counter_rng as cr
-from bioplast.backends import get_backend, numba_device
+from bioplast.backends import get_backend
+from bioplast.backends.numba import device as numba_device
 from bioplast.backends.base import Backend
 
 BACKENDS = ("numpy", "numba", "torch")

@@ -1,7 +1,7 @@
 """The numba backend's own arithmetic (what the fused relaxation relies on).
 
 Error bounds, in units of the float32 unit roundoff u = 2⁻²⁴ (relative), derived from the kernels
-in :mod:`bioplast.backends.numba_kernels`: exp32 reduces ``x = k ln2 + r`` (Cody–Waite, |r| ≤ ln2/2),
+in :mod:`bioplast.backends.numba.kernels`: exp32 reduces ``x = k ln2 + r`` (Cody–Waite, |r| ≤ ln2/2),
 evaluates e^r − 1 by a degree-7 Taylor polynomial and scales by 2^k exactly.  Its error is the
 polynomial's Horner rounding γ₁₄·Σ|aᵢ||r|ⁱ (Higham, eq. 5.3; fewer roundings with FMA, any order
 of evaluation stays within it), the rounded coefficients 1/i! (i ≥ 3), the truncation
@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from bioplast.backends import numba_kernels as nk
+from bioplast.backends.numba import kernels as nk
 from bioplast.testing import worst_case
 
 U = 2.0 ** -24

@@ -6,11 +6,12 @@ import pytest
 
 from bioplast.backends import get_backend
 from bioplast.data.encoders import poisson
-from bioplast.dynamics.network import Population, Projection, SpikeSource, SpikingNetwork
-from bioplast.dynamics.neurons import LIF
-from bioplast.dynamics.spiking import simulate
+from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
+from bioplast.dynamics.spiking.neurons import LIF
+from bioplast.dynamics.spiking.engine import simulate
 from bioplast.errors import ConfigError, DataError
-from bioplast.hardware import get_substrate, on_substrate
+from bioplast.hardware import get_substrate
+from bioplast.deploy import on_substrate
 from bioplast.testing import LIBM_ULPS, eps, worst_case
 
 from bioplast.testing.spiking import drift, peak
@@ -133,7 +134,7 @@ def test_mismatch_is_fixed_per_chip_and_absent_on_a_matched_profile():
 
 def test_per_neuron_values_survive_a_nir_round_trip(tmp_path):
     pytest.importorskip("nir")
-    from bioplast.hardware.nir import export_nir, import_nir
+    from bioplast.deploy.nir import export_nir, import_nir
 
     chip = on_substrate(_network(refractory=0.0),  # NIR's LIF has no refractory period
                         get_substrate("ideal", {"gain_mismatch": 0.3, "offset_mismatch": 0.3}), seed=2)

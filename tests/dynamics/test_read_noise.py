@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 from bioplast.backends import get_backend
-from bioplast.dynamics.network import Population, Projection, SpikeSource, SpikingNetwork
-from bioplast.dynamics.neurons import LIF
-from bioplast.dynamics.spiking import simulate
+from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
+from bioplast.dynamics.spiking.neurons import LIF
+from bioplast.dynamics.spiking.engine import simulate
 from bioplast.errors import ConfigError
-from bioplast.hardware import get_substrate, on_substrate
+from bioplast.hardware import get_substrate
+from bioplast.deploy import on_substrate
 from bioplast.testing import libm_disagreement, worst_case
 
 from bioplast.testing.spiking import stdp_weights
@@ -102,7 +103,7 @@ def test_the_fused_engine_reads_as_noisily_as_the_generic_one(dtype):
     adds the generic engine's read errors, so spikes agree exactly and weights to the rounding of their
     STDP updates (:func:`bioplast.testing.spiking.stdp_weights`; the trace decays are the same Python floats on both)."""
     from bioplast.core import plasticity
-    from bioplast.dynamics.neurons import CondLIF
+    from bioplast.dynamics.spiking.neurons import CondLIF
     from bioplast.geometry import additive
     from bioplast.hardware import clip_bounds
     from bioplast.rules.stdp import diehl_cook_stdp

@@ -41,7 +41,7 @@ def test_primitive_drive_equals_energy_descent_step():
 def test_fused_numba_relaxation_matches_the_step_loop(dtype, case):
     """The compiled loop (numba) and the kernel-vocabulary loop (numpy) run the same
     dynamics: every activation, both costs, feedback weights, leaky and plain steps."""
-    from bioplast.ep_model import init_epnet
+    from bioplast.models.ep import init_epnet
     from bioplast.testing import assert_close
 
     rng = np.random.default_rng(0)
@@ -70,7 +70,7 @@ def test_fused_numba_relaxation_matches_the_step_loop(dtype, case):
 
 
 def test_fused_relaxation_does_not_touch_its_inputs():
-    from bioplast.ep_model import init_epnet
+    from bioplast.models.ep import init_epnet
 
     k = get_backend("numba", dtype="float64")
     net = init_epnet(k, [4, 3, 2], 0, "mse")
@@ -115,7 +115,7 @@ def test_leaky_and_plain_relaxation_reach_the_same_fixed_point():
     """Both iterations have the fixed point s* = tanh(h(s*)); each ends within :func:`_fixed_point_gap`
     of it, so the two differ by at most the sum.  Converged: both last iterates lie within the
     rounding floor (the gap at residual 0) of s*, so the last step moved them by ≤ twice that."""
-    from bioplast.ep_model import init_epnet
+    from bioplast.models.ep import init_epnet
 
     k = get_backend("numpy", dtype="float64")
     net = init_epnet(k, [8, 6, 4], 0, "mse")

@@ -12,9 +12,9 @@ import pytest
 from bioplast.backends import get_backend
 from bioplast.core import plasticity
 from bioplast.data.encoders import poisson, regular, spike_trains
-from bioplast.dynamics.network import Population, Projection, SpikeSource, SpikingNetwork
-from bioplast.dynamics.neurons import LIF, CondLIF, from_snntorch
-from bioplast.dynamics.spiking import simulate
+from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
+from bioplast.dynamics.spiking.neurons import LIF, CondLIF, from_snntorch
+from bioplast.dynamics.spiking.engine import simulate
 from bioplast.errors import ConfigError, DataError
 from bioplast.geometry import additive
 from bioplast.hardware import clip_bounds
@@ -335,7 +335,7 @@ def test_state_carries_over_between_calls():
 
 
 def test_ultralif_converges_to_the_hard_lif_as_eps_shrinks():
-    from bioplast.dynamics.ultralif import ultralif
+    from bioplast.dynamics.spiking.ultralif import ultralif
 
     beta, T, n = 0.875, 200, 12
     current = np.random.default_rng(6).uniform(-0.1, 0.5, (T, 2, n))
@@ -358,7 +358,7 @@ def test_ultralif_converges_to_the_hard_lif_as_eps_shrinks():
 
 def test_ultralif_is_differentiable_without_a_surrogate():
     torch = pytest.importorskip("torch")
-    from bioplast.dynamics.ultralif import ultralif
+    from bioplast.dynamics.spiking.ultralif import ultralif
 
     current = torch.rand(50, 4, 8, dtype=torch.float64, requires_grad=True)
     eps = torch.tensor(0.05, dtype=torch.float64, requires_grad=True)
@@ -374,7 +374,7 @@ def test_ultralif_is_differentiable_without_a_surrogate():
 def test_surrogate_gradient_baseline_learns_digits_deterministically():
     pytest.importorskip("snntorch")
     from bioplast.data.datasets import load_digits
-    from bioplast.reference.surrogate import train_surrogate_snn
+    from bioplast.models.surrogate import train_surrogate_snn
 
     data = load_digits(0)
     a = train_surrogate_snn(data, n_hidden=64, steps=15, epochs=10, lr=5e-3, batch=64, seed=1)

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 from bioplast.backends import get_backend
-from bioplast.dynamics.network import Population, Projection, SpikeSource, SpikingNetwork
-from bioplast.dynamics.neurons import LIF, CondLIF
-from bioplast.dynamics.spiking import simulate
+from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
+from bioplast.dynamics.spiking.neurons import LIF, CondLIF
+from bioplast.dynamics.spiking.engine import simulate
 from bioplast.errors import ConfigError
-from bioplast.hardware import DeviceProfile, get_substrate, on_substrate
+from bioplast.hardware import DeviceProfile, get_substrate
+from bioplast.deploy import on_substrate
 from bioplast.testing import LIBM_ULPS, eps, worst_case
 
 DT = 1e-3
@@ -155,7 +156,7 @@ def test_bad_state_precision_is_refused_by_name():
         _one_neuron(0.5, (0.0, 1.0))
     with pytest.raises(ConfigError, match="modelled for current-based LIF neurons"):
         SpikingNetwork([], [Population("c", 2, CondLIF(), state_grid=(0.1, 1.0))], [], dt=DT)
-    from bioplast.train import TrainConfig, train
+    from bioplast.training.rate import TrainConfig, train
 
     with pytest.raises(ConfigError, match="a fixed-point neuron state is modelled for spiking networks"):
         train(TrainConfig(rule="backprop", substrate="fixed-point", substrate_params={"state_bits": 16}),

@@ -43,7 +43,7 @@ def _gradient_curl_bound(w1, w2, x, y, d1=None, d2=None, h=1e-6):
     of the batch mean's summands; an entry of the difference quotient by ≤ r/h, so
     ‖(J − Jᵀ)/2‖_F ≤ ‖J_fd − J‖_F ≤ n·r/h over the n coordinates and ρ ≤ n·r/(h·‖J_fd‖_F).
     Truncation h²|F‴|/6 ≈ 1e-13 is below it."""
-    from bioplast.dynamics.curl_field import field_curl
+    from bioplast.analysis.curl_field import field_curl
 
     (n_hidden, m), p, b = w1.shape, w2.shape[0], x.shape[0]
     hid = np.tanh(x @ w1.T)
@@ -72,7 +72,7 @@ def test_curl_magnitude_vanishes_for_gradient_flows_only(small):
 
 
 def test_minibatch_indices_are_the_same_hash_on_every_backend():
-    from bioplast.backends.numba_student_teacher import batch_index
+    from bioplast.backends.numba.student_teacher import batch_index
 
     for seed, run, step in [(0, 0, 0), (7, 3, 11), (2**40, 1000, 10**9)]:
         ours = st.batch_indices(seed, run, step, 6, 200)
@@ -154,7 +154,7 @@ def test_stability_matrix_predicts_whether_a_solution_attracts():
 
 
 def test_curl_rule_trains_and_without_flips_is_backprop():
-    from bioplast.train import TrainConfig, train
+    from bioplast.training.rate import TrainConfig, train
 
     base = dict(task="digits", backend="numpy", epochs=1)
     bp = train(TrainConfig(rule="backprop", **base), progress=False)
@@ -178,7 +178,7 @@ def test_bad_input_is_a_clear_error(small):
         st.sweep(np.stack([w1, w1]), np.stack([w2, w2, w2]), task, 0.1, 10)
     with pytest.raises(ConfigError, match="unknown lab backend 'jax'"):
         st.sweep(w1, w2, task, 0.1, 10, backend="jax")
-    from bioplast.train import TrainConfig, train
+    from bioplast.training.rate import TrainConfig, train
 
     with pytest.raises(ConfigError, match=r"flip fractions given for 1 layers, but the model has more \(layer 1\)"):
         train(TrainConfig(rule="curl", rule_params={"fraction": [0.1]}, epochs=1), progress=False)
@@ -209,7 +209,7 @@ def test_lyapunov_exponent_and_order_parameter_separate_convergence_from_chaos()
     """Near the teacher solution, GD contracts (λ < 0, q < 0); a compressive network (c = 4) with every
     input's plasticity flipped — unstable by the c ≥ 2/3 statement above — wanders with bounded,
     renormalised weights and a positive exponent (λ ≈ +0.12 measured) and never returns (q > 0)."""
-    from bioplast.dynamics.chaos import lyapunov_exponent, nonconvergence
+    from bioplast.analysis.chaos import lyapunov_exponent, nonconvergence
 
     task = teacher_student(40, 10, 1, 200, 100, "tanh", seed=0)
     rng = np.random.default_rng(2)
@@ -272,8 +272,8 @@ def test_how_non_gradient_is_a_registered_rule():
 
     from bioplast.backends import get_backend
     from bioplast.data import load_task, one_hot
-    from bioplast.dynamics.curl_field import field_curl, model_field, rule_curl
-    from bioplast.train import TrainConfig, build_model
+    from bioplast.analysis.curl_field import field_curl, model_field, rule_curl
+    from bioplast.training.rate import TrainConfig, build_model
 
     def config(rule, **kw):
         return TrainConfig(rule=rule, hidden=kw.pop("hidden", (16,)), **kw)

@@ -18,7 +18,7 @@ from bioplast import ConfigError, DataError, DivergenceError, get_backend
 from bioplast.data import load_task, one_hot
 from bioplast.dynamics import EPNet, init_mlp
 from bioplast.reference.ep_oracle import bptt_gradient, implicit_gradient
-from bioplast.reference.gradcheck import cosine, relative_error
+from bioplast.analysis.gradcheck import cosine, relative_error
 from bioplast.rules import ep_estimate, eqprop
 from bioplast.testing import LIBM_ULPS, eps, libm_disagreement, tolerance
 
@@ -144,7 +144,7 @@ def test_non_finite_states_name_the_phase():
 
 
 def test_eqprop_trains_digits():
-    from bioplast.train import TrainConfig, train
+    from bioplast.training.rate import TrainConfig, train
 
     rec = train(TrainConfig(rule="eqprop", task="digits", backend="numba", epochs=2, lr=0.05), progress=False)
     assert rec[-1]["test_acc"] > 0.8  # 0.87 measured at seed 0; chance is 0.1

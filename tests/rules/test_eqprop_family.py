@@ -19,9 +19,9 @@ import pytest
 from bioplast import ConfigError, get_backend
 from bioplast.data import load_task, one_hot
 from bioplast.dynamics import EPNet, init_mlp
-from bioplast.ep_model import init_epnet
+from bioplast.models.ep import init_epnet
 from bioplast.reference.ep_oracle import bptt_gradient, vector_field_jacobian
-from bioplast.reference.gradcheck import cosine, relative_error
+from bioplast.analysis.gradcheck import cosine, relative_error
 from bioplast.rules import ep_estimate
 from bioplast.rules.eqprop import holomorphic_points, jacobian_asymmetry, jacobian_homeostasis
 from bioplast.testing import assert_close, libm_disagreement, tolerance, worst_case
@@ -180,7 +180,7 @@ def test_generalized_ep_with_symmetric_feedback_is_ep(mnist20):
 
 
 def test_alignment_degrades_with_asymmetry_and_homeostasis_restores_it():
-    from bioplast.reference.alignment import alignment_curve
+    from bioplast.analysis.alignment import alignment_curve
 
     rows = alignment_curve(hidden=(64,), asymmetries=(0.0, 0.5, 1.0), homeostasis=(0.0, 1.0),
                            train_batches=10, samples=16)
@@ -274,7 +274,7 @@ def test_classic_ep_with_hard_sigmoid_and_leaky_dynamics(mnist20, small_net):
         e = ep_estimate(k, net, x, y, beta=0.01, free_steps=60, nudge_steps=30, activation="hard_sigmoid",
                         estimator=est, dt=0.5)
         assert cosine(_flat(k, e), ref) > 0.9995 and relative_error(_flat(k, e), ref) < 0.03, est
-    from bioplast.train import TrainConfig, train
+    from bioplast.training.rate import TrainConfig, train
 
     rec = train(TrainConfig(rule="eqprop", task="digits", backend="numba", epochs=2, activation="hard_sigmoid",
                             rule_params=dict(estimator="one_sided", dt=0.5, free_steps=40, nudge_steps=10)),

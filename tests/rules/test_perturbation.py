@@ -12,7 +12,7 @@ from bioplast.hardware import DeviceProfile, read_noise
 from bioplast.rules import get_rule
 from bioplast.rules.perturbation import ProbeState, weight_probe
 from bioplast.testing import assert_close, libm_disagreement, tolerance
-from bioplast.train import TrainConfig, train
+from bioplast.training.rate import TrainConfig, train
 
 K = get_backend("numpy", dtype="float64")
 START = PerturbationState(0, 0.0)

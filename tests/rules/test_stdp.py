@@ -113,8 +113,8 @@ def test_rule_parameters_are_checked():
         reward_modulated(pair_stdp(dt=1e-3), dt=0.5e-3)
     with pytest.raises(ConfigError, match="was built for dt"):
         from bioplast.core import plasticity
-        from bioplast.dynamics.network import Population, Projection, SpikeSource, SpikingNetwork
-        from bioplast.dynamics.neurons import LIF
+        from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
+        from bioplast.dynamics.spiking.neurons import LIF
 
         SpikingNetwork([SpikeSource("x", 2)], [Population("p", 2, LIF())],
                        [Projection("x", "p", "v", np.zeros((2, 2)), plasticity=plasticity(pair_stdp(dt=1e-3)))],

@@ -1,0 +1,203 @@
+"""Dale-constrained networks wired for training (the backprop baseline on E/I architectures).
+
+``network="dann"``: :func:`bioplast.dynamics.dann.init_dann` layers; every
+non-negative parameter (``W_EX, W_IX, W_EI, g``) moves by the chosen
+optimiser and, unless it is ``eg`` (which keeps signs by construction), is
+projected back to ≥ 0 — the clamp of Cornford et al.; their gradient
+corrections scale the inhibitory parameters' directions first.
+``network="ei_mlp"``: an MLP with column signs (a fraction of every
+presynaptic population inhibitory), log-normal magnitudes, the same
+optimiser-plus-projection choice.
+
+Gradients come from torch autograd through the same forward pass used for
+prediction (the non-local backprop signal, as in :mod:`bioplast.rules.backprop`).
+
+With a ``device`` profile every synaptic matrix (``W_EX, W_IX, W_EI``; the E/I
+MLP's ``W``) is programmed onto its own devices and its updates go through
+the profile's transforms after the optimiser and the sign projection, so
+device noise on a bipolar substrate can flip a sign the optimiser kept (a
+one-sided substrate clips inhibitory weights to its floor); gains, ``α``
+and biases stay exact, in the neurons.  Neuron mismatch (``gain_mismatch``,
+``offset_mismatch``): every principal neuron computes ``φ(g z + o)`` of its
+drive and every DANN interneuron ``g_I z_I + o_I``, fixed per chip, and the
+gradients are taken through that forward pass (training in the loop, as the
+MLP trainer does).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from bioplast.core import chain_init, chain_update
+from bioplast.dynamics.activations import activation as _activation
+from bioplast.dynamics.dann import DANN_CORRECTIONS, DANNLayer, column_signs, dann_forward, init_dann
+from bioplast.dynamics.feedforward import torch_loss
+from bioplast.geometry import bias_optimizer, lognormal_signed, optimizer, sign_frozen
+from bioplast.backends import get_backend
+from bioplast.backends.counter_rng import stream_key
+from bioplast.hardware import place
+from bioplast.hardware.device import READ_NOISE_SALT, read_scale
+from bioplast.hardware.physics import neuron_mismatch
+from bioplast.rules.backprop import AutogradBridge
+
+NETWORKS = ("mlp", "dann", "ei_mlp")
+_HOST = get_backend("numpy", dtype="float64")  # draws read noise on the host (the same on every backend)
+
+
+class DaleModel:
+    def __init__(self, k, rule, sizes, seed: int, activation: str, optimizer_name: str, lr: float, loss: str,
+                 network: str, inhibitory_fraction: float, device=None):
+        self.k, self.rule, self.sizes, self.loss = k, rule, sizes, loss
+        self.device, self.seed, self.eg = device, seed, optimizer_name == "eg"
+        self.act = _activation(activation)
+        self.network = network
+        self.params, self.chains, self.scales = [], [], []
+        if network == "dann":
+            layers = init_dann(k, sizes, seed, inhibitory_fraction)
+            for p in layers:
+                ne, d = p.wex.shape
+                for name in p._fields:
+                    scale, nonneg = DANN_CORRECTIONS[name]
+                    self._add(getattr(p, name), scale(ne, d), self._transforms(optimizer_name, lr, nonneg))
+            self._layout = [len(p._fields) for p in layers]
+        else:
+            for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+                signs = column_signs(n_in, inhibitory_fraction)
+                w = lognormal_signed((n_out, n_in), signs, sigma=0.5, scale=np.sqrt(2.0 / n_in) * np.exp(-0.125),
+                                     seed=seed + l)
+                self._add(k.asarray(w), 1.0, self._transforms(optimizer_name, lr, True))
+                self._add(k.zeros((n_out,)), 1.0, self._transforms(optimizer_name, lr, False))
+        self.states = [chain_init(k, c, p) for c, p in zip(self.chains, self.params)]
+        # the chip's neurons (as the MLP trainer draws them): principal neurons of every layer, then
+        # DANN's interneurons; fixed per chip
+        outs = list(sizes[1:])
+        inter = [p.wix.shape[0] for p in layers] if network == "dann" else []
+        drawn = None if device is None else neuron_mismatch(device, outs + inter, seed * 1000 + 577)
+        self.mismatch = None if drawn is None else \
+            [(drawn[l], drawn[len(outs) + l] if inter else None) for l in range(len(outs))]
+        self.read_scale = 0.0 if device is None else read_scale(device)
+        self.reads = 0  # forward passes so far: each reads every matrix once, with fresh read noise
+        synapses = sum(int(np.prod(p.shape)) for p in self.params if p.ndim == 2)
+        self.synops_per_sample = 3 * synapses  # forward, backward, update
+        self.neuron_updates_per_sample = 2 * sum(sizes[1:])  # forward and backward (interneurons not counted)
+        self.plastic_synapses = synapses
+
+    def _add(self, arr, scale, chain):
+        if arr.ndim == 2:  # synaptic matrices sit on devices, written before learning
+            arr, transforms = place(self.k, self.device, arr, self.seed * 1000 + len(self.params), keep_sign=self.eg)
+            chain = chain + transforms
+        self.params.append(arr)
+        self.scales.append(float(scale))  # a numpy float64 scale would promote float32 updates (NEP 50)
+        self.chains.append(chain)
+
+    @staticmethod
+    def _transforms(name, lr, constrained):
+        """EG keeps every sign by itself; additive and Adam steps are projected back onto
+        the signs the parameter was initialised with (≥ 0 for DANN, column signs for E/I)."""
+        if not constrained:
+            return (bias_optimizer(name, lr),)
+        if name == "eg":
+            return (optimizer(name, lr),)
+        return (optimizer(name, lr), sign_frozen())
+
+    def _forward(self, xp, params, x):
+        mm = self._mismatch_like(xp, x)
+        read = self._reader(xp, x)
+        if self.network == "dann":
+            layers, i = [], 0
+            for n in self._layout:
+                layers.append(DANNLayer(*params[i:i + n]))
+                i += n
+            return dann_forward(xp, layers, x, self.act, mm, read)
+        h = x
+        n = len(params) // 2
+        for l in range(n):
+            z = read(l, h, params[2 * l]) + params[2 * l + 1]
+            if mm is not None:  # the chip's neuron l·i computes φ(g_i z_i + o_i)
+                z = mm[l][0][0] * z + mm[l][0][1]
+            h = z if l == n - 1 else self.act(xp, z)
+        return h
+
+    def _reader(self, xp, x):
+        """``read(m, h, W)``: ``h Wᵀ`` as matrix ``m``'s devices read it in this forward pass — plus
+        ``σ_read S ‖h_b‖ ζ_b`` per sample, the exact output-referred form of noisy reads
+        (:func:`bioplast.hardware.device.read_noise`), drawn from the counter-based stream of
+        ``(seed, pass, m)`` and constant for autograd (backprop's backward pass treats the reads'
+        noise as fixed, as the MLP trainer does)."""
+        if self.read_scale == 0:
+            return lambda m, h, w: h @ w.T
+        self.reads += 1
+        seed, read, scale = self.seed * 1000 + 997, self.reads, self.read_scale
+        host = _HOST
+
+        def noisy(m, h, w):
+            out = h @ w.T
+            zeta = host.counter_normal(stream_key(seed, read, READ_NOISE_SALT + m), tuple(out.shape))
+            norm = ((h * h).sum(1) ** 0.5) if xp is np else (h.detach() * h.detach()).sum(1) ** 0.5
+            zeta = zeta.astype(x.dtype) if xp is np else xp.as_tensor(zeta, dtype=x.dtype, device=x.device)
+            return out + zeta * (norm * scale)[:, None]
+
+        return noisy
+
+    def _mismatch_like(self, xp, x):
+        """The chip's gains and offsets as arrays of ``x``'s library, dtype and device (``None``: matched)."""
+        if self.mismatch is None:
+            return None
+        if xp is np:
+            def like(a):
+                return np.asarray(a, dtype=x.dtype)
+        else:
+            def like(a):
+                return xp.as_tensor(a, dtype=x.dtype, device=x.device)
+        return [tuple(None if pair is None else (like(pair[0]), like(pair[1])) for pair in layer)
+                for layer in self.mismatch]
+
+    def predict(self, x):
+        return self._forward(self.k.xp, self.params, x)
+
+    def _gradients(self, x, target):
+        """``(∇L per parameter as backend arrays, loss)`` by torch autograd through the forward pass."""
+        import torch
+
+        with AutogradBridge(self.k, x) as bridge, torch.enable_grad():
+            t = bridge.to_torch
+            leaves = [t(p).detach().requires_grad_(True) for p in self.params]
+            value = torch_loss(self.loss)(self._forward(torch, leaves, t(x)), t(target))
+            grads = torch.autograd.grad(value, leaves)
+            return [bridge.to_backend(g) for g in grads], float(value.detach())
+
+    def train_batch(self, x, target) -> float:
+        k = self.k
+        grads, loss = self._gradients(x, target)
+        new_p, new_s = [], []
+        for p, g, chain, state, scale in zip(self.params, grads, self.chains, self.states, self.scales):
+            update, state = chain_update(k, chain, g * (-scale), state, p)
+            new_p.append(k.add(p, update))
+            new_s.append(state)
+        self.params, self.states = new_p, new_s
+        return loss
+
+    def gradient_alignment(self, x, target) -> float:
+        """Cosine between the update direction before the optimiser, ``−c ⊙ ∇L`` (DANN's corrections
+        ``c`` rescale the inhibitory parameters, Cornford et al. 2021; 1 elsewhere), and ``−∇L``,
+        over the synaptic matrices: 1 for the E/I MLP, below 1 where DANN's corrections act."""
+        from bioplast.analysis.gradcheck import cosine
+
+        k = self.k
+        grads, _ = self._gradients(k.asarray(x), k.asarray(target))
+        pairs = [(k.to_numpy(g).ravel() * scale, k.to_numpy(g).ravel())
+                 for g, scale, p in zip(grads, self.scales, self.params) if p.ndim == 2]
+        return cosine(np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs]))
+
+    def state(self):
+        """Everything that changes during training (see :mod:`bioplast.training.checkpoints`)."""
+        return (self.params, self.states, self.reads)
+
+    def set_state(self, state) -> None:
+        self.params, self.states, self.reads = list(state[0]), list(state[1]), int(state[2])
+
+    def arrays(self) -> dict:
+        return {f"P{i}": self.k.to_numpy(p) for i, p in enumerate(self.params)}
+
+    def parameters(self) -> list:
+        return list(self.params)
+

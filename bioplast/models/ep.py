@@ -1,0 +1,244 @@
+"""An EP network wired for training: the two-phase side of :mod:`bioplast.training.rate`.
+
+The network is ``[D, *hidden, C]`` (``mse``: the top layer is the output) or
+``[D, *hidden]`` plus a softmax readout ``[C, hidden[-1]]`` outside the energy
+(``cross_entropy``), PyTorch-default init as in the published EP code.
+Generalized EP adds top-down weights ``B_l = (1 − a) W_lᵀ + a R_l``.
+
+Every parameter moves through the same optimiser transform (``sgd`` or
+``adam``): weights through ``plasticity(rule, optimiser)`` fed by
+:func:`bioplast.rules.ep_phases`, the readout through the delta rule on its
+local error, biases through the optimiser chain alone.  With a ``device``
+profile every weight matrix (bottom-up, top-down, readout) is programmed onto
+its own devices and every update goes through the profile's transforms after
+the optimiser; the relaxation reads the weights exactly (profiles with read
+noise are refused by the trainer).
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from bioplast.core import chain_init, chain_update, plasticity
+from bioplast.dynamics.feedforward import init_mlp
+from bioplast.dynamics.relaxation import EPNet, output, relax
+from bioplast.geometry import bias_optimizer, optimizer
+from bioplast.backends.counter_rng import row_scaled_normal, stream_key
+from bioplast.hardware import place
+from bioplast.hardware.device import READ_NOISE_SALT, read_scale
+from bioplast.hardware.physics import neuron_mismatch
+from bioplast.rules.eqprop import bias_direction, ep_phases, homeostatic_directions
+from bioplast.rules.hebbian import delta
+
+
+def init_epnet(k, sizes, seed: int, cost: str, asymmetry: float | None = None) -> EPNet:
+    """``sizes = [D, *hidden, C]``; with ``cross_entropy`` the last layer is the
+    readout.  ``asymmetry`` (generalized EP) draws top-down weights mixing
+    ``W_lᵀ`` with an independent draw of the same init, from ``seed + 1``."""
+    p = init_mlp(k, sizes, seed, scheme="torch")
+    ws, bs = list(p.weights), list(p.biases)
+    readout = (ws.pop(), bs.pop()) if cost == "cross_entropy" else None
+    feedback = None
+    if asymmetry is not None:
+        r = init_mlp(k, sizes, seed + 1, scheme="torch").weights
+        feedback = [w.T * (1 - asymmetry) + rw.T * asymmetry for w, rw in zip(ws[1:], r[1:])]
+    return EPNet(ws, bs, feedback, readout)
+
+
+class EPModel:
+    """Weights, optimiser states and the phases of one EP rule (``eqprop``, ``holo_eqprop``, ``gen_eqprop``)."""
+
+    def __init__(self, k, rule, sizes, seed: int, activation: str, optimizer_name: str, lr: float, device=None):
+        self.k, self.rule, self.activation = k, rule, activation
+        self.p = p = rule.spec.params
+        generalized = "asymmetry" in p
+        net = init_epnet(k, sizes, seed, p["cost"], p["asymmetry"] if generalized else None)
+        opt = optimizer(optimizer_name, lr)
+        # every matrix (bottom-up, top-down, readout, in that order) on its own devices, written before
+        # learning; under EG no weight may be written as exactly 0
+        streams = itertools.count(seed * 1000)
+
+        def on_device(w):
+            return place(k, device, w, next(streams), keep_sign=optimizer_name == "eg")
+
+        weights, w_chains = zip(*map(on_device, net.weights))
+        feedback, f_chains = zip(*map(on_device, net.feedback)) if net.feedback else ((), ())
+        readout, r_chain = on_device(net.readout[0]) if net.readout is not None else (None, ())
+        self.net = net = EPNet(list(weights), net.biases, list(feedback) if net.feedback is not None else None,
+                               None if readout is None else (readout, net.readout[1]))
+        self.w_learn = [plasticity(rule, opt, *c) for c in w_chains]
+        self.f_learn = [plasticity(rule, opt, *c) for c in f_chains]
+        self.readout_learn = plasticity(delta(), opt, *r_chain)
+        self.chain = (bias_optimizer(optimizer_name, lr),)  # biases live in the neurons, not on devices
+        self.w_states = [pl.init(k, w) for pl, w in zip(self.w_learn, net.weights)]
+        self.b_states = [chain_init(k, self.chain, b) for b in net.biases]
+        self.f_states = [pl.init(k, f) for pl, f in zip(self.f_learn, net.feedback or [])]
+        self.r_states = (None if net.readout is None else
+                         (self.readout_learn.init(k, net.readout[0]), chain_init(k, self.chain, net.readout[1])))
+        self.rng = np.random.default_rng(seed + 2)  # signs of β for random_sign
+        self.sizes = sizes
+        # the chip's neurons: fixed-pattern gain and offset per state layer (and readout), drawn as the MLP's
+        layer_sizes = [w.shape[0] for w in net.weights] + ([net.readout[0].shape[0]] if net.readout else [])
+        self.mismatch = None if device is None else neuron_mismatch(device, layer_sizes, seed * 1000 + 577)
+        self.read_scale = 0.0 if device is None else read_scale(device)
+        self.read_seed, self.reads = seed * 1000 + 997, 0  # reads: relaxation steps so far (each reads every matrix)
+        self.synops_per_sample, self.neuron_updates_per_sample = self._operations()
+        self.plastic_synapses = sum(int(np.prod(a.shape)) for a in self.parameters())
+
+    def _operations(self) -> tuple:
+        """Per sample ``(synaptic ops, neuron updates)``: the input drive once per phase, up and down
+        drives of the layers above at every step, two outer products per layer for the contrast;
+        every state neuron (and the readout, under cross-entropy) updates at every step."""
+        p, net = self.p, self.net
+        syn = [w.shape[0] * w.shape[1] for w in net.weights]
+        readout = 0 if net.readout is None else net.readout[0].shape[0] * net.readout[0].shape[1]
+        est = p["estimator"]
+        n_nudged = {"one_sided": 1, "random_sign": 1, "symmetric": 2}.get(est, p["points"] // 2 + 1)
+        steps = p["free_steps"] + p["nudge_steps"] * n_nudged
+        cross_entropy = p["cost"] == "cross_entropy"
+        per_step = 2 * sum(syn[1:]) + (2 * readout if cross_entropy else 0)
+        units = sum(w.shape[0] for w in net.weights) + (net.readout[0].shape[0] if cross_entropy else 0)
+        return ((1 + n_nudged) * syn[0] + steps * per_step + 2 * (1 + n_nudged) * sum(syn) + 2 * readout,
+                steps * units)
+
+    def _read_noise(self):
+        """The noise of the devices' reads at one relaxation step, as a ``read_noise(states, x)`` hook for
+        :func:`~bioplast.dynamics.relaxation.relax` (``None`` for exact reads).  Layer ``l`` reads its
+        bottom-up matrix with ``s_{l−1}`` (``x`` for the first) and the top-down one (the same devices,
+        transposed) with ``s_{l+1}``: in the output-referred form of
+        :func:`~bioplast.hardware.device.read_noise` its drive gets
+        ``σ_read S (‖s_{l−1}‖² + ‖s_{l+1}‖²)^{1/2} ζ``, fresh ``ζ`` per step, sample and neuron.  The
+        readout's read inside the cross-entropy nudge stays exact."""
+        if self.read_scale == 0:
+            return None
+        k, scale = self.k, self.read_scale
+
+        def noise(states, x):
+            self.reads += 1
+            below = [x] + list(states[:-1])
+            above = list(states[1:]) + [None]
+            out = []
+            for l, (s_in, s_up) in enumerate(zip(below, above)):
+                power = (s_in * s_in).sum(1) + (0 if s_up is None else (s_up * s_up).sum(1))
+                out.append(row_scaled_normal(k, stream_key(self.read_seed, self.reads, READ_NOISE_SALT + l),
+                                             power ** 0.5 * scale, int(states[l].shape[1])))
+            return out
+
+        return noise
+
+    def chip(self) -> EPNet:
+        """The network the chip relaxes: neuron ``i`` of a layer computes ``φ(g_i h_i + o_i)`` of its whole
+        drive ``h_i`` (bottom-up, top-down and bias), so its bottom-up row, its row of the top-down
+        matrix and its bias scale by ``g_i`` (the top-down matrix becomes explicit: ``g ⊙ Wᵀ`` is not
+        a transpose), and the readout's logits are ``g ⊙ (W_o s_L + b_o) + o``.  The nudge is an external
+        current and enters unscaled.  Mismatch makes the network non-symmetric: EP then measures the
+        chip's own, non-energy dynamics (trained in the loop, as the MLP trainer does)."""
+        net, mm = self.net, self.mismatch
+        if mm is None:
+            return net
+        k = self.k
+        gains = [k.asarray(g) for g, _ in mm]
+        weights = [g[:, None] * w for g, w in zip(gains, net.weights)]
+        biases = [g * b + k.asarray(o) for g, b, (_, o) in zip(gains, net.biases, mm)]
+        down = net.feedback if net.feedback is not None else [w.T for w in net.weights[1:]]
+        feedback = [g[:, None] * f for g, f in zip(gains, down)]
+        readout = net.readout
+        if readout is not None:
+            g_o, o_o = gains[-1], k.asarray(mm[-1][1])
+            readout = (g_o[:, None] * readout[0], g_o * readout[1] + o_o)
+        return EPNet(weights, biases, feedback, readout)
+
+    def gradient_alignment(self, x, target):
+        """Cosine between the rule's estimate of the weights' ``−∇L`` and the autograd oracle's
+        (:func:`bioplast.analysis.alignment.ep_alignment`) on ``(x, target)``; the training's own
+        random stream is not touched."""
+        from bioplast.analysis.alignment import ep_alignment
+
+        return ep_alignment(self.k, self.chip(), x, target, activation=self.activation, params=self.p, seed=1)[0]
+
+    def free_phase(self, x):
+        chip = self.chip()
+        zeros = [self.k.zeros((x.shape[0], w.shape[0])) for w in chip.weights]
+        states, _ = relax(self.k, chip, x, zeros, self.p["free_steps"], self.activation, dt=self.p["dt"],
+                          read_noise=self._read_noise())
+        return states
+
+    def predict(self, x):
+        return output(self.k, self.chip(), self.free_phase(x))
+
+    def train_batch(self, x, target) -> float:
+        k, p, net = self.k, self.p, self.net
+        ph = ep_phases(k, self.chip(), x, target, beta=p["beta"], free_steps=p["free_steps"], nudge_steps=p["nudge_steps"],
+                       activation=self.activation, estimator=p["estimator"], cost=p["cost"], dt=p["dt"],
+                       points=p["points"], rng=self.rng, read_noise=self._read_noise())
+        loss = self._loss(ph.free_states[-1], target)
+        homeo = p.get("homeostasis", 0.0)
+        hw, hb = [None] * len(net.weights), [None] * len(ph.feedback_contrasts)
+        if homeo:
+            hw, hb = homeostatic_directions(k, net)
+        weights, self.w_states = self._step(self.w_learn, ph.contrasts, net.weights, self.w_states, hw, homeo)
+        feedback, self.f_states = self._step(self.f_learn, ph.feedback_contrasts, net.feedback or [], self.f_states,
+                                             hb, homeo)
+        biases, b_states = [], []
+        for c, b, s in zip(ph.contrasts, net.biases, self.b_states):
+            u, s = chain_update(k, self.chain, bias_direction(k, c), s, b)
+            biases.append(k.add(b, u))
+            b_states.append(s)
+        self.b_states = b_states
+        readout = net.readout
+        if readout is not None:
+            (ws, bs) = self.r_states
+            w_o, ws = self.readout_learn.step(k, ph.readout, ws, readout[0])
+            u, bs = chain_update(k, self.chain, k.batch_mean(ph.readout.mod), bs, readout[1])
+            readout, self.r_states = (w_o, k.add(readout[1], u)), (ws, bs)
+        self.net = EPNet(weights, biases, feedback if net.feedback is not None else None, readout)
+        return loss
+
+    def _step(self, learners, contrasts, params, states, homeostatic, coef):
+        """One plasticity step per matrix; the homeostatic direction (generalized EP)
+        joins the rule's direction before the optimiser and the devices."""
+        k = self.k
+        new_p, new_s = [], []
+        for learn, c, w, s, h in zip(learners, contrasts, params, states, homeostatic):
+            if h is None:
+                w2, s2 = learn.step(k, c, s, w)
+            else:
+                direction, rs = self.rule.update(k, c, s.rule, w)
+                u, ts = chain_update(k, learn.transforms, direction + h * coef, s.transforms, w)
+                w2, s2 = k.add(w, u), s._replace(rule=rs, transforms=ts)
+            new_p.append(w2)
+            new_s.append(s2)
+        return new_p, new_s
+
+    def _loss(self, top, target) -> float:
+        k = self.k
+        if self.net.readout is None:
+            err = k.to_numpy(top - target)
+            return float(0.5 * (err ** 2).sum(1).mean())
+        logits = k.to_numpy(output(k, self.chip(), [top])).astype(np.float64)
+        logits -= logits.max(1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        return float(-(k.to_numpy(target) * logp).sum(1).mean())
+
+    def state(self):
+        """Everything that changes during training (see :mod:`bioplast.training.checkpoints`)."""
+        return (self.net, self.w_states, self.b_states, self.f_states, self.r_states, self.rng, self.reads)
+
+    def set_state(self, state) -> None:
+        self.net, w, b, f, self.r_states, self.rng, self.reads = state
+        self.w_states, self.b_states, self.f_states = list(w), list(b), list(f)
+
+    def arrays(self) -> dict:
+        """Every parameter as a host array, for ``weights.npz``."""
+        k, net = self.k, self.net
+        out = {f"W{i}": k.to_numpy(w) for i, w in enumerate(net.weights)}
+        out.update({f"b{i}": k.to_numpy(b) for i, b in enumerate(net.biases)})
+        out.update({f"B{i + 1}": k.to_numpy(f) for i, f in enumerate(net.feedback or [])})
+        if net.readout is not None:
+            out.update({"W_out": k.to_numpy(net.readout[0]), "b_out": k.to_numpy(net.readout[1])})
+        return out
+
+    def parameters(self) -> list:
+        net = self.net
+        return [*net.weights, *(net.feedback or []), *(net.readout or ())]
