@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import RESULTS, markdown_table, write_report  # noqa: E402
 
-from bioplast.bench.plots import _plt  # noqa: E402
+from bioplast.figures import pyplot  # noqa: E402
 from bioplast.experiments.curl import LEARNERS, saddle_escape  # noqa: E402
 
 
@@ -53,7 +53,7 @@ def main() -> None:
             rows.append(row)
             print(f"{act} r={r}: curl first in {faster} of {decided} seeds where either reached 1e-3; reached: "
                   + ", ".join(f"{lrn} {row[f'{lrn}_reached']}/{args.seeds}" for lrn in LEARNERS))
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
     for a, (act, res) in enumerate(results.items()):
         for i, r in enumerate(res.scales):

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import RESULTS, write_report  # noqa: E402
 
-from bioplast.bench.plots import _plt, _save  # noqa: E402
+from bioplast.figures import pyplot, save_png  # noqa: E402
 from bioplast.analysis.alignment import alignment_curve  # noqa: E402
 
 ASYMMETRIES = tuple(np.round(np.linspace(0, 1, 9), 3))
@@ -32,7 +32,7 @@ ASYMMETRIES = tuple(np.round(np.linspace(0, 1, 9), 3))
 def main() -> None:
     rows = alignment_curve(task="mnist5k", hidden=(128,), asymmetries=ASYMMETRIES, homeostasis=(0.0, 1.0),
                            train_batches=50, samples=20, progress=True)
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for lam, label in ((0.0, "no homeostasis"), (1.0, "Jacobian homeostasis, λ = 1")):
         sel = [r for r in rows if r["homeostasis"] == lam]
@@ -48,7 +48,7 @@ def main() -> None:
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize=8)
     fig.suptitle("Generalized EP, 784-128-10, 50 training batches", fontsize=10)
-    _save(fig, RESULTS / "ep_alignment.png")
+    save_png(fig, RESULTS / "ep_alignment.png")
     plt.close(fig)
     md = ["# Generalized EP: alignment with backprop vs weight asymmetry", "",
           "784-128-10, MNIST-5k, tanh, dt 0.5, 100 + 100 steps, β = 0.01 (symmetric), 50 SGD batches of 32 "

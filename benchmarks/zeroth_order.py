@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, markdown_table, write_report  # noqa: E402
 
 from bioplast.backends import get_backend  # noqa: E402
-from bioplast.bench.plots import _plt, finish  # noqa: E402
+from bioplast.figures import finish, pyplot  # noqa: E402
 from bioplast.data import load_task, one_hot  # noqa: E402
 from bioplast.dynamics.feedforward import init_mlp  # noqa: E402
 from bioplast.dynamics.perturbation import alignment_with_backprop  # noqa: E402
@@ -94,7 +94,7 @@ def learning() -> list:
 
 
 def plot(align: list, learn: list, path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     # one colour per estimator in both panels: weight, node, injected on a noisy device, device noise
     for i, name in enumerate(dict.fromkeys(r["estimator"] for r in align)):

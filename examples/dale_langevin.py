@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bioplast.bench.plots import _plt, _save
+from bioplast.figures import pyplot, save_png
 from bioplast.data import load_task
 from bioplast.experiments.dale_langevin import (GBM, denoise, forward_log_moments, learned_score_y, lognormal_scores,
                                              sample_ambient, sample_log_space, train_score_net)
@@ -46,11 +46,11 @@ print(f"score matching loss {np.mean(losses[:10]):.3f} → {np.mean(losses[-50:]
 m_T, v_T = forward_log_moments(mean, var, T, gbm)  # the per-pixel log-normal prior at T
 x_T = np.exp(m_T + np.sqrt(v_T) * rng.standard_normal((16, pixels.shape[1])))
 samples = denoise(net, sample_log_space(learned_score_y(net, gbm), x_T, T, 300, gbm, rng, t_min=t_min), t_min, gbm)
-plt = _plt()
+plt = pyplot()
 fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
 for ax, img in zip(axes.ravel(), samples):
     ax.imshow(np.clip(img - 0.05, 0, 1).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
     ax.axis("off")
 Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-_save(fig, Path(args.out))
+save_png(fig, Path(args.out))
 print(f"16 samples (all positive: {bool((samples > 0).all())}) saved to {args.out}")

@@ -18,7 +18,7 @@ from bioplast.data import load_task, one_hot
 from bioplast.models.ep import init_epnet
 from bioplast.reference.ep_oracle import bptt_gradient
 from bioplast.analysis.gradcheck import cosine, relative_error
-from bioplast.rules import ep_estimate
+from bioplast.dynamics.equilibrium import ep_estimate
 from bioplast.training.rate import TrainConfig, train
 
 parser = argparse.ArgumentParser()

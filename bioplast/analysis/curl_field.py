@@ -28,6 +28,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from bioplast.dynamics import student_teacher as st
 from bioplast.errors import ConfigError
 from bioplast.validate import positive, positive_int
 
@@ -111,3 +112,18 @@ def rule_curl(cfg, coords: int = 150, batch: int = 64, eps: float = 1e-6, seed: 
     model.lr = cfg.lr
     field, theta, resolution = model_field(model, x, target)
     return field_curl(field, theta, coords, eps, seed, resolution)
+
+
+def curl_magnitude(w1, w2, x, y, activation: str = "identity", d1=None, d2=None, feedback=None,
+                   eps: float = 1e-6, readout: str = "identity") -> float:
+    """``ρ = ‖(J − Jᵀ)/2‖_F / ‖J‖_F`` for the Jacobian ``J`` of the update field over all weights
+    (central differences).  ``ρ = 0`` for any gradient flow (J is minus a Hessian)."""
+    shapes = (w1.shape, w2.shape)
+    theta = np.concatenate([w1.ravel(), w2.ravel()]).astype(np.float64)
+
+    def field(t):
+        a, b = t[:w1.size].reshape(shapes[0]), t[w1.size:].reshape(shapes[1])
+        g1, g2 = st.update_field(a, b, x, y, activation, d1, d2, feedback, readout)
+        return np.concatenate([g1.ravel(), g2.ravel()])
+
+    return field_curl(field, theta, eps=eps).rho

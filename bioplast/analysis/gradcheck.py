@@ -6,7 +6,7 @@ import numpy as np
 from bioplast.backends import get_backend
 from bioplast.data import load_task, one_hot
 from bioplast.errors import ConfigError
-from bioplast.rules.eqprop import ep_estimate, jacobian_asymmetry
+from bioplast.dynamics.equilibrium import ep_estimate, jacobian_asymmetry
 from bioplast.rules.registry import get_rule
 from bioplast.validate import positive_int
 from bioplast.reference.ep_oracle import bptt_gradient

@@ -33,7 +33,7 @@ import numpy as np
 
 from bioplast.errors import ConfigError, unknown_name
 from bioplast.io import atomic_write_json
-from bioplast.bench.plots import _plt, _save, finish
+from bioplast.figures import finish, pyplot, save_png
 
 LAB_BACKENDS = ("numba", "numpy", "torch")
 LAB_TASK = "student-teacher"  # the task column of a lab job: it makes its own data
@@ -123,7 +123,7 @@ def _rows(experiment: str, result) -> list:
 
 def plot_phase_diagram(rows: list, path) -> None:
     """Critical flip fraction vs ``c``: theory lines, simulation markers, the exact bounds 1/4 and 2/3."""
-    fig, ax = _plt().subplots(figsize=(6, 4))
+    fig, ax = pyplot().subplots(figsize=(6, 4))
     cs = [r["c"] for r in rows]
     ax.plot(cs, [r["hidden_layer_flips"] for r in rows], marker="o", label="hidden-layer flips (D₁): theory")
     ax.plot(cs, [r["readout_flips"] for r in rows], marker="s", label="readout flips (D₂): theory")
@@ -140,7 +140,7 @@ def plot_phase_diagram(rows: list, path) -> None:
 
 def plot_chaos(rows: list, path) -> None:
     """Lyapunov exponent and order parameter against the fraction of flipped inputs (two panels)."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharex=True)
     f = [max(r["fraction"], 1e-3) for r in rows]
     for ax, key, label in ((axes[0], "lyapunov", "largest Lyapunov exponent (per unit time)"),
@@ -151,7 +151,7 @@ def plot_chaos(rows: list, path) -> None:
         ax.grid(alpha=0.3)
     fig.suptitle("Learning either side of the threshold: > 0 = learning leaves the solution")
     fig.tight_layout()
-    _save(fig, Path(path))
+    save_png(fig, Path(path))
     plt.close(fig)
 
 
@@ -159,7 +159,7 @@ def plot_saddle(result, path) -> None:
     """Median test error over seeds (band: range) per learner, one panel per initial scale."""
     from bioplast.experiments.curl import LEARNERS
 
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(result.scales), figsize=(4.5 * len(result.scales), 3.6), sharey=True,
                              squeeze=False)
     for i, r in enumerate(result.scales):
@@ -173,7 +173,7 @@ def plot_saddle(result, path) -> None:
     axes[0, 0].set_ylabel("test error")
     axes[0, 0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
-    _save(fig, Path(path))
+    save_png(fig, Path(path))
     plt.close(fig)
 
 

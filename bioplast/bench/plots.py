@@ -7,46 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    from bioplast.io import atomic_write_bytes
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
-    atomic_write_bytes(path, buf.getvalue())
-
-
-def finish(fig, ax, path, *, xlabel: str, ylabel: str, title: str = "", ylim=None, legend: bool = True,
-           grid: str | None = "both") -> None:
-    """Label, decorate, write atomically as PNG and close: the last lines of every figure."""
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    if grid:
-        ax.grid(axis=grid, alpha=0.3)
-    if legend:
-        ax.legend(frameon=False, fontsize=8)
-    ax.set_title(title)
-    _save(fig, Path(path))
-    _plt().close(fig)
+from bioplast.figures import finish, pyplot
 
 
 def learning_curves(rows: list, path, title: str = "", key: str = "test_acc", ylabel: str = "test accuracy",
                     ylim=(0, 1)) -> None:
     """``key`` (default test accuracy) vs epoch, mean ± std over seeds, one line per rule; records
     where ``key`` is undefined (NaN) are left out."""
-    plt = _plt()
+    plt = pyplot()
     by_rule = defaultdict(lambda: defaultdict(list))
     for r in rows:
         if _defined(r.get(key)):
@@ -72,7 +40,7 @@ def _defined(value) -> bool:
 def accuracy_vs(rows: list, key: str, path, xlabel: str, title: str = "") -> None:
     """Final test accuracy against a run's cumulative cost ``key`` (``wall_time_s``, ``energy_J``;
     log scale), one point per run, one colour per rule; runs without the cost are left out."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     last = [r for r in _last_epochs(rows).values() if _defined(r.get(key)) and r[key] > 0]
     for rule in dict.fromkeys(r["rule"] for r in last):
@@ -113,7 +81,7 @@ def robustness(rows: list, param: str, path, title: str = "") -> None:
     other substrate parameters may be set too, to one value each (a spiking sweep's sign mode)."""
     import json
 
-    plt = _plt()
+    plt = pyplot()
     series = defaultdict(lambda: defaultdict(list))
     fixed = defaultdict(set)
     for r in _last_epochs(rows).values():

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from bioplast.dynamics.autograd import AutogradBridge
 from bioplast.errors import ConfigError
 from bioplast.dynamics.activations import activation as _activation
 
@@ -107,3 +108,44 @@ def torch_loss(name: str):
     from bioplast.errors import unknown_name
 
     raise unknown_name("loss", name, LOSSES)
+
+
+def backprop_errors(k, params, x, target, activation: str, loss: str, feedback=None, node_noise=None):
+    """Return ``(inputs, errors, loss_value)`` of an MLP by torch autograd.
+
+    ``inputs[l]`` is the input to layer ``l`` (``inputs[0] = x``) and
+    ``errors[l] = −B ∂L/∂a_l``.  With ``feedback`` (one fixed matrix per layer, the shape of
+    its weights; the first is unused) the errors below the output travel through those
+    matrices instead of the transposed weights (feedback alignment).  ``node_noise`` adds noise to
+    each layer's drive in the forward pass (as in :func:`~bioplast.dynamics.feedforward.forward`;
+    device read noise), treated as a constant by the backward pass.  Works for every backend:
+    numpy arrays go to CPU torch for the backward pass and come back as backend arrays.
+    """
+    import torch
+
+    act = torch_activation(activation)
+    with AutogradBridge(k, x) as bridge, torch.enable_grad():
+        to_t = bridge.to_torch
+        h = to_t(x)
+        inputs, pre_acts = [], []
+        last = len(params.weights) - 1
+        for i, (w, b) in enumerate(zip(params.weights, params.biases)):
+            inputs.append(h)
+            # leaf copies that require grad make every pre-activation part of the graph
+            a = torch.nn.functional.linear(h, to_t(w).detach().requires_grad_(True), to_t(b).detach())
+            if node_noise is not None:
+                a = a + to_t(node_noise(i, bridge.to_backend(h), int(w.shape[0])))
+            pre_acts.append(a)
+            h = a if i == last else act(a)
+        value = torch_loss(loss)(h, to_t(target))
+        if feedback is None:
+            grads = torch.autograd.grad(value, pre_acts)
+        else:
+            grads = [torch.autograd.grad(value, pre_acts[-1], retain_graph=True)[0]]
+            for i in range(last - 1, -1, -1):
+                a = pre_acts[i].detach().requires_grad_(True)
+                slope = torch.autograd.grad(act(a).sum(), a)[0]  # φ'(a_l), whatever φ is
+                grads.insert(0, (grads[0] @ to_t(feedback[i + 1])) * slope)
+    batch = inputs[0].shape[0]
+    return ([bridge.to_backend(t) for t in inputs], [bridge.to_backend(-batch * g) for g in grads],
+            float(value.detach()))

@@ -198,7 +198,7 @@ def alignment_with_backprop(k, params: MLPParams, x, target, rule, activation: s
     noise; weight probes come from the rule's own streams.
     """
     from bioplast.hardware.device import read_noise, read_scale
-    from bioplast.rules.backprop import backprop_errors
+    from bioplast.dynamics.feedforward import backprop_errors
     from bioplast.rules.perturbation import weight_probe
 
     p = rule.spec.params

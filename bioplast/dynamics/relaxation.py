@@ -45,10 +45,10 @@ from typing import Any, NamedTuple, Optional
 import numpy as np
 
 from bioplast.errors import ConfigError, DivergenceError
-from bioplast.validate import positive, positive_int
+from bioplast.rules.eqprop import COSTS, check_dt
+from bioplast.validate import positive_int
 from bioplast.dynamics.activations import activation as _activation
 
-COSTS = ("mse", "cross_entropy")
 
 
 class EPNet(NamedTuple):
@@ -204,10 +204,3 @@ def check_net(net: EPNet, x_dim: int, target_dim: int | None = None, cost: str =
     out_dim = net.readout[0].shape[0] if cost == "cross_entropy" else weights[-1].shape[0]
     if target_dim is not None and out_dim != target_dim:
         raise ConfigError(f"output layer has {out_dim} units but targets have {target_dim} columns")
-
-
-def check_dt(dt) -> float:
-    v = positive("dt", dt)
-    if v > 1:
-        raise ConfigError(f"dt must be in (0, 1] (the leak step of ds = dt·(ρ(h) − s)), got {dt!r}")
-    return v

@@ -22,7 +22,7 @@ initial value (the protocol of Ninou et al. 2025).
 Tools: :func:`update_field` (one evaluation, numpy); :func:`sweep` (many
 whole runs at once: ``backend="numba"`` one compiled kernel parallel over
 runs, ``"torch"`` one batched computation on CPU or CUDA, ``"numpy"`` the
-reference loop) and :func:`run` (one run); :func:`curl_magnitude`
+reference loop) and :func:`run` (one run); :func:`bioplast.analysis.curl_field.curl_magnitude`
 (antisymmetric part of the field's Jacobian); :func:`stability_matrix`
 (linear two-layer case, scalar output) and the phase-diagram helpers.
 """
@@ -259,23 +259,6 @@ def run(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, ba
         if d is not None and np.ndim(d) != 1:
             raise DataError(f"{name} must be one sign per neuron ({n}), got shape {np.shape(d)}")
     return sweep(w1, w2, task, lr, steps, d1, d2, feedback, batch, renormalise, records, seed, backend).one(0)
-
-
-def curl_magnitude(w1, w2, x, y, activation: str = "identity", d1=None, d2=None, feedback=None,
-                   eps: float = 1e-6, readout: str = "identity") -> float:
-    """``ρ = ‖(J − Jᵀ)/2‖_F / ‖J‖_F`` for the Jacobian ``J`` of the update field over all weights
-    (central differences).  ``ρ = 0`` for any gradient flow (J is minus a Hessian)."""
-    shapes = (w1.shape, w2.shape)
-    theta = np.concatenate([w1.ravel(), w2.ravel()]).astype(np.float64)
-
-    def field(t):
-        a, b = t[:w1.size].reshape(shapes[0]), t[w1.size:].reshape(shapes[1])
-        g1, g2 = update_field(a, b, x, y, activation, d1, d2, feedback, readout)
-        return np.concatenate([g1.ravel(), g2.ravel()])
-
-    from bioplast.analysis.curl_field import field_curl
-
-    return field_curl(field, theta, eps=eps).rho
 
 
 def stability_matrix(w1, w2, d1, d2) -> np.ndarray:

@@ -144,9 +144,9 @@ def dale_networks(task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidden=(2
 
 def plot_weight_histograms(weights: dict, path, title: str = "") -> None:
     """Histograms of log10|W| of the first layer: at init and after training with each geometry."""
-    from bioplast.bench.plots import _plt, finish
+    from bioplast.figures import finish, pyplot
 
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     shown_init = False
     for (name, seed), (before, arrays) in weights.items():
@@ -163,9 +163,9 @@ def plot_weight_histograms(weights: dict, path, title: str = "") -> None:
 
 
 def plot_pruning(rows: list, path, title: str = "") -> None:
-    from bioplast.bench.plots import _plt, finish
+    from bioplast.figures import finish, pyplot
 
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for name in dict.fromkeys(r["geometry"] for r in rows):
         sel = [r for r in rows if r["geometry"] == name]

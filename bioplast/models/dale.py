@@ -37,7 +37,7 @@ from bioplast.backends.counter_rng import stream_key
 from bioplast.hardware import place
 from bioplast.hardware.device import READ_NOISE_SALT, read_scale
 from bioplast.hardware.physics import neuron_mismatch
-from bioplast.rules.backprop import AutogradBridge
+from bioplast.dynamics.autograd import AutogradBridge
 
 NETWORKS = ("mlp", "dann", "ei_mlp")
 _HOST = get_backend("numpy", dtype="float64")  # draws read noise on the host (the same on every backend)

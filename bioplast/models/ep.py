@@ -7,7 +7,7 @@ Generalized EP adds top-down weights ``B_l = (1 − a) W_lᵀ + a R_l``.
 
 Every parameter moves through the same optimiser transform (``sgd`` or
 ``adam``): weights through ``plasticity(rule, optimiser)`` fed by
-:func:`bioplast.rules.ep_phases`, the readout through the delta rule on its
+:func:`bioplast.dynamics.equilibrium.ep_phases`, the readout through the delta rule on its
 local error, biases through the optimiser chain alone.  With a ``device``
 profile every weight matrix (bottom-up, top-down, readout) is programmed onto
 its own devices and every update goes through the profile's transforms after
@@ -28,7 +28,8 @@ from bioplast.backends.counter_rng import row_scaled_normal, stream_key
 from bioplast.hardware import place
 from bioplast.hardware.device import READ_NOISE_SALT, read_scale
 from bioplast.hardware.physics import neuron_mismatch
-from bioplast.rules.eqprop import bias_direction, ep_phases, homeostatic_directions
+from bioplast.rules.eqprop import bias_direction
+from bioplast.dynamics.equilibrium import ep_phases, homeostatic_directions
 from bioplast.rules.hebbian import delta
 
 

@@ -9,7 +9,7 @@ Dynamics with Sign-Diverse Plasticity".  A diagonal sign matrix ``D``
 which is local (synapse ``(i, j)`` needs only its own presynaptic neuron's
 sign).  With ``D = I`` the weights follow the gradient; with mixed signs the
 weight dynamics gain a non-gradient (curl) component — measured by
-:func:`bioplast.dynamics.student_teacher.curl_magnitude`.
+:func:`bioplast.analysis.curl_field.curl_magnitude`.
 """
 from __future__ import annotations
 

@@ -66,7 +66,8 @@ from bioplast.geometry import OPTIMIZERS, bias_optimizer, optimizer, sign_frozen
 from bioplast.analysis.gradcheck import cosine
 from bioplast.io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
 from bioplast.resources import check_fits, training_bytes
-from bioplast.rules import backprop_errors, get_rule
+from bioplast.rules import get_rule
+from bioplast.dynamics.feedforward import backprop_errors
 from bioplast.rules.perturbation import weight_probe
 from bioplast.validate import in_range, positive, positive_int
 

@@ -6,6 +6,7 @@ from bioplast import ConfigError, DataError
 from bioplast.data import teacher_student
 from bioplast.data.teacher import TeacherTask
 from bioplast.dynamics import student_teacher as st
+from bioplast.analysis.curl_field import curl_magnitude
 from bioplast.rules.curl import flip_signs, sign_diverse
 from bioplast.testing import assert_close, libm_disagreement, tolerance, worst_case
 
@@ -65,10 +66,10 @@ def test_curl_magnitude_vanishes_for_gradient_flows_only(small):
     flipped); clearly > 0 for a sign mixture."""
     task, w1, w2 = small
     x, y = task.x_train[:40], task.y_train[:40]
-    assert st.curl_magnitude(w1, w2, x, y, "tanh") < _gradient_curl_bound(w1, w2, x, y)
+    assert curl_magnitude(w1, w2, x, y, "tanh") < _gradient_curl_bound(w1, w2, x, y)
     flipped = (-np.ones(30), -np.ones(8))
-    assert st.curl_magnitude(w1, w2, x, y, "tanh", *flipped) < _gradient_curl_bound(w1, w2, x, y, *flipped)
-    assert st.curl_magnitude(w1, w2, x, y, "tanh", flip_signs(30, 0.3, 0), flip_signs(8, 0.25, 1)) > 0.1
+    assert curl_magnitude(w1, w2, x, y, "tanh", *flipped) < _gradient_curl_bound(w1, w2, x, y, *flipped)
+    assert curl_magnitude(w1, w2, x, y, "tanh", flip_signs(30, 0.3, 0), flip_signs(8, 0.25, 1)) > 0.1
 
 
 def test_minibatch_indices_are_the_same_hash_on_every_backend():
@@ -346,7 +347,7 @@ def test_feedback_through_the_transposed_weights_is_backprop():
     backward kernel (there applied to δ W, here to ones, times 1 exactly)."""
     from bioplast.backends import get_backend
     from bioplast.dynamics.feedforward import init_mlp
-    from bioplast.rules import backprop_errors
+    from bioplast.dynamics.feedforward import backprop_errors
 
     k = get_backend("numpy", dtype="float64")
     params = init_mlp(k, [12, 9, 7, 4], seed=0)

@@ -19,7 +19,8 @@ from bioplast.data import load_task, one_hot
 from bioplast.dynamics import EPNet, init_mlp
 from bioplast.reference.ep_oracle import bptt_gradient, implicit_gradient
 from bioplast.analysis.gradcheck import cosine, relative_error
-from bioplast.rules import ep_estimate, eqprop
+from bioplast.rules import eqprop
+from bioplast.dynamics.equilibrium import ep_estimate
 from bioplast.testing import LIBM_ULPS, eps, libm_disagreement, tolerance
 
 # numba's fused float32 relaxation computes tanh from its own exp32: within 18 ε₃₂ of the true value

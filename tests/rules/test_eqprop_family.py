@@ -22,8 +22,9 @@ from bioplast.dynamics import EPNet, init_mlp
 from bioplast.models.ep import init_epnet
 from bioplast.reference.ep_oracle import bptt_gradient, vector_field_jacobian
 from bioplast.analysis.gradcheck import cosine, relative_error
-from bioplast.rules import ep_estimate
-from bioplast.rules.eqprop import holomorphic_points, jacobian_asymmetry, jacobian_homeostasis
+from bioplast.dynamics.equilibrium import ep_estimate
+from bioplast.rules.eqprop import holomorphic_points
+from bioplast.dynamics.equilibrium import jacobian_asymmetry, jacobian_homeostasis
 from bioplast.testing import assert_close, libm_disagreement, tolerance, worst_case
 
 
