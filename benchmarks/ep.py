@@ -38,6 +38,7 @@ from common import matmul_gflops, write_report  # noqa: E402
 from bioplast.backends import get_backend  # noqa: E402
 from bioplast.data import load_task, one_hot  # noqa: E402
 from bioplast.dynamics import init_mlp  # noqa: E402
+from bioplast.hardware import Chip  # noqa: E402
 from bioplast.models.ep import EPModel  # noqa: E402
 from bioplast.rules import eqprop  # noqa: E402
 
@@ -96,10 +97,10 @@ def reference_epoch(params, batches, xtest, ytest):
 def bioplast_epoch(backend, batches, xtest, ytest, seed):
     k = get_backend(backend, dtype="float32")
     rule = eqprop(beta=BETA, free_steps=T_FREE, nudge_steps=T_NUDGE, estimator="one_sided")
-    model = EPModel(k, rule, SIZES, seed, "sigmoid4", "adam", LR)
+    model = EPModel(k, rule, SIZES, Chip(None, seed), activation="sigmoid4", optimizer_name="adam", lr=LR)
     dev = [(k.asarray(x), k.asarray(y)) for x, y in batches]
     model.train_batch(*dev[0])  # warm-up: numba compilation, allocator
-    model = EPModel(k, rule, SIZES, seed, "sigmoid4", "adam", LR)
+    model = EPModel(k, rule, SIZES, Chip(None, seed), activation="sigmoid4", optimizer_name="adam", lr=LR)
     seconds = []
     for _ in range(EPOCHS):
         t0 = time.perf_counter()

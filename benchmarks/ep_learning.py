@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, write_report  # noqa: E402
 
 from bioplast.bench.plots import learning_curves  # noqa: E402
-from bioplast.training.rate import TrainConfig, train  # noqa: E402
+from bioplast.training import TrainConfig, train  # noqa: E402
 
 REF = dict(task="mnist5k", backend="numba", batch_size=50, lr=5e-4, optimizer="adam", activation="sigmoid4",
            hidden=(512,))

@@ -7,7 +7,7 @@ the only difference.  Best-of-5 seconds per step; the ratio to ideal is what the
 targets (≤ 2× for ``loihi2-like`` and ``pcm-crossbar``).
 
 numba and torch (CPU) run a profile's elementwise stages as one fused kernel
-(:func:`bioplast.hardware.device.fused_write`); numpy, the reference, runs them as array operations.
+(:func:`bioplast.hardware.fusion.fused_write`); numpy, the reference, runs them as array operations.
 The last table gives the cost of the write noise's draws alone (one normal per weight, 784 × 128),
 which is most of what ``pcm-crossbar`` adds.
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import best_time, markdown_table, write_report  # noqa: E402
 
 from bioplast.backends import get_backend  # noqa: E402
-from bioplast.training.rate import TrainConfig, build_model  # noqa: E402
+from bioplast.training import TrainConfig, model_for as build_model  # noqa: E402
 
 SUBSTRATES = ("ideal", "loihi2-like", "pcm-crossbar", "pcm-differential")
 RULES = ("backprop", "node_perturbation")

@@ -32,10 +32,10 @@ from bioplast.backends import get_backend  # noqa: E402
 from bioplast.figures import finish, pyplot  # noqa: E402
 from bioplast.data import load_task, one_hot  # noqa: E402
 from bioplast.dynamics.feedforward import init_mlp  # noqa: E402
-from bioplast.dynamics.perturbation import alignment_with_backprop  # noqa: E402
+from bioplast.analysis.alignment import alignment_with_backprop  # noqa: E402
 from bioplast.hardware import DeviceProfile  # noqa: E402
 from bioplast.rules import get_rule  # noqa: E402
-from bioplast.training.rate import TrainConfig, train  # noqa: E402
+from bioplast.training import TrainConfig, train  # noqa: E402
 
 PROBES = (1, 4, 16, 64, 256)
 NOISY = DeviceProfile("read-noise-0.05", bounds="none", read_noise=0.05,

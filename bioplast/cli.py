@@ -100,7 +100,8 @@ def _rule_params(items, flag: str = "--param") -> dict:
 
 
 def cmd_train(args) -> int:
-    from bioplast.training.rate import TrainConfig, train
+    from bioplast.analysis.alignment import standard_measures
+    from bioplast.training import TrainConfig, train
 
     cfg = TrainConfig(rule=args.rule, task=args.task, backend=args.backend, device=args.device,
                       dtype=args.dtype, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size,
@@ -109,7 +110,7 @@ def cmd_train(args) -> int:
                       inhibitory_fraction=args.inhibitory_fraction, sign_frozen=args.sign_frozen,
                       data_dir=args.data_dir, rule_params=_rule_params(args.param), substrate=args.substrate,
                       substrate_params=_rule_params(args.substrate_param, "--substrate-param"))
-    records = train(cfg, out=args.out, progress=not args.quiet)
+    records = train(cfg, out=args.out, progress=not args.quiet, measures=standard_measures())
     last = records[-1]
     print(f"{args.rule} on {args.task} ({args.backend}): epoch {last['epoch']} test accuracy "
           f"{last['test_acc']:.4f}, train accuracy {last['train_acc']:.4f}, {last['wall_time_s']:.2f} s"

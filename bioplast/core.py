@@ -22,8 +22,10 @@ pair and a state NamedTuple) with local signals in place of gradients.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple, Optional, Tuple
+import functools
+import inspect
+from dataclasses import dataclass, field, fields, make_dataclass
+from typing import Any, Callable, ClassVar, NamedTuple, Optional, Tuple
 
 from bioplast.errors import ConfigError, DataError
 
@@ -123,6 +125,97 @@ class Rule(NamedTuple):
         return self._replace(spec=spec, layers=None if inner is None else (lambda i: inner(i).with_spec(spec)))
 
 
+class TransformSpec:
+    """What a transform is, as data: one frozen dataclass per transform factory, whose fields are
+    the factory's arguments (built by :func:`transform_factory`).  ``kind`` names it in files (NIR
+    sidecars, suites); :meth:`build` makes the transform again; fused engines and the fusion
+    planner read the fields, never the transform's closures."""
+
+    kind: ClassVar[str] = ""
+    factory: ClassVar[Callable[..., "Transform"]]
+
+    def build(self) -> "Transform":
+        return self.factory(**{f.name: getattr(self, f.name) for f in fields(self)})
+
+    def to_dict(self) -> dict:
+        """``{"kind": …, field: value}`` with arrays as lists and nested specs as dicts (JSON-ready)."""
+        return {"kind": self.kind, **{f.name: _plain(getattr(self, f.name)) for f in fields(self)}}
+
+
+_SPECS: dict = {}  # kind -> TransformSpec subclass, filled by transform_factory
+
+
+def _plain(v):
+    if isinstance(v, Transform):  # a transform given as an argument (a fused write's stages): its record
+        v = v.spec
+    if isinstance(v, TransformSpec):
+        return v.to_dict()
+    if isinstance(v, (tuple, list)):
+        return [_plain(x) for x in v]
+    if hasattr(v, "tolist"):  # numpy arrays and scalars
+        return v.tolist()
+    return v
+
+
+def transform_factory(kind: str, exclude: tuple = ()):
+    """Decorate a factory that returns a :class:`Transform`: its spec record (a frozen dataclass of
+    its arguments, registered under ``kind``) is made from the signature, and every transform it
+    returns carries the record of the call as ``spec``.  ``exclude``: arguments that are not data
+    (a kernel), left out of the record."""
+
+    def wrap(factory):
+        sig = inspect.signature(factory)
+        spec_fields = [(name, Any, field(default=p.default)) if p.default is not inspect.Parameter.empty
+                       else (name, Any) for name, p in sig.parameters.items() if name not in exclude]
+        if kind in _SPECS:
+            raise ConfigError(f"transform kind {kind!r} is registered twice")
+
+        @functools.wraps(factory)
+        def build(*args, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            t = factory(*args, **kwargs)
+            data = {n: v for n, v in bound.arguments.items() if n not in exclude}
+            return t._replace(spec=cls(**data))
+
+        cls = make_dataclass(f"{factory.__name__}_spec", spec_fields, bases=(TransformSpec,), frozen=True,
+                             namespace={"kind": kind, "factory": staticmethod(build)})
+        cls.__module__ = factory.__module__
+        cls.__doc__ = f"The arguments of :func:`{factory.__module__}.{factory.__name__}`, as data."
+        build.Spec = cls
+        _SPECS[kind] = cls
+        return build
+
+    return wrap
+
+
+def spec_kinds() -> list:
+    """The registered transform kinds (each module registers its factories when it is imported)."""
+    return sorted(_SPECS)
+
+
+def from_spec(spec) -> "Transform":
+    """The transform a spec record (or its :meth:`TransformSpec.to_dict` form, e.g. read from a file)
+    describes.  Unknown kinds and arguments are :class:`~bioplast.errors.DataError` naming them; bad
+    values are the factory's own error."""
+    if isinstance(spec, TransformSpec):
+        return spec.build()
+    if not isinstance(spec, dict) or not isinstance(spec.get("kind"), str):
+        raise DataError(f"a transform spec is a dict with a 'kind' string, got {spec!r:.80}")
+    cls = _SPECS.get(spec["kind"])
+    if cls is None:
+        raise DataError(f"unknown transform kind {spec['kind']!r}; known: {', '.join(spec_kinds())}")
+    args = {n: v for n, v in spec.items() if n != "kind"}
+    names = {f.name for f in fields(cls)}
+    if set(args) - names:
+        raise DataError(f"transform {spec['kind']!r} has no arguments {sorted(set(args) - names)}; "
+                        f"it takes {sorted(names)}")
+    try:
+        return cls(**args).build()
+    except TypeError as exc:
+        raise DataError(f"transform {spec['kind']!r}: {exc}") from None
+
+
 class Transform(NamedTuple):
     """Geometry or substrate step: ``init(k, w) -> state`` and
     ``update(k, updates, state, w) -> (updates, state)``."""
@@ -130,9 +223,13 @@ class Transform(NamedTuple):
     init: Callable[[Any, Array], Any]
     update: Callable[[Any, Array, Any, Array], Tuple[Array, Any]]
     name: str
-    # what the transform is, as data (``{"kind": "additive", "lr": 0.1}``), so a fused
-    # engine can run it itself; ``None`` for transforms only the generic path runs
-    params: Optional[dict] = None
+    # what the transform is, as data (the record of the factory call that made it, set by
+    # transform_factory), so fused engines and files can describe it; None for an ad-hoc transform
+    spec: Optional[TransformSpec] = None
+
+    @property
+    def kind(self) -> Optional[str]:
+        return None if self.spec is None else self.spec.kind
 
 
 class PlasticityState(NamedTuple):
@@ -144,13 +241,13 @@ def _no_state(k, w):
     return ()
 
 
-def stateless(name: str, fn: Callable[[Any, Array, Array], Array], params: Optional[dict] = None) -> Transform:
+def stateless(name: str, fn: Callable[[Any, Array, Array], Array]) -> Transform:
     """Wrap ``fn(k, updates, w) -> updates`` as a :class:`Transform` with no state."""
 
     def update(k, updates, state, w):
         return fn(k, updates, w), state
 
-    return Transform(_no_state, update, name, params)
+    return Transform(_no_state, update, name)
 
 
 @dataclass(frozen=True)
@@ -198,13 +295,16 @@ def chain_update(k, transforms, direction, states, w) -> Tuple[Array, tuple]:
     return direction, tuple(new_states)
 
 
-def plasticity(rule: Rule, *transforms: Transform) -> Plasticity:
+def plasticity(rule, *transforms: Transform) -> Plasticity:
     """Compose a rule with geometry and substrate transforms, applied in order.
 
-    Example: ``plasticity(oja(), additive(1e-3))``.
+    Example: ``plasticity(oja(), additive(1e-3))``.  A :class:`Plasticity` composes again:
+    ``plasticity(plasticity(oja(), additive(1e-3)), quantize(8, -1, 1))`` appends the quantiser.
     """
+    if isinstance(rule, Plasticity):
+        rule, transforms = rule.rule, rule.transforms + tuple(transforms)
     if not isinstance(rule, Rule):
-        raise ConfigError(f"plasticity() needs a Rule first, got {type(rule).__name__}")
+        raise ConfigError(f"plasticity() needs a Rule (or a Plasticity) first, got {type(rule).__name__}")
     for i, t in enumerate(transforms):
         if not isinstance(t, Transform):
             raise ConfigError(f"plasticity() transform #{i + 1} must be a Transform, got {type(t).__name__}")

@@ -10,7 +10,7 @@ Run:  python examples/compare_rules.py [--task mnist5k] [--epochs 5] [--substrat
 """
 import argparse
 
-from bioplast.training.rate import TrainConfig, train
+from bioplast.training import TrainConfig, train
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--task", default="digits")

@@ -22,7 +22,7 @@ from bioplast.analysis.curl_field import rule_curl
 from bioplast.analysis.stdp_field import palindrome, sequence_raster, stdp_curl
 from bioplast.rules import get_rule
 from bioplast.rules.curl import flip_signs
-from bioplast.training.rate import TrainConfig
+from bioplast.training import TrainConfig
 
 n, m = 20, 10
 rng = np.random.default_rng(0)

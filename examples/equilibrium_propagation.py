@@ -19,7 +19,7 @@ from bioplast.models.ep import init_epnet
 from bioplast.reference.ep_oracle import bptt_gradient
 from bioplast.analysis.gradcheck import cosine, relative_error
 from bioplast.dynamics.equilibrium import ep_estimate
-from bioplast.training.rate import TrainConfig, train
+from bioplast.training import TrainConfig, train
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int, default=3)

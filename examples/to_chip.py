@@ -21,7 +21,7 @@ from bioplast.dynamics.spiking.engine import simulate
 from bioplast.hardware import get_substrate
 from bioplast.deploy import on_substrate
 from bioplast.deploy.conversion import convert_mlp, export_converted, import_converted, predict_converted
-from bioplast.training.rate import TrainConfig, train
+from bioplast.training import TrainConfig, train
 
 data = load_task("digits", 0)
 with tempfile.TemporaryDirectory() as tmp:

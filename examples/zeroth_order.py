@@ -14,10 +14,10 @@ import numpy as np
 from bioplast.backends import get_backend
 from bioplast.data import load_task, one_hot
 from bioplast.dynamics.feedforward import init_mlp
-from bioplast.dynamics.perturbation import alignment_with_backprop
+from bioplast.analysis.alignment import alignment_with_backprop
 from bioplast.hardware import DeviceProfile
 from bioplast.rules import get_rule
-from bioplast.training.rate import TrainConfig, train
+from bioplast.training import TrainConfig, train
 
 k = get_backend("numpy", dtype="float64")
 data = load_task("digits", 0)

@@ -87,10 +87,10 @@ def test_interrupt_leaves_no_half_written_file(tmp_path, monkeypatch):
 
 
 def test_train_interrupted_mid_run_keeps_only_complete_files(tmp_path, monkeypatch, capsys):
-    from bioplast.training import rate as train_mod
+    from bioplast.models import mlp as train_mod
 
     calls = {"n": 0}
-    real = train_mod._Model.train_batch
+    real = train_mod.MLP.train_batch
 
     def flaky(self, x, t):
         calls["n"] += 1
@@ -98,7 +98,7 @@ def test_train_interrupted_mid_run_keeps_only_complete_files(tmp_path, monkeypat
             raise KeyboardInterrupt
         return real(self, x, t)
 
-    monkeypatch.setattr(train_mod._Model, "train_batch", flaky)
+    monkeypatch.setattr(train_mod.MLP, "train_batch", flaky)
     out = tmp_path / "run"
     assert main(["train", "--rule", "oja", "--epochs", "3", "--out", str(out), "--quiet"]) == 130
     records = json.loads((out / "metrics.json").read_text())
@@ -115,7 +115,7 @@ def test_unwritable_output_folder(tmp_path, capsys):
 
 
 def test_backends_agree_on_a_training_run():
-    from bioplast.training.rate import TrainConfig, train
+    from bioplast.training import TrainConfig, train
 
     runs = {b: train(TrainConfig(rule="backprop", backend=b, epochs=2, dtype="float64"), progress=False)
             for b in ("numpy", "numba", "torch")}
@@ -131,7 +131,7 @@ def test_backends_agree_on_a_training_run():
 
 
 def test_same_seed_reproduces():
-    from bioplast.training.rate import TrainConfig, train
+    from bioplast.training import TrainConfig, train
 
     a = train(TrainConfig(rule="bcm", backend="numba", epochs=2, seed=5), progress=False)
     b = train(TrainConfig(rule="bcm", backend="numba", epochs=2, seed=5), progress=False)

@@ -40,7 +40,7 @@ def setups(draw):
         # substrate transforms (bioplast.hardware)
         "quantize": lambda: quantize(6, -3.0, 3.0, draw(st.sampled_from(["nearest", "stochastic"])), seed),
         "soft_bounds": lambda: soft_bounds(-5.0, 5.0), "write_noise": lambda: write_noise(0.2, seed),
-        "device_gain": lambda: device_gain(DeviceProfile("p", up=1.0, down=0.6, d2d=0.1), seed),
+        "device_gain": lambda: device_gain(up=1.0, down=0.6, d2d=0.1, seed=seed),
     }
     names = draw(st.lists(st.sampled_from(sorted(choices)), min_size=1, max_size=3))
     if "eg_pm" in names:  # EG± owns the weights it moves: it must be the last transform
@@ -86,7 +86,7 @@ def test_any_rule_with_any_geometry_keeps_the_contract(setup, backend):
 
 def test_an_allocation_that_cannot_fit_is_refused_before_it_is_made(monkeypatch):
     from bioplast import resources
-    from bioplast.training.rate import TrainConfig, train
+    from bioplast.training import TrainConfig, train
 
     monkeypatch.setattr(resources, "available_memory", lambda: 64 * 2 ** 20)  # pretend 64 MiB are free
     with pytest.raises(ConfigError, match=r"a 64-20000-10 network with batch 32 \(float32\) needs about "

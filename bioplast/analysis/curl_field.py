@@ -24,11 +24,15 @@ it shows curl even when its direction is a gradient.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Callable, NamedTuple
 
 import numpy as np
 
+from bioplast.backends import get_backend
+from bioplast.data import load_task, one_hot
 from bioplast.dynamics import student_teacher as st
+from bioplast.models import build_model
 from bioplast.errors import ConfigError
 from bioplast.validate import positive, positive_int
 
@@ -66,17 +70,17 @@ def field_curl(field: Callable[[np.ndarray], np.ndarray], theta, coords: int | N
 
 
 def model_field(model, x, target) -> tuple:
-    """``(F, θ₀, resolution)``: the update field of a trainer model (from :func:`bioplast.training.rate.build_model`,
-    numpy backend) on the batch ``(x, target)``, over all its plastic matrices, with θ₀ the current
+    """``(F, θ₀, resolution)``: the update field of a model (:func:`bioplast.models.build_model`, numpy
+    backend, its learning rate set as ``model.lr``) on the batch ``(x, target)``, over all its plastic matrices, with θ₀ the current
     weights.  ``F(θ) = (θ after one ``train_batch`` from θ − θ) / η``; every evaluation starts from
     the same saved state, so optimiser and rule states do not drift.  ``resolution`` is the rounding
     error of ``F`` (float64 weights of size |θ| differenced and divided by η)."""
     saved = copy.deepcopy(model.state())
-    lr = getattr(model, "lr", None) or model.cfg.lr
+    lr = model.lr
     theta0 = np.concatenate([np.asarray(w, dtype=np.float64).ravel() for w in model.parameters()])
 
     def field(theta):
-        model.set_state(copy.deepcopy(saved))
+        model.load_state(copy.deepcopy(saved))
         at = 0
         for w in model.parameters():
             w[...] = theta[at:at + w.size].reshape(w.shape)
@@ -90,25 +94,19 @@ def model_field(model, x, target) -> tuple:
 
 
 def rule_curl(cfg, coords: int = 150, batch: int = 64, eps: float = 1e-6, seed: int = 0) -> Curl:
-    """``ρ`` of the rule in a :class:`~bioplast.training.rate.TrainConfig` at its initial weights, on the
+    """``ρ`` of the rule in a :class:`~bioplast.training.config.TrainConfig` at its initial weights, on the
     first ``batch`` training samples of its task (numpy backend, float64, plain SGD so that the
     field is the rule's direction; a configured ``eg`` optimiser is kept: its geometry is part of
     the question)."""
-    from dataclasses import replace
-
-    from bioplast.backends import get_backend
-    from bioplast.data import load_task, one_hot
-    from bioplast.training.rate import build_model
-
     if cfg.optimizer == "adam":
         raise ConfigError("rule_curl measures the rule's field; Adam rescales it by running moments — use "
                           "optimizer 'sgd' (or 'eg' to include the exponentiated geometry)")
     cfg = replace(cfg, backend="numpy", dtype="float64").validate()
     k = get_backend("numpy", dtype="float64")
     data = load_task(cfg.task, cfg.seed, cfg.data_dir)
-    model = build_model(k, cfg, data.n_features, data.n_classes)
-    x = k.asarray(data.x_train[:positive_int("batch", batch)])
-    target = k.asarray(one_hot(data.y_train[:batch], data.n_classes))
+    model = build_model(cfg.kind, cfg, k, data)
+    x = data.x_train[:positive_int("batch", batch)].astype(np.float64)
+    target = one_hot(data.y_train[:batch], data.n_classes)
     model.lr = cfg.lr
     field, theta, resolution = model_field(model, x, target)
     return field_curl(field, theta, coords, eps, seed, resolution)

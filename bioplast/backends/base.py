@@ -142,7 +142,7 @@ class Backend(ABC):
     def uniform(self, rng, shape) -> Array:
         """Uniform draws on [0, 1) from the explicit random state ``rng``."""
 
-    # ---- counter-based draws and the fused device write -----------------
+    # ---- counter-based draws and fused kernels ----------------------------
     def counter_uniform(self, key: tuple, shape) -> Array:
         """Uniform draws on ``[0, 1)`` of the counter-based stream ``key`` (the same numbers on every
         backend: :mod:`bioplast.backends.counter_rng`)."""
@@ -161,7 +161,7 @@ class Backend(ABC):
     def read_error(self, key: tuple, h: Array, scale: float, n: int) -> Array:
         """``ζ[B, n] · (scale ‖h_b‖)``, ``ζ`` the counter-based normal draw ``key``: the output-referred
         error of ``B`` noisy reads of an ``n``-row matrix with inputs ``h[B, ·]``
-        (:func:`bioplast.hardware.device.read_noise`; spike inputs: ``‖s_b‖ = √(spike count)``)."""
+        (:class:`bioplast.hardware.reads.ReadPass`; spike inputs: ``‖s_b‖ = √(spike count)``)."""
         from bioplast.backends.counter_rng import row_scaled_normal
 
         return row_scaled_normal(self, key, ((h * h).sum(1) ** 0.5) * scale, n)
@@ -172,16 +172,14 @@ class Backend(ABC):
 
         return bits_numpy(key, n)
 
-    def can_device_write(self, w: Array, u: Array) -> bool:
-        """Whether :meth:`device_write` has a fused kernel for these arrays (else the caller runs the
-        stages one by one, with the same draws)."""
-        return False
-
-    def device_write(self, w: Array, u: Array, gain, spec, noise_key: tuple, round_key: tuple):
-        """The update a device makes of ``u`` at weights ``w``, all the stages of ``spec``
-        (:class:`~bioplast.backends.device_write.WriteSpec`) in one fused pass; called only where
-        :meth:`can_device_write`.  ``gain``: per-device gains ``[n_post, n_pre]`` or ``None``."""
-        raise NotImplementedError(f"backend {self.name!r} has no fused device write")
+    def fused(self, name: str):
+        """The backend's compiled kernel for a whole computation, or ``None`` (then the caller runs the
+        generic path, written with the verbs above; both give the same numbers).  Names:
+        ``"device_write"`` (``(w, u, gain, spec, noise_key, round_key) -> update``,
+        :mod:`bioplast.backends.device_write`), ``"relax"`` (EP's relaxation,
+        :mod:`bioplast.dynamics.relaxation`), ``"spiking"`` (the event-driven engine,
+        :mod:`bioplast.dynamics.spiking.lowering`), ``"two_layer_sweep"`` (the student–teacher lab)."""
+        return None
 
 
 def _count(shape):

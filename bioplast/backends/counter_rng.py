@@ -55,6 +55,11 @@ LOG_TERMS = tuple(1.0 / (2 * k + 1) for k in range(11))
 SQRT_ITERATIONS = 5
 
 
+# the salt of the reads of weight matrix m is READ_SALT + m (rate layers, EP's layers, spiking
+# projections alike); salts below it are the device stages' own (bioplast.hardware.transforms)
+READ_SALT = 16
+
+
 def mix32(x: int) -> int:
     """``lowbias32`` on a Python int (key derivation; the array forms live with each backend)."""
     x &= MASK32

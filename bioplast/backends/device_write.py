@@ -2,14 +2,14 @@ r"""The parameters of one fused device write (:meth:`Backend.device_write`).
 
 A device profile's elementwise update physics — update register, up/down
 gain, state-dependent step, write noise, weight grid or hard bounds — is a
-chain of transforms (:func:`bioplast.hardware.device.device_transforms`).
+chain of transforms (:func:`bioplast.hardware.chain.device_transforms`).
 Run as a chain it makes one pass and one temporary per stage; a backend with
 a fused kernel runs the same stages in one pass over the weights, with the
 random draws taken from the counter-based stream
 (:mod:`bioplast.backends.counter_rng`) so the fused and the staged writes give
 the same numbers.  This record is that kernel's argument; codes are ints so
 a compiled kernel can branch on them.  The equations are the stages':
-:mod:`bioplast.hardware.device`.
+:mod:`bioplast.hardware.transforms`.
 """
 from __future__ import annotations
 

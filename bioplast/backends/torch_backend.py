@@ -1,4 +1,7 @@
-"""The torch backend: the same code on CPU and CUDA, device chosen by argument."""
+"""The torch backend: pure torch, the same code on CPU and CUDA (device chosen by argument).
+
+Every verb is torch operations only — no compiled kernel of another backend — so the CPU tests
+run exactly the code a GPU runs; :meth:`fused` has no kernels (the generic paths run)."""
 from __future__ import annotations
 
 from bioplast.backends.base import Backend, BackendInfo
@@ -104,59 +107,15 @@ class TorchBackend(Backend):
 
     def signed_expm1(self, w, d, scale, shrink=0.0):
         t = self.torch
-        if w.device.type == "cpu" and w.dtype == t.float32 and not (w.requires_grad or d.requires_grad):
-            # eager torch runs this as four passes with a slow CPU expm1 (about 7× an
-            # additive update); the fused float32 numba kernel, rows in parallel like
-            # torch's own threads, works on the same memory
-            import numpy as np
-
-            from bioplast.backends.numba import kernels as nk
-
-            rows = (w.shape[0], -1) if w.dim() > 1 else (1, -1)
-            out = nk.signed_expm1_rows(np.ascontiguousarray(w.numpy()).reshape(rows),
-                                       np.ascontiguousarray(d.to(t.float32).numpy()).reshape(rows),
-                                       np.float32(scale), np.float32(shrink))
-            return t.from_numpy(out.reshape(tuple(w.shape)))
         return w * t.expm1(t.sign(w) * d * scale - shrink)
 
     def decay_trace(self, trace, events, decay):
         return decay * trace + events
 
-    @property
-    def _host(self):
-        """The numba backend over the same (CPU) memory: compiled kernels torch lacks."""
-        if getattr(self, "_numba", None) is None:
-            from bioplast.backends.numba.backend import NumbaBackend
-
-            self._numba = NumbaBackend(self.dtype_name)
-        return self._numba
-
     def _counter_bits(self, key, n):
         from bioplast.backends.counter_rng import bits_torch
 
         return bits_torch(self.torch, key, n, self._dev)
-
-    def read_error(self, key, h, scale, n):
-        if self._dev.type == "cpu":  # the host kernel on the tensor's memory
-            out = self._host.read_error(key, h.detach().numpy(), scale, n)
-            return self.torch.from_numpy(out)
-        return super().read_error(key, h, scale, n)
-
-    def counter_normal(self, key, shape):
-        if self._dev.type == "cpu":  # the compiled draw (numba) on the host; CUDA computes it in place
-            return self.torch.from_numpy(self._host.counter_normal(key, shape))
-        return super().counter_normal(key, shape)
-
-    def can_device_write(self, w, u):
-        # CUDA (and autograd) run the stages as torch ops, with the same draws
-        return self._dev.type == "cpu" and not (w.requires_grad or u.requires_grad) and w.ndim <= 2 and \
-            w.dtype in (self.torch.float32, self.torch.float64)
-
-    def device_write(self, w, u, gain, spec, noise_key, round_key):
-        out = self._host.device_write(
-            w.detach().numpy(), u.detach().to(w.dtype).numpy(), None if gain is None else gain.numpy(), spec,
-            noise_key, round_key)
-        return self.torch.from_numpy(out)
 
     def normal(self, rng, shape):
         return self.torch.randn(shape, generator=rng, dtype=self.dtype, device=self._dev)

@@ -44,8 +44,11 @@ import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from bioplast.backends import BACKENDS
+from bioplast.bench.lab import EXPERIMENTS, LAB_TASK, LabConfig
 from bioplast.errors import ConfigError, DataError, unknown_name
-from bioplast.bench.lab import LAB_TASK
+from bioplast.rules.registry import RULES
+from bioplast.training import SPIKING_MODELS, SpikingConfig, TrainConfig
 
 SUITE_KEYS = ("name", "tasks", "backends", "seeds", "epochs", "hidden", "batch_size", "runs")
 RUN_DEFAULT_KEYS = ("epochs", "hidden", "batch_size")
@@ -273,8 +276,6 @@ def validate_suite(suite) -> None:
 
 
 def _check_backends(backends, where: str) -> None:
-    from bioplast.backends import BACKENDS
-
     for b in backends:
         if str(b).split(":")[0] not in BACKENDS:
             raise unknown_name(f"backend in {where}", b, BACKENDS)
@@ -282,10 +283,6 @@ def _check_backends(backends, where: str) -> None:
 
 def _check_method(run: dict, i: int, kind: str) -> None:
     """The rule of a rate run, the model of a spiking run, the experiment of a lab run: present and known."""
-    from bioplast.rules.registry import RULES
-    from bioplast.training.spiking import SPIKING_MODELS
-    from bioplast.bench.lab import EXPERIMENTS
-
     key, known, what = {"spiking": ("model", SPIKING_MODELS, "spiking model"),
                         "lab": ("experiment", EXPERIMENTS, "lab experiment")}.get(kind, ("rule", RULES, "rule"))
     if key not in run:
@@ -300,22 +297,14 @@ def _label(run: dict) -> str:
 
 def _config_keys(kind: str) -> set:
     """Configuration fields a run of ``kind`` may set (task, backend and seed come from the suite)."""
-    from bioplast.training.rate import TrainConfig
-    from bioplast.training.spiking import SpikingConfig
-    from bioplast.bench.lab import LabConfig
-
     cls, own = {"spiking": (SpikingConfig, set()), "lab": (LabConfig, set())}.get(
         kind, (TrainConfig, {"rule_params", "device"}))
     return {f.name for f in fields(cls)} - {"task", "backend", "seed"} - own
 
 
 def make_config(config: dict):
-    """The :class:`~bioplast.training.rate.TrainConfig`, :class:`~bioplast.training.spiking.SpikingConfig` or
-    :class:`~bioplast.bench.lab.LabConfig` of a job."""
-    from bioplast.training.rate import TrainConfig
-    from bioplast.training.spiking import SpikingConfig
-    from bioplast.bench.lab import LabConfig
-
+    """The :class:`~bioplast.training.config.TrainConfig`, :class:`~bioplast.training.config.SpikingConfig`
+    or :class:`~bioplast.bench.lab.LabConfig` of a job."""
     kw = {k: v for k, v in config.items() if k != "kind"}
     if config.get("kind") == "spiking":
         return SpikingConfig(**kw)

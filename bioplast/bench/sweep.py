@@ -31,13 +31,19 @@ import time
 import traceback
 from pathlib import Path
 
+from dataclasses import asdict
+
 import numpy as np
+from tqdm.auto import tqdm
 
 from bioplast import __version__
-from bioplast.errors import BioplastError, ConfigError, unknown_name
-from bioplast.io import atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
-from bioplast.bench.lab import LAB_TASK
+from bioplast.analysis.alignment import standard_measures
+from bioplast.bench import plots
+from bioplast.bench.lab import LAB_TASK, LabConfig, run_lab
 from bioplast.bench.suite import Job, expand, load_suite, make_config
+from bioplast.errors import BioplastError, ConfigError, DataError, unknown_name
+from bioplast.io import atomic_write_bytes, atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
+from bioplast.training import RECORD_COLUMNS, SpikingConfig, train
 
 COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "substrate_params", "seed", "optimizer", "lr",
            "network", "params",
@@ -58,11 +64,6 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
     cannot be used (damaged, or from another configuration) restarts the run
     from scratch, which the run's log records.
     """
-    from bioplast.errors import DataError
-    from bioplast.training.rate import RECORD_COLUMNS, train
-    from bioplast.training.spiking import SpikingConfig, train_spiking
-    from bioplast.bench.lab import LabConfig, run_lab
-
     run_dir = ensure_dir(run_dir)
     status_file = run_dir / "status.json"
     log = run_dir / "run.log"
@@ -79,19 +80,19 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
     t0 = time.perf_counter()
     _append(log, f"start {job.run_id}: {json.dumps(job.config, sort_keys=True, default=list)}")
     cfg = make_config(job.config)
-    trainer = train_spiking if isinstance(cfg, SpikingConfig) else train
+    measures = standard_measures()
     try:
         if isinstance(cfg, LabConfig):  # an experiment, not a training run: its table instead of records
             lab = run_lab(cfg, run_dir, progress)
             status = {"status": "done", "error": "", "records": [], "lab": lab}
             return _finish(status, status_file, log, t0)
         try:
-            records = trainer(cfg, out=run_dir, progress=progress)
+            records = train(cfg, out=run_dir, progress=progress, measures=measures)
         except DataError as exc:
             if not (run_dir / "checkpoint.json").exists():
                 raise
             _append(log, f"checkpoint unusable ({exc}); restarting the run from scratch")
-            records = trainer(cfg, out=run_dir, progress=progress, resume=False)
+            records = train(cfg, out=run_dir, progress=progress, resume=False, measures=measures)
         status = {"status": "done", "error": "", "records": records}
     except BioplastError as exc:
         records = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").exists() else []
@@ -118,7 +119,6 @@ def _init_worker(lock, workers_started, progress: bool) -> None:
     lock keeps the processes' writes apart)."""
     import threadpoolctl
     import torch
-    from tqdm.auto import tqdm
 
     torch.set_num_threads(1)
     global _LIMITS, _BAR_LINE
@@ -134,8 +134,6 @@ def _run_in_worker(job: Job, run_dir: str) -> dict:
 
 
 def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: bool) -> dict:
-    from tqdm.auto import tqdm
-
     dirs = {job.run_id: str(out / "runs" / job.run_id) for job in jobs}
     results = {}
     bar = tqdm(total=len(jobs), desc="sweep", unit="run", disable=not progress, position=0)
@@ -178,12 +176,6 @@ def _git_commit() -> str:
 
 def table(jobs, results: dict) -> list:
     """One row per (run, epoch); a failed run adds its last good epochs, marked failed."""
-    from dataclasses import asdict
-
-    from bioplast.training.rate import RECORD_COLUMNS
-    from bioplast.training.spiking import SpikingConfig
-    from bioplast.bench.lab import LabConfig
-
     commit = _git_commit()
     rows = []
     for job in jobs:
@@ -242,8 +234,6 @@ def _write_parquet(path: Path, rows: list) -> bool:
         return False
     import io
 
-    from bioplast.io import atomic_write_bytes
-
     buf = io.BytesIO()
     pq.write_table(pa.Table.from_pylist([{c: r[c] for c in COLUMNS} for r in rows]), buf)
     atomic_write_bytes(path, buf.getvalue())
@@ -251,8 +241,6 @@ def _write_parquet(path: Path, rows: list) -> bool:
 
 
 def _plots(rows: list, out: Path) -> list:
-    from bioplast.bench import plots
-
     names = []
     for task in dict.fromkeys(r["task"] for r in rows if r["task"] != LAB_TASK):
         done = [{**r, "rule": r["label"]} for r in rows if r["task"] == task and r["status"] == "done"]
@@ -321,8 +309,6 @@ def _lab_cell(v) -> str:
 
 def lab_sections(jobs, results: dict, out: Path) -> list:
     """One report section per lab job: its table, and its figure copied beside the report."""
-    from bioplast.io import atomic_write_bytes
-
     sections = []
     for job in jobs:
         if job.config.get("kind") != "lab":

@@ -45,15 +45,21 @@ from typing import Optional
 
 import numpy as np
 
-from bioplast.training import checkpoints as checkpoint
+import bioplast.geometry  # noqa: F401  (its transform kinds register for from_spec)
+import bioplast.hardware  # noqa: F401  (its transform kinds register for from_spec)
+from bioplast.backends import get_backend
+from bioplast.core import RuleSpec, Transform, from_spec
 from bioplast.core import plasticity as make_plasticity
-from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
+from bioplast.dynamics.spiking.engine import initial_state
+from bioplast.dynamics.spiking.network import PER_NEURON, Population, Projection, SpikeSource, SpikingNetwork
 from bioplast.dynamics.spiking.neurons import LIF
 from bioplast.errors import ConfigError, DataError
 from bioplast.io import atomic_write_json
+from bioplast.rules.stdp import stdp_from_spec
+from bioplast.training import checkpoints as checkpoint
 
 SIDECAR_FORMAT = "bioplast-nir-sidecar"
-SIDECAR_VERSION = 1
+SIDECAR_VERSION = 2  # 2: transforms are their spec records (bioplast.core.from_spec)
 
 
 def _dense(pr: Projection, n_pre: int, n_post: int) -> np.ndarray:
@@ -89,40 +95,17 @@ def _check_exportable(p: Population) -> LIF:
 
 
 def _transform_params(t) -> dict:
-    if t.params is None:
-        raise ConfigError(f"transform {t.name!r} has no data description, so the sidecar cannot record it")
-    return dict(t.params)
+    """A transform as the sidecar records it: its spec record as a dict (kind and arguments)."""
+    if t.spec is None:
+        raise ConfigError(f"transform {t.name!r} has no spec record (it was not made by a transform factory), so "
+                          "the sidecar cannot record it")
+    return t.spec.to_dict()
 
 
-def _gain_profile(p: dict):
-    from bioplast.hardware.device import DeviceProfile
-
-    paired = dict(bits=8, row_signs="paired") if p.get("paired") else {}
-    return DeviceProfile("sidecar", up=p["up"], down=p["down"], d2d=p["d2d"], **paired)
-
-
-def _transform_from(params: dict):
-    from bioplast.geometry import additive
-    from bioplast.hardware.bounds import clip_bounds
-    from bioplast.hardware.device import device_gain, exponential_steps, fused_write, quantize, soft_bounds, write_noise
-    from bioplast.hardware.physics import update_precision
-
-    kind = params.get("kind")
-    build = {
-        "additive": lambda p: additive(p["lr"]),
-        "clip_bounds": lambda p: clip_bounds(p["lo"], p["hi"]),
-        "quantize": lambda p: quantize(p["bits"], p["lo"], p["hi"], p["rounding"], p.get("seed", 0),
-                                       p.get("paired", False)),
-        "soft_bounds": lambda p: soft_bounds(p["lo"], p["hi"]),
-        "write_noise": lambda p: write_noise(p["sigma"], p.get("seed", 0)),
-        "device_gain": lambda p: device_gain(_gain_profile(p), p.get("seed", 0)),
-        "exponential_steps": lambda p: exponential_steps(p["lo"], p["hi"], p["gamma"]),
-        "update_precision": lambda p: update_precision(p["bits"], p["lsb"]),
-        "device_write": lambda p: fused_write(tuple(_transform_from(stage) for stage in p["stages"])),
-    }
-    if kind not in build:
-        raise DataError(f"sidecar names an unknown transform kind {kind!r}; known: {sorted(build)}")
-    return build[kind](params)
+def _transform_from(params) -> Transform:
+    """The transform a sidecar entry records (:func:`bioplast.core.from_spec`: unknown kinds and
+    arguments are :class:`~bioplast.errors.DataError`)."""
+    return from_spec(params)
 
 
 def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None,
@@ -222,8 +205,6 @@ def import_state(path, net: Optional[SpikingNetwork] = None, backend="numpy"):
     ``net`` (default: ``import_nir(path)``) fixes the state's layout; a state that does not fit it
     — another network, batch or version — is refused with the first difference.
     """
-    from bioplast.backends import get_backend
-    from bioplast.dynamics.spiking.engine import initial_state
 
     sidecar = _read_sidecar(path)
     if sidecar is None or "state" not in sidecar:
@@ -321,8 +302,6 @@ def import_nir(graph_or_path, *, dt: Optional[float] = None) -> SpikingNetwork:
         weights = entry["weight"] if connectivity != "dense" else w
         plastic = None
         if "plasticity" in entry:
-            from bioplast.core import RuleSpec
-            from bioplast.rules.stdp import stdp_from_spec
 
             spec = entry["plasticity"]
             rule = stdp_from_spec(RuleSpec(spec["rule"], spec["family"], frozenset(), "spiking", "",
@@ -344,7 +323,6 @@ def _neuron_from(node) -> tuple:
     by neuron (the model holds their mean, ``per_neuron`` the values); other fields may not."""
     import nir
 
-    from bioplast.dynamics.spiking.network import PER_NEURON
 
     varying = {}
 

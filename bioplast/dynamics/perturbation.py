@@ -31,7 +31,6 @@ import numpy as np
 
 from bioplast.core import Local
 from bioplast.errors import ConfigError
-from bioplast.hardware.device import read_std
 from bioplast.dynamics.feedforward import MLPParams, combine_noise, forward, sample_losses
 
 RUNNING_RATE = 0.1  # α of the running baseline: about the last ten steps
@@ -128,18 +127,17 @@ def _tile(k, a, times: int):
 
 def node_perturbation_signals(k, params: MLPParams, x, target, activation: str, loss: str, sigma: float,
                               probes: int, estimator: str, noise: str, seed: int, state: PerturbationState,
-                              next_read: Callable[[], Optional[Callable]], read_scale: float = 0.0) -> Trials:
+                              next_read: Callable[[], Optional[Callable]]) -> Trials:
     """Run the node-perturbation trials of one step: ``probes`` noisy copies of every sample.
 
     ``noise="injected"``: ``σ ξ`` (``ξ`` drawn on the host from ``(seed, step)``) is added to every
     drive on top of any read noise.  ``noise="device"``: the read noise of ``next_read()`` is the
-    probe (``read_scale = σ_read S`` must be > 0).  Returns per-layer
+    probe (a read pass with a known ``std(h)``, :class:`~bioplast.hardware.reads.ReadPass`).  Returns per-layer
     ``Local(pre=h, post=ξ, mod=r)`` with ``ξ`` standardised to unit variance."""
     x, target = _tile(k, x, probes), _tile(k, target, probes)
     sizes = [int(w.shape[0]) for w in params.weights]
     if noise == "device":
-        return _device_trials(k, params, x, target, activation, loss, estimator, state, next_read, read_scale,
-                              sizes)
+        return _device_trials(k, params, x, target, activation, loss, estimator, state, next_read)
     rng = np.random.default_rng([int(seed), int(state.step), 13])
     xi = [k.asarray(rng.standard_normal((int(x.shape[0]), n))) for n in sizes]
 
@@ -158,14 +156,14 @@ def node_perturbation_signals(k, params: MLPParams, x, target, activation: str, 
                   PerturbationState(state.step + 1, baseline))
 
 
-def _device_trials(k, params, x, target, activation, loss, estimator, state, next_read, read_scale, sizes):
+def _device_trials(k, params, x, target, activation, loss, estimator, state, next_read):
     """Node perturbation whose probe is the device's read noise (see the module docstring)."""
     recorded = {}
     hook_b = next_read()
 
     def recording(i, h, n):
         nu = hook_b(i, h, n)
-        recorded[i] = (nu, read_std(h, read_scale))  # the noise and its known std s_b
+        recorded[i] = (nu, hook_b.std(h))  # the noise and its known std s_b
         return nu
 
     inputs, out = forward(k, params, x, activation, recording)
@@ -183,51 +181,3 @@ def _device_trials(k, params, x, target, activation, loss, estimator, state, nex
         signals.append(Local(pre=h, post=standardised, mod=r))
         bias_dirs.append(k.batch_mean(standardised * r[:, None]))
     return Trials(signals, bias_dirs, float(probe_loss.mean()), PerturbationState(state.step + 1, baseline))
-
-
-def alignment_with_backprop(k, params: MLPParams, x, target, rule, activation: str = "tanh",
-                            loss: str = "cross_entropy", steps: int = 10, device=None, seed: int = 0) -> np.ndarray:
-    """Cosine between a zeroth-order rule's whole-network estimate and the backprop direction
-    ``−∇L`` (weights of every layer, concatenated) on one batch, for ``steps`` independent sets of
-    probes with the weights held fixed.
-
-    ``rule`` is a ``weight_perturbation`` or ``node_perturbation`` rule (its ``sigma``, ``probes``,
-    ``estimator`` and ``noise`` apply); ``device`` a :class:`~bioplast.hardware.DeviceProfile`
-    whose read noise every pass gets (and that ``noise="device"`` uses as the probe).  The
-    backprop direction is computed without read noise.  ``seed`` draws the node probes and read
-    noise; weight probes come from the rule's own streams.
-    """
-    from bioplast.hardware.device import read_noise, read_scale
-    from bioplast.dynamics.feedforward import backprop_errors
-    from bioplast.rules.perturbation import weight_probe
-
-    p = rule.spec.params
-    if p.get("probe") not in ("weight", "node"):
-        raise ConfigError(f"alignment_with_backprop needs a zeroth-order rule, got {rule.spec.name!r}")
-    inputs, errors, _ = backprop_errors(k, params, x, target, activation, loss)
-    truth = np.concatenate([_host(k, k.outer_mean(e, h)).ravel() for e, h in zip(errors, inputs)])
-    reads = iter(range(1, 10 ** 9))
-
-    def next_read():
-        return None if device is None else read_noise(k, device, seed + 1, next(reads))
-
-    cosines = []
-    for step in range(steps):
-        state = PerturbationState(step, 0.0)
-        if p["probe"] == "weight":
-            # each layer's own probe stream, as the rule initialises it, at this step
-            probe_states = [rule.at_layer(i).init(k, w)._replace(step=step) for i, w in enumerate(params.weights)]
-            probes = [weight_probe(k, s, tuple(w.shape), p["probes"]) for s, w in zip(probe_states, params.weights)]
-            zeros = [k.zeros((p["probes"], int(b.shape[0]))) for b in params.biases]
-            trials = weight_perturbation_signals(k, params, x, target, activation, loss, probes, zeros, p["sigma"],
-                                                 p["estimator"], state, next_read)
-            states = probe_states
-        else:
-            trials = node_perturbation_signals(k, params, x, target, activation, loss, p["sigma"], p["probes"],
-                                               p["estimator"], p["noise"], seed, state, next_read,
-                                               0.0 if device is None else read_scale(device))
-            states = [()] * len(params.weights)
-        est = np.concatenate([_host(k, rule.at_layer(i).update(k, s, st, w)[0]).ravel() for i, (s, st, w)
-                              in enumerate(zip(trials.signals, states, params.weights))])
-        cosines.append(float(est @ truth / (np.linalg.norm(est) * np.linalg.norm(truth) + 1e-300)))
-    return np.array(cosines)

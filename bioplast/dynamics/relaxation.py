@@ -34,9 +34,10 @@ Laborieux & Zenke 2024).
 
 States may be complex (holomorphic EP, complex ``β``): every operation here
 is holomorphic for holomorphic ``ρ``.  The numba backend runs real-valued
-relaxations in one fused compiled loop (``relax_fused``); other backends and
+relaxations in one fused compiled loop; other backends and
 complex states use the step loop below, written against the kernel
-vocabulary (the same code on CPU and CUDA torch).
+vocabulary (the same code on CPU and CUDA torch).  A backend with a fused relaxation kernel
+(``k.fused("relax")``, numba) receives the network lowered into arrays.
 """
 from __future__ import annotations
 
@@ -147,8 +148,8 @@ def relax(k, net: EPNet, x, states, steps: int, activation: str, *, nudge: Nudge
     act = _activation(activation)
     if input_drive is None:
         input_drive = k.linear(x, net.weights[0], net.biases[0])
-    fused = getattr(k, "relax_fused", None) if read_noise is None else None
-    result = fused(net, input_drive, states, steps, activation, nudge, dt) if fused is not None else None
+    fused = k.fused("relax") if read_noise is None else None
+    result = _relax_fused(fused, net, input_drive, states, steps, activation, nudge, dt) if fused is not None else None
     if result is not None:
         states, residual = result
     else:
@@ -159,6 +160,21 @@ def relax(k, net: EPNet, x, states, steps: int, activation: str, *, nudge: Nudge
         raise DivergenceError(f"relaxation did not converge in the {phase} phase: residual {residual:.3g} "
                               f"after {steps} steps exceeds tol {tol:g}")
     return states, RelaxReport(phase, steps, residual)
+
+
+def _relax_fused(kernel, net: EPNet, input_drive, states, steps, activation, nudge, dt):
+    """The network lowered into the fused kernel's arrays (``k.fused("relax")``): per layer the matrix
+    whose product with ``s_{l+1}`` is its top-down drive (``W_{l+1}``, or ``B_{l+1}ᵀ`` for a
+    vector-field network; the top layer's is unused), the constant drives (the input drive, the
+    biases as rows), the nudge.  ``None`` where the kernel declines."""
+    n = len(net.weights)
+    downs = [net.weights[l + 1] if net.feedback is None else net.feedback[l].T for l in range(n - 1)]
+    downs.append(net.weights[0])  # a placeholder of the right dtype: the top layer has no layer above
+    base = [input_drive] + [b.reshape(1, -1) for b in net.biases[1:]]
+    beta = 0.0 if nudge is None else nudge.beta
+    nudged = nudge is not None and beta != 0
+    return kernel(net.weights, downs, base, states, steps, activation, dt, beta,
+                  nudge.target if nudged else None, nudge.cost if nudged else "mse", net.readout)
 
 
 def _relax_steps(k, net, x, states, steps, act, nudge, dt, input_drive, read_noise=None):

@@ -32,10 +32,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bioplast.errors import ConfigError, DataError, unknown_name
-from bioplast.validate import positive, positive_int
+from bioplast.backends import get_backend
 from bioplast.dynamics.activations import activation as _activation
 from bioplast.dynamics.activations import derivative
+from bioplast.errors import ConfigError, DataError, unknown_name
+from bioplast.validate import positive, positive_int
 
 ACTS = {"identity": 0, "tanh": 2, "relu": 1}
 
@@ -170,11 +171,10 @@ def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, 
     args = (x, y, xt, yt, task.activation, task.readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise,
             at, seed, streams)
     if backend == "numba":
-        from bioplast.backends.numba import student_teacher as kernel
-
-        tr, te = kernel.two_layer_sweep(w1, w2, x, y, xt, yt, ACTS[task.activation], ACTS[task.readout], lr,
-                                        steps, d1, d2, np.zeros((1, 1, 1)) if fb is None else fb, fb is not None,
-                                        batch, minibatch, renormalise, at, seed, streams)
+        kernel = get_backend("numba").fused("two_layer_sweep")
+        tr, te = kernel(w1, w2, x, y, xt, yt, ACTS[task.activation], ACTS[task.readout], lr, steps, d1, d2,
+                        np.zeros((1, 1, 1)) if fb is None else fb, fb is not None, batch, minibatch, renormalise, at,
+                        seed, streams)
         return Sweep(w1, w2, at, tr, te)
     if backend == "torch":
         return _sweep_torch(w1, w2, *args, device=device)

@@ -11,6 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bioplast.backends import get_backend
+from bioplast.data import load_task
+from bioplast.geometry import geometry_test
+from bioplast.models import build_model
+from bioplast.training import TrainConfig, train
+
 # the three geometries compared on the same MLP (learning rates tuned on MNIST-5k, 3 epochs)
 GEOMETRIES = {
     "GD": dict(optimizer="sgd", lr=0.05),
@@ -32,18 +38,13 @@ def compare_geometries(task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidd
                        progress: bool = False) -> tuple:
     """Train the backprop MLP under each geometry; rows ``{geometry, seed, test_acc, sign_flips,
     log_weight_skew, geometry_test}`` and ``{(geometry, seed): (W0 at init, trained arrays)}``."""
-    from bioplast.backends import get_backend
-    from bioplast.data import load_task
-    from bioplast.geometry import geometry_test
-    from bioplast.training.rate import TrainConfig, build_model, train
-
     rows, weights = [], {}
     for name, opts in GEOMETRIES.items():
         for seed in seeds:
             cfg = TrainConfig(rule="backprop", task=task, backend=backend, epochs=epochs, seed=seed, hidden=hidden,
                               **opts)
             k, data = get_backend(backend), load_task(task, seed)
-            before = _weights(build_model(k, cfg.validate(), data.n_features, data.n_classes).arrays())
+            before = _weights(build_model(cfg.validate().kind, cfg, k, data).arrays())
             with tempfile.TemporaryDirectory() as tmp:
                 records = train(cfg, out=tmp, progress=progress)
                 with np.load(Path(tmp) / "weights.npz", allow_pickle=False) as f:
@@ -130,8 +131,6 @@ def dale_networks(task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidden=(2
                   progress: bool = False) -> list:
     """Backprop on a standard MLP, a DANN and a column-sign E/I MLP (10 % inhibitory): rows
     ``{network, seed, test_acc}``."""
-    from bioplast.training.rate import TrainConfig, train
-
     rows = []
     for network, opts in (("mlp", dict(lr=0.05)), ("dann", dict(lr=0.05)), ("ei_mlp", dict(lr=0.05))):
         for seed in seeds:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from bioplast.core import Transform
+from bioplast.core import Transform, transform_factory
 from bioplast.validate import in_range, positive
 
 
@@ -18,6 +18,7 @@ class AdamState(NamedTuple):
     count: int  # steps taken
 
 
+@transform_factory("adam")
 def adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Transform:
     r"""Adam on the rule's direction ``d`` (``−∇L`` for a gradient rule)::
 

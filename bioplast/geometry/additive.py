@@ -5,11 +5,12 @@ gradient descent and of most textbook local rules.
 """
 from __future__ import annotations
 
-from bioplast.core import Transform, stateless
+from bioplast.core import Transform, stateless, transform_factory
 from bioplast.validate import positive
 
 
+@transform_factory("additive")
 def additive(lr: float) -> Transform:
     """``Δw = η d`` with learning rate ``η = lr > 0``."""
     eta = positive("lr", lr)
-    return stateless(f"additive({eta:g})", lambda k, d, w: d * eta, {"kind": "additive", "lr": eta})
+    return stateless(f"additive({eta:g})", lambda k, d, w: d * eta)

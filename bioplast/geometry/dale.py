@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from bioplast.core import Transform
+from bioplast.core import Transform, transform_factory
 from bioplast.errors import ConfigError, DataError
 from bioplast.validate import array, positive
 
@@ -29,6 +29,7 @@ def _check_signs(signs) -> np.ndarray:
     return s.astype(np.float64)
 
 
+@transform_factory("dale")
 def dale(signs) -> Transform:
     """``Δw = P(w + Δw) − w`` with ``P`` zeroing weights of the wrong sign for
     presynaptic ``signs[n_pre]`` (±1).  Put it after the geometry transform."""
@@ -56,6 +57,7 @@ class PairState(NamedTuple):
     v: Any  # negative part (G⁻)
 
 
+@transform_factory("eg_pm")
 def eg_pm(lr: float, offset: float = 1e-3) -> Transform:
     """EG±: ``u ← u e^{ηd}``, ``v ← v e^{−ηd}``, ``Δw = (u − v) − w``.
 
@@ -94,6 +96,7 @@ def lognormal_signed(shape, signs, sigma: float = 1.0, scale: float | None = Non
     return s[None, :] * scale * np.exp(sigma * z)
 
 
+@transform_factory("sign_frozen")
 def sign_frozen() -> Transform:
     """Sign-frozen baseline: ``Δw = P(w + Δw) − w`` where ``P`` zeroes every weight
     whose sign differs from its sign at ``init`` (per synapse, not per neuron)."""

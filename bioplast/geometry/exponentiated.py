@@ -15,11 +15,12 @@ the transform refuses such weights at ``init`` rather than leave them dead.
 """
 from __future__ import annotations
 
-from bioplast.core import Transform, stateless
+from bioplast.core import Transform, stateless, transform_factory
 from bioplast.errors import ConfigError
 from bioplast.validate import positive
 
 
+@transform_factory("exponentiated")
 def exponentiated(lr: float, decay: float = 0.0) -> Transform:
     """``Δw = w ⊙ expm1(η sign(w) ⊙ d − ηλ)`` with ``η = lr > 0``, ``λ = decay ≥ 0``."""
     eta = positive("lr", lr)

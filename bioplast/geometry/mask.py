@@ -1,11 +1,12 @@
 """Fixed connectivity: absent synapses never change."""
 from __future__ import annotations
 
-from bioplast.core import Transform, stateless
+from bioplast.core import Transform, stateless, transform_factory
 from bioplast.errors import ConfigError, DataError
 from bioplast.validate import array
 
 
+@transform_factory("masked")
 def masked(mask) -> Transform:
     """``Δw = M ⊙ d`` with a fixed 0/1 connectivity mask ``M[n_post, n_pre]``.
 

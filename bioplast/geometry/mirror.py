@@ -12,7 +12,7 @@ Unlike :func:`exponentiated`, signs can change (the dual crosses zero).
 """
 from __future__ import annotations
 
-from bioplast.core import Transform, stateless
+from bioplast.core import Transform, stateless, transform_factory
 from bioplast.errors import ConfigError
 from bioplast.validate import positive
 
@@ -27,6 +27,7 @@ def primal_map(xp, theta, p: float):
     return xp.sign(theta) * abs(theta) ** (1.0 / (p - 1))
 
 
+@transform_factory("mirror_descent")
 def mirror_descent(lr: float, p: float) -> Transform:
     """``Δw = ∇φ*(∇φ(w) + η d) − w`` for the p-norm potential (``p > 1``)."""
     eta = positive("lr", lr)

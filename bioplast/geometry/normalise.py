@@ -16,10 +16,11 @@ may then move the total by their rounding and noise).
 """
 from __future__ import annotations
 
-from bioplast.core import Transform
+from bioplast.core import Transform, transform_factory
 from bioplast.validate import positive, positive_int
 
 
+@transform_factory("normalise_incoming")
 def normalise_incoming(total: float, every: int = 1) -> Transform:
     """Rescale each row of ``w + Δw`` to sum ``total`` on every ``every``-th update."""
     total = positive("total", total)
@@ -39,5 +40,4 @@ def normalise_incoming(total: float, every: int = 1) -> Transform:
         scale = k.xp.where(ok, total / k.xp.where(ok, sums, ones), ones)
         return k.row_scale(new, scale) - w, (seen,)
 
-    return Transform(init, update, f"normalise_incoming({total:g}, every={every})",
-                     {"kind": "normalise_incoming", "total": total, "every": every})
+    return Transform(init, update, f"normalise_incoming({total:g}, every={every})")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 
-from bioplast.core import Transform, stateless
+from bioplast.core import Transform, stateless, transform_factory
 from bioplast.errors import ConfigError
 
 
+@transform_factory("clip_bounds")
 def clip_bounds(lo: float, hi: float) -> Transform:
     """Hard bounds ``lo <= w <= hi`` (``lo < hi``, both finite)."""
     try:
@@ -22,5 +23,4 @@ def clip_bounds(lo: float, hi: float) -> Transform:
         raise ConfigError(f"clip_bounds needs two numbers, got lo={lo!r}, hi={hi!r}") from None
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ConfigError(f"clip_bounds needs finite lo < hi, got lo={lo!r}, hi={hi!r}")
-    return stateless(f"clip_bounds({lo:g}, {hi:g})", lambda k, u, w: (u != 0) * (k.clip(w + u, lo, hi) - w),
-                     {"kind": "clip_bounds", "lo": lo, "hi": hi})
+    return stateless(f"clip_bounds({lo:g}, {hi:g})", lambda k, u, w: (u != 0) * (k.clip(w + u, lo, hi) - w))

@@ -1,7 +1,7 @@
 r"""More device physics: update arithmetic, learning epochs, differential pairs, stuck devices, drift.
 
 Each is a :class:`~bioplast.core.Transform` (or, for drift, a function of
-time) that :func:`bioplast.hardware.device.device_transforms` puts into a
+time) that :func:`bioplast.hardware.chain.device_transforms` puts into a
 profile's chain; all are off in a default :class:`DeviceProfile`.
 
 * **Update precision** (``update_bits``): the update is computed in a
@@ -43,19 +43,19 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bioplast.core import Transform, stateless
+from bioplast.core import Transform, stateless, transform_factory
 from bioplast.errors import ConfigError
 from bioplast.validate import positive
 
 REFRESH = 0.9  # a differential pair is re-programmed once either device passes 90 % of its range
 
 
+@transform_factory("update_precision")
 def update_precision(update_bits: int, lsb: float) -> Transform:
     """Round updates onto a ``update_bits``-bit fixed-point register with least significant bit ``lsb``."""
     top = float(2 ** (update_bits - 1) - 1)
     return stateless(f"update_precision({update_bits} bits, lsb {lsb:.3g})",
-                     lambda k, u, w: k.to_grid(u / lsb, 1.0, -top, top) * lsb,
-                     {"kind": "update_precision", "bits": update_bits, "lsb": lsb})
+                     lambda k, u, w: k.to_grid(u / lsb, 1.0, -top, top) * lsb)
 
 
 class EpochState(NamedTuple):
@@ -63,6 +63,7 @@ class EpochState(NamedTuple):
     step: int
 
 
+@transform_factory("learning_epoch")
 def learning_epoch(k_steps: int) -> Transform:
     """Accumulate updates and write their sum every ``k_steps`` steps (zeros in between)."""
     if not isinstance(k_steps, int) or k_steps < 1:
@@ -77,7 +78,7 @@ def learning_epoch(k_steps: int) -> Transform:
             return u * 0, EpochState(pending, step)
         return pending, EpochState(pending * 0, step)
 
-    return Transform(init, update, f"learning_epoch({k_steps})", {"kind": "learning_epoch", "steps": k_steps})
+    return Transform(init, update, f"learning_epoch({k_steps})")
 
 
 class PairState(NamedTuple):
@@ -85,6 +86,7 @@ class PairState(NamedTuple):
     g_minus: object
 
 
+@transform_factory("differential_pair")
 def differential_pair(g_max: float, soft: bool = True) -> Transform:
     """``w = G⁺ − G⁻``, ``G± ∈ [0, g_max]``, SET-only programming with per-device soft bounds
     (``soft``) or hard clipping, and refresh at ``REFRESH · g_max`` (module docstring)."""
@@ -107,8 +109,7 @@ def differential_pair(g_max: float, soft: bool = True) -> Transform:
         g_minus = k.xp.where(worn, fresh.g_minus, g_minus)
         return (g_plus - g_minus) - w, PairState(g_plus, g_minus)
 
-    return Transform(split, update, f"differential_pair(g_max={g_max:g}, {'soft' if soft else 'hard'})",
-                     {"kind": "differential_pair", "g_max": g_max, "soft": soft})
+    return Transform(split, update, f"differential_pair(g_max={g_max:g}, {'soft' if soft else 'hard'})")
 
 
 def stuck_values(shape, fraction: float, lo: float, hi: float, seed: int, levels=None):
@@ -120,6 +121,7 @@ def stuck_values(shape, fraction: float, lo: float, hi: float, seed: int, levels
     return mask, np.where(mask, values, 0.0)
 
 
+@transform_factory("stuck_devices")
 def stuck_devices(fraction: float, lo: float, hi: float, seed: int = 0, levels=None) -> Transform:
     """Devices stuck at their :func:`stuck_values` from the first write on: their update is
     whatever puts them there, every step."""
@@ -132,7 +134,7 @@ def stuck_devices(fraction: float, lo: float, hi: float, seed: int = 0, levels=N
         mask, values = state
         return u * (1 - mask) + (values - w) * mask, state
 
-    return Transform(init, update, f"stuck_devices({fraction:g})", {"kind": "stuck_devices", "fraction": fraction})
+    return Transform(init, update, f"stuck_devices({fraction:g})")
 
 
 def age(k, profile, w, seconds: float, seed: int = 0):

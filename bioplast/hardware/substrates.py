@@ -12,7 +12,7 @@ a :class:`DeviceProfile` (or a function returning one)::
 from __future__ import annotations
 
 from bioplast.errors import ConfigError, unknown_name
-from bioplast.hardware.device import DeviceProfile
+from bioplast.hardware.profile import DeviceProfile
 from bioplast.hardware.energy import EnergyCosts
 
 # the reference every neuromorphic figure is read against: float32 arithmetic on a digital chip

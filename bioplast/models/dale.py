@@ -27,27 +27,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from bioplast.core import chain_init, chain_update
+from bioplast.backends import get_backend
+from bioplast.core import apply_updates, chain_init, chain_update
 from bioplast.dynamics.activations import activation as _activation
+from bioplast.dynamics.autograd import AutogradBridge
 from bioplast.dynamics.dann import DANN_CORRECTIONS, DANNLayer, column_signs, dann_forward, init_dann
 from bioplast.dynamics.feedforward import torch_loss
 from bioplast.geometry import bias_optimizer, lognormal_signed, optimizer, sign_frozen
-from bioplast.backends import get_backend
-from bioplast.backends.counter_rng import stream_key
-from bioplast.hardware import place
-from bioplast.hardware.device import READ_NOISE_SALT, read_scale
-from bioplast.hardware.physics import neuron_mismatch
-from bioplast.dynamics.autograd import AutogradBridge
+from bioplast.hardware.chip import Chip, _like
+from bioplast.models.base import Directions, Plan, RateModel, Step, register_model
 
 NETWORKS = ("mlp", "dann", "ei_mlp")
 _HOST = get_backend("numpy", dtype="float64")  # draws read noise on the host (the same on every backend)
 
 
-class DaleModel:
-    def __init__(self, k, rule, sizes, seed: int, activation: str, optimizer_name: str, lr: float, loss: str,
-                 network: str, inhibitory_fraction: float, device=None):
-        self.k, self.rule, self.sizes, self.loss = k, rule, sizes, loss
-        self.device, self.seed, self.eg = device, seed, optimizer_name == "eg"
+class DaleModel(RateModel):
+    """A Dale-constrained network (``network``: ``dann`` or ``ei_mlp``) of layer sizes ``sizes`` on
+    ``chip``, trained by ``rule`` (backprop; gradients from torch autograd)."""
+
+    def __init__(self, k, rule, sizes, chip: Chip, *, activation: str = "relu", optimizer_name: str = "sgd",
+                 lr: float = 0.05, loss: str = "cross_entropy", network: str = "dann",
+                 inhibitory_fraction: float = 0.1, batch_size: int = 32):
+        self.k, self.rule, self.sizes, self.loss, self.chip = k, rule, list(sizes), loss, chip
+        self.plan = Plan(batch_size)
+        seed, self.eg = chip.seed, optimizer_name == "eg"
         self.act = _activation(activation)
         self.network = network
         self.params, self.chains, self.scales = [], [], []
@@ -63,19 +66,18 @@ class DaleModel:
             for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
                 signs = column_signs(n_in, inhibitory_fraction)
                 w = lognormal_signed((n_out, n_in), signs, sigma=0.5, scale=np.sqrt(2.0 / n_in) * np.exp(-0.125),
-                                     seed=seed + l)
+                                     seed=[seed, l])
                 self._add(k.asarray(w), 1.0, self._transforms(optimizer_name, lr, True))
                 self._add(k.zeros((n_out,)), 1.0, self._transforms(optimizer_name, lr, False))
         self.states = [chain_init(k, c, p) for c, p in zip(self.chains, self.params)]
-        # the chip's neurons (as the MLP trainer draws them): principal neurons of every layer, then
-        # DANN's interneurons; fixed per chip
+        # the chip's neurons: principal neurons of every layer, then DANN's interneurons; fixed per chip
         outs = list(sizes[1:])
         inter = [p.wix.shape[0] for p in layers] if network == "dann" else []
-        drawn = None if device is None else neuron_mismatch(device, outs + inter, seed * 1000 + 577)
+        chip.check_neurons({f"layer {i + 1}": n for i, n in enumerate(outs)})
+        drawn = chip.neurons(outs + inter)
         self.mismatch = None if drawn is None else \
             [(drawn[l], drawn[len(outs) + l] if inter else None) for l in range(len(outs))]
-        self.read_scale = 0.0 if device is None else read_scale(device)
-        self.reads = 0  # forward passes so far: each reads every matrix once, with fresh read noise
+        self.reads = chip.reads()  # each forward pass reads every matrix once, with fresh read noise
         synapses = sum(int(np.prod(p.shape)) for p in self.params if p.ndim == 2)
         self.synops_per_sample = 3 * synapses  # forward, backward, update
         self.neuron_updates_per_sample = 2 * sum(sizes[1:])  # forward and backward (interneurons not counted)
@@ -83,7 +85,7 @@ class DaleModel:
 
     def _add(self, arr, scale, chain):
         if arr.ndim == 2:  # synaptic matrices sit on devices, written before learning
-            arr, transforms = place(self.k, self.device, arr, self.seed * 1000 + len(self.params), keep_sign=self.eg)
+            arr, transforms = self.chip.place(self.k, arr, f"P{len(self.params)}", keep_sign=self.eg)
             chain = chain + transforms
         self.params.append(arr)
         self.scales.append(float(scale))  # a numpy float64 scale would promote float32 updates (NEP 50)
@@ -120,21 +122,18 @@ class DaleModel:
     def _reader(self, xp, x):
         """``read(m, h, W)``: ``h Wᵀ`` as matrix ``m``'s devices read it in this forward pass — plus
         ``σ_read S ‖h_b‖ ζ_b`` per sample, the exact output-referred form of noisy reads
-        (:func:`bioplast.hardware.device.read_noise`), drawn from the counter-based stream of
+        (:func:`bioplast.hardware.reads.read_noise`), drawn from the counter-based stream of
         ``(seed, pass, m)`` and constant for autograd (backprop's backward pass treats the reads'
         noise as fixed, as the MLP trainer does)."""
-        if self.read_scale == 0:
+        if self.reads is None:
             return lambda m, h, w: h @ w.T
-        self.reads += 1
-        seed, read, scale = self.seed * 1000 + 997, self.reads, self.read_scale
-        host = _HOST
+        read = self.reads.next(_HOST)
 
         def noisy(m, h, w):
             out = h @ w.T
-            zeta = host.counter_normal(stream_key(seed, read, READ_NOISE_SALT + m), tuple(out.shape))
+            zeta = _like(_HOST.counter_normal(read.key(m), tuple(out.shape)), out)
             norm = ((h * h).sum(1) ** 0.5) if xp is np else (h.detach() * h.detach()).sum(1) ** 0.5
-            zeta = zeta.astype(x.dtype) if xp is np else xp.as_tensor(zeta, dtype=x.dtype, device=x.device)
-            return out + zeta * (norm * scale)[:, None]
+            return out + zeta * (norm * read.scale)[:, None]
 
         return noisy
 
@@ -142,13 +141,7 @@ class DaleModel:
         """The chip's gains and offsets as arrays of ``x``'s library, dtype and device (``None``: matched)."""
         if self.mismatch is None:
             return None
-        if xp is np:
-            def like(a):
-                return np.asarray(a, dtype=x.dtype)
-        else:
-            def like(a):
-                return xp.as_tensor(a, dtype=x.dtype, device=x.device)
-        return [tuple(None if pair is None else (like(pair[0]), like(pair[1])) for pair in layer)
+        return [tuple(None if pair is None else (_like(pair[0], x), _like(pair[1], x)) for pair in layer)
                 for layer in self.mismatch]
 
     def predict(self, x):
@@ -165,35 +158,35 @@ class DaleModel:
             grads = torch.autograd.grad(value, leaves)
             return [bridge.to_backend(g) for g in grads], float(value.detach())
 
-    def train_batch(self, x, target) -> float:
+    def train_batch(self, x, target) -> Step:
         k = self.k
+        x, target = k.asarray(x), k.asarray(target)
         grads, loss = self._gradients(x, target)
         new_p, new_s = [], []
         for p, g, chain, state, scale in zip(self.params, grads, self.chains, self.states, self.scales):
             update, state = chain_update(k, chain, g * (-scale), state, p)
-            new_p.append(k.add(p, update))
+            new_p.append(apply_updates(k, p, update))
             new_s.append(state)
         self.params, self.states = new_p, new_s
-        return loss
+        return Step(loss, self.ops(int(x.shape[0])))
 
-    def gradient_alignment(self, x, target) -> float:
-        """Cosine between the update direction before the optimiser, ``−c ⊙ ∇L`` (DANN's corrections
-        ``c`` rescale the inhibitory parameters, Cornford et al. 2021; 1 elsewhere), and ``−∇L``,
-        over the synaptic matrices: 1 for the E/I MLP, below 1 where DANN's corrections act."""
-        from bioplast.analysis.gradcheck import cosine
-
+    def directions(self, x, target) -> Directions:
+        """The update direction before the optimiser, ``−c ⊙ ∇L`` (DANN's corrections ``c`` rescale
+        the inhibitory parameters, Cornford et al. 2021; 1 elsewhere), beside ``−∇L``, over the
+        synaptic matrices: aligned for the E/I MLP, turned away where DANN's corrections act."""
         k = self.k
         grads, _ = self._gradients(k.asarray(x), k.asarray(target))
-        pairs = [(k.to_numpy(g).ravel() * scale, k.to_numpy(g).ravel())
-                 for g, scale, p in zip(grads, self.scales, self.params) if p.ndim == 2]
-        return cosine(np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs]))
+        matrices = [(g, scale) for g, scale, p in zip(grads, self.scales, self.params) if p.ndim == 2]
+        return Directions([g * -scale for g, scale in matrices], [g * -1.0 for g, _ in matrices])
 
     def state(self):
         """Everything that changes during training (see :mod:`bioplast.training.checkpoints`)."""
-        return (self.params, self.states, self.reads)
+        return (self.params, self.states, 0 if self.reads is None else self.reads.count)
 
-    def set_state(self, state) -> None:
-        self.params, self.states, self.reads = list(state[0]), list(state[1]), int(state[2])
+    def load_state(self, state) -> None:
+        self.params, self.states = list(state[0]), list(state[1])
+        if self.reads is not None:
+            self.reads.count = int(state[2])
 
     def arrays(self) -> dict:
         return {f"P{i}": self.k.to_numpy(p) for i, p in enumerate(self.params)}
@@ -201,3 +194,9 @@ class DaleModel:
     def parameters(self) -> list:
         return list(self.params)
 
+
+@register_model("dale")
+def _build(cfg, k, data) -> DaleModel:
+    return DaleModel(k, cfg.make_rule(), [data.n_features, *cfg.hidden, data.n_classes], cfg.chip(),
+                     activation=cfg.activation or "relu", optimizer_name=cfg.optimizer, lr=cfg.lr, loss=cfg.loss,
+                     network=cfg.network, inhibitory_fraction=cfg.inhibitory_fraction, batch_size=cfg.batch_size)

@@ -22,17 +22,21 @@ authors' Brian code (the paper's Methods and its published script):
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from bioplast.backends import get_backend
-from bioplast.core import plasticity
+from bioplast.core import apply_updates, chain_init, chain_update, plasticity
 from bioplast.errors import ConfigError, DataError
 from bioplast.geometry import additive
 from bioplast.hardware import clip_bounds
+from bioplast.hardware.chain import device_transforms
+from bioplast.hardware.chip import Chip
 from bioplast.rules.stdp import diehl_cook_stdp
+from bioplast.models.base import Plan, Step, register_model
 from bioplast.validate import array, positive, positive_int
 from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
 from bioplast.dynamics.spiking.neurons import CondLIF
@@ -135,13 +139,14 @@ class DiehlCook:
         (:func:`~bioplast.hardware.program`: nearest level, clipped), a host-in-the-loop write counted
         as weight writes.  A substrate with read noise reads the input weights noisily at every
         delivered spike, in training and evaluation (``σ_read S``,
-        :func:`~bioplast.hardware.device.read_scale`); the training's reads are counted across passes
+        :func:`~bioplast.hardware.reads.read_scale`); the training's reads are counted across passes
         (:meth:`state`), and each evaluation draws from its own stream."""
         self.cfg = config or DiehlCookConfig()
         self.n_inputs = positive_int("n_inputs", n_inputs)
         self.seed = int(seed)
         self.k = get_backend(backend)
         self.substrate = substrate
+        self.chip = Chip(substrate, self.seed)
         rng = np.random.default_rng(self.seed)
         self.weights = self._program(rng.uniform(0.0, self.cfg.w_init, (self.cfg.n_neurons, self.n_inputs)))
         self.theta = np.full(self.cfg.n_neurons, self.cfg.theta_init)
@@ -152,14 +157,9 @@ class DiehlCook:
         # the devices' own state (per-device gains, draw counters) lives across passes, like the chip
         self._devices = None
         if substrate is not None:
-            from bioplast.core import chain_init
-            from bioplast.hardware import device_transforms
-
-            from bioplast.hardware.device import read_scale
-
-            self._chain = device_transforms(substrate, self.seed * 1000)
+            self._chain = device_transforms(substrate, self.chip.stream(PLASTIC))
             self._devices = chain_init(self._host, self._chain, self._host.asarray(self.weights))
-            self._read_noise = read_scale(substrate)
+            self._read_noise = self.chip.read_scale
 
     @property
     def _host(self):
@@ -167,23 +167,19 @@ class DiehlCook:
 
     def _write(self, before, after):
         """The weights after the devices take the update ``after − before`` (one learning epoch)."""
-        from bioplast.core import chain_update
-
         if not self._chain:  # a substrate without device effects: the float update, bit for bit
             return after
         k = self._host
         update, self._devices = chain_update(k, self._chain, k.asarray(after - before), self._devices,
                                              k.asarray(before))
-        return k.to_numpy(k.asarray(before) + update)
+        return k.to_numpy(apply_updates(k, k.asarray(before), update))
 
     def _program(self, w):
         """The weights as the substrate holds them (unchanged without one)."""
         if self.substrate is None:
             return w
-        from bioplast.hardware import program
-
-        k = get_backend("numpy", dtype="float64")
-        return k.to_numpy(program(k, self.substrate, k.asarray(w), self.seed * 1000))
+        k = self._host
+        return k.to_numpy(self.chip.program(k, k.asarray(w), PLASTIC))
 
     def _check(self, images):
         x = array("images", images, ndim=2, floating=True)
@@ -232,7 +228,7 @@ class DiehlCook:
 
         x = self._check(images)
         cfg = self.cfg
-        net = build_network(cfg, self.weights, True, self._read_noise, self.seed * 1000 + 991)
+        net = build_network(cfg, self.weights, True, self._read_noise, self.chip.stream("reads"))
         state = self._state(net, 1, self._read_steps)
         rng = np.random.default_rng(self._stream.spawn(1)[0])
         counts, retries, ops, rewrites = [], [], {}, 0
@@ -309,3 +305,58 @@ class DiehlCook:
         votes = np.stack([counts[:, self.labels == c].mean(axis=1) if (self.labels == c).any()
                           else np.zeros(len(counts)) for c in range(n_classes)], axis=1)
         return votes.argmax(axis=1)
+
+
+class DiehlCookModel:
+    """Diehl & Cook as a :class:`~bioplast.models.base.Model`: one online pass (batch 1, in order)
+    over the epoch's training digits per step; after each pass every neuron is labelled with its
+    preferred class on those digits and the test digits are classified by vote (``train_acc``: the
+    vote on the labelling digits).  The rule minimises no loss.  Evaluation inputs come from their
+    own streams, so training sees the same spikes whether it is evaluated or not."""
+
+    kind = "spiking"
+
+    def __init__(self, n_inputs: int, config: DiehlCookConfig, seed: int, backend: str, substrate=None,
+                 samples=None):
+        self.net = DiehlCook(n_inputs, config, seed=seed, backend=backend, substrate=substrate)
+        self.plan = Plan(batch_size=None, shuffle=False, samples=samples, has_loss=False)
+        self.sizes = [n_inputs, config.n_neurons]
+        self.progress = False  # a per-digit bar (set by the loop when the epoch is one step)
+
+    def train_batch(self, x, target) -> Step:
+        log = self.net.train(np.asarray(x, dtype=np.float64), progress=self.progress)
+        return Step(math.nan, {k: int(v) for k, v in log.ops.items()})
+
+    def accuracies(self, data) -> tuple:
+        m = self.net
+        n = len(data.x_train) if self.plan.samples is None else min(self.plan.samples, len(data.x_train))
+        x, y = data.x_train[:n].astype(np.float64), data.y_train[:n]
+        counts = m.responses(x, seed=[m.seed, 1])
+        m.assign_labels(counts, y)
+        train = float(np.mean(m.predict(counts) == y))
+        test = m.predict(m.responses(data.x_test.astype(np.float64), seed=[m.seed, 2]))
+        return train, float(np.mean(test == data.y_test))
+
+    def state(self):
+        return self.net.state()
+
+    def load_state(self, state) -> None:
+        self.net.set_state(state)
+
+    def arrays(self) -> dict:
+        return {"W": self.net.weights, "theta": self.net.theta}
+
+    def parameters(self) -> list:
+        return [self.net.weights]
+
+    def directions(self, x, target) -> None:
+        return None  # STDP follows no loss's gradient
+
+
+@register_model("diehl_cook")
+def _build(cfg, k, data) -> DiehlCookModel:
+    # 8×8 digits have 12× fewer pixels than MNIST: the incoming weight total scales with the input
+    extra = {} if cfg.theta_plus is None else {"theta_plus": cfg.theta_plus}
+    dc = DiehlCookConfig(n_neurons=cfg.n_neurons, weight_total=78.0 * data.n_features / 784, **extra)
+    substrate = None if cfg.substrate == "ideal" and not cfg.substrate_params else cfg.device
+    return DiehlCookModel(data.n_features, dc, cfg.seed, cfg.backend, substrate, cfg.train_samples)

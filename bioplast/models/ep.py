@@ -1,4 +1,4 @@
-"""An EP network wired for training: the two-phase side of :mod:`bioplast.training.rate`.
+"""An EP network wired for training: layered relaxation, the EP family's contrasts, one chip.
 
 The network is ``[D, *hidden, C]`` (``mse``: the top layer is the output) or
 ``[D, *hidden]`` plus a softmax readout ``[C, hidden[-1]]`` outside the energy
@@ -8,64 +8,62 @@ Generalized EP adds top-down weights ``B_l = (1 − a) W_lᵀ + a R_l``.
 Every parameter moves through the same optimiser transform (``sgd`` or
 ``adam``): weights through ``plasticity(rule, optimiser)`` fed by
 :func:`bioplast.dynamics.equilibrium.ep_phases`, the readout through the delta rule on its
-local error, biases through the optimiser chain alone.  With a ``device``
-profile every weight matrix (bottom-up, top-down, readout) is programmed onto
-its own devices and every update goes through the profile's transforms after
-the optimiser; the relaxation reads the weights exactly (profiles with read
-noise are refused by the trainer).
+local error, biases through the optimiser chain alone.  Every weight matrix (bottom-up,
+top-down, readout) sits on its own devices of the run's :class:`~bioplast.hardware.chip.Chip`
+and every update goes through the profile's transforms after the optimiser; the relaxation
+runs through the chip's mismatched neurons and, on a substrate with read noise, reads every
+matrix noisily at every step.
 """
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
-from bioplast.core import chain_init, chain_update, plasticity
+from bioplast.backends.counter_rng import row_scaled_normal
+from bioplast.core import apply_updates, chain_init, chain_update, plasticity
+from bioplast.dynamics.equilibrium import ep_estimate, ep_phases, homeostatic_directions
 from bioplast.dynamics.feedforward import init_mlp
 from bioplast.dynamics.relaxation import EPNet, output, relax
 from bioplast.geometry import bias_optimizer, optimizer
-from bioplast.backends.counter_rng import row_scaled_normal, stream_key
-from bioplast.hardware import place
-from bioplast.hardware.device import READ_NOISE_SALT, read_scale
-from bioplast.hardware.physics import neuron_mismatch
+from bioplast.hardware.chip import Chip
+from bioplast.models.base import Directions, Plan, RateModel, Step, register_model
 from bioplast.rules.eqprop import bias_direction
-from bioplast.dynamics.equilibrium import ep_phases, homeostatic_directions
 from bioplast.rules.hebbian import delta
 
 
 def init_epnet(k, sizes, seed: int, cost: str, asymmetry: float | None = None) -> EPNet:
     """``sizes = [D, *hidden, C]``; with ``cross_entropy`` the last layer is the
     readout.  ``asymmetry`` (generalized EP) draws top-down weights mixing
-    ``W_lᵀ`` with an independent draw of the same init, from ``seed + 1``."""
+    ``W_lᵀ`` with an independent draw of the same init, from the stream ``[seed, 1]``."""
     p = init_mlp(k, sizes, seed, scheme="torch")
     ws, bs = list(p.weights), list(p.biases)
     readout = (ws.pop(), bs.pop()) if cost == "cross_entropy" else None
     feedback = None
     if asymmetry is not None:
-        r = init_mlp(k, sizes, seed + 1, scheme="torch").weights
+        r = init_mlp(k, sizes, [seed, 1], scheme="torch").weights
         feedback = [w.T * (1 - asymmetry) + rw.T * asymmetry for w, rw in zip(ws[1:], r[1:])]
     return EPNet(ws, bs, feedback, readout)
 
 
-class EPModel:
-    """Weights, optimiser states and the phases of one EP rule (``eqprop``, ``holo_eqprop``, ``gen_eqprop``)."""
+class EPModel(RateModel):
+    """Weights, optimiser states and the phases of one EP rule (``eqprop``, ``holo_eqprop``,
+    ``gen_eqprop``) on ``chip``; ``sizes = [D, *hidden, C]``."""
 
-    def __init__(self, k, rule, sizes, seed: int, activation: str, optimizer_name: str, lr: float, device=None):
-        self.k, self.rule, self.activation = k, rule, activation
+    def __init__(self, k, rule, sizes, chip: Chip = None, *, activation: str = "tanh", optimizer_name: str = "sgd",
+                 lr: float = 0.05, batch_size: int = 32):
+        chip = chip or Chip()
+        self.k, self.rule, self.activation, self.chip = k, rule, activation, chip
+        self.plan = Plan(batch_size)
         self.p = p = rule.spec.params
         generalized = "asymmetry" in p
-        net = init_epnet(k, sizes, seed, p["cost"], p["asymmetry"] if generalized else None)
+        net = init_epnet(k, sizes, chip.seed, p["cost"], p["asymmetry"] if generalized else None)
         opt = optimizer(optimizer_name, lr)
-        # every matrix (bottom-up, top-down, readout, in that order) on its own devices, written before
-        # learning; under EG no weight may be written as exactly 0
-        streams = itertools.count(seed * 1000)
-
-        def on_device(w):
-            return place(k, device, w, next(streams), keep_sign=optimizer_name == "eg")
-
-        weights, w_chains = zip(*map(on_device, net.weights))
-        feedback, f_chains = zip(*map(on_device, net.feedback)) if net.feedback else ((), ())
-        readout, r_chain = on_device(net.readout[0]) if net.readout is not None else (None, ())
+        # every matrix (bottom-up, top-down, readout) on its own devices, written before learning; under
+        # EG no weight may be written as exactly 0
+        keep = optimizer_name == "eg"
+        weights, w_chains = zip(*(chip.place(k, w, f"W{i}", keep) for i, w in enumerate(net.weights)))
+        feedback, f_chains = zip(*(chip.place(k, f, f"B{i + 1}", keep) for i, f in enumerate(net.feedback))) \
+            if net.feedback else ((), ())
+        readout, r_chain = chip.place(k, net.readout[0], "W_out", keep) if net.readout is not None else (None, ())
         self.net = net = EPNet(list(weights), net.biases, list(feedback) if net.feedback is not None else None,
                                None if readout is None else (readout, net.readout[1]))
         self.w_learn = [plasticity(rule, opt, *c) for c in w_chains]
@@ -77,13 +75,13 @@ class EPModel:
         self.f_states = [pl.init(k, f) for pl, f in zip(self.f_learn, net.feedback or [])]
         self.r_states = (None if net.readout is None else
                          (self.readout_learn.init(k, net.readout[0]), chain_init(k, self.chain, net.readout[1])))
-        self.rng = np.random.default_rng(seed + 2)  # signs of β for random_sign
-        self.sizes = sizes
-        # the chip's neurons: fixed-pattern gain and offset per state layer (and readout), drawn as the MLP's
+        self.rng = chip.rng("random sign")  # signs of β for random_sign
+        self.sizes = list(sizes)
+        # the chip's neurons: fixed-pattern gain and offset per state layer (and readout)
         layer_sizes = [w.shape[0] for w in net.weights] + ([net.readout[0].shape[0]] if net.readout else [])
-        self.mismatch = None if device is None else neuron_mismatch(device, layer_sizes, seed * 1000 + 577)
-        self.read_scale = 0.0 if device is None else read_scale(device)
-        self.read_seed, self.reads = seed * 1000 + 997, 0  # reads: relaxation steps so far (each reads every matrix)
+        chip.check_neurons({f"layer {i + 1}": n for i, n in enumerate(layer_sizes)})
+        self.neurons = chip.neurons(layer_sizes)
+        self.reads = chip.reads()  # every relaxation step reads every matrix
         self.synops_per_sample, self.neuron_updates_per_sample = self._operations()
         self.plastic_synapses = sum(int(np.prod(a.shape)) for a in self.parameters())
 
@@ -108,69 +106,70 @@ class EPModel:
         :func:`~bioplast.dynamics.relaxation.relax` (``None`` for exact reads).  Layer ``l`` reads its
         bottom-up matrix with ``s_{l−1}`` (``x`` for the first) and the top-down one (the same devices,
         transposed) with ``s_{l+1}``: in the output-referred form of
-        :func:`~bioplast.hardware.device.read_noise` its drive gets
+        :func:`~bioplast.hardware.reads.read_noise` its drive gets
         ``σ_read S (‖s_{l−1}‖² + ‖s_{l+1}‖²)^{1/2} ζ``, fresh ``ζ`` per step, sample and neuron.  The
         readout's read inside the cross-entropy nudge stays exact."""
-        if self.read_scale == 0:
+        if self.reads is None:
             return None
-        k, scale = self.k, self.read_scale
+        k = self.k
 
         def noise(states, x):
-            self.reads += 1
+            read = self.reads.next(k)
             below = [x] + list(states[:-1])
             above = list(states[1:]) + [None]
             out = []
             for l, (s_in, s_up) in enumerate(zip(below, above)):
                 power = (s_in * s_in).sum(1) + (0 if s_up is None else (s_up * s_up).sum(1))
-                out.append(row_scaled_normal(k, stream_key(self.read_seed, self.reads, READ_NOISE_SALT + l),
-                                             power ** 0.5 * scale, int(states[l].shape[1])))
+                out.append(row_scaled_normal(k, read.key(l), power ** 0.5 * read.scale, int(states[l].shape[1])))
             return out
 
         return noise
 
-    def chip(self) -> EPNet:
+    def network(self) -> EPNet:
         """The network the chip relaxes: neuron ``i`` of a layer computes ``φ(g_i h_i + o_i)`` of its whole
         drive ``h_i`` (bottom-up, top-down and bias), so its bottom-up row, its row of the top-down
         matrix and its bias scale by ``g_i`` (the top-down matrix becomes explicit: ``g ⊙ Wᵀ`` is not
         a transpose), and the readout's logits are ``g ⊙ (W_o s_L + b_o) + o``.  The nudge is an external
         current and enters unscaled.  Mismatch makes the network non-symmetric: EP then measures the
         chip's own, non-energy dynamics (trained in the loop, as the MLP trainer does)."""
-        net, mm = self.net, self.mismatch
+        net, mm = self.net, self.neurons
         if mm is None:
             return net
-        k = self.k
-        gains = [k.asarray(g) for g, _ in mm]
-        weights = [g[:, None] * w for g, w in zip(gains, net.weights)]
-        biases = [g * b + k.asarray(o) for g, b, (_, o) in zip(gains, net.biases, mm)]
+        weights = [mm.rows(l, w) for l, w in enumerate(net.weights)]
+        biases = [mm.bias(l, b) for l, b in enumerate(net.biases)]
         down = net.feedback if net.feedback is not None else [w.T for w in net.weights[1:]]
-        feedback = [g[:, None] * f for g, f in zip(gains, down)]
+        feedback = [mm.rows(l, f) for l, f in enumerate(down)]
         readout = net.readout
         if readout is not None:
-            g_o, o_o = gains[-1], k.asarray(mm[-1][1])
-            readout = (g_o[:, None] * readout[0], g_o * readout[1] + o_o)
+            top = len(net.weights)
+            readout = (mm.rows(top, readout[0]), mm.bias(top, readout[1]))
         return EPNet(weights, biases, feedback, readout)
 
-    def gradient_alignment(self, x, target):
-        """Cosine between the rule's estimate of the weights' ``−∇L`` and the autograd oracle's
-        (:func:`bioplast.analysis.alignment.ep_alignment`) on ``(x, target)``; the training's own
-        random stream is not touched."""
-        from bioplast.analysis.alignment import ep_alignment
-
-        return ep_alignment(self.k, self.chip(), x, target, activation=self.activation, params=self.p, seed=1)[0]
+    def directions(self, x, target) -> Directions:
+        """The rule's estimate of the weights' ``−∇L`` on ``(x, target)`` at the chip's network (its
+        own random sign stream: the training's is not touched); the exact gradient comes from an
+        independent oracle (:func:`bioplast.analysis.alignment.gradient_alignment`)."""
+        p, k = self.p, self.k
+        est = ep_estimate(k, self.network(), k.asarray(x), k.asarray(target), beta=p["beta"],
+                          free_steps=p["free_steps"], nudge_steps=p["nudge_steps"], activation=self.activation,
+                          estimator=p["estimator"], cost=p["cost"], dt=p["dt"], points=p["points"],
+                          rng=np.random.default_rng(1))
+        return Directions(est.weights, None)
 
     def free_phase(self, x):
-        chip = self.chip()
+        chip = self.network()
         zeros = [self.k.zeros((x.shape[0], w.shape[0])) for w in chip.weights]
         states, _ = relax(self.k, chip, x, zeros, self.p["free_steps"], self.activation, dt=self.p["dt"],
                           read_noise=self._read_noise())
         return states
 
     def predict(self, x):
-        return output(self.k, self.chip(), self.free_phase(x))
+        return output(self.k, self.network(), self.free_phase(x))
 
-    def train_batch(self, x, target) -> float:
+    def train_batch(self, x, target) -> Step:
         k, p, net = self.k, self.p, self.net
-        ph = ep_phases(k, self.chip(), x, target, beta=p["beta"], free_steps=p["free_steps"], nudge_steps=p["nudge_steps"],
+        x, target = k.asarray(x), k.asarray(target)
+        ph = ep_phases(k, self.network(), x, target, beta=p["beta"], free_steps=p["free_steps"], nudge_steps=p["nudge_steps"],
                        activation=self.activation, estimator=p["estimator"], cost=p["cost"], dt=p["dt"],
                        points=p["points"], rng=self.rng, read_noise=self._read_noise())
         loss = self._loss(ph.free_states[-1], target)
@@ -184,7 +183,7 @@ class EPModel:
         biases, b_states = [], []
         for c, b, s in zip(ph.contrasts, net.biases, self.b_states):
             u, s = chain_update(k, self.chain, bias_direction(k, c), s, b)
-            biases.append(k.add(b, u))
+            biases.append(apply_updates(k, b, u))
             b_states.append(s)
         self.b_states = b_states
         readout = net.readout
@@ -192,9 +191,9 @@ class EPModel:
             (ws, bs) = self.r_states
             w_o, ws = self.readout_learn.step(k, ph.readout, ws, readout[0])
             u, bs = chain_update(k, self.chain, k.batch_mean(ph.readout.mod), bs, readout[1])
-            readout, self.r_states = (w_o, k.add(readout[1], u)), (ws, bs)
+            readout, self.r_states = (w_o, apply_updates(k, readout[1], u)), (ws, bs)
         self.net = EPNet(weights, biases, feedback if net.feedback is not None else None, readout)
-        return loss
+        return Step(loss, self.ops(int(x.shape[0])))
 
     def _step(self, learners, contrasts, params, states, homeostatic, coef):
         """One plasticity step per matrix; the homeostatic direction (generalized EP)
@@ -207,7 +206,7 @@ class EPModel:
             else:
                 direction, rs = self.rule.update(k, c, s.rule, w)
                 u, ts = chain_update(k, learn.transforms, direction + h * coef, s.transforms, w)
-                w2, s2 = k.add(w, u), s._replace(rule=rs, transforms=ts)
+                w2, s2 = apply_updates(k, w, u), s._replace(rule=rs, transforms=ts)
             new_p.append(w2)
             new_s.append(s2)
         return new_p, new_s
@@ -217,18 +216,21 @@ class EPModel:
         if self.net.readout is None:
             err = k.to_numpy(top - target)
             return float(0.5 * (err ** 2).sum(1).mean())
-        logits = k.to_numpy(output(k, self.chip(), [top])).astype(np.float64)
+        logits = k.to_numpy(output(k, self.network(), [top])).astype(np.float64)
         logits -= logits.max(1, keepdims=True)
         logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
         return float(-(k.to_numpy(target) * logp).sum(1).mean())
 
     def state(self):
         """Everything that changes during training (see :mod:`bioplast.training.checkpoints`)."""
-        return (self.net, self.w_states, self.b_states, self.f_states, self.r_states, self.rng, self.reads)
+        reads = 0 if self.reads is None else self.reads.count
+        return (self.net, self.w_states, self.b_states, self.f_states, self.r_states, self.rng, reads)
 
-    def set_state(self, state) -> None:
-        self.net, w, b, f, self.r_states, self.rng, self.reads = state
+    def load_state(self, state) -> None:
+        self.net, w, b, f, self.r_states, self.rng, reads = state
         self.w_states, self.b_states, self.f_states = list(w), list(b), list(f)
+        if self.reads is not None:
+            self.reads.count = int(reads)
 
     def arrays(self) -> dict:
         """Every parameter as a host array, for ``weights.npz``."""
@@ -243,3 +245,10 @@ class EPModel:
     def parameters(self) -> list:
         net = self.net
         return [*net.weights, *(net.feedback or []), *(net.readout or ())]
+
+
+@register_model("ep")
+def _build(cfg, k, data) -> EPModel:
+    return EPModel(k, cfg.make_rule(), [data.n_features, *cfg.hidden, data.n_classes], cfg.chip(),
+                   activation=cfg.activation or "tanh", optimizer_name=cfg.optimizer, lr=cfg.lr,
+                   batch_size=cfg.batch_size)

@@ -17,7 +17,9 @@ from typing import NamedTuple
 import numpy as np
 
 from bioplast.data.dataset import Dataset
+from bioplast.errors import ConfigError
 from bioplast.hardware.energy import OPS
+from bioplast.models.base import Plan, Step, register_model
 from bioplast.validate import positive, positive_int
 
 
@@ -47,8 +49,6 @@ class SurrogateSNN:
             positive_int(name, v)
         positive("lr", lr), positive("max_rate", max_rate), positive("dt", dt)
         if max_rate * dt > 1:
-            from bioplast.errors import ConfigError
-
             raise ConfigError(f"max_rate {max_rate} Hz exceeds 1/dt = {1 / dt:g} Hz")
         self.torch, self.steps, self.batch, self.p_spike = torch, steps, batch, max_rate * dt
         torch.manual_seed(seed)
@@ -78,28 +78,30 @@ class SurrogateSNN:
             fired = fired + s1.detach().sum().long() + s2.detach().sum().long()  # exact integer counts
         return total, fired
 
+    def train_batch(self, x: np.ndarray, y: np.ndarray) -> tuple:
+        """One Adam step of BPTT on the batch ``x[B, D]`` with class labels ``y[B]``:
+        ``(loss, operation counts of the step)``."""
+        torch = self.torch
+        out, fired = self._run(x)
+        loss = torch.nn.functional.cross_entropy(out, torch.as_tensor(y))
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        d, h, c = self.sizes
+        n = len(x) * self.steps
+        return float(loss.detach()), {"synops": n * (2 * d * h + 3 * h * c), "neuron_updates": n * 2 * (h + c),
+                                      "spikes": int(fired), "weight_writes": d * h + h * c}
+
     def train_epoch(self, x_train: np.ndarray, y_train: np.ndarray) -> tuple:
         """One pass of BPTT over the shuffled training set: ``(mean loss, train accuracy)``."""
-        torch = self.torch
         order = self.rng.permutation(len(x_train))
-        correct, losses = 0, []
-        d, h, c = self.sizes
+        losses = []
         for a in range(0, len(order), self.batch):
             idx = order[a:a + self.batch]
-            out, fired = self._run(x_train[idx])
-            y = torch.as_tensor(y_train[idx])
-            loss = torch.nn.functional.cross_entropy(out, y)
-            self.opt.zero_grad()
-            loss.backward()
-            self.opt.step()
-            correct += int((out.argmax(1) == y).sum())
-            losses.append(float(loss.detach()))
-            n = len(idx) * self.steps
-            self.ops["synops"] += n * (2 * d * h + 3 * h * c)
-            self.ops["neuron_updates"] += n * 2 * (h + c)
-            self.ops["spikes"] += int(fired)
-            self.ops["weight_writes"] += d * h + h * c
-        return float(np.mean(losses)), correct / len(order)
+            loss, ops = self.train_batch(x_train[idx], y_train[idx])
+            losses.append(loss)
+            self.ops = {key: self.ops[key] + ops[key] for key in self.ops}
+        return float(np.mean(losses)), float(np.mean(self.predict(x_train) == y_train))
 
     def predict(self, x: np.ndarray, chunk: int = 500) -> np.ndarray:
         with self.torch.no_grad():
@@ -141,3 +143,45 @@ def train_surrogate_snn(data: Dataset, n_hidden: int = 400, steps: int = 25, epo
                  for _ in tqdm(range(epochs), desc="surrogate-gradient SNN", unit="epoch", disable=not progress)]
     pred = net.predict(data.x_test)
     return SurrogateResult(float((pred == data.y_test).mean()), train_acc, time.perf_counter() - t0)
+
+
+class SurrogateModel:
+    """The surrogate-gradient SNN as a :class:`~bioplast.models.base.Model`: shuffled minibatches of
+    :attr:`SurrogateSNN.batch`, one Adam step each; ``loss`` is the batch's cross-entropy."""
+
+    kind = "spiking"
+
+    def __init__(self, n_features: int, n_classes: int, n_hidden: int, lr: float, seed: int, samples=None):
+        self.net = SurrogateSNN(n_features, n_classes, n_hidden=n_hidden, lr=lr, seed=seed)
+        self.plan = Plan(self.net.batch, shuffle=True, samples=samples)
+        self.sizes = list(self.net.sizes)
+
+    def train_batch(self, x, target) -> Step:
+        loss, ops = self.net.train_batch(np.asarray(x, dtype=np.float64), np.asarray(target).argmax(1))
+        return Step(loss, ops)
+
+    def accuracies(self, data) -> tuple:
+        n = len(data.x_train) if self.plan.samples is None else min(self.plan.samples, len(data.x_train))
+        x, y = data.x_train[:n].astype(np.float64), data.y_train[:n]
+        return (float(np.mean(self.net.predict(x) == y)),
+                float(np.mean(self.net.predict(data.x_test.astype(np.float64)) == data.y_test)))
+
+    def state(self):
+        return self.net.state()
+
+    def load_state(self, state) -> None:
+        self.net.set_state(state)
+
+    def arrays(self) -> dict:
+        return {f"P{i}": p.detach().numpy() for i, p in enumerate(self.net.params)}
+
+    def parameters(self) -> list:
+        return [p.detach().numpy() for p in self.net.params]
+
+    def directions(self, x, target) -> None:
+        return None  # the surrogate gradient is not the true one: no reference to align with
+
+
+@register_model("surrogate")
+def _build(cfg, k, data) -> SurrogateModel:
+    return SurrogateModel(data.n_features, data.n_classes, cfg.n_neurons, cfg.lr, cfg.seed, cfg.train_samples)

@@ -19,7 +19,7 @@ import numpy as np
 from bioplast.dynamics.spiking.network import SpikingNetwork
 from bioplast.dynamics.spiking.neurons import CondLIF
 from bioplast.errors import ConfigError, DataError
-from bioplast.rules.stdp import fused_stdp
+from bioplast.dynamics.spiking.network import stdp_projection
 
 
 class Brian2Run(NamedTuple):
@@ -123,7 +123,7 @@ def brian2_network(net: SpikingNetwork, sources: dict, *, learn: bool = True, cu
                                                      if record_v else ())
     for k, pr in enumerate(net.projections):
         if pr.plasticity is not None and learn:
-            fs = fused_stdp(pr.plasticity)
+            fs = stdp_projection(pr.plasticity)
             if fs is None:
                 raise ConfigError(f"projection {pr.name}: the Brian2 reference runs STDP-family rules with "
                                   f"additive/clip_bounds transforms, got {pr.plasticity.name!r}")

@@ -38,18 +38,20 @@ CITATION_ZO = "arXiv:2510.18812 (2025) (zeroth-order review)"
 
 
 class ProbeState(NamedTuple):
-    """The probe stream of one layer: probes are a function of ``(seed, step)``, so the network
-    that evaluates the perturbed loss and the rule that correlates it draw the same ``ξ``."""
+    """The probe stream of one layer: probes are a function of ``(seed, layer, step)``, so the
+    network that evaluates the perturbed loss and the rule that correlates it draw the same ``ξ``."""
 
     seed: int
     step: int
+    layer: int = 0
 
 
 def weight_probe(k, state: ProbeState, shape, probes: int):
     """The ``probes`` weight probes ``ξ[P, n_post, n_pre] ~ N(0, 1)`` of the step ``state`` names.
 
-    Drawn on the host from ``(seed, step)``: every backend (and a resumed run) sees the same probes."""
-    rng = np.random.default_rng([int(state.seed), int(state.step), 11])
+    Drawn on the host from ``(seed, layer, step)``: every backend (and a resumed run) sees the same
+    probes."""
+    rng = np.random.default_rng([int(state.seed), int(state.layer), int(state.step), 11])
     return k.asarray(rng.standard_normal((int(probes), *map(int, shape))))
 
 
@@ -68,7 +70,7 @@ def weight_perturbation(sigma: float = 1e-3, probes: int = 8, estimator: str = "
     (one per neuron and probe, e.g. a layer-local loss); ``pre``/``post`` carry the layer's
     batch-mean activity in each probe's trial and are not read.  The probes ``ξ_p`` come from
     :func:`weight_probe` with the rule's state; layer ``i`` (:meth:`~bioplast.core.Rule.at_layer`)
-    draws from ``seed + 7919·i``.  ``sigma``, ``probes`` and ``estimator`` tell the network how to
+    draws from the stream ``(seed, i)``.  ``sigma``, ``probes`` and ``estimator`` tell the network how to
     compute ``r`` (:func:`bioplast.dynamics.perturbation.weight_perturbation_signals`).
     """
     _check(sigma, probes, estimator)
@@ -83,10 +85,10 @@ def weight_perturbation(sigma: float = 1e-3, probes: int = 8, estimator: str = "
         xi = weight_probe(k, state, tuple(w.shape), s.mod.shape[0])
         r = s.mod if s.mod.ndim == 2 else s.mod[:, None]
         direction = (xi * r[:, :, None]).mean(0)
-        return direction, ProbeState(state.seed, state.step + 1)
+        return direction, state._replace(step=state.step + 1)
 
     def at(i):
-        return Rule(lambda k, w: ProbeState(seed + 7919 * i, 0), update, spec, at)
+        return Rule(lambda k, w: ProbeState(seed, 0, i), update, spec, at)
 
     return at(0)
 
@@ -101,7 +103,7 @@ def node_perturbation(sigma: float = 0.05, probes: int = 1, estimator: str = "an
     ``probes`` noisy copies of each sample are drawn per step.
 
     ``noise="injected"``: the network adds ``σ ξ`` to every drive.  ``noise="device"``: the
-    substrate's own read noise is the probe (:func:`bioplast.hardware.device.read_noise`; needs a
+    substrate's own read noise is the probe (:func:`bioplast.hardware.reads.read_noise`; needs a
     profile with ``read_noise > 0``): the reinforcement compares two noisy reads of the same
     sample, so no noise-free pass and no generator of probes are needed.
     """

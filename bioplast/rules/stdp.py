@@ -163,35 +163,11 @@ def diehl_cook_stdp(nu_pre: float = 1e-4, nu_post: float = 1e-2, tau_pre: float 
 
 
 def triplet_params(rule: Rule) -> Optional[TripletParams]:
-    """The parameters of an STDP-family rule (for fused engines), or ``None`` for any other rule."""
+    """The parameters of an STDP-family rule (engines that run the rule themselves read them), or
+    ``None`` for any other rule."""
     if rule.spec.family != "stdp":
         return None
     return TripletParams(**rule.spec.params)
-
-
-class FusedSTDP(NamedTuple):
-    """A plastic projection an engine can run itself: STDP parameters, the
-    learning rate of an ``additive`` transform and optional clip bounds."""
-
-    rule: TripletParams
-    lr: float
-    lo: Optional[float]
-    hi: Optional[float]
-
-
-def fused_stdp(plasticity) -> Optional[FusedSTDP]:
-    """``plasticity`` as data when it is an STDP-family rule followed by at most an
-    ``additive`` transform and then at most a ``clip_bounds`` transform; else ``None``."""
-    params = triplet_params(plasticity.rule)
-    if params is None:
-        return None
-    kinds = [(t.params or {}).get("kind") for t in plasticity.transforms]
-    if kinds not in ([], ["additive"], ["clip_bounds"], ["additive", "clip_bounds"]):
-        return None
-    found = {kind: t.params for kind, t in zip(kinds, plasticity.transforms)}
-    lr = found.get("additive", {}).get("lr", 1.0)
-    clip = found.get("clip_bounds")
-    return FusedSTDP(params, lr, clip["lo"] if clip else None, clip["hi"] if clip else None)
 
 
 def stdp_from_spec(spec) -> Rule:

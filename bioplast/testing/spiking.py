@@ -9,7 +9,7 @@ through the recurrence: leaky variables damp them (:func:`drift`), weights add t
 """
 import numpy as np
 
-from bioplast.rules.stdp import fused_stdp
+from bioplast.dynamics.spiking.network import stdp_projection
 from bioplast.testing import libm_disagreement, worst_case
 
 
@@ -67,7 +67,7 @@ def stdp_weights(dtype, plasticity, w0, pre, post, libm=0, clock=0.0, traces_ali
     decay), and ``clock`` = 3 u t_max: Brian2's event-driven traces take e^{−(t − t_last)/τ} with
     t and t_last rounded, ≤ clock/τ relative per event.  So
     |Δw| ≤ N (2γ₁ (W + U) + 2γ_{B+11} U + lr Σ |∂U/∂trace| Δtrace)."""
-    fs = fused_stdp(plasticity)
+    fs = stdp_projection(plasticity)
     p, lr = fs.rule, fs.lr
     pre, post = np.asarray(pre, dtype=bool), np.asarray(post, dtype=bool)
     r1, r2, o1, o2 = _trace_peaks(p, pre, post)

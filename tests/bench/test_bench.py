@@ -58,7 +58,7 @@ def test_soak_a_thousand_steps_with_a_diverging_run_and_a_killed_one(tmp_path, m
     """3 configurations × 2 seeds × 4 epochs × 45 batches = 1,080 training steps; one configuration
     diverges (MSE at lr 10), one run is killed inside an epoch and the sweep re-run: every other
     result is present, identical to an uninterrupted sweep, and not duplicated."""
-    from bioplast.training.rate import _Model
+    from bioplast.models.mlp import MLP as _Model
 
     suite = {**TINY, "epochs": 4, "runs": TINY["runs"] + [{"label": "diverges", "rule": "backprop", "loss": "mse",
                                                            "lr": 10.0}]}
@@ -92,9 +92,9 @@ def test_soak_a_thousand_steps_with_a_diverging_run_and_a_killed_one(tmp_path, m
 
 def test_a_finished_sweep_is_not_run_again(tmp_path, monkeypatch):
     first = run_suite(TINY, tmp_path, progress=False)
-    import bioplast.training.rate
+    import bioplast.bench.sweep
 
-    monkeypatch.setattr(bioplast.training.rate, "train", lambda *a, **k: pytest.fail("a finished run was trained again"))
+    monkeypatch.setattr(bioplast.bench.sweep, "train", lambda *a, **k: pytest.fail("a finished run was trained again"))
     again = run_suite(TINY, tmp_path, progress=False)
     assert _comparable(again["rows"]) == _comparable(first["rows"])
     assert again["overhead"]["fraction"] < 1.0

@@ -12,7 +12,7 @@ from bioplast.deploy.conversion import (convert_mlp, export_converted, import_co
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A backprop ReLU MLP 64-64-32-10 trained on digits (the independent reference: its forward pass)."""
-    from bioplast.training.rate import TrainConfig, train
+    from bioplast.training import TrainConfig, train
 
     out = tmp_path_factory.mktemp("mlp")
     train(TrainConfig(task="digits", rule="backprop", hidden=(64, 32), epochs=8, lr=0.05, backend="numpy"),

@@ -86,7 +86,7 @@ def test_a_network_on_a_substrate_reloads_with_its_device_writes(tmp_path, subst
     from bioplast.deploy import on_substrate
 
     net = on_substrate(network(), get_substrate(substrate), seed=2)
-    kinds = [t.params["kind"] for t in net.projections[0].plasticity.transforms]
+    kinds = [t.kind for t in net.projections[0].plasticity.transforms]
     assert kinds[-1] == "device_write"
     path = tmp_path / "chip.nir"
     export_nir(net, path, substrate=substrate)
@@ -194,7 +194,7 @@ def test_what_nir_cannot_say_is_refused(tmp_path):
     path = tmp_path / "n.nir"
     export_nir(network(), path)
     sidecar_path(path).write_text(json.dumps({"format": "something else", "version": 1}))
-    with pytest.raises(DataError, match="is not a version-1 bioplast-nir-sidecar file"):
+    with pytest.raises(DataError, match="is not a version-2 bioplast-nir-sidecar file"):
         import_nir(path)
     with pytest.raises(DataError, match="no NIR file"):
         import_nir(tmp_path / "missing.nir")

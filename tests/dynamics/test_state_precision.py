@@ -156,7 +156,7 @@ def test_bad_state_precision_is_refused_by_name():
         _one_neuron(0.5, (0.0, 1.0))
     with pytest.raises(ConfigError, match="modelled for current-based LIF neurons"):
         SpikingNetwork([], [Population("c", 2, CondLIF(), state_grid=(0.1, 1.0))], [], dt=DT)
-    from bioplast.training.rate import TrainConfig, train
+    from bioplast.training import TrainConfig, train
 
     with pytest.raises(ConfigError, match="a fixed-point neuron state is modelled for spiking networks"):
         train(TrainConfig(rule="backprop", substrate="fixed-point", substrate_params={"state_bits": 16}),

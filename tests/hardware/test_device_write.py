@@ -8,7 +8,8 @@ from bioplast.backends import get_backend
 from bioplast.core import chain_init, chain_update
 from bioplast.hardware import device_transforms, get_substrate, program
 from bioplast.hardware.bounds import clip_bounds
-from bioplast.hardware.device import fused_write, quantize, write_noise
+from bioplast.hardware.fusion import fused_write
+from bioplast.hardware.transforms import quantize, write_noise
 
 PROFILES = {
     "loihi2-like": get_substrate("loihi2-like"),
@@ -112,8 +113,8 @@ def test_profiles_fuse_their_elementwise_stages_in_write_order():
     assert names["pcm-differential"] == ["device_gain", "differential_pair", "device_write"]
     assert names["fixed-point"] == ["quantize"]  # a lone stage stays itself (fused STDP engines know it)
     assert names["ideal"] == []
-    stages = device_transforms(get_substrate("pcm-crossbar"))[0].params["stages"]
-    assert [s["kind"] for s in stages] == ["device_gain", "soft_bounds", "write_noise", "clip_bounds"]
+    stages = device_transforms(get_substrate("pcm-crossbar"))[0].spec.stages
+    assert [t.kind for t in stages] == ["device_gain", "soft_bounds", "write_noise", "clip_bounds"]
 
 
 def test_the_fused_state_is_the_stages_state():

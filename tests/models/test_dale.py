@@ -6,7 +6,7 @@ from bioplast import ConfigError, get_backend
 from bioplast.dynamics.activations import activation
 from bioplast.dynamics.dann import DANNLayer, column_signs, dann_forward, init_dann
 from bioplast.testing import tolerance, worst_case
-from bioplast.training.rate import TrainConfig, build_model, train
+from bioplast.training import TrainConfig, model_for as build_model, train
 
 
 def test_subtractive_dann_layer_is_an_effective_weight_matrix():
@@ -79,7 +79,7 @@ def test_e_i_networks_learn_and_keep_dale(network, optimizer, lr, floor):
     """Two epochs on digits (chance 0.1; measured: DANN ≈ 0.8–0.9, ColumnEi ≈ 0.3–0.7) without
     any constrained parameter changing sign."""
     from bioplast.data import load_task, one_hot
-    from bioplast.training.rate import accuracy
+    from bioplast.models.base import predicted_accuracy as accuracy
 
     k = get_backend("numba", dtype="float32")
     cfg = TrainConfig(rule="backprop", network=network, optimizer=optimizer, lr=lr, hidden=(64,))

@@ -4,7 +4,7 @@ import pytest
 
 from bioplast import ConfigError
 from bioplast.testing import LIBM_ULPS, eps, libm_disagreement, tolerance
-from bioplast.training.rate import TrainConfig, train
+from bioplast.training import TrainConfig, train
 
 CASES = [
     ("eqprop", {"estimator": "one_sided"}, "sgd", 0.05),
@@ -58,6 +58,7 @@ def test_one_training_batch_agrees_across_backends(rule, params):
     float32 weights w + lr·d then round, each side by ≤ ½ ulp: ε₃₂·|w| together."""
     from bioplast.backends import get_backend
     from bioplast.data import load_task, one_hot
+    from bioplast.hardware import Chip
     from bioplast.models.ep import EPModel
     from bioplast.rules import get_rule
 
@@ -67,7 +68,7 @@ def test_one_training_batch_agrees_across_backends(rule, params):
     for name in ("numpy", "numba", "torch"):
         k = get_backend(name, dtype="float32")
         # SGD: Adam's first step d/(|d| + ε) would magnify float32 noise where d ≈ 0
-        m = EPModel(k, get_rule(rule, **params), [64, 32, 10], 0, "tanh", "sgd", 0.1)
+        m = EPModel(k, get_rule(rule, **params), [64, 32, 10], Chip(None, 0), activation="tanh", lr=0.1)
         if name == "numpy":
             start = {key: np.array(a, dtype=np.float64) for key, a in m.arrays().items()}
         m.train_batch(k.asarray(x), k.asarray(y))

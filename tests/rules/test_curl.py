@@ -155,7 +155,7 @@ def test_stability_matrix_predicts_whether_a_solution_attracts():
 
 
 def test_curl_rule_trains_and_without_flips_is_backprop():
-    from bioplast.training.rate import TrainConfig, train
+    from bioplast.training import TrainConfig, train
 
     base = dict(task="digits", backend="numpy", epochs=1)
     bp = train(TrainConfig(rule="backprop", **base), progress=False)
@@ -179,7 +179,7 @@ def test_bad_input_is_a_clear_error(small):
         st.sweep(np.stack([w1, w1]), np.stack([w2, w2, w2]), task, 0.1, 10)
     with pytest.raises(ConfigError, match="unknown lab backend 'jax'"):
         st.sweep(w1, w2, task, 0.1, 10, backend="jax")
-    from bioplast.training.rate import TrainConfig, train
+    from bioplast.training import TrainConfig, train
 
     with pytest.raises(ConfigError, match=r"flip fractions given for 1 layers, but the model has more \(layer 1\)"):
         train(TrainConfig(rule="curl", rule_params={"fraction": [0.1]}, epochs=1), progress=False)
@@ -274,7 +274,7 @@ def test_how_non_gradient_is_a_registered_rule():
     from bioplast.backends import get_backend
     from bioplast.data import load_task, one_hot
     from bioplast.analysis.curl_field import field_curl, model_field, rule_curl
-    from bioplast.training.rate import TrainConfig, build_model
+    from bioplast.training import TrainConfig, model_for as build_model
 
     def config(rule, **kw):
         return TrainConfig(rule=rule, hidden=kw.pop("hidden", (16,)), **kw)

@@ -145,7 +145,7 @@ def test_non_finite_states_name_the_phase():
 
 
 def test_eqprop_trains_digits():
-    from bioplast.training.rate import TrainConfig, train
+    from bioplast.training import TrainConfig, train
 
     rec = train(TrainConfig(rule="eqprop", task="digits", backend="numba", epochs=2, lr=0.05), progress=False)
     assert rec[-1]["test_acc"] > 0.8  # 0.87 measured at seed 0; chance is 0.1

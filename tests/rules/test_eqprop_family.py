@@ -275,7 +275,7 @@ def test_classic_ep_with_hard_sigmoid_and_leaky_dynamics(mnist20, small_net):
         e = ep_estimate(k, net, x, y, beta=0.01, free_steps=60, nudge_steps=30, activation="hard_sigmoid",
                         estimator=est, dt=0.5)
         assert cosine(_flat(k, e), ref) > 0.9995 and relative_error(_flat(k, e), ref) < 0.03, est
-    from bioplast.training.rate import TrainConfig, train
+    from bioplast.training import TrainConfig, train
 
     rec = train(TrainConfig(rule="eqprop", task="digits", backend="numba", epochs=2, activation="hard_sigmoid",
                             rule_params=dict(estimator="one_sided", dt=0.5, free_steps=40, nudge_steps=10)),

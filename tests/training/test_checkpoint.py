@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bioplast import DataError, DivergenceError
 from bioplast.testing import assert_close
-from bioplast.training.rate import TrainConfig, train
+from bioplast.training import TrainConfig, train
 
 CASES = [
     ("numpy", "backprop", dict(optimizer="adam", lr=1e-3)),
@@ -39,7 +39,7 @@ def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(tmp_path, backend, 
 
 
 def test_ctrl_c_mid_epoch_then_resume_is_exact(tmp_path, monkeypatch):
-    from bioplast.training.rate import _Model
+    from bioplast.models.mlp import MLP as _Model
 
     cfg = dict(rule="backprop", task="digits", backend="numpy", optimizer="adam", lr=1e-3)
     full = train(TrainConfig(epochs=3, **cfg), out=tmp_path / "a", progress=False)
@@ -119,15 +119,15 @@ def test_checkpoint_parser_fuzz_gives_data_errors_only(tmp_path_factory, data):
 
 
 def test_divergence_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
-    from bioplast.training.rate import _Model
+    from bioplast.models.mlp import MLP as _Model
 
     cfg = TrainConfig(rule="backprop", task="digits", backend="numpy", epochs=3, hidden=(16,))
     original, calls = _Model.train_batch, {"n": 0}
 
     def poisoned(self, x, t):
         calls["n"] += 1
-        loss = original(self, x, t)
-        return float("nan") if calls["n"] > 50 else loss  # epoch 2 goes non-finite
+        step = original(self, x, t)
+        return step._replace(loss=float("nan")) if calls["n"] > 50 else step  # epoch 2 goes non-finite
 
     monkeypatch.setattr(_Model, "train_batch", poisoned)
     message = (r"non-finite loss in epoch 2 from step 51 \(batch 6 of 45, phase: training\); "

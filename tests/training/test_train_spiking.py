@@ -10,8 +10,8 @@ from bioplast.bench.suite import expand, load_suite
 from bioplast.bench.sweep import run_suite
 from bioplast.hardware import estimate_energy, get_substrate
 from bioplast.testing import worst_case
-from bioplast.training.rate import RECORD_COLUMNS
-from bioplast.training.spiking import SpikingConfig, train_spiking
+from bioplast.training import RECORD_COLUMNS
+from bioplast.training import SpikingConfig, train as train_spiking
 
 pytest.importorskip("snntorch")
 
@@ -102,7 +102,7 @@ def test_stdp_learns_on_a_substrate_a_write_per_digit_and_resumes_bit_for_bit(tm
     the checkpoint (a resumed run equals a straight one), and the ideal substrate changes nothing."""
     import numpy as np
 
-    from bioplast.hardware.device import weight_grid
+    from bioplast.hardware.profile import weight_grid
 
     straight = train_spiking(ON_CHIP, out=tmp_path / "a", progress=False)
     train_spiking(dataclasses.replace(ON_CHIP, epochs=1), out=tmp_path / "b", progress=False)

@@ -112,10 +112,19 @@ class NumbaBackend(NumpyBackend):
         nd.read_error(h, float(scale), np.uint32(key[0]), np.uint32(key[1]), out)
         return out
 
-    def can_device_write(self, w, u):
-        return w.ndim <= 2 and w.dtype in (np.float32, np.float64)
+    def fused(self, name: str):
+        if name == "spiking":
+            from bioplast.backends.numba.spiking import simulate_fused
+
+            return simulate_fused
+        if name == "two_layer_sweep":
+            from bioplast.backends.numba.student_teacher import two_layer_sweep
+
+            return two_layer_sweep
+        return {"device_write": self.device_write, "relax": self.relax_fused}.get(name)
 
     def device_write(self, w, u, gain, spec, noise_key, round_key):
+        """The fused device write (:mod:`bioplast.backends.device_write`) in one compiled pass."""
         from bioplast.backends.numba import device as nd
 
         shape = w.shape
@@ -127,35 +136,32 @@ class NumbaBackend(NumpyBackend):
                               np.uint32(round_key[0]), np.uint32(round_key[1]))
         return out.reshape(shape)
 
-    def relax_fused(self, net, input_drive, states, steps, activation, nudge, dt):
-        """The whole relaxation in one compiled loop, or ``None`` where it does not apply:
-        float64 (the kernel's transcendental functions are float32, accurate to a
-        few ulp), complex states, an activation the kernel does not know.  The
-        caller then runs the generic step loop.  Semantics: :mod:`bioplast.dynamics.relaxation`."""
+    def relax_fused(self, weights, downs, base, states, steps, activation, dt, beta, target, cost, readout):
+        """EP's whole relaxation in one compiled loop (:func:`bioplast.dynamics.relaxation.relax` lowers a
+        network into these arrays): bottom-up ``weights``, the matrices ``downs`` carrying each layer's
+        top-down drive (``downs[-1]`` unused), per-layer constant drives ``base`` (the input drive, then
+        the biases as rows), the start ``states``, and the nudge ``beta``/``target``/``cost`` with the
+        ``readout`` ``(W_o, b_o)`` of a cross-entropy cost (``beta = 0``: free phase).  Returns
+        ``(states, residual)``, or ``None`` where the kernel does not apply: float64 (its transcendental
+        functions are float32, accurate to a few ulp), complex states, an activation or cost it does not
+        know — the caller then runs the generic step loop."""
         nk = self._nk
         code = nk.ACT_CODES.get(activation)
-        beta = 0.0 if nudge is None else nudge.beta
-        dtype = np.result_type(net.weights[0].dtype, input_drive.dtype)
-        if code is None or dtype != np.float32 or isinstance(beta, complex) \
-                or any(s.dtype.kind == "c" for s in states):
+        dtype = np.result_type(weights[0].dtype, base[0].dtype)
+        if code is None or dtype != np.float32 or isinstance(beta, complex) or any(s.dtype.kind == "c" for s in states):
             return None
 
         def c(a):  # one dtype for every operand: np.dot in numba refuses mixed dtypes
             return np.ascontiguousarray(a, dtype=dtype)
 
-        ws = [c(w) for w in net.weights]
-        n = len(ws)
-        downs = [ws[l + 1] if net.feedback is None else c(net.feedback[l].T) for l in range(n - 1)]
-        downs.append(ws[0])  # unused placeholder: the top layer has no layer above
-        base = [c(input_drive)] + [c(b).reshape(1, -1) for b in net.biases[1:]]
-        cur = tuple(np.array(s, dtype=ws[0].dtype, order="C") for s in states)  # copies: the kernel writes them
+        ws = tuple(c(w) for w in weights)
+        cur = tuple(np.array(s, dtype=dtype, order="C") for s in states)  # copies: the kernel writes them
         nxt = tuple(np.empty_like(s) for s in cur)
-        t = ws[0].dtype.type
-        nudged = nudge is not None and beta != 0
-        target = c(nudge.target) if nudged else cur[-1]
-        cost = nk.COST_CODES[nudge.cost] if nudged else 0
-        w_o, b_o = (c(net.readout[0]), c(net.readout[1])) if net.readout is not None else (ws[0], net.biases[0])
         hbuf = tuple(np.empty_like(s) for s in cur)
-        in_nxt, residual = nk.relax_layers(tuple(ws), tuple(downs), tuple(base), cur, nxt, hbuf, steps, code, t(dt),
-                                           t(beta), target, cost, w_o, c(b_o))
+        t = dtype.type
+        nudged = beta != 0
+        w_o, b_o = (c(readout[0]), c(readout[1])) if readout is not None else (ws[0], c(base[0][0]))
+        in_nxt, residual = nk.relax_layers(ws, tuple(c(d) for d in downs), tuple(c(b) for b in base), cur, nxt, hbuf,
+                                           steps, code, t(dt), t(beta), c(target) if nudged else cur[-1],
+                                           nk.COST_CODES[cost] if nudged else 0, w_o, b_o)
         return list(nxt if in_nxt else cur), float(residual)

@@ -17,6 +17,9 @@ A projection with read noise draws its errors from the counter-based stream
 the generic engine uses (keys precomputed for the run's steps), element for
 element, and only for samples whose presynaptic side spiked (the others' error
 is 0): the two engines add the same noise.
+
+The kernel's arguments are the flat tables of :mod:`bioplast.backends.spiking_tables`; the
+lowering of a network into them is :mod:`bioplast.dynamics.spiking.lowering`.
 """
 from __future__ import annotations
 
@@ -25,23 +28,16 @@ import math
 import numpy as np
 from numba import njit
 
-from bioplast.rules.stdp import fused_stdp
 from bioplast.backends.numba.device import _normals_into
+from bioplast.backends.spiking_tables import (A2M, A2P, A3M, A3P, DM, DP, DX, DY, HAS_CLIP, HI, IS_SRC, KIND, LO, LR,
+                                              NEAREST, NPOST, NPRE, PLASTIC, POST0, PRE0, READ, SLOT, SOFT, TPOST,
+                                              TPRE, WMAX, WMIN, WOFF)
 
 _opts = dict(cache=True, nogil=True)
-
-# projection table columns
-_IS_SRC, _PRE0, _NPRE, _POST0, _NPOST, _SLOT, _KIND, _WOFF, _PLASTIC, _READ = range(10)
-_KINDS = {"dense": 0, "one_to_one": 1, "all_but_self": 2}
-# STDP table columns
-(_A2P, _A3P, _A2M, _A3M, _DP, _DX, _DM, _DY, _NEAREST, _SOFT, _WMIN, _WMAX, _LR, _HAS_CLIP, _LO, _HI,
- _TPRE, _TPOST) = range(18)
-
-
-def can_fuse(low) -> bool:
-    """True when every plastic projection is an STDP chain this kernel runs and the neurons' state is
-    exact (a fixed-point state grid runs on the generic engine)."""
-    return not low.state_step.any() and all(pr.plasticity is None or fused_stdp(pr.plasticity) is not None for pr in low.projections)
+_IS_SRC, _PRE0, _NPRE, _POST0, _NPOST, _SLOT, _KIND, _WOFF, _PLASTIC, _READ = (IS_SRC, PRE0, NPRE, POST0, NPOST, SLOT,
+                                                                              KIND, WOFF, PLASTIC, READ)
+(_A2P, _A3P, _A2M, _A3M, _DP, _DX, _DM, _DY, _NEAREST, _SOFT, _WMIN, _WMAX, _LR, _HAS_CLIP, _LO, _HI, _TPRE,
+ _TPOST) = (A2P, A3P, A2M, A3M, DP, DX, DM, DY, NEAREST, SOFT, WMIN, WMAX, LR, HAS_CLIP, LO, HI, TPRE, TPOST)
 
 
 _TINY = 1e-30
@@ -56,9 +52,12 @@ def _flush(x):
 
 
 @njit(inline='always', **_opts)
-def _neurons(t, v, ge, gi, theta, ref, spk, counts, cur, has_cur, cond, v_rest, v_reset, v_thresh,
-             dt_over_tau, resistance, e_exc, e_inh, decay_ge, decay_gi, subtract, theta_plus, decay_theta,
-             ref_steps, alpha):
+def _neurons(t, st, spk, inputs, nt):
+    v, ge, gi, theta, ref, counts = st.v, st.ge, st.gi, st.theta, st.ref, st.counts
+    cur, has_cur = inputs.current, inputs.has_current
+    cond, v_rest, v_thresh, dt_over_tau, resistance = nt.cond, nt.v_rest, nt.v_thresh, nt.dt_over_tau, nt.resistance
+    e_exc, e_inh, decay_ge, decay_gi, theta_plus = nt.e_exc, nt.e_inh, nt.decay_ge, nt.decay_gi, nt.theta_plus
+    decay_theta, ref_steps, alpha = nt.decay_theta, nt.ref_steps, nt.alpha
     B, N = v.shape
     for b in range(B):
         for n in range(N):
@@ -316,13 +315,17 @@ def _depression(col_factor, tr_post, o, B, n_pre, n_post, i, j):
 
 
 @njit(**_opts)
-def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_rest, v_reset, v_thresh, dt_over_tau,
-                   resistance, e_exc, e_inh, decay_ge, decay_gi, subtract, theta_plus, decay_theta, ref_steps,
-                   alpha, table, scalars, wflat, stdp, tr_pre, tr_post, learn, rec_spikes, do_spikes, rec_v, do_v,
-                   writes, read_k0, read_k1, read_sigma):
-    """All ``T`` steps; every state buffer is updated in place (``writes[0]`` counts weight writes)."""
+def simulate_fused(nt, st, syn, inputs, learn, rec, reads):
+    """All ``T`` steps of a lowered network (:mod:`bioplast.backends.spiking_tables`): ``nt`` the
+    neuron table, ``st`` the state (updated in place), ``syn`` the synapse tables (weights and traces
+    updated in place), ``inputs``, ``learn``, ``rec`` (filled in place; ``rec.writes[0]`` counts
+    weight writes) and ``reads`` (the read-noise keys)."""
+    src = inputs.src
+    v = st.v
     T, B = src.shape[0], src.shape[1]
     N = v.shape[1]
+    table, scalars, wflat, stdp, tr_pre, tr_post = syn.table, syn.scalars, syn.wflat, syn.stdp, syn.tr_pre, syn.tr_post
+    writes = rec.writes
     spk = np.zeros((B, N), dtype=np.uint8)
     widest = 1
     for p in range(table.shape[0]):
@@ -335,24 +338,22 @@ def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_res
     spk_ev, n_spk = np.zeros((B, N), dtype=np.int64), np.zeros(B, dtype=np.int64)
     z, marks = np.zeros(widest), np.zeros(widest, dtype=np.uint32)  # one row of read-noise draws
     for t in range(T):
-        _neurons(t, v, ge, gi, theta, ref, spk, counts, cur, has_cur, cond, v_rest, v_reset, v_thresh,
-                 dt_over_tau, resistance, e_exc, e_inh, decay_ge, decay_gi, subtract, theta_plus, decay_theta,
-                 ref_steps, alpha)
+        _neurons(t, st, spk, inputs, nt)
         _events(src[t], src_ev, n_src)
         _events(spk, spk_ev, n_spk)
         for p in range(table.shape[0]):
             r = table[p, _READ]
             if table[p, _IS_SRC]:
-                _deliver(table[p], src_ev, n_src, v, ge, gi, ref, wflat, scalars[p])
+                _deliver(table[p], src_ev, n_src, v, st.ge, st.gi, st.ref, wflat, scalars[p])
                 if r >= 0:
-                    _read(table[p], src_ev, n_src, v, ge, gi, ref, read_k0[r, t], read_k1[r, t], read_sigma[r], z,
-                          marks)
+                    _read(table[p], src_ev, n_src, v, st.ge, st.gi, st.ref, reads.k0[r, t], reads.k1[r, t],
+                          reads.sigma[r], z, marks)
             else:
-                _deliver(table[p], spk_ev, n_spk, v, ge, gi, ref, wflat, scalars[p])
+                _deliver(table[p], spk_ev, n_spk, v, st.ge, st.gi, st.ref, wflat, scalars[p])
                 if r >= 0:
-                    _read(table[p], spk_ev, n_spk, v, ge, gi, ref, read_k0[r, t], read_k1[r, t], read_sigma[r], z,
-                          marks)
-        _reset(v, spk_ev, n_spk, v_thresh, v_reset, subtract)
+                    _read(table[p], spk_ev, n_spk, v, st.ge, st.gi, st.ref, reads.k0[r, t], reads.k1[r, t],
+                          reads.sigma[r], z, marks)
+        _reset(v, spk_ev, n_spk, nt.v_thresh, nt.v_reset, nt.subtract)
         if learn:
             for p in range(table.shape[0]):
                 if table[p, _PLASTIC] >= 0:
@@ -362,104 +363,7 @@ def simulate_fused(v, ge, gi, theta, ref, counts, src, cur, has_cur, cond, v_res
                     else:
                         _stdp(table[p], stdp[table[p, _PLASTIC]], src, spk, t, spk_ev, n_spk, spk_ev, n_spk,
                               wflat, tr_pre, tr_post, row_flag, col_flag, pot, col_factor, writes)
-        if do_spikes:
-            rec_spikes[t] = spk
-        if do_v:
-            rec_v[t] = v
-
-
-def _tables(low, st, dtype):
-    """Projection and STDP tables and the flat weight / trace buffers of a lowered network."""
-    n_proj = len(low.projections)
-    table = np.zeros((n_proj, 10), dtype=np.int64)
-    scalars = np.zeros(n_proj)
-    chunks, woff, stdp_rows, pre_len, post_len = [], 0, [], 0, 0
-    B = int(st.v.shape[0])
-    traces_pre, traces_post = [], []
-    for p, (pr, (is_src, a, n), (b, m), slot) in enumerate(zip(low.projections, low.proj_pre, low.proj_post,
-                                                                low.proj_slot)):
-        table[p, :_KIND + 1] = (int(is_src), a, n, b, m, slot, _KINDS[pr.connectivity])
-        table[p, _PLASTIC] = table[p, _READ] = -1
-        if pr.connectivity != "dense":
-            scalars[p] = float(pr.weights)
-            continue
-        table[p, _WOFF] = woff
-        # column-major (W transposed): a presynaptic spike reads and writes one contiguous column
-        chunks.append(np.asarray(st.weights[p], dtype=dtype).T.ravel())
-        woff += n * m
-        if pr.plasticity is None:
-            continue
-        fs = fused_stdp(pr.plasticity)
-        r = fs.rule
-        table[p, _PLASTIC] = len(stdp_rows)
-        stdp_rows.append([r.a2_plus, r.a3_plus, r.a2_minus, r.a3_minus, math.exp(-r.dt / r.tau_plus),
-                          math.exp(-r.dt / r.tau_x), math.exp(-r.dt / r.tau_minus), math.exp(-r.dt / r.tau_y),
-                          float(r.nearest), float(r.soft), r.w_min, r.w_max, fs.lr, float(fs.lo is not None),
-                          fs.lo or 0.0, fs.hi or 0.0, pre_len, post_len])
-        tr = st.plasticity[p].rule  # TripletTraces, [1 or B, n]
-        traces_pre += [np.broadcast_to(np.asarray(x, dtype=dtype), (B, n)).ravel() for x in (tr.r1, tr.r2)]
-        traces_post += [np.broadcast_to(np.asarray(x, dtype=dtype), (B, m)).ravel() for x in (tr.o1, tr.o2)]
-        pre_len += 2 * B * n
-        post_len += 2 * B * m
-    cat = (lambda xs: np.concatenate(xs).astype(dtype) if xs else np.zeros(1, dtype))
-    stdp = np.asarray(stdp_rows, dtype=np.float64).reshape(-1, 18) if stdp_rows else np.zeros((1, 18))
-    return table, scalars.astype(dtype), cat(chunks), stdp.astype(dtype), cat(traces_pre), cat(traces_post)
-
-
-def _read_keys(low, st, T: int, table):
-    """Per projection with read noise: the keys of its draws at the run's ``T`` steps, and its σ."""
-    from bioplast.dynamics.spiking.engine import READ_SALT
-    from bioplast.backends.counter_rng import stream_keys
-
-    k0, k1, sigma = [], [], []
-    for p, pr in enumerate(low.projections):
-        if pr.read_noise and pr.connectivity == "dense":
-            table[p, _READ] = len(sigma)
-            keys = stream_keys(pr.read_seed, np.arange(st.step, st.step + T), READ_SALT + p)
-            k0.append(keys[0])
-            k1.append(keys[1])
-            sigma.append(pr.read_noise)
-    if not sigma:
-        return np.zeros((1, 1), np.uint32), np.zeros((1, 1), np.uint32), np.zeros(1)
-    return np.stack(k0), np.stack(k1), np.asarray(sigma, dtype=np.float64)
-
-
-def run(k, low, st, src_spikes, current, learn: bool, record: tuple):
-    """Run the fused kernel from state ``st``; returns ``(SimState, Record)`` like the generic engine."""
-    from bioplast.dynamics.spiking.engine import _record
-    from bioplast.rules.stdp import TripletTraces
-
-    dtype = k.dtype
-    T, B = src_spikes.shape[:2]
-    N = low.n_neurons
-    v, ge, gi, theta = (np.array(x, dtype=dtype) for x in (st.v, st.ge, st.gi, st.theta))
-    ref = np.rint(np.asarray(st.refractory)).astype(np.int64)
-    table, scalars, wflat, stdp, tr_pre, tr_post = _tables(low, st, dtype)
-    read_k0, read_k1, read_sigma = _read_keys(low, st, int(T), table)
-    params = [np.asarray(x, dtype=dtype) for x in low.neuron_parameters()]
-    cur = np.ascontiguousarray(current, dtype=dtype) if current is not None else np.zeros((1, 1, 1), dtype)
-    counts = np.zeros((B, N), dtype=np.int64)
-    writes = np.zeros(1, dtype=np.int64)
-    rec_spikes = np.zeros((T, B, N) if "spikes" in record else (1, 1, 1), dtype=np.uint8)
-    rec_v = np.zeros((T, B, N) if "v" in record else (1, 1, 1), dtype=dtype)
-    simulate_fused(v, ge, gi, theta, ref, counts, np.ascontiguousarray(src_spikes), cur, current is not None,
-                   *params, low.ref_steps, np.exp(-low.dt / low.tau_mem).astype(dtype), table, scalars, wflat, stdp, tr_pre, tr_post, bool(learn),
-                   rec_spikes, "spikes" in record, rec_v, "v" in record, writes, read_k0, read_k1,
-                   read_sigma.astype(dtype))
-    weights, states = list(st.weights), list(st.plasticity)
-    for p, pr in enumerate(low.projections):
-        if pr.connectivity != "dense":
-            continue
-        n, m = low.proj_pre[p][2], low.proj_post[p][1]
-        weights[p] = np.ascontiguousarray(wflat[table[p, _WOFF]:table[p, _WOFF] + n * m].reshape(n, m).T)
-        if pr.plasticity is not None and learn:
-            row = stdp[table[p, _PLASTIC]]
-            a, o = int(row[_TPRE]), int(row[_TPOST])
-            pre = [tr_pre[a + i * B * n:a + (i + 1) * B * n].reshape(B, n).copy() for i in range(2)]
-            post = [tr_post[o + i * B * m:o + (i + 1) * B * m].reshape(B, m).copy() for i in range(2)]
-            traces = TripletTraces(pre[0], pre[1], post[0], post[1])
-            states[p] = states[p]._replace(rule=traces)
-    new = st._replace(v=v, ge=ge, gi=gi, theta=theta, refractory=ref.astype(dtype), weights=tuple(weights),
-                      plasticity=tuple(states), step=st.step + int(src_spikes.shape[0]))
-    recorded = {name: arr for name, arr in (("spikes", rec_spikes.astype(bool)), ("v", rec_v)) if name in record}
-    return new, _record(low, counts, recorded, src_spikes, int(writes[0]))
+        if rec.do_spikes:
+            rec.spikes[t] = spk
+        if rec.do_v:
+            rec.v[t] = v

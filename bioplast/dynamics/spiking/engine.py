@@ -26,12 +26,11 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from bioplast.backends import get_backend
+from bioplast.backends.counter_rng import READ_SALT, stream_key
 from bioplast.core import Local
-from bioplast.errors import ConfigError, DataError
-from bioplast.backends.counter_rng import stream_key
+from bioplast.dynamics.spiking.lowering import can_fuse, run_fused
 from bioplast.dynamics.spiking.network import Lowered, SpikingNetwork, lower
-
-READ_SALT = 64  # read noise of projection p: salt 64 + p
+from bioplast.errors import ConfigError, DataError
 
 RECORDABLE = ("spikes", "v")
 
@@ -266,11 +265,11 @@ def simulate(net: SpikingNetwork, inputs: dict, *, backend="numpy", state: Optio
     st = state if state is not None else initial_state(net, k, B, low)
     if tuple(st.v.shape) != (B, low.n_neurons):
         raise DataError(f"state is for batch {tuple(st.v.shape)[0]}, inputs have batch {B}")
-    if engine != "generic" and k.name == "numba" and mod is None:
-        from bioplast.backends.numba import spiking as numba_spiking
-
-        if numba_spiking.can_fuse(low):
-            return numba_spiking.run(k, low, st, src_spikes, current, learn, tuple(record))
+    kernel = k.fused("spiking")
+    if engine != "generic" and kernel is not None and mod is None:
+        if can_fuse(low):
+            st, counts, recorded, writes = run_fused(kernel, k, low, st, src_spikes, current, learn, tuple(record))
+            return st, _record(low, counts, recorded, src_spikes, writes)
         if engine == "fused":
             if low.state_step.any():
                 raise ConfigError("the fused engine keeps the neurons' state exact; this network has a "
@@ -279,8 +278,8 @@ def simulate(net: SpikingNetwork, inputs: dict, *, backend="numpy", state: Optio
             raise ConfigError(f"the fused engine runs STDP-family rules with additive/clip_bounds transforms; "
                               f"this network has {plastic}; use engine='auto' or 'generic'")
     elif engine == "fused":
-        raise ConfigError(f"the fused engine runs on the numba backend without a modulator; got backend "
-                          f"{k.name!r}{' with a modulator' if mod is not None else ''}")
+        raise ConfigError(f"the fused engine runs on a backend with a fused spiking kernel (numba) without a "
+                          f"modulator; got backend {k.name!r}{' with a modulator' if mod is not None else ''}")
     return _run_generic(k, low, st, src_spikes, current, learn, tuple(record), mod)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from bioplast.core import Plasticity
 from bioplast.errors import ConfigError, DataError
+from bioplast.rules.stdp import TripletParams, triplet_params
 from bioplast.validate import positive
 from bioplast.dynamics.spiking.neurons import LIF, CondLIF, from_snntorch_module, is_snntorch_neuron
 
@@ -80,6 +81,34 @@ class Projection:
     @property
     def name(self) -> str:
         return f"{self.pre}->{self.post}"
+
+
+class STDPProjection(NamedTuple):
+    """A plastic projection as declared data: its STDP-family rule's parameters, the learning rate of
+    an ``additive`` transform and optional clip bounds — what an engine or a simulator of its own
+    (the fused engine, Brian2) needs to run it."""
+
+    rule: TripletParams
+    lr: float
+    lo: Optional[float]
+    hi: Optional[float]
+
+
+# the transform chains an STDP projection may carry to be run by an engine of its own (by spec kind)
+STDP_CHAINS = ([], ["additive"], ["clip_bounds"], ["additive", "clip_bounds"])
+
+
+def stdp_projection(plasticity: Plasticity) -> Optional[STDPProjection]:
+    """``plasticity`` as data when it is an STDP-family rule followed by at most an ``additive``
+    transform and then at most a ``clip_bounds`` transform (read from their spec records); else
+    ``None``."""
+    params = triplet_params(plasticity.rule)
+    if params is None or [t.kind for t in plasticity.transforms] not in STDP_CHAINS:
+        return None
+    specs = {t.kind: t.spec for t in plasticity.transforms}
+    clip = specs.get("clip_bounds")
+    return STDPProjection(params, specs["additive"].lr if "additive" in specs else 1.0,
+                          None if clip is None else clip.lo, None if clip is None else clip.hi)
 
 
 class Lowered(NamedTuple):

@@ -1,0 +1,145 @@
+"""The one Model protocol every model kind implements, and the registry that builds them.
+
+A model is a network, one :class:`~bioplast.core.Plasticity` per plastic matrix and a
+:class:`~bioplast.hardware.chip.Chip`.  The training loop (:mod:`bioplast.training.loop`) knows
+models only through :class:`Model`; measurements (alignment with backprop, operation and
+energy counts) are taken by the loop and :mod:`bioplast.analysis` through the same protocol, so
+no model imports an analysis or an oracle.
+
+A new model kind registers a builder ``build(cfg, k, data) -> Model`` under a name
+(:func:`register_model`); :func:`build_model` looks it up.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, NamedTuple, Optional, Protocol, runtime_checkable
+
+import numpy as np
+
+from bioplast.errors import ConfigError, unknown_name
+from bioplast.hardware.energy import OPS
+
+
+class Step(NamedTuple):
+    """What one training batch did: its loss (NaN for rules that minimise none) and operation
+    counts (:data:`OPS`: synaptic operations, neuron updates, spikes or graded messages, weight
+    writes), which the loop sums and prices."""
+
+    loss: float
+    ops: dict
+
+
+class Directions(NamedTuple):
+    """A rule's update direction on a batch (before optimiser and devices), one array per plastic
+    matrix, beside ``−∇L`` for the same matrices where the model can compute it exactly
+    (``gradient``; ``None``: an analysis takes it from an independent oracle)."""
+
+    estimate: list
+    gradient: Optional[list]
+
+
+class Plan(NamedTuple):
+    """How the loop feeds a model: ``batch_size`` samples a step (``None``: the whole epoch in one
+    step, for online models that sweep their data themselves), shuffled or in order, at most
+    ``samples`` training samples an epoch (``None``: all); ``has_loss``: whether the rule minimises
+    a loss (a non-finite loss is then a divergence; rules that minimise none log NaN)."""
+
+    batch_size: Optional[int]
+    shuffle: bool = True
+    samples: Optional[int] = None
+    has_loss: bool = True
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What the training loop needs of a model.
+
+    ``train_batch(x, target) -> Step``; ``accuracies(data) -> (train, test)``; ``state()`` is
+    everything training changes (a tree for :mod:`bioplast.training.checkpoints`) and
+    ``load_state`` its inverse; ``arrays()`` the parameters for ``weights.npz``;
+    ``parameters()`` the arrays checked for divergence; ``directions(x, target)`` the rule's
+    directions for alignment measurements (``None``: the rule follows no loss's gradient)."""
+
+    kind: str
+    plan: Plan
+    sizes: list
+
+    def train_batch(self, x, target) -> Step: ...
+
+    def accuracies(self, data) -> tuple: ...
+
+    def state(self) -> Any: ...
+
+    def load_state(self, state) -> None: ...
+
+    def arrays(self) -> dict: ...
+
+    def parameters(self) -> list: ...
+
+    def directions(self, x, target) -> Optional[Directions]: ...
+
+
+def rate_ops(synops: int, neuron_updates: int, weight_writes: int, batch: int) -> dict:
+    """One batch's operation counts of a rate network from its per-sample figures: a rate neuron
+    sends its graded output once per update (Loihi 2's graded spikes), so ``spikes`` equals the
+    neuron updates; every plastic synapse is written once per step."""
+    return {"synops": batch * synops, "neuron_updates": batch * neuron_updates,
+            "spikes": batch * neuron_updates, "weight_writes": weight_writes}
+
+
+def predicted_accuracy(model, k, x, y, batch: int = 1000) -> float:
+    """The share of ``x`` whose ``argmax predict(x)`` is ``y``, in batches (rate models)."""
+    correct = 0
+    for i in range(0, len(x), batch):
+        out = k.to_numpy(model.predict(k.asarray(x[i:i + batch])))
+        correct += int((out.argmax(1) == y[i:i + batch]).sum())
+    return correct / max(len(x), 1)
+
+
+class RateModel:
+    """What every rate model shares: accuracy by ``argmax predict``, the batch's operation counts
+    from per-sample figures (``synops_per_sample``, ``neuron_updates_per_sample``,
+    ``plastic_synapses``), shuffled minibatches of the configured size."""
+
+    kind = "rate"
+
+    def accuracies(self, data) -> tuple:
+        return (predicted_accuracy(self, self.k, data.x_train, data.y_train),
+                predicted_accuracy(self, self.k, data.x_test, data.y_test))
+
+    def ops(self, batch: int) -> dict:
+        return rate_ops(self.synops_per_sample, self.neuron_updates_per_sample, self.plastic_synapses, batch)
+
+
+Builder = Callable[..., Model]
+MODELS: Dict[str, Builder] = {}
+
+
+def register_model(name: str, builder: Optional[Builder] = None):
+    """Register ``builder(cfg, k, data) -> Model`` under ``name`` (usable as a decorator)."""
+
+    def add(b):
+        if name in MODELS and MODELS[name] is not b:
+            raise ConfigError(f"model kind {name!r} is registered twice")
+        MODELS[name] = b
+        return b
+
+    return add if builder is None else add(builder)
+
+
+def build_model(kind: str, cfg, k, data) -> Model:
+    """The model of kind ``kind`` for configuration ``cfg`` on backend ``k`` and dataset ``data``."""
+    try:
+        builder = MODELS[kind]
+    except KeyError:
+        raise unknown_name("model kind", kind, MODELS) from None
+    model = builder(cfg, k, data)
+    if not isinstance(model, Model):
+        missing = [m for m in ("train_batch", "accuracies", "state", "load_state", "arrays", "parameters",
+                               "directions", "plan", "sizes", "kind") if not hasattr(model, m)]
+        raise ConfigError(f"model kind {kind!r} built a {type(model).__name__}, which is not a Model "
+                          f"(missing {missing})")
+    return model
+
+
+def host(k, a) -> np.ndarray:
+    return np.asarray(k.to_numpy(a), dtype=np.float64)

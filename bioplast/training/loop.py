@@ -1,0 +1,153 @@
+"""One training loop for every model kind: records, checkpoints, resume, divergence, progress.
+
+``train(cfg, out)`` builds the model the configuration names (:mod:`bioplast.training.config`,
+:mod:`bioplast.models`), feeds it its data in the model's plan (minibatches, shuffled by the run's
+seed, or one online pass in order) and after every epoch appends a record
+
+    {epoch, loss, train_acc, test_acc, wall_time_s, synops, energy_J, grad_alignment}
+
+(epoch 0 is the untrained network).  ``synops`` counts synaptic operations spent on training,
+cumulatively (the model's own counts: see each model); ``energy_J`` prices them, the neuron
+updates, spikes and weight writes with the configuration's per-operation energies
+(:mod:`bioplast.hardware.energy`; NaN where the profile has none).  Measurements such as the
+alignment with backprop are injected (``measures``: name → ``fn(model, data)``), so the loop and
+the models import no analysis; a record column nobody measures is NaN.
+
+With ``out`` the run folder gets ``config.json``, ``metrics.csv``, ``metrics.json``,
+``weights.npz`` and a checkpoint, each written atomically after every epoch; with ``resume``
+(default) and a checkpoint there, training continues after its last epoch — bit for bit the run
+that was not interrupted on numpy and numba.  The checkpoint must come from the same
+configuration (``epochs`` may grow) and bioplast version, else
+:class:`~bioplast.errors.DataError`.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from bioplast import __version__
+from bioplast.data import load_task, one_hot
+from bioplast.errors import DataError, DivergenceError
+from bioplast.hardware.energy import OPS, total_energy
+from bioplast.io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
+from bioplast.models import build_model
+from bioplast.training import checkpoints
+
+RECORD_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops", "energy_J", "grad_alignment"]
+Measure = Callable[..., Optional[float]]
+
+
+def train(cfg, out=None, progress=True, resume: bool = True, measures: Optional[dict] = None) -> list:
+    """Train ``cfg`` (a :class:`~bioplast.training.config.TrainConfig` or
+    :class:`~bioplast.training.config.SpikingConfig`) and return the per-epoch records (module
+    docstring).  ``progress``: ``False`` (no bar), ``True`` (the next free line) or an ``int``, the
+    terminal line to draw on."""
+    cfg.validate()
+    out = ensure_dir(out) if out is not None else None
+    k = cfg.backend_instance()
+    data = load_task(cfg.task, cfg.seed, cfg.data_dir)
+    cfg.check_resources(data)
+    model = build_model(cfg.kind, cfg, k, data)
+    plan = model.plan
+    config = cfg.as_dict()
+    identity = {"bioplast_version": __version__, "config": {n: v for n, v in config.items() if n != "epochs"}}
+    if out is not None:
+        atomic_write_json(out / "config.json", {"bioplast_version": __version__, **config, **cfg.describe(model)})
+    n = len(data.x_train) if plan.samples is None else min(plan.samples, len(data.x_train))
+    x_train, targets = data.x_train[:n], one_hot(data.y_train[:n], data.n_classes)
+    batch = n if plan.batch_size is None else plan.batch_size
+    n_batches = (n + batch - 1) // batch
+    rng = np.random.default_rng(cfg.seed)
+    records, wall, ops, first = [], 0.0, dict.fromkeys(OPS, 0), 1
+    if out is not None and resume and (out / "checkpoint.json").exists():
+        (state, rng), meta = checkpoints.load(out, (model.state(), rng), k, identity)
+        model.load_state(state)
+        if "ops" not in meta:
+            raise DataError(f"checkpoint in {str(out)!r} predates the per-operation counts that energy "
+                            "estimates need; train into a new folder (or with resume=False)")
+        records, wall, ops = meta["records"], meta["wall_time_s"], meta["ops"]
+        first = meta["epoch"] + 1
+    measures = dict(measures or {})
+
+    def record(epoch, loss):
+        train_acc, test_acc = model.accuracies(data)
+        row = {"epoch": epoch, "loss": loss, "train_acc": train_acc, "test_acc": test_acc, "wall_time_s": wall,
+               "synops": ops["synops"], "energy_J": total_energy(ops, cfg.energy)}
+        row.update({c: math.nan for c in RECORD_COLUMNS if c not in row})  # columns nobody measures
+        for name, fn in measures.items():
+            value = fn(model, data)
+            row[name] = math.nan if value is None else float(value)
+        records.append(row)
+        if out is not None:
+            write_epoch(out, records, model.arrays(), (model.state(), rng),
+                        {**identity, "epoch": epoch, "records": records, "wall_time_s": wall, "ops": ops})
+
+    if first == 1:
+        record(0, math.nan)
+    if plan.batch_size is None and hasattr(model, "progress"):
+        model.progress = progress is True  # the epoch is one step: the model draws its own bar
+    bar = progress_bar((cfg.epochs - first + 1) * n_batches, cfg.label(), progress,
+                       unit="batch" if plan.batch_size is not None else "epoch")
+    try:
+        for epoch in range(first, cfg.epochs + 1):
+            order = rng.permutation(n) if plan.shuffle else np.arange(n)
+            losses = []
+            t0 = time.perf_counter()
+            for b in range(n_batches):
+                idx = order[b * batch:(b + 1) * batch]
+                step = model.train_batch(x_train[idx], targets[idx])
+                losses.append(step.loss)
+                for name in OPS:
+                    ops[name] += int(step.ops.get(name, 0))
+                bar.update(1)
+            wall += time.perf_counter() - t0
+            loss = float(np.mean(losses)) if plan.has_loss else math.nan
+            # checked once per epoch, before anything is written: a diverged epoch never replaces the
+            # last good weights and checkpoint
+            if plan.has_loss and not np.isfinite(loss):
+                at = next(i for i, v in enumerate(losses) if not np.isfinite(v))
+                raise DivergenceError(f"{cfg.label()} diverged: non-finite loss in epoch {epoch} from step "
+                                      f"{(epoch - 1) * n_batches + at + 1} (batch {at + 1} of {n_batches}, "
+                                      f"phase: training); the last good checkpoint (epoch {epoch - 1}) is kept")
+            check_finite(model, cfg.label(), epoch)
+            record(epoch, loss)
+            bar.set_postfix(test_acc=f"{records[-1]['test_acc']:.3f}")
+    finally:
+        bar.close()
+    return records
+
+
+def check_finite(model, label: str, epoch: int) -> None:
+    """:class:`~bioplast.errors.DivergenceError` naming the parameter if any weight is not finite."""
+    for i, w in enumerate(model.parameters()):
+        host = w.detach().cpu().numpy() if hasattr(w, "detach") else np.asarray(w)
+        if not np.isfinite(host).all():
+            raise DivergenceError(f"{label} diverged: non-finite weights in parameter {i} after epoch {epoch} "
+                                  "(phase: weight update)")
+
+
+def write_epoch(out: Path, records: list, arrays: dict, state, meta: dict) -> None:
+    """A run folder after an epoch, each file atomically: ``metrics.csv``, ``metrics.json``,
+    ``weights.npz``, and last the checkpoint, so that it always describes files already complete."""
+    atomic_write_csv(out / "metrics.csv", records, RECORD_COLUMNS)
+    atomic_write_json(out / "metrics.json", records)
+    atomic_save_npz(out / "weights.npz", **arrays)
+    checkpoints.save(out, state, meta)
+
+
+def progress_bar(total: int, desc: str, progress, unit: str = "batch"):
+    """A run's tqdm bar.  ``progress``: ``False`` (none), ``True`` (the next free line) or an ``int``,
+    the terminal line to draw on (a parallel sweep gives each worker process its own line)."""
+    position = None if isinstance(progress, bool) else int(progress)
+    return tqdm(total=total, desc=desc, disable=progress is False, leave=False, unit=unit, position=position)
+
+
+def load_records(folder) -> list:
+    """Read the records a run wrote (JSON, no code execution)."""
+    return json.loads((Path(folder) / "metrics.json").read_text())
