@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test test-portable bench install clean
+.PHONY: demo test test-portable lint bench install clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,7 +22,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/bioplast demo --out results/demo
 
-test: $(STAMP)
+# the layers contract (pyproject.toml): no import points up the house
+lint: $(STAMP)
+	$(BIN)/lint-imports
+
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # the suite on OpenBLAS's conservative Haswell kernels: tolerances must not depend on the CPU's BLAS kernel

@@ -1,7 +1,6 @@
 """Shared helpers for the speed scripts: timing, machine facts, writing results."""
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import RESULTS, markdown_table, write_report  # noqa: E402
 
-from bioplast.figures import pyplot  # noqa: E402
 from bioplast.experiments.curl import LEARNERS, saddle_escape  # noqa: E402
+from bioplast.figures import pyplot  # noqa: E402
 
 
 def main() -> None:

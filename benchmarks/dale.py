@@ -21,8 +21,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import RESULTS, write_report  # noqa: E402
 
-from bioplast.experiments.dale import (compare_geometries, dale_networks, plot_pruning,  # noqa: E402
-                                 plot_weight_histograms, pruning_curve, sparse_regression)
+from bioplast.experiments.dale import (  # noqa: E402
+    compare_geometries,
+    dale_networks,
+    plot_pruning,
+    plot_weight_histograms,
+    pruning_curve,
+    sparse_regression,
+)
 
 SEEDS = (0, 1, 2)
 

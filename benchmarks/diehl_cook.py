@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, markdown_table, write_report  # noqa: E402
 
 from bioplast.data.datasets import load_mnist5k  # noqa: E402
-from bioplast.models.diehl_cook import INPUT, DiehlCook, DiehlCookConfig, build_network  # noqa: E402
 from bioplast.dynamics.spiking.engine import simulate  # noqa: E402
+from bioplast.models.diehl_cook import INPUT, DiehlCook, DiehlCookConfig, build_network  # noqa: E402
 
 
 def bioplast_seconds_per_digit(images, n_neurons=400, warm=2):

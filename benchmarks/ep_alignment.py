@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import RESULTS, write_report  # noqa: E402
 
-from bioplast.figures import pyplot, save_png  # noqa: E402
 from bioplast.analysis.alignment import alignment_curve  # noqa: E402
+from bioplast.figures import pyplot, save_png  # noqa: E402
 
 ASYMMETRIES = tuple(np.round(np.linspace(0, 1, 9), 3))
 

@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import best_time, markdown_table, write_report  # noqa: E402
 
 from bioplast.backends import get_backend  # noqa: E402
-from bioplast.training import TrainConfig, model_for as build_model  # noqa: E402
+from bioplast.training import TrainConfig  # noqa: E402
+from bioplast.training import model_for as build_model
 
 SUBSTRATES = ("ideal", "loihi2-like", "pcm-crossbar", "pcm-differential")
 RULES = ("backprop", "node_perturbation")

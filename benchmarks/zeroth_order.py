@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import RESULTS, markdown_table, write_report  # noqa: E402
 
+from bioplast.analysis.alignment import alignment_with_backprop  # noqa: E402
 from bioplast.backends import get_backend  # noqa: E402
-from bioplast.figures import finish, pyplot  # noqa: E402
 from bioplast.data import load_task, one_hot  # noqa: E402
 from bioplast.dynamics.feedforward import init_mlp  # noqa: E402
-from bioplast.analysis.alignment import alignment_with_backprop  # noqa: E402
+from bioplast.figures import finish, pyplot  # noqa: E402
 from bioplast.hardware import DeviceProfile  # noqa: E402
 from bioplast.rules import get_rule  # noqa: E402
 from bioplast.training import TrainConfig, train  # noqa: E402

@@ -9,8 +9,7 @@ Public API (see README):
 __version__ = "0.1.0"
 
 from bioplast.backends import available_backends, get_backend, list_backends  # noqa: E402
-from bioplast.core import (Contrast, Local, Oscillation, Plasticity, Rule, RuleSpec, Transform, apply_updates,  # noqa: E402
-                   plasticity)
+from bioplast.core import Contrast, Local, Oscillation, Plasticity, Rule, RuleSpec, Transform, apply_updates, plasticity  # noqa: E402
 from bioplast.errors import BioplastError, ConfigError, DataError, DivergenceError  # noqa: E402
 
 __all__ = ["__version__", "Local", "Contrast", "Oscillation", "Rule", "RuleSpec", "Transform", "Plasticity", "plasticity",

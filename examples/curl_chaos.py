@@ -19,9 +19,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bioplast.analysis.chaos import lyapunov_exponent, nonconvergence  # noqa: E402
 from bioplast.data import teacher_student  # noqa: E402
 from bioplast.dynamics import student_teacher as st  # noqa: E402
-from bioplast.analysis.chaos import lyapunov_exponent, nonconvergence  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--steps", type=int, default=2000)

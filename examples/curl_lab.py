@@ -16,10 +16,10 @@ Run:  python examples/curl_lab.py
 """
 import numpy as np
 
-from bioplast.data.teacher import TeacherTask
-from bioplast.dynamics import student_teacher as st
 from bioplast.analysis.curl_field import rule_curl
 from bioplast.analysis.stdp_field import palindrome, sequence_raster, stdp_curl
+from bioplast.data.teacher import TeacherTask
+from bioplast.dynamics import student_teacher as st
 from bioplast.rules import get_rule
 from bioplast.rules.curl import flip_signs
 from bioplast.training import TrainConfig

@@ -13,10 +13,18 @@ from pathlib import Path
 
 import numpy as np
 
-from bioplast.figures import pyplot, save_png
 from bioplast.data import load_task
-from bioplast.experiments.dale_langevin import (GBM, denoise, forward_log_moments, learned_score_y, lognormal_scores,
-                                             sample_ambient, sample_log_space, train_score_net)
+from bioplast.experiments.dale_langevin import (
+    GBM,
+    denoise,
+    forward_log_moments,
+    learned_score_y,
+    lognormal_scores,
+    sample_ambient,
+    sample_log_space,
+    train_score_net,
+)
+from bioplast.figures import pyplot, save_png
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--train-steps", type=int, default=400)

@@ -6,8 +6,8 @@ diagonal masked out.  Prints the largest output correlation before/after.
 import numpy as np
 
 from bioplast import Local, get_backend, plasticity
-from bioplast.geometry import additive, masked
 from bioplast.dynamics.lateral import lateral_response, max_offdiagonal_correlation
+from bioplast.geometry import additive, masked
 from bioplast.rules import anti_hebb
 
 k = get_backend("numpy", dtype="float64")

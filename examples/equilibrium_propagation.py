@@ -14,11 +14,11 @@ import argparse
 import numpy as np
 
 from bioplast import get_backend
+from bioplast.analysis.gradcheck import cosine, relative_error
 from bioplast.data import load_task, one_hot
+from bioplast.dynamics.equilibrium import ep_estimate
 from bioplast.models.ep import init_epnet
 from bioplast.reference.ep_oracle import bptt_gradient
-from bioplast.analysis.gradcheck import cosine, relative_error
-from bioplast.dynamics.equilibrium import ep_estimate
 from bioplast.training import TrainConfig, train
 
 parser = argparse.ArgumentParser()

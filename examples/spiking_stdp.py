@@ -14,9 +14,9 @@ import argparse
 import numpy as np
 
 from bioplast.data.datasets import load_task
-from bioplast.models.diehl_cook import DiehlCook, DiehlCookConfig, build_network
-from bioplast.dynamics.spiking.engine import simulate
 from bioplast.data.encoders import poisson
+from bioplast.dynamics.spiking.engine import simulate
+from bioplast.models.diehl_cook import DiehlCook, DiehlCookConfig, build_network
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--neurons", type=int, default=50)

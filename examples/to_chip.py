@@ -15,12 +15,12 @@ import numpy as np
 
 from bioplast.data import load_task
 from bioplast.data.encoders import poisson
-from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
-from bioplast.dynamics.spiking.neurons import LIF
-from bioplast.dynamics.spiking.engine import simulate
-from bioplast.hardware import get_substrate
 from bioplast.deploy import on_substrate
 from bioplast.deploy.conversion import convert_mlp, export_converted, import_converted, predict_converted
+from bioplast.dynamics.spiking.engine import simulate
+from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
+from bioplast.dynamics.spiking.neurons import LIF
+from bioplast.hardware import get_substrate
 from bioplast.training import TrainConfig, train
 
 data = load_task("digits", 0)

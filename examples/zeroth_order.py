@@ -11,10 +11,10 @@ import importlib
 
 import numpy as np
 
+from bioplast.analysis.alignment import alignment_with_backprop
 from bioplast.backends import get_backend
 from bioplast.data import load_task, one_hot
 from bioplast.dynamics.feedforward import init_mlp
-from bioplast.analysis.alignment import alignment_with_backprop
 from bioplast.hardware import DeviceProfile
 from bioplast.rules import get_rule
 from bioplast.training import TrainConfig, train

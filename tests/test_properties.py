@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bioplast import ConfigError, get_backend, plasticity
-from bioplast.geometry import additive, adam, dale, eg_pm, exponentiated, masked, mirror_descent, sign_frozen
-from bioplast.hardware import DeviceProfile, device_gain, quantize, soft_bounds, write_noise
+from bioplast.geometry import adam, additive, dale, eg_pm, exponentiated, masked, mirror_descent, sign_frozen
+from bioplast.hardware import device_gain, quantize, soft_bounds, write_noise
 from bioplast.rules import RULES, get_rule
 from bioplast.testing import worst_case
 from bioplast.testing.conformance import signals_for

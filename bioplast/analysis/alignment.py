@@ -23,8 +23,7 @@ from bioplast.backends import get_backend
 from bioplast.data import load_task, one_hot
 from bioplast.dynamics.equilibrium import ep_estimate, jacobian_asymmetry
 from bioplast.dynamics.feedforward import MLPParams, backprop_errors
-from bioplast.dynamics.perturbation import (PerturbationState, node_perturbation_signals,
-                                            weight_perturbation_signals)
+from bioplast.dynamics.perturbation import PerturbationState, node_perturbation_signals, weight_perturbation_signals
 from bioplast.dynamics.relaxation import EPNet
 from bioplast.errors import ConfigError
 from bioplast.hardware.chip import Chip

@@ -22,8 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bioplast.validate import positive, positive_int
 from bioplast.dynamics.student_teacher import error, run, update_field
+from bioplast.validate import positive, positive_int
 
 
 class Lyapunov(NamedTuple):

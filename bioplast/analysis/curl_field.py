@@ -32,8 +32,8 @@ import numpy as np
 from bioplast.backends import get_backend
 from bioplast.data import load_task, one_hot
 from bioplast.dynamics import student_teacher as st
-from bioplast.models import build_model
 from bioplast.errors import ConfigError
+from bioplast.models import build_model
 from bioplast.validate import positive, positive_int
 
 

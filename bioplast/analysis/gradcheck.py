@@ -5,11 +5,12 @@ import numpy as np
 
 from bioplast.backends import get_backend
 from bioplast.data import load_task, one_hot
-from bioplast.errors import ConfigError
 from bioplast.dynamics.equilibrium import ep_estimate, jacobian_asymmetry
+from bioplast.errors import ConfigError
+from bioplast.models.ep import init_epnet
+from bioplast.reference.ep_oracle import bptt_gradient
 from bioplast.rules.registry import get_rule
 from bioplast.validate import positive_int
-from bioplast.reference.ep_oracle import bptt_gradient
 
 EP_RULES = ("eqprop", "holo_eqprop", "gen_eqprop")
 
@@ -47,7 +48,6 @@ def ep_gradcheck(rule: str = "eqprop", task: str = "mnist5k", hidden=(512,), sam
     report the free phase's residual and, for ``gen_eqprop``, the Jacobian
     asymmetry ``‖J − Jᵀ‖/‖J + Jᵀ‖``.
     """
-    from bioplast.models.ep import init_epnet
 
     if rule not in EP_RULES:
         raise ConfigError(f"gradcheck compares two-phase rules with their oracle; rule {rule!r} has none "

@@ -43,16 +43,17 @@ import math
 
 import numpy as np
 
-from bioplast.errors import ConfigError, DataError
-from bioplast.validate import positive, positive_int
 from bioplast.analysis.curl_field import Curl, field_curl
+from bioplast.backends import get_backend
+from bioplast.core import Local
+from bioplast.errors import ConfigError, DataError
+from bioplast.rules.stdp import triplet_params
+from bioplast.validate import positive, positive_int
 
 RATES = ("linear", "exponential")
 
 
 def _rule_params(rule):
-    from bioplast.rules.stdp import triplet_params
-
     params = triplet_params(rule)
     if params is None:
         raise ConfigError(f"rule {rule.spec.name!r} is not an STDP-family rule (pair_stdp, triplet_stdp)")
@@ -79,8 +80,6 @@ def expected_stdp_field(rule, pre, n_post: int, rate: str = "linear", baseline: 
     """``F(θ)`` (flat ``W[n_post, n_pre]`` → flat mean update per step) of an all-to-all STDP ``rule``
     for the presynaptic raster ``pre`` (``[trials, steps, n_pre]``, 0/1) driving LNP neurons with
     rate ``ν₀ + g u`` (``"linear"``) or ``ν₀ e^{g u}`` (``"exponential"``), ``ν₀ = baseline`` (Hz)."""
-    from bioplast.backends import get_backend
-    from bioplast.core import Local
 
     params = _rule_params(rule)
     s = _raster(pre)

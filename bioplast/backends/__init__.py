@@ -8,11 +8,11 @@ torch      PyTorch kernels; ``device='cpu'`` or ``'cuda'``
 """
 from __future__ import annotations
 
-from bioplast.errors import ConfigError, unknown_name
 from bioplast.backends.base import Backend, BackendInfo
 from bioplast.backends.numba.backend import NumbaBackend, numba_info
 from bioplast.backends.numpy_backend import NumpyBackend
 from bioplast.backends.torch_backend import TorchBackend, torch_infos
+from bioplast.errors import ConfigError, unknown_name
 
 BACKENDS = ("numpy", "numba", "torch")
 

@@ -15,6 +15,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from bioplast.backends.counter_rng import bits_numpy, normal_from_bits, row_scaled_normal, uniform_from_bits
+from bioplast.errors import ConfigError
+
 Array = Any
 
 
@@ -34,8 +37,6 @@ class Backend(ABC):
     device: str = "cpu"
 
     def __init__(self, dtype: str = "float32"):
-        from bioplast.errors import ConfigError
-
         if dtype not in ("float32", "float64"):
             raise ConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype_name = dtype
@@ -146,14 +147,12 @@ class Backend(ABC):
     def counter_uniform(self, key: tuple, shape) -> Array:
         """Uniform draws on ``[0, 1)`` of the counter-based stream ``key`` (the same numbers on every
         backend: :mod:`bioplast.backends.counter_rng`)."""
-        from bioplast.backends.counter_rng import uniform_from_bits
 
         n, shape = _count(shape)
         return uniform_from_bits(self.xp, self._counter_bits(key, n), self.dtype_name).reshape(shape)
 
     def counter_normal(self, key: tuple, shape) -> Array:
         """Standard normal draws of the counter-based stream ``key`` (same on every backend)."""
-        from bioplast.backends.counter_rng import normal_from_bits
 
         n, shape = _count(shape)
         return normal_from_bits(self.xp, self._counter_bits(key, n), self.dtype_name).reshape(shape)
@@ -162,13 +161,11 @@ class Backend(ABC):
         """``ζ[B, n] · (scale ‖h_b‖)``, ``ζ`` the counter-based normal draw ``key``: the output-referred
         error of ``B`` noisy reads of an ``n``-row matrix with inputs ``h[B, ·]``
         (:class:`bioplast.hardware.reads.ReadPass`; spike inputs: ``‖s_b‖ = √(spike count)``)."""
-        from bioplast.backends.counter_rng import row_scaled_normal
 
         return row_scaled_normal(self, key, ((h * h).sum(1) ** 0.5) * scale, n)
 
     def _counter_bits(self, key: tuple, n: int) -> Array:
         """The stream's 32-bit words ``h[0..n)`` (numpy: uint32, torch: int64)."""
-        from bioplast.backends.counter_rng import bits_numpy
 
         return bits_numpy(key, n)
 

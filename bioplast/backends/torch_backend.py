@@ -5,6 +5,8 @@ run exactly the code a GPU runs; :meth:`fused` has no kernels (the generic paths
 from __future__ import annotations
 
 from bioplast.backends.base import Backend, BackendInfo
+from bioplast.backends.counter_rng import bits_torch
+from bioplast.errors import ConfigError
 
 
 def torch_infos() -> list:
@@ -27,7 +29,6 @@ class TorchBackend(Backend):
         super().__init__(dtype)
         import torch
 
-        from bioplast.errors import ConfigError
 
         self.torch = torch
         try:
@@ -113,8 +114,6 @@ class TorchBackend(Backend):
         return decay * trace + events
 
     def _counter_bits(self, key, n):
-        from bioplast.backends.counter_rng import bits_torch
-
         return bits_torch(self.torch, key, n, self._dev)
 
     def normal(self, rng, shape):

@@ -32,8 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from bioplast.errors import ConfigError, unknown_name
-from bioplast.io import atomic_write_json
+from bioplast.experiments import curl as ce
+from bioplast.experiments.curl import LEARNERS
 from bioplast.figures import finish, pyplot, save_png
+from bioplast.io import atomic_write_json
 
 LAB_BACKENDS = ("numba", "numpy", "torch")
 LAB_TASK = "student-teacher"  # the task column of a lab job: it makes its own data
@@ -45,8 +47,6 @@ EXPERIMENTS = tuple(_FUNCTIONS)
 
 
 def _experiments() -> dict:
-    from bioplast.experiments import curl as ce
-
     return {name: getattr(ce, fn) for name, fn in _FUNCTIONS.items()}
 
 
@@ -108,7 +108,6 @@ def run_lab(cfg: LabConfig, out, progress=False) -> dict:
 def _rows(experiment: str, result) -> list:
     if experiment != "saddle_escape":
         return result
-    from bioplast.experiments.curl import LEARNERS
 
     rows = []
     for i, r in enumerate(result.scales):
@@ -157,7 +156,6 @@ def plot_chaos(rows: list, path) -> None:
 
 def plot_saddle(result, path) -> None:
     """Median test error over seeds (band: range) per learner, one panel per initial scale."""
-    from bioplast.experiments.curl import LEARNERS
 
     plt = pyplot()
     fig, axes = plt.subplots(1, len(result.scales), figsize=(4.5 * len(result.scales), 3.6), sharey=True,

@@ -3,7 +3,6 @@ energy, and robustness to the substrate (PNG, paper-ready)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 

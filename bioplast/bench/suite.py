@@ -46,6 +46,7 @@ from pathlib import Path
 
 from bioplast.backends import BACKENDS
 from bioplast.bench.lab import EXPERIMENTS, LAB_TASK, LabConfig
+from bioplast.data.datasets import TASKS
 from bioplast.errors import ConfigError, DataError, unknown_name
 from bioplast.rules.registry import RULES
 from bioplast.training import SPIKING_MODELS, SpikingConfig, TrainConfig
@@ -231,8 +232,6 @@ def load_suite(spec) -> dict:
 
 
 def validate_suite(suite) -> None:
-    from bioplast.data.datasets import TASKS
-
     if not isinstance(suite, dict):
         raise ConfigError(f"a suite must be a table of settings, got {type(suite).__name__}")
     for key in suite:

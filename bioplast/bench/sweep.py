@@ -29,9 +29,8 @@ import math
 import subprocess
 import time
 import traceback
-from pathlib import Path
-
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -152,7 +151,8 @@ def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: 
                 bar.update(1)
         else:
             import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed as done
+            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures import as_completed as done
 
             started = multiprocessing.Value("i", 0)
             with ProcessPoolExecutor(workers, initializer=_init_worker,

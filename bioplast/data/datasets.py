@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bioplast.errors import unknown_name
 from bioplast.data.dataset import Dataset, stratified_split
 from bioplast.data.idx import load_idx_dataset
+from bioplast.errors import unknown_name
 
 
 def load_digits(seed: int = 0) -> Dataset:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bioplast.data.dataset import Dataset
 from bioplast.errors import DataError
 
 _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -67,7 +68,6 @@ def load_idx_dataset(directory, name: str = "mnist"):
 
     Pixels are scaled to [0, 1] float32 and flattened to ``[N, rows·cols]``.
     """
-    from bioplast.data.dataset import Dataset
 
     if directory is None:
         raise DataError(f"task {name!r} needs the directory of its IDX files (--data-dir / data_dir=)")

@@ -42,6 +42,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from bioplast.deploy.nir import read_graph
 from bioplast.errors import ConfigError, DataError
 from bioplast.validate import positive, positive_int
 
@@ -172,7 +173,6 @@ def import_converted(graph_or_path) -> ConvertedSNN:
     shape: a chain of Affine → IF layers and an Affine → I readout, ``dt`` in the metadata)."""
     import nir
 
-    from bioplast.deploy.nir import read_graph
 
     graph = read_graph(graph_or_path) if isinstance(graph_or_path, (str, Path)) else graph_or_path
     dt = graph.metadata.get("bioplast_dt")

@@ -22,8 +22,15 @@ from bioplast.core import Contrast, Local, Oscillation
 from bioplast.dynamics.activations import HOLOMORPHIC
 from bioplast.dynamics.relaxation import EPNet, Nudge, check_net, readout_probs, relax
 from bioplast.errors import ConfigError
-from bioplast.rules.eqprop import (bias_direction, check_beta, check_cost, check_dt, check_estimator,
-                                   contrast_direction, holomorphic_points)
+from bioplast.rules.eqprop import (
+    bias_direction,
+    check_beta,
+    check_cost,
+    check_dt,
+    check_estimator,
+    contrast_direction,
+    holomorphic_points,
+)
 from bioplast.validate import positive_int
 
 

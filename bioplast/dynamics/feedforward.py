@@ -9,9 +9,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bioplast.dynamics.autograd import AutogradBridge
-from bioplast.errors import ConfigError
 from bioplast.dynamics.activations import activation as _activation
+from bioplast.dynamics.autograd import AutogradBridge
+from bioplast.errors import ConfigError, unknown_name
 
 LOSSES = ("cross_entropy", "mse")
 
@@ -34,7 +34,6 @@ def init_mlp(k, sizes, seed: int, gain: float = 1.0, scheme: str = "glorot") -> 
     if len(sizes) < 2 or any((not isinstance(n, (int, np.integer))) or n <= 0 for n in sizes):
         raise ConfigError(f"layer sizes must be >= 2 positive integers, got {list(sizes)}")
     if scheme not in INITS:
-        from bioplast.errors import unknown_name
 
         raise unknown_name("init scheme", scheme, INITS)
     rng = np.random.default_rng(seed)
@@ -85,7 +84,6 @@ def sample_losses(k, out, target, loss: str):
         return -k.xp.log(k.clip((k.softmax(out) * target).sum(1), 1e-30, 1.0))
     if loss == "mse":
         return ((out - target) ** 2).sum(1) * 0.5
-    from bioplast.errors import unknown_name
 
     raise unknown_name("loss", loss, LOSSES)
 
@@ -105,7 +103,6 @@ def torch_loss(name: str):
         return lambda out, t: -(t * torch.log_softmax(out, dim=1)).sum(1).mean()
     if name == "mse":
         return lambda out, t: 0.5 * ((out - t) ** 2).sum(1).mean()
-    from bioplast.errors import unknown_name
 
     raise unknown_name("loss", name, LOSSES)
 

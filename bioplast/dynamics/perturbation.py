@@ -30,7 +30,6 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from bioplast.core import Local
-from bioplast.errors import ConfigError
 from bioplast.dynamics.feedforward import MLPParams, combine_noise, forward, sample_losses
 
 RUNNING_RATE = 0.1  # α of the running baseline: about the last ten steps

@@ -45,11 +45,10 @@ from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
-from bioplast.errors import ConfigError, DivergenceError
-from bioplast.rules.eqprop import COSTS, check_dt
-from bioplast.validate import positive_int
 from bioplast.dynamics.activations import activation as _activation
-
+from bioplast.errors import ConfigError, DivergenceError, unknown_name
+from bioplast.rules.eqprop import COSTS
+from bioplast.validate import positive_int
 
 
 class EPNet(NamedTuple):
@@ -194,7 +193,6 @@ def check_net(net: EPNet, x_dim: int, target_dim: int | None = None, cost: str =
     """Layer sizes must chain and match the data; feedback and readout must fit the layers."""
     weights = net.weights
     if cost not in COSTS:
-        from bioplast.errors import unknown_name
 
         raise unknown_name("cost", cost, COSTS)
     if weights[0].shape[1] != x_dim:

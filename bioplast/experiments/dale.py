@@ -12,9 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from bioplast.backends import get_backend
+from bioplast.core import Local, plasticity
 from bioplast.data import load_task
-from bioplast.geometry import geometry_test
+from bioplast.dynamics.feedforward import MLPParams, forward
+from bioplast.figures import finish, pyplot
+from bioplast.geometry import additive, eg_pm, geometry_test
 from bioplast.models import build_model
+from bioplast.rules import delta
 from bioplast.training import TrainConfig, train
 
 # the three geometries compared on the same MLP (learning rates tuned on MNIST-5k, 3 epochs)
@@ -70,9 +74,6 @@ def sparse_regression(d: int = 500, n: int = 100, relevant=(5, 50, 500), steps: 
     (from the uniform ``u = v = c``), each at its best learning rate of a small grid.  Rows
     ``{relevant, method, test_mse}`` (mean over seeds).  EG's entropic bias favours sparse
     solutions (Kivinen & Warmuth 1997), so it should win when few inputs matter."""
-    from bioplast import Local, get_backend, plasticity
-    from bioplast.geometry import additive, eg_pm
-    from bioplast.rules import delta
 
     k = get_backend("numpy", dtype="float64")
     rows = []
@@ -108,9 +109,6 @@ def pruning_curve(weights_by_geometry: dict, task: str = "mnist5k", seed: int = 
     ``weights_by_geometry[name]`` holds a one-hidden-layer network's trained
     arrays (``W0, b0, W1, b1``, as in ``weights.npz``); only ``W0`` is pruned
     (the layer that holds 97 % of the synapses)."""
-    from bioplast.backends import get_backend
-    from bioplast.data import load_task
-    from bioplast.dynamics.feedforward import MLPParams, forward
 
     data = load_task(task, seed)
     k = get_backend("numpy", dtype="float32")
@@ -143,7 +141,6 @@ def dale_networks(task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidden=(2
 
 def plot_weight_histograms(weights: dict, path, title: str = "") -> None:
     """Histograms of log10|W| of the first layer: at init and after training with each geometry."""
-    from bioplast.figures import finish, pyplot
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
@@ -162,8 +159,6 @@ def plot_weight_histograms(weights: dict, path, title: str = "") -> None:
 
 
 def plot_pruning(rows: list, path, title: str = "") -> None:
-    from bioplast.figures import finish, pyplot
-
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for name in dict.fromkeys(r["geometry"] for r in rows):

@@ -15,6 +15,7 @@ from typing import Optional
 
 import numpy as np
 
+from bioplast.errors import ConfigError
 from bioplast.hardware.chain import device_transforms, program
 from bioplast.hardware.physics import neuron_mismatch, spiking_mismatch
 from bioplast.hardware.profile import DeviceProfile
@@ -59,7 +60,6 @@ class Chip:
         if profile is None or isinstance(profile, str):
             profile = get_substrate(profile or "ideal")
         if not isinstance(profile, DeviceProfile):
-            from bioplast.errors import ConfigError
 
             raise ConfigError(f"a chip needs a DeviceProfile or a substrate name, got {type(profile).__name__}")
         self.profile, self.seed = profile, int(seed)

@@ -15,8 +15,18 @@ from bioplast.core import Transform, TransformSpec, chain_init, chain_update, fr
 from bioplast.hardware.bounds import clip_bounds
 from bioplast.hardware.physics import update_precision
 from bioplast.hardware.profile import weight_grid
-from bioplast.hardware.transforms import (ROUNDING_SALT, WRITE_NOISE_SALT, NoiseState, device_gain, draw_key,
-                                          exponential_steps, quantize, soft_bounds, write_noise, written_gain)
+from bioplast.hardware.transforms import (
+    ROUNDING_SALT,
+    WRITE_NOISE_SALT,
+    NoiseState,
+    device_gain,
+    draw_key,
+    exponential_steps,
+    quantize,
+    soft_bounds,
+    write_noise,
+    written_gain,
+)
 
 # the stages one fused write can run, in the order it runs them (a WriteSpec's order)
 FUSED_ORDER = {update_precision.Spec: 0, device_gain.Spec: 1, soft_bounds.Spec: 2, exponential_steps.Spec: 2,

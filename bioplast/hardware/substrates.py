@@ -12,8 +12,8 @@ a :class:`DeviceProfile` (or a function returning one)::
 from __future__ import annotations
 
 from bioplast.errors import ConfigError, unknown_name
-from bioplast.hardware.profile import DeviceProfile
 from bioplast.hardware.energy import EnergyCosts
+from bioplast.hardware.profile import DeviceProfile
 
 # the reference every neuromorphic figure is read against: float32 arithmetic on a digital chip
 DIGITAL_FP32 = EnergyCosts(

@@ -41,6 +41,7 @@ from bioplast.core import Transform, stateless, transform_factory
 from bioplast.errors import ConfigError
 from bioplast.hardware.profile import ROUNDING, weight_grid
 
+
 class NoiseState(NamedTuple):
     seed: int
     step: int

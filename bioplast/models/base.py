@@ -13,15 +13,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, NamedTuple, Optional, Protocol, runtime_checkable
 
-import numpy as np
-
 from bioplast.errors import ConfigError, unknown_name
-from bioplast.hardware.energy import OPS
 
 
 class Step(NamedTuple):
     """What one training batch did: its loss (NaN for rules that minimise none) and operation
-    counts (:data:`OPS`: synaptic operations, neuron updates, spikes or graded messages, weight
+    counts (:data:`bioplast.hardware.energy.OPS`: synaptic operations, neuron updates, spikes or graded messages, weight
     writes), which the loop sums and prices."""
 
     loss: float
@@ -139,7 +136,3 @@ def build_model(kind: str, cfg, k, data) -> Model:
         raise ConfigError(f"model kind {kind!r} built a {type(model).__name__}, which is not a Model "
                           f"(missing {missing})")
     return model
-
-
-def host(k, a) -> np.ndarray:
-    return np.asarray(k.to_numpy(a), dtype=np.float64)

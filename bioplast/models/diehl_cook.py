@@ -30,17 +30,17 @@ import numpy as np
 
 from bioplast.backends import get_backend
 from bioplast.core import apply_updates, chain_init, chain_update, plasticity
+from bioplast.dynamics.spiking.engine import SimState, initial_state, simulate
+from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
+from bioplast.dynamics.spiking.neurons import CondLIF
 from bioplast.errors import ConfigError, DataError
 from bioplast.geometry import additive
 from bioplast.hardware import clip_bounds
 from bioplast.hardware.chain import device_transforms
 from bioplast.hardware.chip import Chip
-from bioplast.rules.stdp import diehl_cook_stdp
 from bioplast.models.base import Plan, Step, register_model
+from bioplast.rules.stdp import diehl_cook_stdp
 from bioplast.validate import array, positive, positive_int
-from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
-from bioplast.dynamics.spiking.neurons import CondLIF
-from bioplast.dynamics.spiking.engine import SimState, initial_state, simulate
 
 INPUT, EXC, INH = "input", "exc", "inh"
 PLASTIC = f"{INPUT}->{EXC}"

@@ -35,13 +35,12 @@ import numpy as np
 
 from bioplast.core import Local, apply_updates, chain_init, chain_update, plasticity
 from bioplast.dynamics.feedforward import MLPParams, backprop_errors, forward, init_mlp
-from bioplast.dynamics.perturbation import (PerturbationState, node_perturbation_signals,
-                                            weight_perturbation_signals)
+from bioplast.dynamics.perturbation import PerturbationState, node_perturbation_signals, weight_perturbation_signals
 from bioplast.errors import ConfigError
 from bioplast.geometry import bias_optimizer, optimizer, sign_frozen
 from bioplast.hardware.chip import Chip
 from bioplast.hardware.substrates import substrates
-from bioplast.models.base import Directions, Plan, RateModel, Step, host, register_model
+from bioplast.models.base import Directions, Plan, RateModel, Step, register_model
 from bioplast.rules.perturbation import weight_probe
 
 

@@ -16,10 +16,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bioplast.dynamics.spiking.network import SpikingNetwork
+from bioplast.dynamics.spiking.engine import _inputs
+from bioplast.dynamics.spiking.network import SpikingNetwork, lower, stdp_projection
 from bioplast.dynamics.spiking.neurons import CondLIF
 from bioplast.errors import ConfigError, DataError
-from bioplast.dynamics.spiking.network import stdp_projection
 
 
 class Brian2Run(NamedTuple):
@@ -88,7 +88,6 @@ def brian2_network(net: SpikingNetwork, sources: dict, *, learn: bool = True, cu
     ``[T, n]`` external current.  Returns ``(network, groups, synapses, monitors)``."""
     import brian2 as b2
 
-    from bioplast.dynamics.spiking.network import lower
 
     low = lower(net)
     if any(pr.read_noise for pr in net.projections):
@@ -166,8 +165,6 @@ def run_brian2(net: SpikingNetwork, inputs: dict, *, learn: bool = True, target:
     """
     import brian2 as b2
 
-    from bioplast.dynamics.spiking.network import lower
-    from bioplast.dynamics.spiking.engine import _inputs
 
     low = lower(net)
     T, B, src_spikes, current = _inputs(net, low, inputs)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from bioplast.dynamics.feedforward import torch_activation
+
 
 class OracleGradient(NamedTuple):
     """``∂L/∂θ`` (not negated) as float64 numpy arrays, and the free fixed point."""
@@ -64,7 +66,6 @@ def bptt_gradient(weights, biases, x, target, *, free_steps: int, bptt_steps: in
     import numpy as np
     import torch
 
-    from bioplast.dynamics.feedforward import torch_activation
 
     act = torch_activation(activation)
     drive = _drive_symmetric if feedback is None else _drive_vector_field

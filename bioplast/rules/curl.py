@@ -18,13 +18,14 @@ from typing import NamedTuple
 import numpy as np
 
 from bioplast.core import Rule
-from bioplast.errors import ConfigError, DataError
-from bioplast.validate import array, in_range
+from bioplast.errors import ConfigError, DataError, unknown_name
 from bioplast.rules.backprop import backprop, feedback_alignment
+from bioplast.validate import array, in_range
 
 
-def flip_signs(n: int, fraction: float, seed: int = 0) -> np.ndarray:
-    """``±1`` signs for ``n`` neurons with ``round(fraction · n)`` of them flipped (−1), at random positions."""
+def flip_signs(n: int, fraction: float, seed=0) -> np.ndarray:
+    """``±1`` signs for ``n`` neurons with ``round(fraction · n)`` of them flipped (−1), at random positions
+    drawn from ``seed`` (an int or a list of ints: a named stream, e.g. ``[seed, layer]``)."""
     f = in_range("flip fraction", fraction, 0.0, 1.0)
     rng = np.random.default_rng(seed)
     signs = np.ones(n)
@@ -83,7 +84,7 @@ def sign_diverse(rule: Rule, fraction=0.0, signs=None, seed: int = 0) -> Rule:
             if masks is not None:
                 d = check_signs(pick(masks, i, "sign masks"), n_pre, f"sign mask of layer {i}")
             else:
-                d = flip_signs(n_pre, pick(fractions, i, "flip fractions"), seed + 7919 * i)
+                d = flip_signs(n_pre, pick(fractions, i, "flip fractions"), [seed, i])
             return FlipState(k.asarray(d), rule.init(k, w))
         return init
 
@@ -114,7 +115,6 @@ def curl(fraction=0.1, seed: int = 0, signs=None, feedback: str = "transpose") -
     from dataclasses import replace
 
     if feedback not in ("transpose", "random"):
-        from bioplast.errors import unknown_name
 
         raise unknown_name("feedback", feedback, ("transpose", "random"))
     base = backprop() if feedback == "transpose" else feedback_alignment()

@@ -44,6 +44,7 @@ Jacobian of the vector field.
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 from bioplast.core import Oscillation, Rule, RuleSpec

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable, Dict
 
 from bioplast.core import Rule
-from bioplast.errors import unknown_name
+from bioplast.errors import ConfigError, unknown_name
 from bioplast.rules.backprop import backprop, feedback_alignment
 from bioplast.rules.curl import curl
 from bioplast.rules.eqprop import eqprop, gen_eqprop, holo_eqprop
@@ -50,7 +50,6 @@ def get_rule(name: str, **params) -> Rule:
         import inspect
 
         valid = list(inspect.signature(factory).parameters)
-        from bioplast.errors import ConfigError
 
         raise ConfigError(f"rule {name!r} got parameters {sorted(params)}; it accepts "
                           f"{', '.join(valid) if valid else 'none'}") from None

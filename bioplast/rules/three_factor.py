@@ -21,8 +21,8 @@ from typing import NamedTuple
 
 from bioplast.core import Local, Rule
 from bioplast.errors import ConfigError
-from bioplast.validate import positive
 from bioplast.rules.stdp import pair_stdp
+from bioplast.validate import positive
 
 
 class EligibilityState(NamedTuple):

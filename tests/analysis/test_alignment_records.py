@@ -12,7 +12,8 @@ from bioplast.analysis.alignment import gradient_alignment, standard_measures
 from bioplast.backends import get_backend
 from bioplast.data import load_task, one_hot
 from bioplast.testing import worst_case
-from bioplast.training import TrainConfig, model_for as build_model, train
+from bioplast.training import TrainConfig, train
+from bioplast.training import model_for as build_model
 
 # The cosine of a float32 vector with an equal one: the rule's direction and the reference come
 # from the same calls on the same arrays (bit for bit), so a·b and ‖a‖², ‖b‖² are the same dot

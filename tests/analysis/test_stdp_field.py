@@ -3,8 +3,14 @@ import numpy as np
 import pytest
 
 from bioplast import ConfigError, DataError
-from bioplast.analysis.stdp_field import (expected_stdp_field, pair_jacobian_block, palindrome, poisson_raster,
-                                          sequence_raster, stdp_curl)
+from bioplast.analysis.stdp_field import (
+    expected_stdp_field,
+    pair_jacobian_block,
+    palindrome,
+    poisson_raster,
+    sequence_raster,
+    stdp_curl,
+)
 from bioplast.rules import get_rule
 from bioplast.rules.stdp import pair_stdp
 from bioplast.testing import eps, tolerance, worst_case

@@ -5,8 +5,8 @@ from scipy import stats
 
 from bioplast.backends import counter_rng as cr
 from bioplast.backends import get_backend
-from bioplast.backends.numba import device as numba_device
 from bioplast.backends.base import Backend
+from bioplast.backends.numba import device as numba_device
 
 BACKENDS = ("numpy", "numba", "torch")
 

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from bioplast import ConfigError, DataError
-from bioplast.data import (encoders, load_idx_dataset, load_task, read_idx, stratified_split, teacher_student,
-                           write_idx)
+from bioplast.data import encoders, load_idx_dataset, load_task, read_idx, stratified_split, teacher_student, write_idx
 from bioplast.testing import libm_disagreement, tolerance
 
 

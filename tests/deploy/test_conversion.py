@@ -3,10 +3,15 @@ import numpy as np
 import pytest
 
 from bioplast.data import load_task
+from bioplast.deploy.conversion import (
+    convert_mlp,
+    export_converted,
+    import_converted,
+    predict_converted,
+    simulate_converted,
+)
 from bioplast.errors import ConfigError, DataError
 from bioplast.testing import eps, tolerance, worst_case
-from bioplast.deploy.conversion import (convert_mlp, export_converted, import_converted, predict_converted,
-                                          simulate_converted)
 
 
 @pytest.fixture(scope="module")

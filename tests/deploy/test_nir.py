@@ -9,13 +9,13 @@ pytest.importorskip("nir")
 from bioplast.backends import get_backend  # noqa: E402
 from bioplast.core import plasticity  # noqa: E402
 from bioplast.data.encoders import poisson  # noqa: E402
+from bioplast.deploy.nir import export_nir, import_nir, import_state, sidecar_path, state_path  # noqa: E402
+from bioplast.dynamics.spiking.engine import simulate  # noqa: E402
 from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork  # noqa: E402
 from bioplast.dynamics.spiking.neurons import LIF, CondLIF  # noqa: E402
-from bioplast.dynamics.spiking.engine import simulate  # noqa: E402
 from bioplast.errors import ConfigError, DataError  # noqa: E402
 from bioplast.geometry import additive  # noqa: E402
 from bioplast.hardware import clip_bounds  # noqa: E402
-from bioplast.deploy.nir import export_nir, import_nir, import_state, sidecar_path, state_path  # noqa: E402
 from bioplast.rules.stdp import diehl_cook_stdp  # noqa: E402
 from bioplast.testing import worst_case  # noqa: E402
 from bioplast.testing.spiking import drift, peak, stdp_weights  # noqa: E402
@@ -82,8 +82,8 @@ def test_round_trip_through_the_file_reproduces_the_simulation(tmp_path):
 def test_a_network_on_a_substrate_reloads_with_its_device_writes(tmp_path, substrate):
     """The sidecar records the fused device write stage by stage, with each stage's seed: the
     reloaded network learns exactly as the original from the same weights."""
-    from bioplast.hardware import get_substrate
     from bioplast.deploy import on_substrate
+    from bioplast.hardware import get_substrate
 
     net = on_substrate(network(), get_substrate(substrate), seed=2)
     kinds = [t.kind for t in net.projections[0].plasticity.transforms]
@@ -143,8 +143,8 @@ def test_continuing_on_a_noisy_substrate_after_reload_equals_an_uninterrupted_ru
     """With the exported state the reloaded network goes on with the draws it would have made
     (write noise, stochastic rounding, read noise): bit for bit the uninterrupted run.  Without it
     the devices' counters start again and the weights part (the failure this guards against)."""
-    from bioplast.hardware import get_substrate
     from bioplast.deploy import on_substrate
+    from bioplast.hardware import get_substrate
 
     x = poisson(np.full((2, 30), 20.0), 400, DT, seed=5)  # 60 Hz saturates loihi2-like's weights
     for name in ("loihi2-like", "reram-crossbar"):  # stochastic rounding; write and read noise

@@ -7,14 +7,13 @@ import pytest
 
 from bioplast.backends import get_backend
 from bioplast.data.encoders import poisson
+from bioplast.deploy import on_substrate
+from bioplast.dynamics.spiking.engine import simulate
 from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
 from bioplast.dynamics.spiking.neurons import LIF
-from bioplast.dynamics.spiking.engine import simulate
 from bioplast.errors import ConfigError, DataError
 from bioplast.hardware import get_substrate
-from bioplast.deploy import on_substrate
 from bioplast.testing import LIBM_ULPS, eps, worst_case
-
 from bioplast.testing.spiking import drift, peak
 
 DT = 0.5e-3

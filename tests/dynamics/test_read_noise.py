@@ -5,14 +5,13 @@ import numpy as np
 import pytest
 
 from bioplast.backends import get_backend
+from bioplast.deploy import on_substrate
+from bioplast.dynamics.spiking.engine import simulate
 from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
 from bioplast.dynamics.spiking.neurons import LIF
-from bioplast.dynamics.spiking.engine import simulate
 from bioplast.errors import ConfigError
 from bioplast.hardware import get_substrate
-from bioplast.deploy import on_substrate
 from bioplast.testing import libm_disagreement, worst_case
-
 from bioplast.testing.spiking import stdp_weights
 
 DT = 1e-3

@@ -12,15 +12,14 @@ import pytest
 from bioplast.backends import get_backend
 from bioplast.core import plasticity
 from bioplast.data.encoders import poisson, regular, spike_trains
+from bioplast.dynamics.spiking.engine import simulate
 from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
 from bioplast.dynamics.spiking.neurons import LIF, CondLIF, from_snntorch
-from bioplast.dynamics.spiking.engine import simulate
 from bioplast.errors import ConfigError, DataError
 from bioplast.geometry import additive
 from bioplast.hardware import clip_bounds
 from bioplast.rules.stdp import diehl_cook_stdp
 from bioplast.testing import eps, tolerance, worst_case
-
 from bioplast.testing.spiking import cond_membrane, drift, peak, stdp_weights
 
 DT = 0.5e-3

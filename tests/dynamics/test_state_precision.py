@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from bioplast.backends import get_backend
+from bioplast.deploy import on_substrate
+from bioplast.dynamics.spiking.engine import simulate
 from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
 from bioplast.dynamics.spiking.neurons import LIF, CondLIF
-from bioplast.dynamics.spiking.engine import simulate
 from bioplast.errors import ConfigError
 from bioplast.hardware import DeviceProfile, get_substrate
-from bioplast.deploy import on_substrate
 from bioplast.testing import LIBM_ULPS, eps, worst_case
 
 DT = 1e-3

@@ -12,9 +12,19 @@ import numpy as np
 import pytest
 
 from bioplast import DataError
-from bioplast.testing import LIBM_ULPS, eps as machine_eps
-from bioplast.experiments.dale_langevin import (GBM, denoise, forward_euler, forward_log_moments, forward_sample,
-                                             lognormal_scores, sample_ambient, sample_log_space, train_score_net)
+from bioplast.experiments.dale_langevin import (
+    GBM,
+    denoise,
+    forward_euler,
+    forward_log_moments,
+    forward_sample,
+    lognormal_scores,
+    sample_ambient,
+    sample_log_space,
+    train_score_net,
+)
+from bioplast.testing import LIBM_ULPS
+from bioplast.testing import eps as machine_eps
 
 A, V, N = 0.5, 0.25, 100_000
 G = GBM(mu=0.2, sigma=0.8)

@@ -48,8 +48,7 @@ def test_optimizer_by_name():
 # ---- sign-exact geometries (Dale) ---------------------------------------------------
 
 from bioplast import Local, plasticity  # noqa: E402
-from bioplast.geometry import (additive, dale, eg_pm, exponentiated, geometry_test,  # noqa: E402
-                               lognormal_signed, mirror_descent)
+from bioplast.geometry import additive, dale, eg_pm, exponentiated, geometry_test, lognormal_signed, mirror_descent  # noqa: E402
 from bioplast.geometry.mirror import dual_map  # noqa: E402
 from bioplast.rules import delta  # noqa: E402
 
@@ -226,9 +225,9 @@ def test_normalisation_composes_with_stdp_in_a_spiking_run():
     within γ_{2n+4}·(Σ|new| + Σ|w|); the weights before the last step differ from the new ones by
     one STDP step, far below their size, so 2·Σ|new| stands for Σ|new| + Σ|w|."""
     from bioplast.data.encoders import poisson
+    from bioplast.dynamics.spiking.engine import simulate
     from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
     from bioplast.dynamics.spiking.neurons import LIF
-    from bioplast.dynamics.spiking.engine import simulate
     from bioplast.geometry import additive, normalise_incoming
     from bioplast.hardware import clip_bounds
     from bioplast.rules.stdp import pair_stdp

@@ -8,8 +8,17 @@ import pytest
 from bioplast.backends import get_backend
 from bioplast.core import chain_init, chain_update
 from bioplast.errors import ConfigError
-from bioplast.hardware import (PRESETS, DeviceProfile, device_gain, device_transforms, get_substrate, program,
-                               quantize, soft_bounds, write_noise)
+from bioplast.hardware import (
+    PRESETS,
+    DeviceProfile,
+    device_gain,
+    device_transforms,
+    get_substrate,
+    program,
+    quantize,
+    soft_bounds,
+    write_noise,
+)
 from bioplast.testing import libm_disagreement, worst_case
 
 K = get_backend("numpy", dtype="float64")
@@ -200,7 +209,8 @@ def test_ep_and_dale_networks_learn_on_the_devices(tmp_path, bits, config):
     an interrupted run resumes bit for bit (the devices' rounding streams are in the checkpoint)."""
     import json
 
-    from bioplast.training import TrainConfig, model_for as build_model, train
+    from bioplast.training import TrainConfig, train
+    from bioplast.training import model_for as build_model
 
     cfg = TrainConfig(task="digits", backend="numba", epochs=2, seed=1, substrate="fixed-point",
                       substrate_params={"bits": bits}, **config)
@@ -230,7 +240,8 @@ def test_ep_relaxes_with_noisy_reads_and_resumes_bit_for_bit(tmp_path):
     the noise and an interrupted run resumes bit for bit (the step counter is in the checkpoint);
     holomorphic EP refuses noisy reads by name."""
     from bioplast.dynamics.relaxation import drives, relax
-    from bioplast.training import TrainConfig, model_for as build_model, train
+    from bioplast.training import TrainConfig, train
+    from bioplast.training import model_for as build_model
 
     k = get_backend("numpy", dtype="float64")
     sigma = 0.1
@@ -265,7 +276,8 @@ def test_dale_networks_read_their_devices_noisily_and_resume_bit_for_bit(tmp_pat
     sample): a one-layer E/I network's logits scatter around the exact ones with standard deviation
     σ S ‖x_b‖; a DANN trains under read noise and an interrupted run resumes bit for bit (the pass
     counter is in the checkpoint)."""
-    from bioplast.training import TrainConfig, model_for as build_model, train
+    from bioplast.training import TrainConfig, train
+    from bioplast.training import model_for as build_model
 
     k = get_backend("numpy", dtype="float64")
     sigma = 0.05
@@ -295,7 +307,8 @@ def test_eg_is_programmed_one_level_off_zero_and_keeps_every_sign(network):
     their own side.  Training never flips a sign; stochastic rounding can still take a weight one
     level above 0 down to 0, and there it stays (measured: ~10 % of the first layer in 20 steps at
     4 bits) — the absorbing state of multiplicative learning on a grid."""
-    from bioplast.training import TrainConfig, model_for as build_model
+    from bioplast.training import TrainConfig
+    from bioplast.training import model_for as build_model
 
     k = get_backend("numpy")
     cfg = TrainConfig(rule="backprop", network=network, optimizer="eg", lr=2.0, hidden=(32,),
@@ -523,8 +536,9 @@ def test_training_in_the_loop_compensates_the_chips_own_neuron_mismatch():
     (capacity lost, not mismatch left uncompensated); at 0.3 that is 4·10⁻⁴."""
     from bioplast.data import load_task, one_hot
     from bioplast.hardware import Chip
-    from bioplast.training import TrainConfig, model_for as build_model
     from bioplast.models.base import predicted_accuracy as accuracy
+    from bioplast.training import TrainConfig
+    from bioplast.training import model_for as build_model
 
     k, data = get_backend("numpy"), load_task("digits", 0)
     targets = one_hot(data.y_train, data.n_classes)
@@ -555,11 +569,11 @@ def test_stdp_learns_on_the_devices_of_a_substrate():
     from the ideal run only through the devices."""
     from bioplast.core import plasticity
     from bioplast.data.encoders import poisson
+    from bioplast.deploy.placement import on_substrate
+    from bioplast.dynamics.spiking.engine import simulate
     from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
     from bioplast.dynamics.spiking.neurons import LIF
-    from bioplast.dynamics.spiking.engine import simulate
     from bioplast.geometry import additive
-    from bioplast.deploy.placement import on_substrate
     from bioplast.rules.stdp import pair_stdp
 
     dt = 1e-3
@@ -589,9 +603,9 @@ def test_stdp_learns_on_the_devices_of_a_substrate():
 def test_a_network_larger_than_the_chip_is_refused_at_build_time():
     """``max_neurons``: every layer's neurons (rate) or every population (spiking) count; a clear error
     names the total, the layers and the budget."""
+    from bioplast.deploy import on_substrate
     from bioplast.dynamics.spiking.network import Population, SpikingNetwork
     from bioplast.dynamics.spiking.neurons import LIF
-    from bioplast.deploy import on_substrate
     from bioplast.training import TrainConfig, train
 
     small = {"max_neurons": 100}
@@ -638,7 +652,8 @@ def test_ep_relaxes_through_the_chips_mismatched_neurons():
     bias), and the readout g ⊙ logits + o: the chip view's drives equal the ideal network's, scaled
     and shifted neuron by neuron."""
     from bioplast.dynamics.relaxation import drives, output
-    from bioplast.training import TrainConfig, model_for as build_model
+    from bioplast.training import TrainConfig
+    from bioplast.training import model_for as build_model
 
     k = get_backend("numpy", dtype="float64")
     cfg = TrainConfig(rule="eqprop", hidden=(12, 8), substrate="ideal",
@@ -672,7 +687,8 @@ def test_ep_trained_in_the_loop_fits_its_own_chip():
     another chip of the same spread."""
     from bioplast.data import load_task
     from bioplast.hardware import Chip
-    from bioplast.training import TrainConfig, model_for as build_model, train
+    from bioplast.training import TrainConfig, train
+    from bioplast.training import model_for as build_model
 
     common = dict(rule="eqprop", task="digits", epochs=3, hidden=(32,), seed=0, backend="numba", optimizer="adam",
                   lr=0.002, rule_params={"estimator": "symmetric", "cost": "cross_entropy"})
@@ -732,7 +748,8 @@ def test_dale_networks_compute_through_the_chips_mismatched_neurons(network):
     the model's forward pass against the same network written out with the drawn gains and offsets."""
     from bioplast.dynamics.activations import activation
     from bioplast.dynamics.dann import DANNLayer, dann_forward
-    from bioplast.training import TrainConfig, model_for as build_model
+    from bioplast.training import TrainConfig
+    from bioplast.training import model_for as build_model
 
     k = get_backend("numpy", dtype="float64")
     spread = {"gain_mismatch": 0.4, "offset_mismatch": 0.3}
@@ -764,7 +781,8 @@ def test_dann_trained_in_the_loop_fits_its_own_chip():
     chip and loses on another of the same spread."""
     from bioplast.data import load_task
     from bioplast.hardware import Chip
-    from bioplast.training import TrainConfig, model_for as build_model
+    from bioplast.training import TrainConfig
+    from bioplast.training import model_for as build_model
 
     k = get_backend("numpy")
     spread = {"gain_mismatch": 0.3, "offset_mismatch": 0.5}

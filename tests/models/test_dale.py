@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from bioplast import ConfigError, get_backend
-from bioplast.dynamics.activations import activation
 from bioplast.dynamics.dann import DANNLayer, column_signs, dann_forward, init_dann
 from bioplast.testing import tolerance, worst_case
-from bioplast.training import TrainConfig, model_for as build_model, train
+from bioplast.training import TrainConfig, train
+from bioplast.training import model_for as build_model
 
 
 def test_subtractive_dann_layer_is_an_effective_weight_matrix():

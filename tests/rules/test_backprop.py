@@ -4,8 +4,8 @@ import pytest
 
 from bioplast import Local, get_backend
 from bioplast.dynamics import init_mlp
-from bioplast.rules import backprop
 from bioplast.dynamics.feedforward import backprop_errors
+from bioplast.rules import backprop
 from bioplast.testing import tolerance
 
 

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from bioplast import ConfigError, DataError
+from bioplast.analysis.curl_field import curl_magnitude
 from bioplast.data import teacher_student
 from bioplast.data.teacher import TeacherTask
 from bioplast.dynamics import student_teacher as st
-from bioplast.analysis.curl_field import curl_magnitude
 from bioplast.rules.curl import flip_signs, sign_diverse
 from bioplast.testing import assert_close, libm_disagreement, tolerance, worst_case
 
@@ -271,10 +271,11 @@ def test_how_non_gradient_is_a_registered_rule():
     flow in log|w|)."""
     from dataclasses import replace
 
+    from bioplast.analysis.curl_field import field_curl, model_field, rule_curl
     from bioplast.backends import get_backend
     from bioplast.data import load_task, one_hot
-    from bioplast.analysis.curl_field import field_curl, model_field, rule_curl
-    from bioplast.training import TrainConfig, model_for as build_model
+    from bioplast.training import TrainConfig
+    from bioplast.training import model_for as build_model
 
     def config(rule, **kw):
         return TrainConfig(rule=rule, hidden=kw.pop("hidden", (16,)), **kw)
@@ -346,8 +347,7 @@ def test_feedback_through_the_transposed_weights_is_backprop():
     δ_{l+1} W_{l+1} (autograd's linear backward is the same mm) times φ'(a_l) from the same
     backward kernel (there applied to δ W, here to ones, times 1 exactly)."""
     from bioplast.backends import get_backend
-    from bioplast.dynamics.feedforward import init_mlp
-    from bioplast.dynamics.feedforward import backprop_errors
+    from bioplast.dynamics.feedforward import backprop_errors, init_mlp
 
     k = get_backend("numpy", dtype="float64")
     params = init_mlp(k, [12, 9, 7, 4], seed=0)

@@ -14,13 +14,13 @@ float32 rounding of the contrast, O(ε₃₂/β), is well below these biases.
 import numpy as np
 import pytest
 
-from bioplast import ConfigError, DataError, DivergenceError, get_backend
+from bioplast import ConfigError, DivergenceError, get_backend
+from bioplast.analysis.gradcheck import cosine, relative_error
 from bioplast.data import load_task, one_hot
 from bioplast.dynamics import EPNet, init_mlp
-from bioplast.reference.ep_oracle import bptt_gradient, implicit_gradient
-from bioplast.analysis.gradcheck import cosine, relative_error
-from bioplast.rules import eqprop
 from bioplast.dynamics.equilibrium import ep_estimate
+from bioplast.reference.ep_oracle import bptt_gradient, implicit_gradient
+from bioplast.rules import eqprop
 from bioplast.testing import LIBM_ULPS, eps, libm_disagreement, tolerance
 
 # numba's fused float32 relaxation computes tanh from its own exp32: within 18 ε₃₂ of the true value

@@ -17,14 +17,13 @@ import numpy as np
 import pytest
 
 from bioplast import ConfigError, get_backend
+from bioplast.analysis.gradcheck import cosine, relative_error
 from bioplast.data import load_task, one_hot
 from bioplast.dynamics import EPNet, init_mlp
+from bioplast.dynamics.equilibrium import ep_estimate, jacobian_asymmetry, jacobian_homeostasis
 from bioplast.models.ep import init_epnet
 from bioplast.reference.ep_oracle import bptt_gradient, vector_field_jacobian
-from bioplast.analysis.gradcheck import cosine, relative_error
-from bioplast.dynamics.equilibrium import ep_estimate
 from bioplast.rules.eqprop import holomorphic_points
-from bioplast.dynamics.equilibrium import jacobian_asymmetry, jacobian_homeostasis
 from bioplast.testing import assert_close, libm_disagreement, tolerance, worst_case
 
 

@@ -5,8 +5,7 @@ import pytest
 
 from bioplast.backends import get_backend
 from bioplast.dynamics.feedforward import MLPParams, sample_losses
-from bioplast.dynamics.perturbation import (PerturbationState, node_perturbation_signals,
-                                            weight_perturbation_signals)
+from bioplast.dynamics.perturbation import PerturbationState, node_perturbation_signals, weight_perturbation_signals
 from bioplast.errors import ConfigError
 from bioplast.hardware import DeviceProfile, read_noise
 from bioplast.rules import get_rule

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from bioplast.backends import get_backend
-from bioplast.training import TrainConfig, model_for as build_model
+from bioplast.training import TrainConfig
+from bioplast.training import model_for as build_model
 
 CONFIGS = [
     {"rule": "backprop"},

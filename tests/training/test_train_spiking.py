@@ -10,8 +10,8 @@ from bioplast.bench.suite import expand, load_suite
 from bioplast.bench.sweep import run_suite
 from bioplast.hardware import estimate_energy, get_substrate
 from bioplast.testing import worst_case
-from bioplast.training import RECORD_COLUMNS
-from bioplast.training import SpikingConfig, train as train_spiking
+from bioplast.training import RECORD_COLUMNS, SpikingConfig
+from bioplast.training import train as train_spiking
 
 pytest.importorskip("snntorch")
 

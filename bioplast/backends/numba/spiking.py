@@ -29,9 +29,36 @@ import numpy as np
 from numba import njit
 
 from bioplast.backends.numba.device import _normals_into
-from bioplast.backends.spiking_tables import (A2M, A2P, A3M, A3P, DM, DP, DX, DY, HAS_CLIP, HI, IS_SRC, KIND, LO, LR,
-                                              NEAREST, NPOST, NPRE, PLASTIC, POST0, PRE0, READ, SLOT, SOFT, TPOST,
-                                              TPRE, WMAX, WMIN, WOFF)
+from bioplast.backends.spiking_tables import (
+    A2M,
+    A2P,
+    A3M,
+    A3P,
+    DM,
+    DP,
+    DX,
+    DY,
+    HAS_CLIP,
+    HI,
+    IS_SRC,
+    KIND,
+    LO,
+    LR,
+    NEAREST,
+    NPOST,
+    NPRE,
+    PLASTIC,
+    POST0,
+    PRE0,
+    READ,
+    SLOT,
+    SOFT,
+    TPOST,
+    TPRE,
+    WMAX,
+    WMIN,
+    WOFF,
+)
 
 _opts = dict(cache=True, nogil=True)
 _IS_SRC, _PRE0, _NPRE, _POST0, _NPOST, _SLOT, _KIND, _WOFF, _PLASTIC, _READ = (IS_SRC, PRE0, NPRE, POST0, NPOST, SLOT,

@@ -17,10 +17,10 @@ from typing import Any, NamedTuple, Optional, Tuple
 import numpy as np
 
 from bioplast.core import Plasticity
+from bioplast.dynamics.spiking.neurons import LIF, CondLIF, from_snntorch_module, is_snntorch_neuron
 from bioplast.errors import ConfigError, DataError
 from bioplast.rules.stdp import TripletParams, triplet_params
 from bioplast.validate import positive
-from bioplast.dynamics.spiking.neurons import LIF, CondLIF, from_snntorch_module, is_snntorch_neuron
 
 CONNECTIVITY = ("dense", "one_to_one", "all_but_self")
 PER_NEURON = ("v_rest", "v_reset", "v_thresh")  # the parameters a population may set neuron by neuron
