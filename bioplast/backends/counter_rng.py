@@ -103,11 +103,26 @@ def bits_numpy(key: tuple, n: int):
     return _mix_array(_mix_array(x) ^ k1)
 
 
+INT32_COUNTERS = 2 ** 31  # draws shorter than this mix their words in int32 on torch
+
+
+def _signed32(c: int) -> int:
+    """A 32-bit word as the int32 with the same bits."""
+    c &= MASK32
+    return c - (1 << 32) if c >= 1 << 31 else c
+
+
 def bits_torch(torch, key: tuple, n: int, device):
-    """``h[i]`` as int64 tensors on ``device``: 32-bit products split into 16-bit halves, so no
-    intermediate leaves int64's range (torch has no wrapping uint32 arithmetic on every device)."""
+    """``h[i]`` as int64 tensors on ``device`` (values in ``[0, 2³²)``).  The words are mixed in int32:
+    two's-complement products, sums and xors have the low 32 bits of the unsigned ones, and the
+    right shifts are made logical by masking off the sign's copies (torch has no uint32
+    arithmetic on every device); beyond 2³¹ elements the counter does not fit int32 and the
+    words are mixed in int64, with 32-bit products split into 16-bit halves."""
     if n > 2 ** 32:
         raise ValueError(f"a counter-based draw holds at most 2**32 elements, asked for {n}")
+    if n < INT32_COUNTERS:
+        x = torch.arange(n, dtype=torch.int32, device=device) + _signed32(int(key[0]))
+        return _mix_int32(_mix_int32(x) ^ _signed32(int(key[1]))).to(torch.int64) & MASK32
 
     def mul32(x, c):
         return (x * (c & 0xFFFF) + (((x * (c >> 16)) & 0xFFFF) << 16)) & MASK32
@@ -121,6 +136,15 @@ def bits_torch(torch, key: tuple, n: int, device):
 
     x = (torch.arange(n, dtype=torch.int64, device=device) + int(key[0])) & MASK32
     return mix(mix(x) ^ int(key[1]))
+
+
+def _mix_int32(x):
+    """``lowbias32`` on int32 tensors holding 32-bit words."""
+    x = x ^ ((x >> 16) & 0xFFFF)
+    x = x * _signed32(MIX_MULTIPLIERS[0])
+    x = x ^ ((x >> 15) & 0x1FFFF)
+    x = x * _signed32(MIX_MULTIPLIERS[1])
+    return x ^ ((x >> 16) & 0xFFFF)
 
 
 def _mix_array(x):

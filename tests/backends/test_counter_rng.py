@@ -24,6 +24,19 @@ def test_mix32_is_the_same_function_on_ints_numpy_numba_and_torch():
     assert np.unique(cr.bits_numpy((0, 0), 1 << 20)).size == 1 << 20
 
 
+def test_torch_mixes_the_same_words_in_int32_and_in_int64(monkeypatch):
+    """Draws of 2³¹ elements and more mix their words in int64 (the int32 counter would wrap): both
+    paths give numpy's words, at keys whose words cross the sign bit."""
+    import torch
+
+    for key in ((0xFFFFFFFF, 0x80000000), cr.stream_key(2, 9, 4)):
+        expected = cr.bits_numpy(key, 4099).astype(np.int64)
+        np.testing.assert_array_equal(cr.bits_torch(torch, key, 4099, "cpu").numpy(), expected)
+        monkeypatch.setattr(cr, "INT32_COUNTERS", 1000)  # this draw now takes the int64 path
+        np.testing.assert_array_equal(cr.bits_torch(torch, key, 4099, "cpu").numpy(), expected)
+        monkeypatch.undo()
+
+
 def test_normal_draws_are_the_normal_quantile_of_their_uniform():
     """Against scipy's ndtri (independent): Acklam's rational is good to 1.2e-9 relative in float64."""
     h = cr.bits_numpy(cr.stream_key(1, 2, 3), 400_000)
