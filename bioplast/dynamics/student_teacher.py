@@ -33,12 +33,13 @@ from typing import NamedTuple
 import numpy as np
 
 from bioplast.backends import get_backend
+from bioplast.backends.sweep_tables import ACTIVATION_CODES, SweepData, SweepRuns, SweepSettings
 from bioplast.dynamics.activations import activation as _activation
 from bioplast.dynamics.activations import derivative
 from bioplast.errors import ConfigError, DataError, unknown_name
 from bioplast.validate import positive, positive_int
 
-ACTS = {"identity": 0, "tanh": 2, "relu": 1}
+ACTS = ACTIVATION_CODES
 
 
 class Run(NamedTuple):
@@ -172,9 +173,10 @@ def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, 
             at, seed, streams)
     if backend == "numba":
         kernel = get_backend("numba").fused("two_layer_sweep")
-        tr, te = kernel(w1, w2, x, y, xt, yt, ACTS[task.activation], ACTS[task.readout], lr, steps, d1, d2,
-                        np.zeros((1, 1, 1)) if fb is None else fb, fb is not None, batch, minibatch, renormalise, at,
-                        seed, streams)
+        runs_ = SweepRuns(w1, w2, d1, d2, np.zeros((1, 1, 1)) if fb is None else fb, fb is not None, streams)
+        settings = SweepSettings(ACTS[task.activation], ACTS[task.readout], float(lr), int(steps), int(batch),
+                                 bool(minibatch), bool(renormalise), np.asarray(at, dtype=np.int64), int(seed))
+        tr, te = kernel(runs_, SweepData(x, y, xt, yt), settings)
         return Sweep(w1, w2, at, tr, te)
     if backend == "torch":
         return _sweep_torch(w1, w2, *args, device=device)

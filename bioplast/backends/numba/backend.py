@@ -161,7 +161,7 @@ class NumbaBackend(NumpyBackend):
         t = dtype.type
         nudged = beta != 0
         w_o, b_o = (c(readout[0]), c(readout[1])) if readout is not None else (ws[0], c(base[0][0]))
-        in_nxt, residual = nk.relax_layers(ws, tuple(c(d) for d in downs), tuple(c(b) for b in base), cur, nxt, hbuf,
-                                           steps, code, t(dt), t(beta), c(target) if nudged else cur[-1],
-                                           nk.COST_CODES[cost] if nudged else 0, w_o, b_o)
+        net = nk.RelaxNet(ws, tuple(c(d) for d in downs), tuple(c(b) for b in base))
+        nudge = nk.RelaxNudge(t(beta), c(target) if nudged else cur[-1], nk.COST_CODES[cost] if nudged else 0, w_o, b_o)
+        in_nxt, residual = nk.relax_layers(net, nk.RelaxBuffers(cur, nxt, hbuf), nudge, steps, code, t(dt))
         return list(nxt if in_nxt else cur), float(residual)

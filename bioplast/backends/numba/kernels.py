@@ -13,6 +13,8 @@ BLAS products 2–7× in ``benchmarks/kernels.py``; products go to BLAS
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
@@ -343,8 +345,28 @@ def _readout_nudge(top, target, beta, w_o, b_o):
     return g
 
 
+class RelaxNet(NamedTuple):
+    ups: tuple    # W_l, bottom-up (ups[0] unused: base[0] holds the input drive)
+    downs: tuple  # the matrix of each layer's top-down product (downs[-1] unused)
+    base: tuple   # constant drives: the input drive, then each bias as a [1, n_l] row
+
+
+class RelaxBuffers(NamedTuple):
+    cur: tuple    # the states (copies: they are overwritten)
+    nxt: tuple    # a second set, swapped with cur every step
+    drive: tuple  # scratch drives
+
+
+class RelaxNudge(NamedTuple):
+    beta: float   # 0: the free phase
+    target: object
+    cost: int     # COST_CODES
+    w_o: object   # the cross-entropy readout (placeholders under mse)
+    b_o: object
+
+
 @njit(**_vec)
-def relax_layers(ups, downs, base, cur, nxt, hbuf, steps, act, dt, beta, target, cost, w_o, b_o):
+def relax_layers(net, buffers, nudge, steps, act, dt):
     """``steps`` synchronous leaky updates ``s_l ← s_l + dt (ρ(h_l) − s_l)`` of every layer.
 
     ``h_l = s_{l−1} ups[l]ᵀ + base[l] + s_{l+1} downs[l]`` (``downs[l] = W_{l+1}`` when
@@ -356,6 +378,9 @@ def relax_layers(ups, downs, base, cur, nxt, hbuf, steps, act, dt, beta, target,
     Returns ``(result_in_nxt, residual)``: which buffer set holds the final
     states and ``max |s_T − s_{T−1}|`` (NaN if any state is NaN).
     """
+    ups, downs, base = net.ups, net.downs, net.base
+    cur, nxt, hbuf = buffers.cur, buffers.nxt, buffers.drive
+    beta, target, cost, w_o, b_o = nudge.beta, nudge.target, nudge.cost, nudge.w_o, nudge.b_o
     n = len(cur)
     residual = 0.0
     in_nxt = False

@@ -100,8 +100,10 @@ def _frobenius(w):
 
 
 @njit(**_opts)
-def _one_run(w1, w2, x, y, xt, yt, act, out, lr, steps, d1, d2, fb, use_fb, batch, minibatch, renorm, at,
-             seed, run, tr, te):
+def _one_run(w1, w2, d1, d2, fb, use_fb, data, cfg, run, tr, te):
+    x, y, xt, yt = data.x, data.y, data.x_test, data.y_test
+    act, out, lr, steps, batch = cfg.activation, cfg.readout, cfg.lr, cfg.steps, cfg.batch
+    minibatch, renorm, at, seed = cfg.minibatch, cfg.renormalise, cfg.record_at, cfg.seed
     n_hidden, n_in = w1.shape
     n_out = w2.shape[0]
     hid = np.empty((batch, n_hidden))
@@ -152,15 +154,13 @@ def _one_run(w1, w2, x, y, xt, yt, act, out, lr, steps, d1, d2, fb, use_fb, batc
 
 
 @njit(parallel=True, **_opts)
-def two_layer_sweep(w1, w2, x, y, xt, yt, act, out, lr, steps, d1, d2, fb, use_fb, batch, minibatch, renorm,
-                    at, seed, streams):
-    """``R = w1.shape[0]`` runs in place on ``w1[R,N,M]``, ``w2[R,P,N]`` (signs ``d1[R,M]``,
-    ``d2[R,N]``, feedback ``fb[R,P,N]`` when ``use_fb``; run ``r`` draws minibatch stream
-    ``streams[r]``); returns train and test errors ``[R, len(at)]``."""
-    runs = w1.shape[0]
-    tr = np.empty((runs, at.shape[0]))
-    te = np.empty((runs, at.shape[0]))
-    for r in prange(runs):
-        _one_run(w1[r], w2[r], x, y, xt, yt, act, out, lr, steps, d1[r], d2[r], fb[r * use_fb], use_fb,
-                 batch, minibatch, renorm, at, seed, streams[r], tr[r], te[r])
+def two_layer_sweep(runs, data, cfg):
+    """``R = runs.w1.shape[0]`` runs in place (:mod:`bioplast.backends.sweep_tables`); returns train and
+    test errors ``[R, len(cfg.record_at)]``."""
+    n_runs = runs.w1.shape[0]
+    tr = np.empty((n_runs, cfg.record_at.shape[0]))
+    te = np.empty((n_runs, cfg.record_at.shape[0]))
+    for r in prange(n_runs):
+        _one_run(runs.w1[r], runs.w2[r], runs.d1[r], runs.d2[r], runs.feedback[r * runs.use_feedback],
+                 runs.use_feedback, data, cfg, runs.streams[r], tr[r], te[r])
     return tr, te
