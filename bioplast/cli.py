@@ -26,30 +26,45 @@ def _table(rows: list, headers: list) -> str:
 
 
 def cmd_rules(args) -> int:
-    from bioplast.rules.registry import RULE_BACKENDS, RULES
+    from bioplast.rules.registry import REGISTRY, RULE_BACKENDS
 
     rows = []
-    for name, factory in RULES.items():
-        spec = factory().spec
-        rows.append([name, spec.family, spec.role, ",".join(sorted(spec.reads)), ",".join(RULE_BACKENDS),
-                     spec.citation])
-    print(_table(rows, ["rule", "family", "role", "reads", "backends", "citation"]))
+    for entry in REGISTRY.listing():
+        if entry.error is not None:
+            rows.append([entry.name, "—", "—", "—", "—", entry.origin, f"error: {entry.error}"])
+            continue
+        try:
+            spec = entry.value().spec
+        except Exception as exc:  # noqa: BLE001 - a plugin whose factory fails still lists, with its error
+            rows.append([entry.name, "—", "—", "—", "—", entry.origin, f"error: {type(exc).__name__}: {exc}"])
+            continue
+        rows.append([entry.name, spec.family, spec.role, ",".join(sorted(spec.reads)), ",".join(RULE_BACKENDS),
+                     entry.origin, spec.citation])
+    print(_table(rows, ["rule", "family", "role", "reads", "backends", "origin", "citation"]))
     return 0
 
 
 def cmd_backends(args) -> int:
-    from bioplast.backends import list_backends
+    from bioplast.backends import REGISTRY, list_backends
 
-    rows = [[i.name, i.device, "yes" if i.available else "no", i.version, i.note] for i in list_backends()]
-    print(_table(rows, ["backend", "device", "available", "version", "note"]))
+    rows = [[i.name, i.device, "yes" if i.available else "no", i.version, "built-in", i.note] for i in list_backends()]
+    for entry in REGISTRY.listing():
+        if entry.origin != "built-in":
+            rows.append([entry.name, "—", "no" if entry.error else "yes", "—", entry.origin,
+                         f"error: {entry.error}" if entry.error else "plugin"])
+    print(_table(rows, ["backend", "device", "available", "version", "origin", "note"]))
     return 0
 
 
 def cmd_substrates(args) -> int:
-    from bioplast.hardware import substrates
+    from bioplast.hardware.substrates import REGISTRY
 
     rows = []
-    for name, p in substrates().items():
+    for entry in REGISTRY.listing():
+        if entry.error is not None:
+            rows.append([entry.name, "—", "—", entry.origin, f"error: {entry.error}"])
+            continue
+        name, p = entry.name, entry.value
         physics = [f"{p.bits}-bit {p.rounding}" if p.bits else "float"]
         physics += ["unbounded"] if p.bounds == "none" else [f"{p.bounds} bounds", f"[{p.w_min:g}, {p.w_max:g}]"]
         physics += [f"step nonlinearity γ {p.step_nonlinearity:g}"] if p.bounds == "exponential" else []
@@ -69,15 +84,20 @@ def cmd_substrates(args) -> int:
         physics += [f"fan-in {p.fan_in}"] if p.fan_in else []
         physics += [f"≤ {p.max_neurons} neurons"] if p.max_neurons else []
         energy = "—" if p.energy is None else f"{p.energy.synop * 1e12:g}"
-        rows.append([name, ", ".join(physics), energy, p.sources])
-    print(_table(rows, ["substrate", "device", "pJ/synop", "sources"]))
+        rows.append([name, ", ".join(physics), energy, entry.origin, p.sources])
+    print(_table(rows, ["substrate", "device", "pJ/synop", "origin", "sources"]))
     return 0
 
 
 def cmd_tasks(args) -> int:
     from bioplast.data import datasets
 
-    print(datasets.__doc__.split("\n\n", 1)[1].rsplit("\n\n", 1)[0])
+    print(datasets.__doc__.split("\n\n", 1)[1].split("\n\n", 1)[0])
+    plugins = [e for e in datasets.REGISTRY.listing() if e.origin != "built-in"]
+    if plugins:
+        print()
+        print(_table([[e.name, e.origin, f"error: {e.error}" if e.error else "plugin"] for e in plugins],
+                     ["task", "origin", "note"]))
     return 0
 
 
@@ -109,7 +129,7 @@ def cmd_train(args) -> int:
                       optimizer=args.optimizer, network=args.network,
                       inhibitory_fraction=args.inhibitory_fraction, sign_frozen=args.sign_frozen,
                       data_dir=args.data_dir, rule_params=_rule_params(args.param), substrate=args.substrate,
-                      substrate_params=_rule_params(args.substrate_param, "--substrate-param"))
+                      substrate_params=_rule_params(args.substrate_param, "--substrate-param"), model=args.model)
     records = train(cfg, out=args.out, progress=not args.quiet, measures=standard_measures())
     last = records[-1]
     print(f"{args.rule} on {args.task} ({args.backend}): epoch {last['epoch']} test accuracy "
@@ -217,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--substrate", default="ideal", help="device profile for every weight update (bioplast substrates)")
     t.add_argument("--substrate-param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a field of the substrate's profile, e.g. --substrate-param bits=4")
+    t.add_argument("--model", default=None,
+                   help="a model kind in place of the one the rule implies (a plugin's, or package.module:builder)")
     t.add_argument("--out", default=None, help="results folder (config.json, metrics.csv/json, weights.npz)")
     t.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="rule parameter, e.g. --param beta=0.1 --param estimator=one_sided")

@@ -77,9 +77,9 @@ def test_internal_imports_sit_at_the_top_of_their_module():
 
 
 def test_every_model_kind_implements_the_protocol():
+    from bioplast.backends import get_backend
     from bioplast.models import MODELS, Model
     from bioplast.training import TrainConfig, model_for
-    from bioplast.backends import get_backend
 
     k = get_backend("numpy")
     rate = {"error_driven": "backprop", "delta_readout": "delta", "clamped_readout": "oja",

@@ -45,15 +45,16 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from bioplast.backends import BACKENDS
+from bioplast.backends import REGISTRY as BACKEND_REGISTRY
 from bioplast.bench.lab import EXPERIMENTS, LAB_TASK, LabConfig
-from bioplast.data.datasets import TASKS
+from bioplast.data.datasets import REGISTRY as TASK_REGISTRY
 from bioplast.errors import ConfigError, DataError, unknown_name
-from bioplast.rules.registry import RULES
+from bioplast.rules.registry import REGISTRY as RULE_REGISTRY
 from bioplast.training import SPIKING_MODELS, SpikingConfig, TrainConfig
 
 SUITE_KEYS = ("name", "tasks", "backends", "seeds", "epochs", "hidden", "batch_size", "runs")
 RUN_DEFAULT_KEYS = ("epochs", "hidden", "batch_size")
-KINDS = ("rate", "spiking", "lab")  # a run's job kind: bioplast.training.rate, bioplast.training.spiking, bench.lab
+KINDS = ("rate", "spiking", "lab")  # a run's job kind: a TrainConfig, a SpikingConfig, a bench.lab experiment
 RUN_KEYS = ("label", "params", "backends", "kind")  # keys of a run that are not configuration fields
 
 # the rules of the substrate sweeps: (series name, run settings)
@@ -244,8 +245,9 @@ def validate_suite(suite) -> None:
         if not isinstance(suite.get(key), list) or not suite[key]:
             raise ConfigError(f"suite {key!r} must be a non-empty list, got {suite.get(key)!r}")
     for t in suite.get("tasks", []):
-        if t not in TASKS:
-            raise unknown_name("task", t, TASKS)
+        if not isinstance(t, str):
+            raise ConfigError(f"suite tasks are names, got {t!r}")
+        TASK_REGISTRY.get(t)  # built-in, plugin or module:loader; unknown names fail here
     _check_backends(suite["backends"], "suite 'backends'")
     for s in suite["seeds"]:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
@@ -276,17 +278,23 @@ def validate_suite(suite) -> None:
 
 def _check_backends(backends, where: str) -> None:
     for b in backends:
-        if str(b).split(":")[0] not in BACKENDS:
-            raise unknown_name(f"backend in {where}", b, BACKENDS)
+        if not isinstance(b, str):
+            raise ConfigError(f"{where}: a backend is a name, got {b!r}")
+        if b.split(":")[0] not in BACKENDS:
+            BACKEND_REGISTRY.get(b)  # a plugin or a module:Backend reference; unknown names fail here
 
 
 def _check_method(run: dict, i: int, kind: str) -> None:
     """The rule of a rate run, the model of a spiking run, the experiment of a lab run: present and known."""
     key, known, what = {"spiking": ("model", SPIKING_MODELS, "spiking model"),
-                        "lab": ("experiment", EXPERIMENTS, "lab experiment")}.get(kind, ("rule", RULES, "rule"))
+                        "lab": ("experiment", EXPERIMENTS, "lab experiment")}.get(kind, ("rule", None, "rule"))
     if key not in run:
         raise ConfigError(f"runs[{i}] needs a {key!r}")
-    if run[key] not in known:
+    if not isinstance(run[key], str):
+        raise ConfigError(f"runs[{i}] {key!r} must be a name, got {run[key]!r}")
+    if known is None:
+        RULE_REGISTRY.get(run[key])  # built-in, plugin or module:factory; unknown names fail here
+    elif run[key] not in known:
         raise unknown_name(what, run[key], known)
 
 

@@ -1,7 +1,9 @@
 """The :class:`Dataset` record and deterministic, seeded, stratified splits."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -11,7 +13,9 @@ from bioplast.validate import array, in_range
 
 @dataclass(frozen=True)
 class Dataset:
-    """A supervised dataset: inputs ``[N, D]`` float32, integer labels ``[N]``."""
+    """A supervised dataset: inputs ``[N, D]`` float32, integer labels ``[N]`` in ``[0, n_classes)``;
+    ``shape``, when known, is one sample's shape before flattening (``(channels, height, width)`` for
+    images), with ``prod(shape) = D``."""
 
     name: str
     x_train: np.ndarray
@@ -19,10 +23,21 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    shape: Optional[tuple] = None
 
     @property
     def n_features(self) -> int:
         return int(self.x_train.shape[1])
+
+    def fingerprint(self) -> str:
+        """A SHA-256 of the arrays and labels: two datasets with the same fingerprint are the same data
+        (a checkpoint records it, so a run never resumes on other data of the same name)."""
+        h = hashlib.sha256()
+        for a in (self.x_train, self.y_train, self.x_test, self.y_test):
+            a = np.ascontiguousarray(a)
+            h.update(f"{a.dtype}{a.shape}".encode())
+            h.update(a.tobytes())
+        return h.hexdigest()
 
     def __post_init__(self):
         for part in ("train", "test"):
@@ -37,6 +52,9 @@ class Dataset:
         if self.x_train.shape[1] != self.x_test.shape[1]:
             raise DataError(f"{self.name}: train has {self.x_train.shape[1]} features, test has "
                             f"{self.x_test.shape[1]}")
+        if self.shape is not None and int(np.prod(self.shape)) != self.x_train.shape[1]:
+            raise DataError(f"{self.name}: sample shape {tuple(self.shape)} holds {int(np.prod(self.shape))} values "
+                            f"but the samples have {self.x_train.shape[1]} features")
 
 
 def stratified_split(x, y, test_fraction: float, seed: int):
@@ -67,3 +85,30 @@ def one_hot(y, n_classes: int) -> np.ndarray:
     out = np.zeros((len(y), n_classes), dtype=np.float32)
     out[np.arange(len(y)), y] = 1.0
     return out
+
+
+def class_count(y_train, y_test, source: str, declared: Optional[int] = None) -> int:
+    """The number of classes of integer labels: ``declared``, or ``max + 1`` where every class
+    ``0 … max`` appears among the training labels — so one stray label (a 255 among digits) is an
+    error naming it, not a silent 256-class task."""
+    labels = np.concatenate([np.asarray(y_train).ravel(), np.asarray(y_test).ravel()])
+    if labels.size == 0:
+        raise DataError(f"{source}: no labels")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
+            raise DataError(f"{source}: labels must be integers, got {labels.dtype} values such as "
+                            f"{labels[~(labels == np.round(labels))][:3].tolist() or labels[:3].tolist()}")
+    if labels.min() < 0:
+        raise DataError(f"{source}: labels must be >= 0, found {int(labels.min())}")
+    top = int(labels.max())
+    if declared is not None:
+        if top >= declared:
+            raise DataError(f"{source}: label {top} is out of range for {declared} classes")
+        return int(declared)
+    present = np.unique(np.asarray(y_train).astype(np.int64))
+    missing = sorted(set(range(top + 1)) - set(present.tolist()))
+    if missing:
+        raise DataError(f"{source}: label {top} makes {top + 1} classes but classes {missing[:10]}"
+                        f"{' …' if len(missing) > 10 else ''} never appear in the training labels "
+                        "(a stray label, or give the number of classes explicitly)")
+    return top + 1

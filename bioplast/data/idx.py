@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from bioplast.data.dataset import Dataset
+from bioplast.data.dataset import Dataset, class_count
 from bioplast.errors import DataError
 
 _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -34,7 +35,7 @@ def read_idx(path) -> np.ndarray:
     try:
         with opener(path, "rb") as fh:
             raw = fh.read()
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"cannot read IDX file {str(path)!r}: {exc}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _TYPES:
         raise DataError(f"{str(path)!r} is not an IDX file: magic bytes {raw[:4].hex() or '(empty)'} "
@@ -80,10 +81,13 @@ def load_idx_dataset(directory, name: str = "mnist"):
         if imgs.ndim != 3 or labels.ndim != 1 or len(imgs) != len(labels):
             raise DataError(f"{name} {split}: images {imgs.shape} and labels {labels.shape} do not match "
                             "(expected [N, rows, cols] and [N])")
+        if len(imgs) == 0:
+            raise DataError(f"{name} {split}: the IDX files hold no images")
     flat = {k: (v.reshape(len(v), -1).astype(np.float32) / 255.0 if "images" in k else v.astype(np.int64))
             for k, v in parts.items()}
-    return Dataset(name, flat["train_images"], flat["train_labels"], flat["test_images"], flat["test_labels"],
-                   int(max(flat["train_labels"].max(), flat["test_labels"].max())) + 1)
+    n = class_count(flat["train_labels"], flat["test_labels"], f"{name} IDX files in {str(directory)!r}")
+    return Dataset(name, flat["train_images"], flat["train_labels"], flat["test_images"], flat["test_labels"], n,
+                   (1, *parts["train_images"].shape[1:]))
 
 
 def write_idx(path, data: np.ndarray) -> None:

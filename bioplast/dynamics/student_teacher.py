@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bioplast.backends import get_backend
+from bioplast.backends import Backend, get_backend
 from bioplast.backends.sweep_tables import ACTIVATION_CODES, SweepData, SweepRuns, SweepSettings
 from bioplast.dynamics.activations import activation as _activation
 from bioplast.dynamics.activations import derivative
@@ -140,7 +140,8 @@ def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, 
 
     Full batch, or minibatches of ``batch`` samples (with replacement, from ``seed`` and the run's
     stream: :func:`batch_indices`; ``streams[r]`` defaults to ``r``, equal streams give runs the
-    same samples — paired comparisons).  Backends: ``"numba"`` — one compiled kernel, runs in parallel
+    same samples — paired comparisons).  Backends: ``"numba"`` (or any backend object with a fused
+    ``two_layer_sweep`` kernel) — one compiled kernel, runs in parallel
     over the cores; ``"torch"`` — one batched computation (``device`` ``"cpu"`` or ``"cuda"``);
     ``"numpy"`` — the reference: a plain loop of :func:`update_field` per run.  All three give the
     same runs (float64) up to rounding.
@@ -171,8 +172,9 @@ def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, 
     at = record_steps(steps, records)
     args = (x, y, xt, yt, task.activation, task.readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise,
             at, seed, streams)
-    if backend == "numba":
-        kernel = get_backend("numba").fused("two_layer_sweep")
+    kernel = (backend if isinstance(backend, Backend) else get_backend("numba") if backend == "numba" else None)
+    kernel = None if kernel is None else kernel.fused("two_layer_sweep")
+    if kernel is not None:
         runs_ = SweepRuns(w1, w2, d1, d2, np.zeros((1, 1, 1)) if fb is None else fb, fb is not None, streams)
         settings = SweepSettings(ACTS[task.activation], ACTS[task.readout], float(lr), int(steps), int(batch),
                                  bool(minibatch), bool(renormalise), np.asarray(at, dtype=np.int64), int(seed))

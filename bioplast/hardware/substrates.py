@@ -11,9 +11,13 @@ a :class:`DeviceProfile` (or a function returning one)::
 """
 from __future__ import annotations
 
+import typing
+from dataclasses import fields, replace
+
 from bioplast.errors import ConfigError, unknown_name
 from bioplast.hardware.energy import EnergyCosts
 from bioplast.hardware.profile import DeviceProfile
+from bioplast.plugins import Registry
 
 # the reference every neuromorphic figure is read against: float32 arithmetic on a digital chip
 DIGITAL_FP32 = EnergyCosts(
@@ -74,43 +78,64 @@ PRESETS = {p.name: p for p in (
 )}
 
 
-def _entry_point_profiles() -> dict:
-    from importlib.metadata import entry_points
+def _as_profile(obj, label: str) -> DeviceProfile:
+    """A substrate plugin is a :class:`DeviceProfile` or a function returning one."""
+    profile = obj() if callable(obj) and not isinstance(obj, DeviceProfile) else obj
+    if not isinstance(profile, DeviceProfile):
+        raise ConfigError(f"{label} gives a {type(profile).__name__}; expected a bioplast DeviceProfile")
+    return profile
 
-    found = {}
-    for ep in entry_points(group="bioplast.substrates"):
-        obj = ep.load()
-        profile = obj() if callable(obj) else obj
-        if not isinstance(profile, DeviceProfile):
-            raise ConfigError(f"entry point {ep.name!r} in group bioplast.substrates must give a DeviceProfile, "
-                              f"got {type(profile).__name__}")
-        found[ep.name] = profile
-    return found
+
+REGISTRY = Registry("substrate", PRESETS, _as_profile)
 
 
 def substrates() -> dict:
-    """Every known substrate: the presets, then any registered by installed packages."""
-    return {**PRESETS, **_entry_point_profiles()}
+    """Every usable substrate: the presets, then any registered by installed packages (a plugin that
+    fails to load is left out here; ``bioplast substrates`` shows its error)."""
+    return {row.name: row.value for row in REGISTRY.listing() if row.error is None}
 
 
-def get_substrate(name: str, overrides: dict | None = None) -> DeviceProfile:
-    """A substrate's device profile by name (presets and entry points), with ``overrides`` of its
-    fields (``{"bits": 4}``): the result is named ``"name[bits=4]"`` and validated like any profile."""
-    if isinstance(name, DeviceProfile):
-        profile = name
-    else:
-        known = substrates()
-        try:
-            profile = known[name]
-        except KeyError:
-            raise unknown_name("substrate", name, known) from None
+def _override(name: str, value, hint):
+    """``value`` for the profile field ``name`` of type ``hint``, checked: booleans are ``true`` /
+    ``false`` only, integers are integers, numbers are numbers (a string is never taken as one)."""
+    kinds = tuple(t for t in typing.get_args(hint) if t is not type(None)) or (hint,)
+    if value is None and type(None) in typing.get_args(hint):
+        return None
+    if bool in kinds:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"substrate parameter {name} must be true or false, got {value!r}")
+    if int in kinds and float not in kinds:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"substrate parameter {name} must be an integer{' or none' if None in kinds else ''}, "
+                          f"got {value!r}")
+    if float in kinds:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"substrate parameter {name} must be a number, got {value!r}")
+    if str in kinds:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"substrate parameter {name} must be a string, got {value!r}")
+    return value
+
+
+def get_substrate(name, overrides: dict | None = None) -> DeviceProfile:
+    """A substrate's device profile by name (presets, plugins, ``module:attribute`` references; or a
+    :class:`DeviceProfile` itself), with ``overrides`` of its fields (``{"bits": 4}``): the result is
+    named ``"name[bits=4]"`` and validated like any profile."""
+    profile = name if isinstance(name, DeviceProfile) else REGISTRY.get(name)
     if not overrides:
         return profile
-    from dataclasses import fields, replace
-
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"substrate parameters are a table of field = value, got {overrides!r}")
+    hints = typing.get_type_hints(DeviceProfile)
     valid = {f.name for f in fields(DeviceProfile)} - {"name", "sources", "energy"}
-    for key in overrides:
+    typed = {}
+    for key, value in overrides.items():
         if key not in valid:
             raise unknown_name("substrate parameter", key, sorted(valid))
-    label = ",".join(f"{k}={v}" for k, v in sorted(overrides.items()))
-    return replace(profile, name=f"{profile.name}[{label}]", **overrides)
+        typed[key] = _override(key, value, hints[key])
+    label = ",".join(f"{k}={v}" for k, v in sorted(typed.items()))
+    return replace(profile, name=f"{profile.name}[{label}]", **typed)

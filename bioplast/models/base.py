@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, NamedTuple, Optional, Protocol, runtime_checkable
 
-from bioplast.errors import ConfigError, unknown_name
+from bioplast.errors import ConfigError
+from bioplast.plugins import Registry
 
 
 class Step(NamedTuple):
@@ -111,6 +112,15 @@ Builder = Callable[..., Model]
 MODELS: Dict[str, Builder] = {}
 
 
+def _as_builder(obj, label: str):
+    if callable(obj):
+        return obj
+    raise ConfigError(f"{label} is a {type(obj).__name__}; expected a builder (cfg, k, data) -> Model")
+
+
+REGISTRY = Registry("model kind", MODELS, _as_builder)
+
+
 def register_model(name: str, builder: Optional[Builder] = None):
     """Register ``builder(cfg, k, data) -> Model`` under ``name`` (usable as a decorator)."""
 
@@ -124,15 +134,13 @@ def register_model(name: str, builder: Optional[Builder] = None):
 
 
 def build_model(kind: str, cfg, k, data) -> Model:
-    """The model of kind ``kind`` for configuration ``cfg`` on backend ``k`` and dataset ``data``."""
-    try:
-        builder = MODELS[kind]
-    except KeyError:
-        raise unknown_name("model kind", kind, MODELS) from None
-    model = builder(cfg, k, data)
+    """The model of kind ``kind`` (built-in, an installed ``bioplast.models`` plugin, or a
+    ``package.module:builder`` reference) for configuration ``cfg`` on backend ``k`` and dataset
+    ``data``."""
+    model = REGISTRY.get(kind)(cfg, k, data)
     if not isinstance(model, Model):
         missing = [m for m in ("train_batch", "accuracies", "state", "load_state", "arrays", "parameters",
                                "directions", "plan", "sizes", "kind") if not hasattr(model, m)]
-        raise ConfigError(f"model kind {kind!r} built a {type(model).__name__}, which is not a Model "
-                          f"(missing {missing})")
+        raise ConfigError(f"model kind {kind!r} built a {type(model).__name__}, which is not a bioplast Model "
+                          f"(it lacks {missing}; see bioplast.models.base.Model)")
     return model

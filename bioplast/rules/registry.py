@@ -1,10 +1,12 @@
 """The rule registry: one list feeds the CLI, the trainer and the conformance battery."""
 from __future__ import annotations
 
+import inspect
 from typing import Callable, Dict
 
 from bioplast.core import Rule
-from bioplast.errors import ConfigError, unknown_name
+from bioplast.errors import ConfigError
+from bioplast.plugins import Registry, origin_of
 from bioplast.rules.backprop import backprop, feedback_alignment
 from bioplast.rules.curl import curl
 from bioplast.rules.eqprop import eqprop, gen_eqprop, holo_eqprop
@@ -38,22 +40,47 @@ RULES: Dict[str, Callable[..., Rule]] = {
 RULE_BACKENDS = ("numpy", "numba", "torch")
 
 
-def get_rule(name: str, **params) -> Rule:
-    """Instantiate a registered rule by name with its parameters."""
+def _as_factory(obj, label: str):
+    """A rule plugin is a factory returning a :class:`~bioplast.core.Rule` (called with the rule's
+    parameters) or a ready :class:`~bioplast.core.Rule` (which takes none)."""
+    if isinstance(obj, Rule):
+        return lambda **params: _no_params(obj, params, label)
+    if callable(obj):
+        return obj
+    raise ConfigError(f"{label} is a {type(obj).__name__}; expected a Rule or a factory returning one")
+
+
+def _no_params(rule: Rule, params: dict, label: str) -> Rule:
+    if params:
+        raise ConfigError(f"{label} is a ready Rule; it takes no parameters, got {sorted(params)}")
+    return rule
+
+
+REGISTRY = Registry("rule", RULES, _as_factory)
+
+
+def get_rule(name, **params) -> Rule:
+    """The rule called ``name`` — built-in, an installed ``bioplast.rules`` plugin, or a
+    ``package.module:factory`` reference — with its parameters; a :class:`~bioplast.core.Rule`
+    object is returned as it is."""
+    if isinstance(name, Rule):
+        return _no_params(name, params, f"rule {name.spec.name!r}")
+    factory = REGISTRY.get(name)
     try:
-        factory = RULES[name]
-    except KeyError:
-        raise unknown_name("rule", name, RULES) from None
-    try:
-        return factory(**params)
+        inspect.signature(factory).bind(**params)
     except TypeError:
-        import inspect
-
         valid = list(inspect.signature(factory).parameters)
-
         raise ConfigError(f"rule {name!r} got parameters {sorted(params)}; it accepts "
                           f"{', '.join(valid) if valid else 'none'}") from None
+    except ValueError:  # a builtin without a signature: let the call say
+        pass
+    rule = factory(**params)
+    if not isinstance(rule, Rule):
+        raise ConfigError(f"rule {name!r} ({origin_of(REGISTRY, name)}) returned a {type(rule).__name__}; expected "
+                          "a bioplast.core.Rule (make it with Rule(init, update, RuleSpec(...)))")
+    return rule
 
 
 def rule_names() -> list:
-    return list(RULES)
+    """Built-in rules, then installed plugins."""
+    return REGISTRY.names()

@@ -1,17 +1,19 @@
-"""The conformance battery: every kernel and every registered rule, on any
-backend, against the numpy float64 reference.
+"""The conformance battery, over objects: any backend, any rule, any transform, against the numpy
+float64 reference.
 
-Public so that a third-party backend can run it::
+Public so that a third party can check its own pieces (the registry only supplies the default
+lists)::
 
     from bioplast.testing import conformance
-    conformance.check_kernels(my_backend)
-    for name in bioplast.rules.RULES:
-        conformance.check_rule(name, my_backend)
-        conformance.check_locality(name, my_backend)
+    conformance.check_backend(MyBackend())           # every verb and every fused kernel it offers
+    conformance.check_rule(my_rule, MyBackend())      # direction and state against numpy float64
+    conformance.check_locality(my_rule)               # the declared reads, proved by perturbation
+    conformance.check_transform(my_transform, MyBackend())
 
-Inputs are drawn on the host in float64 and cast once to the backend's
-dtype; the reference sees the *cast* values, so only the backend's own
-arithmetic is judged.
+Inputs are drawn on the host in float64 and cast once to the backend's dtype; the reference sees
+the *cast* values, so only the backend's own arithmetic is judged, within the dtype-tied tolerances
+of :mod:`bioplast.testing.tolerance`.  ``pytest -p bioplast.testing.plugin --bioplast-backend
+package.module:MyBackend --pyargs bioplast.testing.suite`` runs the whole battery as a test suite.
 """
 from __future__ import annotations
 
@@ -19,10 +21,12 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from bioplast.backends import get_backend
-from bioplast.core import Contrast, Local, plasticity
+from bioplast.backends import Backend, get_backend
+from bioplast.backends.counter_rng import stream_key
+from bioplast.core import Contrast, Local, Rule, Transform, plasticity
 from bioplast.rules.registry import get_rule
-from bioplast.testing.tolerance import assert_close, to_host
+from bioplast.testing import fused_checks
+from bioplast.testing.tolerance import assert_close, libm_disagreement, to_host, worst_case
 
 B, N_PRE, N_POST = 16, 23, 11
 
@@ -57,7 +61,18 @@ KERNELS = [
                lambda k, a: k.signed_expm1(a["w"], a["d"], 0.5, 0.01), 1),
     KernelCase("decay_trace", lambda rng: {**_signals(rng), "ev": (rng.random((B, N_PRE)) < 0.2) * 1.0},
                lambda k, a: k.decay_trace(a["pre"], a["ev"], 0.9), 1),
+    # one Adam step: step = s m' / (√(v_s v') + ε) — a handful of elementwise operations
+    KernelCase("adam_step", lambda rng: {**_signals(rng), "v": rng.random((N_POST, N_PRE))},
+               lambda k, a: k.adam_step(a["w"], a["v"], a["w"] * -0.5, 0.9, 0.999, 0.01, 1.2, 1e-8), 8),
+    KernelCase("read_error", _signals, lambda k, a: k.read_error(stream_key(1, 2, 16), a["pre"], 0.05, N_POST), N_PRE),
+    KernelCase("zeros", _signals, lambda k, a: k.zeros((N_POST, N_PRE)) + a["w"], 1),
+    KernelCase("to_complex", _signals, lambda k, a: k.to_complex(a["w"]).real * 2.0, 1),
 ]
+
+# every verb of the Backend base the battery checks (a verb added without a check fails
+# tests/testing/test_conformance.py)
+VERBS = {c.name.replace("linear_bias", "linear") for c in KERNELS} | {
+    "asarray", "to_numpy", "xp", "rng", "normal", "uniform", "counter_uniform", "counter_normal", "fused"}
 
 
 def _cast(k, host: dict) -> dict:
@@ -80,6 +95,42 @@ def check_kernels(k, seed: int = 0) -> None:
         assert_close(got, expected, dtype=k.dtype_name, reduction=case.reduction,
                      what=f"{k.name}.{case.name}")
     _check_normal(k, seed)
+    _check_counter_draws(k)
+    _check_plumbing(k, seed)
+
+
+def _check_counter_draws(k) -> None:
+    """Counter-based draws are the same bits on every backend (IEEE operations only)."""
+    ref = get_backend("numpy", dtype=k.dtype_name)
+    key = stream_key(3, 4, 5)
+    for verb in ("counter_normal", "counter_uniform"):
+        got, expected = to_host(getattr(k, verb)(key, (61, 37))), getattr(ref, verb)(key, (61, 37))
+        if got.dtype != expected.dtype or not np.array_equal(got, expected):
+            raise AssertionError(f"{k.name}.{verb} does not draw numpy's numbers for the same key")
+
+
+def _check_plumbing(k, seed: int) -> None:
+    host = np.random.default_rng(seed).standard_normal((5, 7))
+    a = k.asarray(host)
+    back = to_host(k.to_numpy(a))
+    if back.shape != host.shape or str(back.dtype) != k.dtype_name:
+        raise AssertionError(f"{k.name}: asarray/to_numpy gave {back.shape} {back.dtype}, expected {host.shape} "
+                             f"{k.dtype_name}")
+    if not np.array_equal(back, host.astype(k.dtype_name)):
+        raise AssertionError(f"{k.name}: asarray/to_numpy does not round-trip its dtype's values")
+    if not hasattr(k.xp, "exp") or not hasattr(k.xp, "where"):
+        raise AssertionError(f"{k.name}.xp has no array namespace (exp, where)")
+    if k.fused("no such kernel") is not None:
+        raise AssertionError(f"{k.name}.fused must return None for a kernel it does not have")
+
+
+def check_backend(k, seed: int = 0) -> None:
+    """Every verb of backend ``k`` against numpy float64 (:func:`check_kernels`) and every fused
+    kernel it offers against the generic path it replaces (:func:`check_fused`)."""
+    if not isinstance(k, Backend):
+        raise TypeError(f"check_backend needs a bioplast Backend, got {type(k).__name__}")
+    check_kernels(k, seed)
+    check_fused(k, seed)
 
 
 def _check_normal(k, seed: int) -> None:
@@ -123,9 +174,16 @@ def _direction(k, rule, host: dict, steps: int = 2):
     return d, state
 
 
-def check_rule(name: str, k, seed: int = 0) -> None:
-    """The rule's direction and state on ``k`` match the numpy float64 reference."""
-    rule = get_rule(name)
+def _rule(rule) -> Rule:
+    """A :class:`~bioplast.core.Rule` object, or a name resolved like ``bioplast train --rule``."""
+    return rule if isinstance(rule, Rule) else get_rule(rule)
+
+
+def check_rule(rule, k, seed: int = 0) -> None:
+    """The rule's direction and state on ``k`` match the numpy float64 reference; ``rule`` is a
+    :class:`~bioplast.core.Rule` (or a name)."""
+    rule = _rule(rule)
+    name = rule.spec.name
     host = rule_signals(np.random.default_rng(seed))
     cast = _reference(_cast(k, host))
     d, state = _direction(k, rule, host)
@@ -143,7 +201,7 @@ def _leaves(state) -> list:
     return [] if state is None or isinstance(state, (str, int, float)) else [state]
 
 
-def check_locality(name: str, k=None, seed: int = 0) -> None:
+def check_locality(rule, k=None, seed: int = 0) -> None:
     """Prove a rule's ``reads`` declaration by perturbation.
 
     Perturbing presynaptic column ``j`` may change only column ``j`` of the
@@ -152,7 +210,8 @@ def check_locality(name: str, k=None, seed: int = 0) -> None:
     must change nothing at all, and a declared one must change something.
     """
     k = k or get_backend("numpy", dtype="float64")
-    rule = get_rule(name)
+    rule = _rule(rule)
+    name = rule.spec.name
     reads = rule.spec.reads
     rng = np.random.default_rng(seed)
     host = rule_signals(rng)
@@ -191,9 +250,10 @@ def check_locality(name: str, k=None, seed: int = 0) -> None:
             raise AssertionError(f"rule {name!r} declares {signal!r} but ignoring it changed nothing")
 
 
-def check_plasticity_chain(name: str, k, transforms=(), seed: int = 0) -> None:
+def check_plasticity_chain(rule, k, transforms=(), seed: int = 0) -> None:
     """``plasticity(rule, *transforms).step`` keeps shape/dtype and does not mutate its inputs."""
-    p = plasticity(get_rule(name), *transforms)
+    p = plasticity(_rule(rule), *transforms)
+    name = p.rule.spec.name
     host = rule_signals(np.random.default_rng(seed))
     a = _cast(k, host)
     before = {n: to_host(v).copy() for n, v in a.items()}
@@ -204,3 +264,48 @@ def check_plasticity_chain(name: str, k, transforms=(), seed: int = 0) -> None:
     for n, v in a.items():
         if not np.array_equal(to_host(v), before[n]):
             raise AssertionError(f"{name} on {k.name}: input {n!r} was mutated")
+
+
+def check_transform(transform: Transform, k, seed: int = 0, steps: int = 3) -> None:
+    """A transform on ``k`` against the same transform on numpy float64 over ``steps`` updates
+    (state carried, weights moved by each update): updates agree within the dtype's tolerance for
+    a few elementwise operations and a library ``exp`` per step; shape and dtype are kept, inputs
+    are not mutated, and the same inputs give the same updates (determinism)."""
+    if not isinstance(transform, Transform):
+        raise TypeError(f"check_transform needs a bioplast Transform, got {type(transform).__name__}")
+    rng = np.random.default_rng(seed)
+    w0 = rng.uniform(0.2, 0.9, (N_POST, N_PRE)) * np.where(rng.random(N_PRE) < 0.3, -1.0, 1.0)
+    directions = [rng.standard_normal((N_POST, N_PRE)) * 0.05 for _ in range(steps)]
+
+    def run(backend):
+        w = backend.asarray(w0)
+        state, out = transform.init(backend, w), []
+        for d in directions:
+            u = backend.asarray(d)
+            before = to_host(u).copy()
+            update, state = transform.update(backend, u, state, w)
+            if not np.array_equal(to_host(u), before):
+                raise AssertionError(f"{transform.name} on {backend.name}: the update mutated its input")
+            if tuple(update.shape) != tuple(w.shape):
+                raise AssertionError(f"{transform.name} on {backend.name}: update shape {tuple(update.shape)}, "
+                                     f"expected {tuple(w.shape)}")
+            w = w + update
+            out.append(to_host(w).astype(np.float64))
+        return out
+
+    got, again = run(k), run(k)
+    for a, b in zip(got, again):
+        if not np.array_equal(a, b):
+            raise AssertionError(f"{transform.name} on {k.name}: the same inputs gave different updates")
+    ref = run(get_backend("numpy", dtype="float64"))
+    rtol = steps * (worst_case(k.dtype_name, 12) + libm_disagreement(k.dtype_name, 2))
+    for t, (a, b) in enumerate(zip(got, ref)):
+        assert_close(a, b, dtype=k.dtype_name, rtol=rtol, scale=float(np.abs(b).max()),
+                     what=f"{transform.name} on {k.name}, step {t + 1}")
+
+
+def check_fused(k, seed: int = 0) -> None:
+    """Every fused kernel ``k`` offers (``k.fused(name)``) against the generic path it replaces."""
+    for name, check in fused_checks.CHECKS.items():
+        if k.fused(name) is not None:
+            check(k, seed)

@@ -13,11 +13,14 @@ registry; the one training loop (:mod:`bioplast.training.loop`) runs either.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from bioplast.backends import get_backend
+from bioplast.backends import Backend, get_backend
+from bioplast.core import Rule
+from bioplast.data import Dataset
 from bioplast.dynamics.activations import activation as _activation
 from bioplast.dynamics.feedforward import LOSSES
 from bioplast.errors import ConfigError, unknown_name
@@ -35,8 +38,40 @@ ROLE_KINDS = {"network": "error_driven", "readout": "delta_readout", "feature": 
 SPIKING_MODELS = {"diehl_cook": "loihi2-like", "surrogate": "ideal"}  # model → default energy profile
 
 
+def named(value, kind: str):
+    """A configuration value as it is recorded: its name, for objects given from Python (a Rule, a
+    Dataset, a Backend) their name with their kind."""
+    if isinstance(value, Rule):
+        return f"<{kind} {value.spec.name}>"
+    if isinstance(value, Dataset):
+        return f"<{kind} {value.name}>"
+    if isinstance(value, Backend):
+        return f"<{kind} {value.name}>"
+    return value
+
+
+def objects_identity(cfg) -> dict:
+    """What identifies objects given from Python, for checkpoints: a rule's spec, a dataset's
+    fingerprint, a backend's class."""
+    out = {}
+    if isinstance(cfg.rule_value, Rule):
+        spec = cfg.rule_value.spec
+        out["rule"] = {"name": spec.name, "family": spec.family, "params": json.loads(json.dumps(spec.params,
+                                                                                               default=str))}
+    if isinstance(cfg.task, Dataset):
+        out["task"] = cfg.task.fingerprint()
+    if isinstance(cfg.backend, Backend):
+        out["backend"] = f"{type(cfg.backend).__module__}.{type(cfg.backend).__name__}/{cfg.backend.dtype_name}"
+    return out
+
+
 @dataclass
 class TrainConfig:
+    """A rule on a rate network.  ``rule``, ``task`` and ``backend`` are names (built-in, plugin or
+    ``package.module:attribute``) or, from Python, a :class:`~bioplast.core.Rule`, a
+    :class:`~bioplast.data.Dataset` and a backend object; ``model`` names a model kind to use
+    instead of the one the rule's spec implies (a plugin's, say)."""
+
     rule: str
     task: str = "digits"
     backend: str = "numpy"
@@ -57,6 +92,11 @@ class TrainConfig:
     rule_params: dict = field(default_factory=dict)
     substrate: str = "ideal"  # device profile every weight update goes through (bioplast substrates)
     substrate_params: dict = field(default_factory=dict)  # overrides of the profile's fields, e.g. {"bits": 4}
+    model: str | None = None  # a model kind in place of the one the rule implies
+
+    @property
+    def rule_value(self):
+        return self.rule
 
     def validate(self) -> "TrainConfig":
         positive_int("epochs", self.epochs)
@@ -86,6 +126,8 @@ class TrainConfig:
         """The configured rule; a weight-perturbation rule draws its probes from the run's chip stream
         ``"weight probes"`` unless its parameters name a seed."""
         rule = get_rule(self.rule, **self.rule_params)
+        if isinstance(self.rule, Rule):
+            return rule
         if rule.spec.params.get("probe") == "weight" and "seed" not in self.rule_params:
             rule = get_rule(self.rule, **self.rule_params, seed=self.chip().stream("weight probes"))
         return rule
@@ -97,6 +139,8 @@ class TrainConfig:
     @property
     def kind(self) -> str:
         """The model kind that trains this rule on this network."""
+        if self.model is not None:
+            return self.model
         if self.network != "mlp":
             if self.rule != "backprop":
                 raise ConfigError(f"network {self.network!r} is trained by the backprop baseline; got rule "
@@ -119,18 +163,23 @@ class TrainConfig:
         return get_substrate(self.substrate, self.substrate_params).energy
 
     def label(self) -> str:
-        return f"{self.rule}/{self.task}/{self.backend}"
+        return f"{named(self.rule, 'rule')}/{named(self.task, 'task')}/{named(self.backend, 'backend')}"
 
     def backend_instance(self):
         return get_backend(self.backend, device=self.device, dtype=self.dtype)
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "hidden": list(self.hidden)}
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**d, "rule": named(self.rule, "rule"), "task": named(self.task, "task"),
+                "backend": named(self.backend, "backend"), "hidden": list(self.hidden),
+                **({"objects": objects_identity(self)} if objects_identity(self) else {})}
 
     def describe(self, model) -> dict:
         """What ``config.json`` records beyond the configuration: the layer sizes and the rule's spec."""
-        spec = model.rule.spec
-        return {"sizes": model.sizes, "rule_spec": {**asdict(spec), "reads": sorted(spec.reads)}}
+        rule = getattr(model, "rule", None)
+        spec = rule.spec if rule is not None else get_rule(self.rule, **self.rule_params).spec
+        return {"sizes": model.sizes, "rule_spec": json.loads(json.dumps({**asdict(spec), "reads": sorted(spec.reads)},
+                                                                        default=str))}
 
     def check_resources(self, data) -> None:
         sizes = [data.n_features, *self.hidden, data.n_classes]
@@ -201,14 +250,20 @@ class SpikingConfig:
         runs with float weights on every profile: it prices operations, it does not change the dynamics."""
         return get_substrate(self.profile).energy
 
+    @property
+    def rule_value(self):
+        return None
+
     def label(self) -> str:
-        return f"{self.model}/{self.task}"
+        return f"{self.model}/{named(self.task, 'task')}"
 
     def backend_instance(self):
         return get_backend(self.backend)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**d, "task": named(self.task, "task"), "backend": named(self.backend, "backend"),
+                **({"objects": objects_identity(self)} if objects_identity(self) else {})}
 
     def describe(self, model) -> dict:
         return {"kind": "spiking"}

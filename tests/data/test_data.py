@@ -39,7 +39,7 @@ def test_mnist1d_generated_locally(monkeypatch):
 
 
 def test_unknown_task_lists_valid():
-    with pytest.raises(ConfigError, match="did you mean 'digits'.*valid tasks: digits, fashion"):
+    with pytest.raises(ConfigError, match="did you mean 'digits'.*valid tasks: cifar10, cifar100, digits, fashion"):
         load_task("digit")
 
 
@@ -47,7 +47,7 @@ def _write_mnist(folder, n_train=20, n_test=8, gz=False):
     rng = np.random.default_rng(0)
     sfx = ".gz" if gz else ""
     write_idx(folder / f"train-images-idx3-ubyte{sfx}", rng.integers(0, 256, (n_train, 28, 28)))
-    write_idx(folder / f"train-labels-idx1-ubyte{sfx}", rng.integers(0, 10, n_train))
+    write_idx(folder / f"train-labels-idx1-ubyte{sfx}", rng.permutation(np.arange(n_train) % 10))  # every class
     write_idx(folder / f"t10k-images-idx3-ubyte{sfx}", rng.integers(0, 256, (n_test, 28, 28)))
     write_idx(folder / f"t10k-labels-idx1-ubyte{sfx}", np.arange(n_test) % 10)
 
