@@ -342,12 +342,12 @@ def test_ultralif_converges_to_the_hard_lif_as_eps_shrinks():
                           dt=1e-3)
     _, rec = simulate(hard, {"p": current}, backend=get_backend("numpy", dtype="float64"), record=("spikes", "v"))
     errors, mismatches = [], []
-    for eps in (0.03, 0.01, 0.003, 1e-3, 1e-4):
-        s, v = ultralif(current, beta, 1.0, eps)
+    for softness in (0.03, 0.01, 0.003, 1e-3, 1e-4):
+        s, v = ultralif(current, beta, 1.0, softness)
         # |s − H(u − θ)| ≤ e^{−|u − θ|/ε}: pointwise, not uniform near θ, so compare means
         errors.append(np.abs(v - rec.v["p"]).mean())
         mismatches.append(int(((s > 0.5) != rec.spikes["p"]).sum()))
-        if eps <= 1e-4:  # at 1e-3 a crossing within ~1e-3 of θ can still be read either way
+        if softness <= 1e-4:  # at 1e-3 a crossing within ~1e-3 of θ can still be read either way
             np.testing.assert_array_equal(s > 0.5, rec.spikes["p"])
     assert rec.spikes["p"].sum() > 100
     assert all(b < a for a, b in zip(errors, errors[1:])), errors  # monotone convergence
