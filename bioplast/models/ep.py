@@ -20,7 +20,7 @@ import numpy as np
 
 from bioplast.backends.counter_rng import row_scaled_normal
 from bioplast.core import apply_updates, chain_init, chain_update, plasticity
-from bioplast.dynamics.equilibrium import ep_estimate, ep_phases, homeostatic_directions
+from bioplast.dynamics.equilibrium import ep_phases, homeostatic_directions
 from bioplast.dynamics.feedforward import init_mlp
 from bioplast.dynamics.relaxation import EPNet, output, relax
 from bioplast.geometry import bias_optimizer, optimizer
@@ -146,15 +146,17 @@ class EPModel(RateModel):
         return EPNet(weights, biases, feedback, readout)
 
     def directions(self, x, target) -> Directions:
-        """The rule's estimate of the weights' ``−∇L`` on ``(x, target)`` at the chip's network (its
-        own random sign stream: the training's is not touched); the exact gradient comes from an
-        independent oracle (:func:`bioplast.analysis.alignment.gradient_alignment`)."""
+        """The rule's update directions (≈ ``−∇L`` of the weights for the EP rules) on ``(x, target)``
+        at the chip's network, its phases relaxed with a sign stream of their own (the training's is
+        not touched); the exact gradient comes from an independent oracle
+        (:func:`bioplast.analysis.alignment.gradient_alignment`)."""
         p, k = self.p, self.k
-        est = ep_estimate(k, self.network(), k.asarray(x), k.asarray(target), beta=p["beta"],
-                          free_steps=p["free_steps"], nudge_steps=p["nudge_steps"], activation=self.activation,
-                          estimator=p["estimator"], cost=p["cost"], dt=p["dt"], points=p["points"],
-                          rng=np.random.default_rng(1))
-        return Directions(est.weights, None)
+        net = self.network()
+        ph = ep_phases(k, net, k.asarray(x), k.asarray(target), beta=p["beta"], free_steps=p["free_steps"],
+                       nudge_steps=p["nudge_steps"], activation=self.activation, estimator=p["estimator"],
+                       cost=p["cost"], dt=p["dt"], points=p["points"], rng=np.random.default_rng(1))
+        return Directions([self.rule.update(k, c, s.rule, w)[0]
+                           for c, s, w in zip(ph.contrasts, self.w_states, net.weights)], None)
 
     def free_phase(self, x):
         chip = self.network()
