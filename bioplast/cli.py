@@ -92,12 +92,16 @@ def cmd_substrates(args) -> int:
 def cmd_tasks(args) -> int:
     from bioplast.data import datasets
 
-    print(datasets.__doc__.split("\n\n", 1)[1].split("\n\n", 1)[0])
-    plugins = [e for e in datasets.REGISTRY.listing() if e.origin != "built-in"]
-    if plugins:
-        print()
-        print(_table([[e.name, e.origin, f"error: {e.error}" if e.error else "plugin"] for e in plugins],
-                     ["task", "origin", "note"]))
+    rows = []
+    for e in datasets.REGISTRY.listing():
+        source, split = datasets.TASK_NOTES.get(e.name, ("—", "—"))
+        if e.error is not None:
+            source, split = f"error: {e.error}", "—"
+        elif e.origin != "built-in":
+            doc = (getattr(e.value, "__doc__", None) or "").strip()
+            source = doc.split("\n", 1)[0] if doc else "(no docstring)"
+        rows.append([e.name, source, split, e.origin])
+    print(_table(rows, ["task", "source", "split", "origin"]))
     return 0
 
 
@@ -132,7 +136,8 @@ def cmd_train(args) -> int:
                       substrate_params=_rule_params(args.substrate_param, "--substrate-param"), model=args.model)
     records = train(cfg, out=args.out, progress=not args.quiet, measures=standard_measures())
     last = records[-1]
-    print(f"{args.rule} on {args.task} ({args.backend}): epoch {last['epoch']} test accuracy "
+    model = f" in a {args.model} model" if args.model else ""
+    print(f"{args.rule}{model} on {args.task} ({args.backend}): epoch {last['epoch']} test accuracy "
           f"{last['test_acc']:.4f}, train accuracy {last['train_acc']:.4f}, {last['wall_time_s']:.2f} s"
           + (f"; results in {args.out}" if args.out else ""))
     return 0
@@ -216,24 +221,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("substrates", help="list device profiles").set_defaults(fn=cmd_substrates)
 
     t = sub.add_parser("train", help="train one rule on one task")
-    t.add_argument("--rule", required=True)
-    t.add_argument("--task", default="digits")
-    t.add_argument("--backend", default="numpy")
-    t.add_argument("--device", default="cpu")
+    t.add_argument("--rule", required=True,
+                   help="a rule name (bioplast rules), a plugin's, or package.module:factory")
+    t.add_argument("--task", default="digits",
+                   help="a task name (bioplast tasks), a plugin's, or package.module:loader (default: digits)")
+    t.add_argument("--backend", default="numpy", help="numpy, numba, torch, torch:cuda, … (bioplast backends)")
+    t.add_argument("--device", default="cpu", help="torch device for the torch backend (cpu, cuda, cuda:1)")
     t.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    t.add_argument("--epochs", type=int, default=5)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epochs", type=int, default=5, help="passes over the training set (default: 5)")
+    t.add_argument("--seed", type=int, default=0,
+                   help="seeds the split, the initial weights, the order and every device draw (default: 0)")
     t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--lr", type=float, default=0.05)
-    t.add_argument("--hidden", type=int, nargs="+", default=[128])
+    t.add_argument("--lr", type=float, default=0.05, help="learning rate (default: 0.05)")
+    t.add_argument("--hidden", type=int, nargs="+", default=[128], help="hidden layer widths (default: 128)")
     t.add_argument("--activation", default=None, help="default: tanh for eqprop, relu otherwise")
-    t.add_argument("--loss", default="cross_entropy")
+    t.add_argument("--loss", default="cross_entropy", help="cross_entropy or mse")
     t.add_argument("--optimizer", default="sgd",
                    help="sgd (additive), adam, or eg (exponentiated: sign-preserving, Dale); biases step additively under eg")
     t.add_argument("--network", default="mlp", help="mlp, dann or ei_mlp (Dale's law; trained by backprop)")
-    t.add_argument("--inhibitory-fraction", type=float, default=0.1)
+    t.add_argument("--inhibitory-fraction", type=float, default=0.1,
+                   help="share of inhibitory units in Dale networks (default: 0.1)")
     t.add_argument("--sign-frozen", action="store_true", help="project every step back onto the initial signs")
-    t.add_argument("--data-dir", default=None, help="folder of IDX files for --task mnist/fashion")
+    t.add_argument("--data-dir", default=None, help="where the task's files are: IDX files (mnist, fashion), CIFAR binaries, an .npz file, "
+                   "a folder of class folders of PNG images")
     t.add_argument("--substrate", default="ideal", help="device profile for every weight update (bioplast substrates)")
     t.add_argument("--substrate-param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a field of the substrate's profile, e.g. --substrate-param bits=4")
@@ -246,21 +256,21 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(fn=cmd_train)
 
     g = sub.add_parser("gradcheck", help="compare a rule's gradient estimate with an independent oracle")
-    g.add_argument("--rule", default="eqprop", help="eqprop, holo_eqprop or gen_eqprop")
-    g.add_argument("--task", default="mnist5k")
-    g.add_argument("--hidden", type=int, nargs="+", default=[512])
-    g.add_argument("--samples", type=int, default=20)
-    g.add_argument("--beta", type=float, default=None)
+    g.add_argument("--rule", default="eqprop", help="a two-phase rule: eqprop, holo_eqprop, gen_eqprop, a plugin's or package.module:factory")
+    g.add_argument("--task", default="mnist5k", help="the task whose samples are used (default: mnist5k)")
+    g.add_argument("--hidden", type=int, nargs="+", default=[512], help="hidden layer widths (default: 512)")
+    g.add_argument("--samples", type=int, default=20, help="samples compared (default: 20)")
+    g.add_argument("--beta", type=float, default=None, help="nudging strength β (default: the rule's)")
     g.add_argument("--estimator", default=None, help="one_sided, symmetric, random_sign or holomorphic")
-    g.add_argument("--free-steps", type=int, default=None)
-    g.add_argument("--nudge-steps", type=int, default=None)
+    g.add_argument("--free-steps", type=int, default=None, help="relaxation steps of the free phase")
+    g.add_argument("--nudge-steps", type=int, default=None, help="relaxation steps of each nudged phase")
     g.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="other rule parameters, e.g. --param cost=cross_entropy --param points=12")
-    g.add_argument("--activation", default="tanh")
-    g.add_argument("--backend", default="numpy")
+    g.add_argument("--activation", default="tanh", help="tanh, sigmoid, hard_sigmoid, … (default: tanh)")
+    g.add_argument("--backend", default="numpy", help="numpy, numba or torch (default: numpy)")
     g.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--data-dir", default=None)
+    g.add_argument("--data-dir", default=None, help="where the task's files are (see train --help)")
     g.set_defaults(fn=cmd_gradcheck)
 
     gt = sub.add_parser("geometry-test", help="which plasticity geometry produced a weight change (Pogodin et al. 2024)")
@@ -275,20 +285,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     bn.add_argument("--suite", default="quick",
                     help=f"a built-in suite ({', '.join(BUILTIN)}) or a TOML suite file")
-    bn.add_argument("--out", default="results/bench")
+    bn.add_argument("--out", default="results/bench",
+                    help="results folder; a run that is there already is skipped, a broken one redone")
     bn.add_argument("--executor", default="local", help="local (processes here) or dask (--scheduler ADDRESS)")
     bn.add_argument("--workers", type=int, default=1, help="local worker processes (1 = in this process)")
     bn.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
-    bn.add_argument("--quiet", action="store_true")
+    bn.add_argument("--quiet", action="store_true", help="no progress bars")
     bn.set_defaults(fn=cmd_bench)
 
     d = sub.add_parser("demo", help="small rule comparison with a table and plots")
-    d.add_argument("--out", default="results/demo")
-    d.add_argument("--task", nargs="+", default=["digits", "mnist5k"])
-    d.add_argument("--epochs", type=int, default=5)
-    d.add_argument("--seeds", type=int, default=2)
-    d.add_argument("--backend", default="numba")
-    d.add_argument("--quiet", action="store_true")
+    d.add_argument("--out", default="results/demo", help="results folder (default: results/demo)")
+    d.add_argument("--task", nargs="+", default=["digits", "mnist5k"], help="tasks (default: digits mnist5k)")
+    d.add_argument("--epochs", type=int, default=5, help="epochs per run (default: 5)")
+    d.add_argument("--seeds", type=int, default=2, help="seeds per rule and task (default: 2)")
+    d.add_argument("--backend", default="numba", help="backend for every run (default: numba)")
+    d.add_argument("--quiet", action="store_true", help="no progress bars")
     d.set_defaults(fn=cmd_demo)
     return p
 

@@ -37,7 +37,8 @@ def test_the_tutorial_commands_find_check_and_benchmark_the_plugin(installed, tm
     row = next(line for line in rules.stdout.splitlines() if line.startswith("contrastive_hebb"))
     assert "bioplast-example-plugin 0.1.0" in row and "contrastive Hebbian" in row
     tasks = _run([str(BIN / "bioplast"), "tasks"], [installed])
-    assert "noisy_digits" in tasks.stdout and "bioplast-example-plugin" in tasks.stdout
+    row = next(line for line in tasks.stdout.splitlines() if line.startswith("noisy_digits"))
+    assert "bioplast-example-plugin 0.1.0" in row and "Gaussian pixel noise" in row
     battery = _run([sys.executable, "-c",
                     "from bioplast.rules import get_rule; from bioplast.backends import get_backend;"
                     "from bioplast.testing import conformance as c; r = get_rule('contrastive_hebb');"
@@ -105,9 +106,39 @@ def test_a_rule_backend_and_model_by_reference_from_the_cli(tmp_path):
         "def my_oja():\n    return hebbian.oja()\n"
         "from bioplast.backends.numpy_backend import NumpyBackend\n"
         "class Mine(NumpyBackend):\n    name = 'mine'\n"
-        "from bioplast.models.mlp import _mlp_builder, ClampedReadout\n"
-        "clamped = _mlp_builder(ClampedReadout, readout=True)\n")
+        "from bioplast.models import mlp_builder\n"
+        "from bioplast.models.mlp import ClampedReadout\n"
+        "clamped = mlp_builder(ClampedReadout, readout=True)\n")
     run = _run([str(BIN / "bioplast"), "train", "--rule", "mylab:my_oja", "--backend", "mylab:Mine",
                 "--model", "mylab:clamped", "--epochs", "1", "--quiet"], [tmp_path])
     assert run.returncode == 0, run.stderr
-    assert "mylab:my_oja on digits" in run.stdout
+    assert "mylab:my_oja in a mylab:clamped model on digits" in run.stdout
+
+
+def test_the_model_plugin_trains_and_learns_only_from_mistakes(installed):
+    run = _run([str(BIN / "bioplast"), "train", "--rule", "delta", "--model", "perceptron", "--epochs", "2",
+                "--quiet"], [installed])
+    assert run.returncode == 0, run.stderr
+    assert "delta in a perceptron model on digits" in run.stdout
+    assert float(run.stdout.split("test accuracy ")[1].split(",")[0]) > 0.3  # chance is 0.1
+    # the perceptron's modulator: zero where the network's own answer is the target, else +1 at the
+    # target and −1 at the wrong winner (exact: differences of 0/1 entries)
+    check = _run([sys.executable, "-c", """
+import numpy as np
+from bioplast.backends import get_backend
+from bioplast.data import load_task, one_hot
+from bioplast.training import TrainConfig, model_for
+data = load_task("digits", 0)
+k = get_backend("numpy")
+model = model_for(k, TrainConfig(rule="delta", model="perceptron"), data.n_features, data.n_classes)
+x = k.asarray(data.x_train[:64])
+own = k.to_numpy(model.predict(x)).argmax(1)
+signals, _, rate = model.signals(x, k.asarray(one_hot(own, 10)), None)
+assert rate == 0.0 and not np.any(k.to_numpy(signals[0].mod))
+other = (own + 1) % 10
+signals, _, rate = model.signals(x, k.asarray(one_hot(other, 10)), None)
+m = k.to_numpy(signals[0].mod)
+assert rate == 1.0 and np.array_equal(m, one_hot(other, 10) - one_hot(own, 10))
+print("perceptron checked")
+"""], [installed])
+    assert "perceptron checked" in check.stdout, check.stderr

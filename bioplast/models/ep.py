@@ -23,11 +23,27 @@ from bioplast.core import apply_updates, chain_init, chain_update, plasticity
 from bioplast.dynamics.equilibrium import ep_phases, homeostatic_directions
 from bioplast.dynamics.feedforward import init_mlp
 from bioplast.dynamics.relaxation import EPNet, output, relax
+from bioplast.errors import ConfigError
 from bioplast.geometry import bias_optimizer, optimizer
 from bioplast.hardware.chip import Chip
 from bioplast.models.base import Directions, Plan, RateModel, Step, register_model
 from bioplast.rules.eqprop import bias_direction
 from bioplast.rules.hebbian import delta
+
+
+# what a two-phase (``contrast``) rule's spec must give the network that relaxes its phases
+PHASE_PARAMS = ("beta", "free_steps", "nudge_steps", "estimator", "cost", "dt", "points")
+
+
+def phase_params(rule) -> dict:
+    """The rule's phase parameters (:data:`PHASE_PARAMS`), or a :class:`ConfigError` naming the
+    missing ones — a plugin's contrast rule declares them in its ``RuleSpec.params``."""
+    p = rule.spec.params
+    missing = [n for n in PHASE_PARAMS if n not in p]
+    if missing:
+        raise ConfigError(f"two-phase rule {rule.spec.name!r} does not declare {', '.join(missing)} in its "
+                          f"RuleSpec.params; the EP network needs {', '.join(PHASE_PARAMS)}")
+    return p
 
 
 def init_epnet(k, sizes, seed: int, cost: str, asymmetry: float | None = None) -> EPNet:
@@ -53,7 +69,7 @@ class EPModel(RateModel):
         chip = chip or Chip()
         self.k, self.rule, self.activation, self.chip = k, rule, activation, chip
         self.plan = Plan(batch_size)
-        self.p = p = rule.spec.params
+        self.p = p = phase_params(rule)
         generalized = "asymmetry" in p
         net = init_epnet(k, sizes, chip.seed, p["cost"], p["asymmetry"] if generalized else None)
         opt = optimizer(optimizer_name, lr)

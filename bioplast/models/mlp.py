@@ -278,7 +278,12 @@ class ZerothOrderMLP(MLP):
         self.learner = counters[1]
 
 
-def _mlp_builder(cls, readout: bool):
+def mlp_builder(cls, readout: bool = False):
+    """A model-kind builder ``(cfg, k, data) -> cls(...)`` for an :class:`MLP` subclass: the layer
+    sizes from the data and ``cfg.hidden`` (``readout``: one layer, input to classes), the rule,
+    chip and optimiser from ``cfg`` — what a plugin registers for an MLP whose ``signals`` it
+    writes itself."""
+
     def build(cfg, k, data):
         rule = cfg.make_rule()
         sizes = [data.n_features, data.n_classes] if readout else [data.n_features, *cfg.hidden, data.n_classes]
@@ -288,7 +293,7 @@ def _mlp_builder(cls, readout: bool):
     return build
 
 
-register_model("error_driven", _mlp_builder(ErrorDrivenMLP, readout=False))
-register_model("zeroth_order", _mlp_builder(ZerothOrderMLP, readout=False))
-register_model("delta_readout", _mlp_builder(DeltaReadout, readout=True))
-register_model("clamped_readout", _mlp_builder(ClampedReadout, readout=True))
+register_model("error_driven", mlp_builder(ErrorDrivenMLP, readout=False))
+register_model("zeroth_order", mlp_builder(ZerothOrderMLP, readout=False))
+register_model("delta_readout", mlp_builder(DeltaReadout, readout=True))
+register_model("clamped_readout", mlp_builder(ClampedReadout, readout=True))

@@ -7,6 +7,7 @@ from bioplast.data import Dataset, load_task
 
 
 def noisy_digits(seed: int, data_dir=None) -> Dataset:
+    """The 8×8 digits with Gaussian pixel noise (σ = 0.2, seeded, clipped to [0, 1])."""
     d = load_task("digits", seed)
     rng = np.random.default_rng([seed, 7])
 
