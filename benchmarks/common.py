@@ -1,4 +1,5 @@
 """Shared helpers for the speed scripts: timing, machine facts, writing results."""
+
 from __future__ import annotations
 
 import os
@@ -42,36 +43,49 @@ def matmul_gflops(n: int = 1024) -> float:
     """float32 GEMM throughput of this machine (numpy/BLAS), the in-run roofline."""
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     t = best_time(lambda: a @ a)
-    return 2 * n ** 3 / t / 1e9
+    return 2 * n**3 / t / 1e9
 
 
 def machine() -> dict:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+        ).stdout.strip()
     except OSError:
         commit = ""
     import numba
     import torch
 
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(), "numpy": np.__version__,
-            "numba": numba.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            "git_commit": commit, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "git_commit": commit,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
 
 
 def markdown_table(columns: list, rows: list) -> list:
     """Lines of a markdown table; ``columns`` are ``(header, key, format)`` triples."""
-    return (["| " + " | ".join(h for h, _, _ in columns) + " |", "|" + "---|" * len(columns)]
-            + ["| " + " | ".join(format(r[k], f) for _, k, f in columns) + " |" for r in rows])
+    return ["| " + " | ".join(h for h, _, _ in columns) + " |", "|" + "---|" * len(columns)] + [
+        "| " + " | ".join(format(r[k], f) for _, k, f in columns) + " |" for r in rows
+    ]
 
 
 def write_report(name: str, payload: dict, md: list) -> None:
     """Add this machine's facts to ``payload`` and as the last line of the markdown, then write both."""
     info = machine()
-    write_results(name, {**payload, "machine": info},
-                  "\n".join(md + ["", "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items())]) + "\n")
+    write_results(
+        name,
+        {**payload, "machine": info},
+        "\n".join(md + ["", "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items())]) + "\n",
+    )
 
 
 def write_results(name: str, payload: dict, markdown: str) -> None:

@@ -25,6 +25,7 @@ the gradient-trained spiking baseline of the same width
 Results: ``benchmarks/results/diehl_cook.{json,md}``.
 Run:  python benchmarks/diehl_cook.py [--accuracy]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -88,8 +89,9 @@ def brian2_seconds_per_digit(images, target: str, n_neurons=400) -> float:
 
 def brian2_standalone_seconds_per_digit(n_digits: int = 20) -> float:
     """Brian2 C++ standalone, simulation time per digit (run in a fresh process: see the docstring)."""
-    out = subprocess.run([sys.executable, __file__, "--standalone-worker", str(n_digits)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--standalone-worker", str(n_digits)], capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -109,8 +111,9 @@ def _standalone_worker(n_digits: int) -> None:
         rows += [image * cfg.max_rate] * 7 + [np.zeros_like(image)] * 3
     stimulus = b2.TimedArray(np.array(rows) * b2.Hz, dt=50 * b2.ms)
     net = build_network(cfg, np.random.default_rng(0).uniform(0, cfg.w_init, (400, images.shape[1])))
-    source = b2.PoissonGroup(images.shape[1], rates="stimulus(t, i)", namespace={"stimulus": stimulus},
-                             name="src_input")
+    source = b2.PoissonGroup(
+        images.shape[1], rates="stimulus(t, i)", namespace={"stimulus": stimulus}, name="src_input"
+    )
     network, _, _, _ = brian2_network(net, {INPUT: source}, record_v=False)
     network.run(n_digits * (cfg.t_present + cfg.t_rest) * b2.second, namespace={})
     b2.device.build(directory=folder, compile=True, run=True)
@@ -138,12 +141,14 @@ def peak_rss_mb(n_neurons: int) -> float:
 
     Read from ``VmHWM`` in ``/proc/self/status``: ``ru_maxrss`` survives ``execve`` on
     Linux and would report this (larger) parent process instead."""
-    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent.parent)!r});"
-            "from bioplast.data.datasets import load_mnist5k;"
-            "from bioplast.models.diehl_cook import DiehlCook, DiehlCookConfig;"
-            f"m = DiehlCook(config=DiehlCookConfig(n_neurons={n_neurons}), seed=0);"
-            "m.train(load_mnist5k(0).x_train[:3]);"
-            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent.parent)!r});"
+        "from bioplast.data.datasets import load_mnist5k;"
+        "from bioplast.models.diehl_cook import DiehlCook, DiehlCookConfig;"
+        f"m = DiehlCook(config=DiehlCookConfig(n_neurons={n_neurons}), seed=0);"
+        "m.train(load_mnist5k(0).x_train[:3]);"
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
@@ -157,10 +162,15 @@ def accuracy(progress=True) -> dict:
     r_train = model.responses(data.x_train, progress=progress)
     r_test = model.responses(data.x_test, progress=progress)
     model.assign_labels(r_train, data.y_train)
-    return {"n_neurons": 400, "train_digits": len(data.x_train), "test_digits": len(data.x_test),
-            "train_seconds": train_s, "retried_digits": int((log.retries > 0).sum()),
-            "train_accuracy": float((model.predict(r_train) == data.y_train).mean()),
-            "test_accuracy": float((model.predict(r_test) == data.y_test).mean())}
+    return {
+        "n_neurons": 400,
+        "train_digits": len(data.x_train),
+        "test_digits": len(data.x_test),
+        "train_seconds": train_s,
+        "retried_digits": int((log.retries > 0).sum()),
+        "train_accuracy": float((model.predict(r_train) == data.y_train).mean()),
+        "test_accuracy": float((model.predict(r_test) == data.y_test).mean()),
+    }
 
 
 def surrogate_baseline() -> dict:
@@ -187,13 +197,17 @@ def main() -> None:
     numpy_rt = brian2_seconds_per_digit(images[:3], "numpy")
     standalone = brian2_standalone_seconds_per_digit()
     quoted = 0.027  # issue 6's figure for Brian2 C++ standalone on this machine (simulation only)
-    rows = [{"engine": "bioplast numba (fused, event-driven; with normalisation and input draws)", "s": ours,
-             "vs": 1.0},
-            {"engine": "Brian2 runtime, Cython", "s": cython, "vs": cython / ours},
-            {"engine": "Brian2 runtime, numpy", "s": numpy_rt, "vs": numpy_rt / ours},
-            {"engine": "Brian2 C++ standalone, compiled in this run (simulation only)", "s": standalone,
-             "vs": standalone / ours},
-            {"engine": "Brian2 C++ standalone (the issue's figure, not run)", "s": quoted, "vs": quoted / ours}]
+    rows = [
+        {"engine": "bioplast numba (fused, event-driven; with normalisation and input draws)", "s": ours, "vs": 1.0},
+        {"engine": "Brian2 runtime, Cython", "s": cython, "vs": cython / ours},
+        {"engine": "Brian2 runtime, numpy", "s": numpy_rt, "vs": numpy_rt / ours},
+        {
+            "engine": "Brian2 C++ standalone, compiled in this run (simulation only)",
+            "s": standalone,
+            "vs": standalone / ours,
+        },
+        {"engine": "Brian2 C++ standalone (the issue's figure, not run)", "s": quoted, "vs": quoted / ours},
+    ]
     import torch
 
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -202,19 +216,33 @@ def main() -> None:
     from bioplast.hardware import estimate_energy, get_substrate
 
     energy = estimate_energy(ops, get_substrate("loihi2-like").energy)
-    payload = {"seconds_per_training_digit": {r["engine"]: r["s"] for r in rows}, "ops_per_training_digit": ops,
-               "loihi2_like_energy_per_training_digit_J": energy,
-               "torch_inference_digits_per_second": inference, "peak_rss_mib": memory}
-    md = ["# Diehl & Cook (2015), N = 400, dt 0.5 ms, 350 + 150 ms per digit, STDP on", "",
-          *markdown_table([("engine", "engine", "s"), ("s / training digit", "s", ".4f"),
-                           ("slower than bioplast ×", "vs", ".1f")], rows), "",
-          "Targets (issue 6): ≥ 10× faster than Brian2's runtime mode, ≥ 1× Brian2 standalone.", "",
-          "Batched inference on the torch engine (batch 100, no plasticity): "
-          + ", ".join(f"{d}: {v:.1f} digits/s" for d, v in inference.items()), "",
-          "Operations per training digit: " + ", ".join(f"{k} {v:,.0f}" for k, v in ops.items())
-          + f"; on the loihi2-like profile's per-operation energies ≈ {energy['total_J'] * 1e6:.2f} µJ per digit "
-          "(synaptic events " + f"{energy['synops_J'] / energy['total_J']:.0%} of it)", "",
-          "Peak RSS training 3 digits: " + ", ".join(f"N = {n}: {v:.0f} MiB" for n, v in memory.items())]
+    payload = {
+        "seconds_per_training_digit": {r["engine"]: r["s"] for r in rows},
+        "ops_per_training_digit": ops,
+        "loihi2_like_energy_per_training_digit_J": energy,
+        "torch_inference_digits_per_second": inference,
+        "peak_rss_mib": memory,
+    }
+    md = [
+        "# Diehl & Cook (2015), N = 400, dt 0.5 ms, 350 + 150 ms per digit, STDP on",
+        "",
+        *markdown_table(
+            [("engine", "engine", "s"), ("s / training digit", "s", ".4f"), ("slower than bioplast ×", "vs", ".1f")],
+            rows,
+        ),
+        "",
+        "Targets (issue 6): ≥ 10× faster than Brian2's runtime mode, ≥ 1× Brian2 standalone.",
+        "",
+        "Batched inference on the torch engine (batch 100, no plasticity): "
+        + ", ".join(f"{d}: {v:.1f} digits/s" for d, v in inference.items()),
+        "",
+        "Operations per training digit: "
+        + ", ".join(f"{k} {v:,.0f}" for k, v in ops.items())
+        + f"; on the loihi2-like profile's per-operation energies ≈ {energy['total_J'] * 1e6:.2f} µJ per digit "
+        "(synaptic events " + f"{energy['synops_J'] / energy['total_J']:.0%} of it)",
+        "",
+        "Peak RSS training 3 digits: " + ", ".join(f"N = {n}: {v:.0f} MiB" for n, v in memory.items()),
+    ]
     acc = accuracy() if args.accuracy else stored.get("accuracy")
     if acc:
         payload["accuracy"] = acc
@@ -222,14 +250,20 @@ def main() -> None:
     if surrogate:
         payload["surrogate"] = surrogate
     if acc:
-        md += ["", f"Accuracy, one pass over {acc['train_digits']} MNIST-5k training digits, N = 400: "
-                   f"test {acc['test_accuracy']:.1%}, train {acc['train_accuracy']:.1%} "
-                   f"(training took {acc['train_seconds']:.0f} s; {acc['retried_digits']} digits needed a "
-                   "brighter re-presentation). The paper reports 87 % for N = 400 trained on full MNIST."]
+        md += [
+            "",
+            f"Accuracy, one pass over {acc['train_digits']} MNIST-5k training digits, N = 400: "
+            f"test {acc['test_accuracy']:.1%}, train {acc['train_accuracy']:.1%} "
+            f"(training took {acc['train_seconds']:.0f} s; {acc['retried_digits']} digits needed a "
+            "brighter re-presentation). The paper reports 87 % for N = 400 trained on full MNIST.",
+        ]
     if surrogate:
-        md += ["", f"Surrogate-gradient baseline (snnTorch BPTT, 784-{surrogate['n_hidden']}-10 LIF, "
-                   f"{surrogate['steps']} steps, {surrogate['epochs']} epochs): test {surrogate['test_accuracy']:.1%} "
-                   f"({surrogate['seconds']:.0f} s)."]
+        md += [
+            "",
+            f"Surrogate-gradient baseline (snnTorch BPTT, 784-{surrogate['n_hidden']}-10 LIF, "
+            f"{surrogate['steps']} steps, {surrogate['epochs']} epochs): test {surrogate['test_accuracy']:.1%} "
+            f"({surrogate['seconds']:.0f} s).",
+        ]
     write_report("diehl_cook", payload, md)
     print("\n".join(md))
 

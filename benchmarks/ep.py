@@ -21,6 +21,7 @@ GFLOP/s as a fraction of a float32 matmul measured in the same run.
 
 Run:  python benchmarks/ep.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,7 +61,7 @@ def reference_epoch(params, batches, xtest, ytest):
 
     def phi(x, s, y=None, beta=0.0):
         total, below = 0.0, x
-        for w, b, layer in zip(ws, bs, s):
+        for w, b, layer in zip(ws, bs, s, strict=True):
             total = total + (layer * (below @ w.T + b)).sum()
             below = layer
         if beta:
@@ -126,8 +127,7 @@ def main() -> None:
     data = load_task("mnist5k", args.seed)
     targets = one_hot(data.y_train, 10).astype(np.float32)
     order = np.random.default_rng(args.seed).permutation(len(data.x_train))
-    batches = [(data.x_train[order[i:i + BATCH]], targets[order[i:i + BATCH]])
-               for i in range(0, len(order), BATCH)]
+    batches = [(data.x_train[order[i : i + BATCH]], targets[order[i : i + BATCH]]) for i in range(0, len(order), BATCH)]
     params = init_mlp(get_backend("numpy", dtype="float32"), SIZES, args.seed, scheme="torch")
     peak = matmul_gflops()
     print(f"float32 matmul in this run: {peak:.1f} GFLOP/s; one epoch = {len(batches)} batches of {BATCH}")
@@ -140,20 +140,34 @@ def main() -> None:
     print(f"{'implementation':<28}{'s/epoch':>10}{'× ref':>8}{'test acc':>10}{'GFLOP/s':>9}{'% matmul':>10}")
     for name, (sec, acc) in results.items():
         g = flops / sec / 1e9
-        rows.append({"implementation": name, "seconds_per_epoch": sec, "speedup_vs_reference": base / sec,
-                     "test_acc_after_epoch": acc, "relaxation_gflops": g, "fraction_of_matmul": g / peak})
+        rows.append(
+            {
+                "implementation": name,
+                "seconds_per_epoch": sec,
+                "speedup_vs_reference": base / sec,
+                "test_acc_after_epoch": acc,
+                "relaxation_gflops": g,
+                "fraction_of_matmul": g / peak,
+            }
+        )
         print(f"{name:<28}{sec:>10.3f}{base / sec:>8.2f}{acc:>10.4f}{g:>9.2f}{100 * g / peak:>9.1f}%")
-    md = ["# EP training speed", "",
-          "MNIST-5k, 784-512-10, sigmoid4, Adam 5e-4, β = 0.1 one-sided, 30 + 10 steps, batch 50, float32; "
-          f"one epoch = {len(batches)} batches, evaluation excluded, faster of 2 epochs. "
-          "Float32 matmul in the same run: "
-          f"{peak:.1f} GFLOP/s. GFLOP/s counts the relaxation's useful work ({flops / 1e9:.2f} GFLOP/epoch: "
-          "the input drive once per phase, the top layer up and down every step).", "",
-          "| implementation | s/epoch | × reference | test acc after 2 epochs | GFLOP/s | % of matmul |",
-          "|---|---|---|---|---|---|"]
-    md += [f"| {r['implementation']} | {r['seconds_per_epoch']:.3f} | {r['speedup_vs_reference']:.2f} | "
-           f"{r['test_acc_after_epoch']:.4f} | {r['relaxation_gflops']:.2f} | {100 * r['fraction_of_matmul']:.1f}% |"
-           for r in rows]
+    md = [
+        "# EP training speed",
+        "",
+        "MNIST-5k, 784-512-10, sigmoid4, Adam 5e-4, β = 0.1 one-sided, 30 + 10 steps, batch 50, float32; "
+        f"one epoch = {len(batches)} batches, evaluation excluded, faster of 2 epochs. "
+        "Float32 matmul in the same run: "
+        f"{peak:.1f} GFLOP/s. GFLOP/s counts the relaxation's useful work ({flops / 1e9:.2f} GFLOP/epoch: "
+        "the input drive once per phase, the top layer up and down every step).",
+        "",
+        "| implementation | s/epoch | × reference | test acc after 2 epochs | GFLOP/s | % of matmul |",
+        "|---|---|---|---|---|---|",
+    ]
+    md += [
+        f"| {r['implementation']} | {r['seconds_per_epoch']:.3f} | {r['speedup_vs_reference']:.2f} | "
+        f"{r['test_acc_after_epoch']:.4f} | {r['relaxation_gflops']:.2f} | {100 * r['fraction_of_matmul']:.1f}% |"
+        for r in rows
+    ]
     write_report("ep", {"matmul_gflops": peak, "rows": rows}, md)
 
 

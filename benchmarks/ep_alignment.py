@@ -11,6 +11,7 @@ Writes ``benchmarks/results/ep_alignment.{json,md,png}``.
 
 Run:  python benchmarks/ep_alignment.py
 """
+
 from __future__ import annotations
 
 import sys
@@ -30,8 +31,15 @@ ASYMMETRIES = tuple(np.round(np.linspace(0, 1, 9), 3))
 
 
 def main() -> None:
-    rows = alignment_curve(task="mnist5k", hidden=(128,), asymmetries=ASYMMETRIES, homeostasis=(0.0, 1.0),
-                           train_batches=50, samples=20, progress=True)
+    rows = alignment_curve(
+        task="mnist5k",
+        hidden=(128,),
+        asymmetries=ASYMMETRIES,
+        homeostasis=(0.0, 1.0),
+        train_batches=50,
+        samples=20,
+        progress=True,
+    )
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for lam, label in ((0.0, "no homeostasis"), (1.0, "Jacobian homeostasis, λ = 1")):
@@ -50,17 +58,28 @@ def main() -> None:
     fig.suptitle("Generalized EP, 784-128-10, 50 training batches", fontsize=10)
     save_png(fig, RESULTS / "ep_alignment.png")
     plt.close(fig)
-    md = ["# Generalized EP: alignment with backprop vs weight asymmetry", "",
-          "784-128-10, MNIST-5k, tanh, dt 0.5, 100 + 100 steps, β = 0.01 (symmetric), 50 SGD batches of 32 "
-          "(lr 0.02) before measuring on 20 test digits against float64 recurrent backprop.", "",
-          "![alignment](ep_alignment.png)", "",
-          "| asymmetry a | homeostasis λ | cosine | relative error | Jacobian asymmetry |", "|---|---|---|---|---|"]
-    md += [f"| {r['asymmetry']:.3f} | {r['homeostasis']:g} | {r['cosine']:.4f} | {r['relative_error']:.4f} | "
-           f"{r['jacobian_asymmetry']:.4f} |" for r in rows]
+    md = [
+        "# Generalized EP: alignment with backprop vs weight asymmetry",
+        "",
+        "784-128-10, MNIST-5k, tanh, dt 0.5, 100 + 100 steps, β = 0.01 (symmetric), 50 SGD batches of 32 "
+        "(lr 0.02) before measuring on 20 test digits against float64 recurrent backprop.",
+        "",
+        "![alignment](ep_alignment.png)",
+        "",
+        "| asymmetry a | homeostasis λ | cosine | relative error | Jacobian asymmetry |",
+        "|---|---|---|---|---|",
+    ]
+    md += [
+        f"| {r['asymmetry']:.3f} | {r['homeostasis']:g} | {r['cosine']:.4f} | {r['relative_error']:.4f} | "
+        f"{r['jacobian_asymmetry']:.4f} |"
+        for r in rows
+    ]
     write_report("ep_alignment", {"rows": rows}, md)
     for r in rows:
-        print(f"a={r['asymmetry']:.3f} λ={r['homeostasis']:g}: cosine {r['cosine']:.4f}, "
-              f"asymmetry {r['jacobian_asymmetry']:.4f}")
+        print(
+            f"a={r['asymmetry']:.3f} λ={r['homeostasis']:g}: cosine {r['cosine']:.4f}, "
+            f"asymmetry {r['jacobian_asymmetry']:.4f}"
+        )
 
 
 if __name__ == "__main__":

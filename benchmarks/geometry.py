@@ -11,6 +11,7 @@ same backend.  Results: ``benchmarks/results/geometry.{json,md}``.
 
 Run:  python benchmarks/geometry.py
 """
+
 from __future__ import annotations
 
 import sys
@@ -40,15 +41,22 @@ def main() -> None:
         k = get_backend(name, device=device, dtype="float32")
         w = k.asarray(w_host)
         d = k.asarray(rng.standard_normal((P, Q)) * 0.01)
-        sig = Local(pre=k.asarray(rng.random((B, Q))), post=k.asarray(rng.random((B, P))),
-                    mod=k.asarray(rng.standard_normal((B, P)) * 0.1))
+        sig = Local(
+            pre=k.asarray(rng.random((B, Q))),
+            post=k.asarray(rng.random((B, P))),
+            mod=k.asarray(rng.standard_normal((B, P)) * 0.1),
+        )
         calls = {}
         for label, geo in (("additive", additive(0.01)), ("exponentiated", exponentiated(0.01))):
             state = geo.init(k, w)
-            calls[("update", label)] = lambda geo=geo, state=state: k.add(w, geo.update(k, d, state, w)[0])
+            calls[("update", label)] = lambda geo=geo, state=state, k=k, w=w, d=d: k.add(
+                w, geo.update(k, d, state, w)[0]
+            )
             learn = plasticity(delta(), geo)
             pstate = learn.init(k, w)
-            calls[("training step", label)] = lambda learn=learn, pstate=pstate: learn.step(k, sig, pstate, w)
+            calls[("training step", label)] = lambda learn=learn, pstate=pstate, k=k, sig=sig, w=w: learn.step(
+                k, sig, pstate, w
+            )
         # interleaved rounds, minimum per call: the BLAS product in the training step varies
         # by ±30 % over seconds on this shared machine, more than EG's whole extra cost
         times = {key: float("inf") for key in calls}
@@ -57,15 +65,34 @@ def main() -> None:
                 times[key] = min(times[key], best_time(fn, repeats=3))
         for what in ("update", "training step"):
             a, e = times[(what, "additive")], times[(what, "exponentiated")]
-            rows.append({"backend": f"{name}-{device}", "measure": what, "additive_us": a * 1e6,
-                         "exponentiated_us": e * 1e6, "ratio": e / a})
+            rows.append(
+                {
+                    "backend": f"{name}-{device}",
+                    "measure": what,
+                    "additive_us": a * 1e6,
+                    "exponentiated_us": e * 1e6,
+                    "ratio": e / a,
+                }
+            )
             print(f"{name}-{device:<5} {what:<14} additive {a * 1e6:8.1f} µs  EG {e * 1e6:8.1f} µs  ratio {e / a:5.2f}")
-    md = ["# Exponentiated vs additive geometry", "",
-          f"{P} × {Q} float32 weights; training step = delta rule on a batch of {B}. Ratio = EG / additive "
-          "(target ≤ 1.2 for the training step). The torch backend is pure torch on the CPU too (the code a GPU "
-          "runs): its EG step is four tensor passes with torch's CPU expm1, where numba runs one compiled pass.", ""]
-    md += markdown_table([("backend", "backend", "s"), ("measure", "measure", "s"), ("additive µs", "additive_us", ".1f"),
-                          ("EG µs", "exponentiated_us", ".1f"), ("ratio", "ratio", ".2f")], rows)
+    md = [
+        "# Exponentiated vs additive geometry",
+        "",
+        f"{P} × {Q} float32 weights; training step = delta rule on a batch of {B}. Ratio = EG / additive "
+        "(target ≤ 1.2 for the training step). The torch backend is pure torch on the CPU too (the code a GPU "
+        "runs): its EG step is four tensor passes with torch's CPU expm1, where numba runs one compiled pass.",
+        "",
+    ]
+    md += markdown_table(
+        [
+            ("backend", "backend", "s"),
+            ("measure", "measure", "s"),
+            ("additive µs", "additive_us", ".1f"),
+            ("EG µs", "exponentiated_us", ".1f"),
+            ("ratio", "ratio", ".2f"),
+        ],
+        rows,
+    )
     write_report("geometry", {"rows": rows}, md)
 
 

@@ -8,6 +8,7 @@ benchmarks/results/kernels.{json,md}.
 
 Run:  python benchmarks/kernels.py        (or: make bench)
 """
+
 from __future__ import annotations
 
 import sys
@@ -42,7 +43,7 @@ def cases(k, rng):
         "linear": (lambda: k.linear(pre, w, b), 2 * B * P * Q + B * P),
         "row_scale": (lambda: k.row_scale(w, s), P * Q),
         "add": (lambda: k.add(w, u), P * Q),
-        "to_grid": (lambda: k.to_grid(w, 2.0 ** -7, -1.0, 1.0), 4 * P * Q),
+        "to_grid": (lambda: k.to_grid(w, 2.0**-7, -1.0, 1.0), 4 * P * Q),
         "sign_project": (lambda: k.sign_project(w, signs), 2 * P * Q),
         "batch_mean": (lambda: k.batch_mean(pre), B * Q),
         "decay_trace": (lambda: k.decay_trace(trace, events, 0.95), 2 * B * Q),
@@ -81,17 +82,32 @@ def main() -> None:
         for c in cols:
             t = times[(kernel, c)]
             g = flops[kernel] / t / 1e9
-            rows.append({"kernel": kernel, "backend": c, "seconds": t, "speedup_vs_numpy": ref / t,
-                         "gflops": g, "fraction_of_matmul": g / peak})
+            rows.append(
+                {
+                    "kernel": kernel,
+                    "backend": c,
+                    "seconds": t,
+                    "speedup_vs_numpy": ref / t,
+                    "gflops": g,
+                    "fraction_of_matmul": g / peak,
+                }
+            )
             line += f"{t * 1e6:>12.1f}{ref / t:>8.2f}{g:>9.2f}{100 * g / peak:>5.0f}%"
         print(line)
-    md = ["# Kernel benchmark", "",
-          f"Batch {B}, {Q} pre × {P} post, float32. Float32 matmul in the same run: {peak:.1f} GFLOP/s.", "",
-          "| kernel | backend | µs/call | × numpy | GFLOP/s | % of matmul |", "|---|---|---|---|---|---|"]
-    md += [f"| {r['kernel']} | {r['backend']} | {r['seconds'] * 1e6:.1f} | {r['speedup_vs_numpy']:.2f} | "
-           f"{r['gflops']:.2f} | {100 * r['fraction_of_matmul']:.0f}% |" for r in rows]
-    write_report("kernels", {"matmul_gflops": peak, "size": {"batch": B, "n_pre": Q, "n_post": P},
-                              "rows": rows}, md)
+    md = [
+        "# Kernel benchmark",
+        "",
+        f"Batch {B}, {Q} pre × {P} post, float32. Float32 matmul in the same run: {peak:.1f} GFLOP/s.",
+        "",
+        "| kernel | backend | µs/call | × numpy | GFLOP/s | % of matmul |",
+        "|---|---|---|---|---|---|",
+    ]
+    md += [
+        f"| {r['kernel']} | {r['backend']} | {r['seconds'] * 1e6:.1f} | {r['speedup_vs_numpy']:.2f} | "
+        f"{r['gflops']:.2f} | {100 * r['fraction_of_matmul']:.0f}% |"
+        for r in rows
+    ]
+    write_report("kernels", {"matmul_gflops": peak, "size": {"batch": B, "n_pre": Q, "n_post": P}, "rows": rows}, md)
     slower = [r for r in rows if r["backend"] == "numba-cpu" and r["speedup_vs_numpy"] < 0.9]
     if slower:
         print("numba slower than numpy (< 0.9×) on:", ", ".join(r["kernel"] for r in slower))

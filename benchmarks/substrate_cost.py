@@ -15,6 +15,7 @@ Results: ``benchmarks/results/substrate_cost.{json,md}``.
 
 Run:  python benchmarks/substrate_cost.py
 """
+
 from __future__ import annotations
 
 import sys
@@ -57,16 +58,28 @@ def main() -> None:
     draws = []
     for backend in ("numpy", "numba", "torch"):
         k = get_backend(backend, dtype="float32")
-        t = best_time(lambda: k.counter_normal((1, 2), (128, 784)))
+        t = best_time(lambda k=k: k.counter_normal((1, 2), (128, 784)))
         draws.append({"backend": backend, "ms": 1e3 * t})
         print(f"{backend:6s} 100,352 counter-based normal draws {1e3 * t:7.3f} ms", flush=True)
-    md = ["# Cost of the substrate", "",
-          "One `train_batch` step, 784-128-10, batch 32, float32; best of 5; ratio to the ideal step on the same "
-          "backend and rule (target ≤ 2× for loihi2-like and pcm-crossbar). The torch backend is pure torch on the CPU "
-          "too — the code a GPU runs — so its device stages run as separate tensor operations; numba fuses them "
-          "into one compiled pass.", ""]
-    md += markdown_table([("backend", "backend", "s"), ("rule", "rule", "s"), ("substrate", "substrate", "s"),
-                          ("ms / step", "ms", ".3f"), ("× ideal", "ratio", ".2f")], rows)
+    md = [
+        "# Cost of the substrate",
+        "",
+        "One `train_batch` step, 784-128-10, batch 32, float32; best of 5; ratio to the ideal step on the same "
+        "backend and rule (target ≤ 2× for loihi2-like and pcm-crossbar). The torch backend is pure torch on the CPU "
+        "too — the code a GPU runs — so its device stages run as separate tensor operations; numba fuses them "
+        "into one compiled pass.",
+        "",
+    ]
+    md += markdown_table(
+        [
+            ("backend", "backend", "s"),
+            ("rule", "rule", "s"),
+            ("substrate", "substrate", "s"),
+            ("ms / step", "ms", ".3f"),
+            ("× ideal", "ratio", ".2f"),
+        ],
+        rows,
+    )
     md += ["", "Counter-based normal draws for one 784 × 128 matrix (the write noise's share of a step):", ""]
     md += markdown_table([("backend", "backend", "s"), ("ms", "ms", ".3f")], draws)
     write_report("substrate_cost", {"rows": rows, "normal_draws": draws}, md)

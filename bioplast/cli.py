@@ -1,28 +1,31 @@
 """The ``bioplast`` command.
 
-    bioplast rules                      list rules (name, family, role, reads, backends, citation)
-    bioplast backends                   list backends with availability and device
-    bioplast tasks                      list datasets
-    bioplast substrates                 list device profiles (presets and installed third-party ones)
-    bioplast train --rule R --task T    train one rule, write metrics atomically
-    bioplast gradcheck --rule R         an EP rule's estimate against the autograd oracle
-    bioplast geometry-test BEFORE AFTER which plasticity geometry produced a weight change
-    bioplast bench --suite quick        a benchmark suite: resumable, tidy results table, report
-    bioplast demo --out DIR             small rule comparison with table and plots
+bioplast rules                      list rules (name, family, role, reads, backends, citation)
+bioplast backends                   list backends with availability and device
+bioplast tasks                      list datasets
+bioplast substrates                 list device profiles (presets and installed third-party ones)
+bioplast train --rule R --task T    train one rule, write metrics atomically
+bioplast gradcheck --rule R         an EP rule's estimate against the autograd oracle
+bioplast geometry-test BEFORE AFTER which plasticity geometry produced a weight change
+bioplast bench --suite quick        a benchmark suite: resumable, tidy results table, report
+bioplast demo --out DIR             small rule comparison with table and plots
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 
+from bioplast import __version__
 from bioplast.errors import BioplastError
 
 
 def _table(rows: list, headers: list) -> str:
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*headers), fmt.format(*("-" * w for w in widths))] +
-                     [fmt.format(*map(str, r)) for r in rows])
+    return "\n".join(
+        [fmt.format(*headers), fmt.format(*("-" * w for w in widths))] + [fmt.format(*map(str, r)) for r in rows]
+    )
 
 
 def cmd_rules(args) -> int:
@@ -38,8 +41,17 @@ def cmd_rules(args) -> int:
         except Exception as exc:  # noqa: BLE001 - a plugin whose factory fails still lists, with its error
             rows.append([entry.name, "—", "—", "—", "—", entry.origin, f"error: {type(exc).__name__}: {exc}"])
             continue
-        rows.append([entry.name, spec.family, spec.role, ",".join(sorted(spec.reads)), ",".join(RULE_BACKENDS),
-                     entry.origin, spec.citation])
+        rows.append(
+            [
+                entry.name,
+                spec.family,
+                spec.role,
+                ",".join(sorted(spec.reads)),
+                ",".join(RULE_BACKENDS),
+                entry.origin,
+                spec.citation,
+            ]
+        )
     print(_table(rows, ["rule", "family", "role", "reads", "backends", "origin", "citation"]))
     return 0
 
@@ -50,8 +62,16 @@ def cmd_backends(args) -> int:
     rows = [[i.name, i.device, "yes" if i.available else "no", i.version, "built-in", i.note] for i in list_backends()]
     for entry in REGISTRY.listing():
         if entry.origin != "built-in":
-            rows.append([entry.name, "—", "no" if entry.error else "yes", "—", entry.origin,
-                         f"error: {entry.error}" if entry.error else "plugin"])
+            rows.append(
+                [
+                    entry.name,
+                    "—",
+                    "no" if entry.error else "yes",
+                    "—",
+                    entry.origin,
+                    f"error: {entry.error}" if entry.error else "plugin",
+                ]
+            )
     print(_table(rows, ["backend", "device", "available", "version", "origin", "note"]))
     return 0
 
@@ -78,8 +98,11 @@ def cmd_substrates(args) -> int:
         physics += ["differential pair"] if p.differential else []
         physics += [f"stuck {p.stuck:g}"] if p.stuck else []
         physics += [f"drift ν {p.drift_nu:g}±{p.drift_nu_std:g}"] if p.drift_nu or p.drift_nu_std else []
-        physics += [f"neuron gain/offset mismatch {p.gain_mismatch:g}/{p.offset_mismatch:g}"] \
-            if p.gain_mismatch or p.offset_mismatch else []
+        physics += (
+            [f"neuron gain/offset mismatch {p.gain_mismatch:g}/{p.offset_mismatch:g}"]
+            if p.gain_mismatch or p.offset_mismatch
+            else []
+        )
         physics += ["inference only"] if p.inference_only else []
         physics += [f"fan-in {p.fan_in}"] if p.fan_in else []
         physics += [f"≤ {p.max_neurons} neurons"] if p.max_neurons else []
@@ -124,22 +147,43 @@ def _rule_params(items, flag: str = "--param") -> dict:
 
 
 def cmd_train(args) -> int:
-    from bioplast.analysis.alignment import standard_measures
+    from bioplast.analysis.alignment import UNMEASURED, standard_measures
     from bioplast.training import TrainConfig, train
 
-    cfg = TrainConfig(rule=args.rule, task=args.task, backend=args.backend, device=args.device,
-                      dtype=args.dtype, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size,
-                      lr=args.lr, hidden=tuple(args.hidden), activation=args.activation, loss=args.loss,
-                      optimizer=args.optimizer, network=args.network,
-                      inhibitory_fraction=args.inhibitory_fraction, sign_frozen=args.sign_frozen,
-                      data_dir=args.data_dir, rule_params=_rule_params(args.param), substrate=args.substrate,
-                      substrate_params=_rule_params(args.substrate_param, "--substrate-param"), model=args.model)
-    records = train(cfg, out=args.out, progress=not args.quiet, measures=standard_measures())
+    cfg = TrainConfig(
+        rule=args.rule,
+        task=args.task,
+        backend=args.backend,
+        device=args.device,
+        dtype=args.dtype,
+        epochs=args.epochs,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        hidden=tuple(args.hidden),
+        activation=args.activation,
+        loss=args.loss,
+        optimizer=args.optimizer,
+        network=args.network,
+        inhibitory_fraction=args.inhibitory_fraction,
+        sign_frozen=args.sign_frozen,
+        data_dir=args.data_dir,
+        rule_params=_rule_params(args.param),
+        substrate=args.substrate,
+        substrate_params=_rule_params(args.substrate_param, "--substrate-param"),
+        model=args.model,
+    )
+    measures = standard_measures()
+    if "grad_alignment" not in measures:
+        print(f"bioplast: note: {UNMEASURED}", file=sys.stderr)
+    records = train(cfg, out=args.out, progress=not args.quiet, measures=measures)
     last = records[-1]
     model = f" in a {args.model} model" if args.model else ""
-    print(f"{args.rule}{model} on {args.task} ({args.backend}): epoch {last['epoch']} test accuracy "
-          f"{last['test_acc']:.4f}, train accuracy {last['train_acc']:.4f}, {last['wall_time_s']:.2f} s"
-          + (f"; results in {args.out}" if args.out else ""))
+    print(
+        f"{args.rule}{model} on {args.task} ({args.backend}): epoch {last['epoch']} test accuracy "
+        f"{last['test_acc']:.4f}, train accuracy {last['train_acc']:.4f}, {last['wall_time_s']:.2f} s"
+        + (f"; results in {args.out}" if args.out else "")
+    )
     return 0
 
 
@@ -150,14 +194,32 @@ def cmd_gradcheck(args) -> int:
     for name in ("beta", "estimator", "free_steps", "nudge_steps"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
-    rows = ep_gradcheck(rule=args.rule, task=args.task, hidden=tuple(args.hidden), samples=args.samples,
-                        activation=args.activation, backend=args.backend, dtype=args.dtype, seed=args.seed,
-                        data_dir=args.data_dir, **params)
+    rows = ep_gradcheck(
+        rule=args.rule,
+        task=args.task,
+        hidden=tuple(args.hidden),
+        samples=args.samples,
+        activation=args.activation,
+        backend=args.backend,
+        dtype=args.dtype,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        **params,
+    )
     shown = ", ".join(f"{k}={v}" for k, v in params.items()) or "rule defaults"
-    print(f"{args.rule} ({shown}) vs float64 backprop through the last nudge_steps relaxation steps, "
-          f"{args.samples} samples of {args.task}:")
-    print(_table([[r["param"], "" if r["cosine"] != r["cosine"] else f"{r['cosine']:.6f}",
-                   f"{r['relative_error']:.3e}"] for r in rows], ["param", "cosine", "relative error"]))
+    print(
+        f"{args.rule} ({shown}) vs float64 backprop through the last nudge_steps relaxation steps, "
+        f"{args.samples} samples of {args.task}:"
+    )
+    print(
+        _table(
+            [
+                [r["param"], "" if r["cosine"] != r["cosine"] else f"{r['cosine']:.6f}", f"{r['relative_error']:.3e}"]
+                for r in rows
+            ],
+            ["param", "cosine", "relative error"],
+        )
+    )
     return 0
 
 
@@ -186,10 +248,17 @@ def cmd_geometry_test(args) -> int:
 
     rows = geometry_test(_load_weights(args.before), _load_weights(args.after), potentials=args.potential)
     floor = 0.87 / np.sqrt(max(r["n"] for r in rows))
-    print(_table([[r["potential"], f"{r['ks_distance']:.4f}", r["n"], r["excluded"]] for r in rows],
-                 ["potential", "KS distance to N(0,1)", "synapses", "excluded"]))
+    print(
+        _table(
+            [[r["potential"], f"{r['ks_distance']:.4f}", r["n"], r["excluded"]] for r in rows],
+            ["potential", "KS distance to N(0,1)", "synapses", "excluded"],
+        )
+    )
     best, nxt = rows[0], rows[1] if len(rows) > 1 else None
-    line = f"most likely geometry: {best['potential']} (KS {best['ks_distance']:.4f}; a Gaussian sample of this size sits near {floor:.4f})"
+    line = (
+        f"most likely geometry: {best['potential']} (KS {best['ks_distance']:.4f}; "
+        f"a Gaussian sample of this size sits near {floor:.4f})"
+    )
     if nxt is not None and best["ks_distance"] > 0:
         line += f"; next: {nxt['potential']}, {nxt['ks_distance'] / best['ks_distance']:.1f}x farther"
     print(line)
@@ -199,21 +268,34 @@ def cmd_geometry_test(args) -> int:
 def cmd_bench(args) -> int:
     from bioplast.bench.sweep import run_suite
 
-    run_suite(args.suite, args.out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-              progress=not args.quiet)
+    run_suite(
+        args.suite,
+        args.out,
+        executor=args.executor,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
     return 0
 
 
 def cmd_demo(args) -> int:
     from bioplast.bench.demo import run_demo
 
-    run_demo(args.out, tasks=tuple(args.task), seeds=tuple(range(args.seeds)), epochs=args.epochs,
-             backend=args.backend, progress=not args.quiet)
+    run_demo(
+        args.out,
+        tasks=tuple(args.task),
+        seeds=tuple(range(args.seeds)),
+        epochs=args.epochs,
+        backend=args.backend,
+        progress=not args.quiet,
+    )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bioplast", description="local plasticity rules, checked against references")
+    p.add_argument("--version", action="version", version=f"bioplast {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("rules", help="list the registered rules").set_defaults(fn=cmd_rules)
     sub.add_parser("backends", help="list backends and devices").set_defaults(fn=cmd_backends)
@@ -221,42 +303,76 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("substrates", help="list device profiles").set_defaults(fn=cmd_substrates)
 
     t = sub.add_parser("train", help="train one rule on one task")
-    t.add_argument("--rule", required=True,
-                   help="a rule name (bioplast rules), a plugin's, or package.module:factory")
-    t.add_argument("--task", default="digits",
-                   help="a task name (bioplast tasks), a plugin's, or package.module:loader (default: digits)")
+    t.add_argument("--rule", required=True, help="a rule name (bioplast rules), a plugin's, or package.module:factory")
+    t.add_argument(
+        "--task",
+        default="digits",
+        help="a task name (bioplast tasks), a plugin's, or package.module:loader (default: digits)",
+    )
     t.add_argument("--backend", default="numpy", help="numpy, numba, torch, torch:cuda, … (bioplast backends)")
     t.add_argument("--device", default="cpu", help="torch device for the torch backend (cpu, cuda, cuda:1)")
     t.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     t.add_argument("--epochs", type=int, default=5, help="passes over the training set (default: 5)")
-    t.add_argument("--seed", type=int, default=0,
-                   help="seeds the split, the initial weights, the order and every device draw (default: 0)")
+    t.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seeds the split, the initial weights, the order and every device draw (default: 0)",
+    )
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--lr", type=float, default=0.05, help="learning rate (default: 0.05)")
     t.add_argument("--hidden", type=int, nargs="+", default=[128], help="hidden layer widths (default: 128)")
     t.add_argument("--activation", default=None, help="default: tanh for eqprop, relu otherwise")
     t.add_argument("--loss", default="cross_entropy", help="cross_entropy or mse")
-    t.add_argument("--optimizer", default="sgd",
-                   help="sgd (additive), adam, or eg (exponentiated: sign-preserving, Dale); biases step additively under eg")
+    t.add_argument(
+        "--optimizer",
+        default="sgd",
+        help="sgd (additive), adam, or eg (exponentiated: sign-preserving, Dale); biases step additively under eg",
+    )
     t.add_argument("--network", default="mlp", help="mlp, dann or ei_mlp (Dale's law; trained by backprop)")
-    t.add_argument("--inhibitory-fraction", type=float, default=0.1,
-                   help="share of inhibitory units in Dale networks (default: 0.1)")
+    t.add_argument(
+        "--inhibitory-fraction",
+        type=float,
+        default=0.1,
+        help="share of inhibitory units in Dale networks (default: 0.1)",
+    )
     t.add_argument("--sign-frozen", action="store_true", help="project every step back onto the initial signs")
-    t.add_argument("--data-dir", default=None, help="where the task's files are: IDX files (mnist, fashion), CIFAR binaries, an .npz file, "
-                   "a folder of class folders of PNG images")
+    t.add_argument(
+        "--data-dir",
+        default=None,
+        help="where the task's files are: IDX files (mnist, fashion), CIFAR binaries, an .npz file, "
+        "a folder of class folders of PNG images",
+    )
     t.add_argument("--substrate", default="ideal", help="device profile for every weight update (bioplast substrates)")
-    t.add_argument("--substrate-param", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a field of the substrate's profile, e.g. --substrate-param bits=4")
-    t.add_argument("--model", default=None,
-                   help="a model kind in place of the one the rule implies (a plugin's, or package.module:builder)")
+    t.add_argument(
+        "--substrate-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a field of the substrate's profile, e.g. --substrate-param bits=4",
+    )
+    t.add_argument(
+        "--model",
+        default=None,
+        help="a model kind in place of the one the rule implies (a plugin's, or package.module:builder)",
+    )
     t.add_argument("--out", default=None, help="results folder (config.json, metrics.csv/json, weights.npz)")
-    t.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="rule parameter, e.g. --param beta=0.1 --param estimator=one_sided")
+    t.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="rule parameter, e.g. --param beta=0.1 --param estimator=one_sided",
+    )
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(fn=cmd_train)
 
     g = sub.add_parser("gradcheck", help="compare a rule's gradient estimate with an independent oracle")
-    g.add_argument("--rule", default="eqprop", help="a two-phase rule: eqprop, holo_eqprop, gen_eqprop, a plugin's or package.module:factory")
+    g.add_argument(
+        "--rule",
+        default="eqprop",
+        help="a two-phase rule: eqprop, holo_eqprop, gen_eqprop, a plugin's or package.module:factory",
+    )
     g.add_argument("--task", default="mnist5k", help="the task whose samples are used (default: mnist5k)")
     g.add_argument("--hidden", type=int, nargs="+", default=[512], help="hidden layer widths (default: 512)")
     g.add_argument("--samples", type=int, default=20, help="samples compared (default: 20)")
@@ -264,8 +380,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--estimator", default=None, help="one_sided, symmetric, random_sign or holomorphic")
     g.add_argument("--free-steps", type=int, default=None, help="relaxation steps of the free phase")
     g.add_argument("--nudge-steps", type=int, default=None, help="relaxation steps of each nudged phase")
-    g.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="other rule parameters, e.g. --param cost=cross_entropy --param points=12")
+    g.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="other rule parameters, e.g. --param cost=cross_entropy --param points=12",
+    )
     g.add_argument("--activation", default="tanh", help="tanh, sigmoid, hard_sigmoid, … (default: tanh)")
     g.add_argument("--backend", default="numpy", help="numpy, numba or torch (default: numpy)")
     g.add_argument("--dtype", default="float32", choices=["float32", "float64"])
@@ -273,20 +394,28 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--data-dir", default=None, help="where the task's files are (see train --help)")
     g.set_defaults(fn=cmd_gradcheck)
 
-    gt = sub.add_parser("geometry-test", help="which plasticity geometry produced a weight change (Pogodin et al. 2024)")
+    gt = sub.add_parser(
+        "geometry-test", help="which plasticity geometry produced a weight change (Pogodin et al. 2024)"
+    )
     gt.add_argument("before", help=".npy array or .npz of arrays (e.g. weights.npz) before learning")
     gt.add_argument("after", help="the same after learning (arrays matched by name)")
-    gt.add_argument("--potential", nargs="+", default=None,
-                    help="candidates (default all): '2-norm', 'negative entropy', '3/2-norm', '3-norm'")
+    gt.add_argument(
+        "--potential",
+        nargs="+",
+        default=None,
+        help="candidates (default all): '2-norm', 'negative entropy', '3/2-norm', '3-norm'",
+    )
     gt.set_defaults(fn=cmd_geometry_test)
 
     bn = sub.add_parser("bench", help="run a benchmark suite (rules × tasks × backends × seeds), resumably")
     from bioplast.bench.suite import BUILTIN
 
-    bn.add_argument("--suite", default="quick",
-                    help=f"a built-in suite ({', '.join(BUILTIN)}) or a TOML suite file")
-    bn.add_argument("--out", default="results/bench",
-                    help="results folder; a run that is there already is skipped, a broken one redone")
+    bn.add_argument("--suite", default="quick", help=f"a built-in suite ({', '.join(BUILTIN)}) or a TOML suite file")
+    bn.add_argument(
+        "--out",
+        default="results/bench",
+        help="results folder; a run that is there already is skipped, a broken one redone",
+    )
     bn.add_argument("--executor", default="local", help="local (processes here) or dask (--scheduler ADDRESS)")
     bn.add_argument("--workers", type=int, default=1, help="local worker processes (1 = in this process)")
     bn.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")

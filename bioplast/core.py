@@ -20,12 +20,14 @@ Conventions
 The shape follows optax's ``GradientTransformation`` (an ``(init, update)``
 pair and a state NamedTuple) with local signals in place of gradients.
 """
+
 from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, make_dataclass
-from typing import Any, Callable, ClassVar, NamedTuple, Optional, Tuple
+from typing import Any, ClassVar, NamedTuple
 
 from bioplast.errors import ConfigError, DataError
 
@@ -45,7 +47,7 @@ class Local(NamedTuple):
 
     pre: Array
     post: Array
-    mod: Optional[Array] = None
+    mod: Array | None = None
 
 
 class Contrast(NamedTuple):
@@ -100,8 +102,9 @@ class RuleSpec:
     def __post_init__(self):
         unknown = set(self.reads) - set(SIGNALS)
         if unknown:
-            raise ConfigError(f"rule {self.name!r} declares unknown signals {sorted(unknown)}; "
-                              f"expected a subset of {list(SIGNALS)}")
+            raise ConfigError(
+                f"rule {self.name!r} declares unknown signals {sorted(unknown)}; expected a subset of {list(SIGNALS)}"
+            )
 
 
 class Rule(NamedTuple):
@@ -112,14 +115,14 @@ class Rule(NamedTuple):
     with per-layer settings, e.g. per-layer flip fractions); models call :meth:`at_layer`."""
 
     init: Callable[[Any, Array], Any]
-    update: Callable[[Any, Any, Any, Array], Tuple[Array, Any]]
+    update: Callable[[Any, Any, Any, Array], tuple[Array, Any]]
     spec: RuleSpec
-    layers: Optional[Callable[[int], "Rule"]] = None
+    layers: Callable[[int], Rule] | None = None
 
-    def at_layer(self, i: int) -> "Rule":
+    def at_layer(self, i: int) -> Rule:
         return self if self.layers is None else self.layers(i)
 
-    def with_spec(self, spec: "RuleSpec") -> "Rule":
+    def with_spec(self, spec: RuleSpec) -> Rule:
         """The same rule under another spec, on every layer."""
         inner = self.layers
         return self._replace(spec=spec, layers=None if inner is None else (lambda i: inner(i).with_spec(spec)))
@@ -132,9 +135,9 @@ class TransformSpec:
     planner read the fields, never the transform's closures."""
 
     kind: ClassVar[str] = ""
-    factory: ClassVar[Callable[..., "Transform"]]
+    factory: ClassVar[Callable[..., Transform]]
 
-    def build(self) -> "Transform":
+    def build(self) -> Transform:
         return self.factory(**{f.name: getattr(self, f.name) for f in fields(self)})
 
     def to_dict(self) -> dict:
@@ -165,8 +168,11 @@ def transform_factory(kind: str, exclude: tuple = ()):
 
     def wrap(factory):
         sig = inspect.signature(factory)
-        spec_fields = [(name, Any, field(default=p.default)) if p.default is not inspect.Parameter.empty
-                       else (name, Any) for name, p in sig.parameters.items() if name not in exclude]
+        spec_fields = [
+            (name, Any, field(default=p.default)) if p.default is not inspect.Parameter.empty else (name, Any)
+            for name, p in sig.parameters.items()
+            if name not in exclude
+        ]
         if kind in _SPECS:
             raise ConfigError(f"transform kind {kind!r} is registered twice")
 
@@ -178,8 +184,13 @@ def transform_factory(kind: str, exclude: tuple = ()):
             data = {n: v for n, v in bound.arguments.items() if n not in exclude}
             return t._replace(spec=cls(**data))
 
-        cls = make_dataclass(f"{factory.__name__}_spec", spec_fields, bases=(TransformSpec,), frozen=True,
-                             namespace={"kind": kind, "factory": staticmethod(build)})
+        cls = make_dataclass(
+            f"{factory.__name__}_spec",
+            spec_fields,
+            bases=(TransformSpec,),
+            frozen=True,
+            namespace={"kind": kind, "factory": staticmethod(build)},
+        )
         cls.__module__ = factory.__module__
         cls.__doc__ = f"The arguments of :func:`{factory.__module__}.{factory.__name__}`, as data."
         build.Spec = cls
@@ -194,7 +205,7 @@ def spec_kinds() -> list:
     return sorted(_SPECS)
 
 
-def from_spec(spec) -> "Transform":
+def from_spec(spec) -> Transform:
     """The transform a spec record (or its :meth:`TransformSpec.to_dict` form, e.g. read from a file)
     describes.  Unknown kinds and arguments are :class:`~bioplast.errors.DataError` naming them; bad
     values are the factory's own error."""
@@ -208,8 +219,9 @@ def from_spec(spec) -> "Transform":
     args = {n: v for n, v in spec.items() if n != "kind"}
     names = {f.name for f in fields(cls)}
     if set(args) - names:
-        raise DataError(f"transform {spec['kind']!r} has no arguments {sorted(set(args) - names)}; "
-                        f"it takes {sorted(names)}")
+        raise DataError(
+            f"transform {spec['kind']!r} has no arguments {sorted(set(args) - names)}; it takes {sorted(names)}"
+        )
     try:
         return cls(**args).build()
     except TypeError as exc:
@@ -221,14 +233,14 @@ class Transform(NamedTuple):
     ``update(k, updates, state, w) -> (updates, state)``."""
 
     init: Callable[[Any, Array], Any]
-    update: Callable[[Any, Array, Any, Array], Tuple[Array, Any]]
+    update: Callable[[Any, Array, Any, Array], tuple[Array, Any]]
     name: str
     # what the transform is, as data (the record of the factory call that made it, set by
     # transform_factory), so fused engines and files can describe it; None for an ad-hoc transform
-    spec: Optional[TransformSpec] = None
+    spec: TransformSpec | None = None
 
     @property
-    def kind(self) -> Optional[str]:
+    def kind(self) -> str | None:
         return None if self.spec is None else self.spec.kind
 
 
@@ -260,14 +272,14 @@ class Plasticity:
     def init(self, k, w) -> PlasticityState:
         return PlasticityState(self.rule.init(k, w), chain_init(k, self.transforms, w))
 
-    def update(self, k, signals, state: PlasticityState, w) -> Tuple[Array, PlasticityState]:
+    def update(self, k, signals, state: PlasticityState, w) -> tuple[Array, PlasticityState]:
         """Return ``(update, new_state)``; ``w`` is read, never written."""
         _check_signals(self.rule.spec, signals, w)
         direction, rule_state = self.rule.update(k, signals, state.rule, w)
         update, states = chain_update(k, self.transforms, direction, state.transforms, w)
         return update, PlasticityState(rule_state, states)
 
-    def step(self, k, signals, state: PlasticityState, w) -> Tuple[Array, PlasticityState]:
+    def step(self, k, signals, state: PlasticityState, w) -> tuple[Array, PlasticityState]:
         """Compute the update and apply it: ``(new_w, new_state)``."""
         update, state = self.update(k, signals, state, w)
         return apply_updates(k, w, update), state
@@ -282,14 +294,14 @@ def chain_init(k, transforms, w) -> tuple:
     return tuple(t.init(k, w) for t in transforms)
 
 
-def chain_update(k, transforms, direction, states, w) -> Tuple[Array, tuple]:
+def chain_update(k, transforms, direction, states, w) -> tuple[Array, tuple]:
     """Pass ``direction`` through ``transforms`` in order: ``(update, new_states)``.
 
     Also used on its own for parameters that no rule owns (biases), so they
     move with the same geometry and substrate as the weights.
     """
     new_states = []
-    for t, s in zip(transforms, states):
+    for t, s in zip(transforms, states, strict=True):
         direction, s = t.update(k, direction, s, w)
         new_states.append(s)
     return direction, tuple(new_states)
@@ -331,15 +343,23 @@ def _check_signals(spec: RuleSpec, signals, w) -> None:
         if not isinstance(sig, Local):
             raise ConfigError(f"rule {spec.name!r} expects Local or Contrast signals, got {type(sig).__name__}")
         if sig.pre.ndim != 2 or sig.pre.shape[1] != n_pre:
-            raise DataError(f"pre must have shape (B, {n_pre}) for weights {tuple(w.shape)}, "
-                            f"got {tuple(sig.pre.shape)}")
+            raise DataError(
+                f"pre must have shape (B, {n_pre}) for weights {tuple(w.shape)}, got {tuple(sig.pre.shape)}"
+            )
         if sig.post.ndim != 2 or sig.post.shape[1] != n_post or sig.post.shape[0] != sig.pre.shape[0]:
-            raise DataError(f"post must have shape ({sig.pre.shape[0]}, {n_post}) for weights "
-                            f"{tuple(w.shape)}, got {tuple(sig.post.shape)}")
+            raise DataError(
+                f"post must have shape ({sig.pre.shape[0]}, {n_post}) for weights "
+                f"{tuple(w.shape)}, got {tuple(sig.post.shape)}"
+            )
         if "mod" in spec.reads:
             if sig.mod is None:
                 raise ConfigError(f"rule {spec.name!r} reads a modulator but signals.mod is None")
-            if sig.mod.shape[0] != sig.pre.shape[0] or (sig.mod.ndim == 2 and sig.mod.shape[1] != n_post) \
-                    or sig.mod.ndim > 2:
-                raise DataError(f"mod must have shape ({sig.pre.shape[0]},) or ({sig.pre.shape[0]}, {n_post}), "
-                                f"got {tuple(sig.mod.shape)}")
+            if (
+                sig.mod.shape[0] != sig.pre.shape[0]
+                or (sig.mod.ndim == 2 and sig.mod.shape[1] != n_post)
+                or sig.mod.ndim > 2
+            ):
+                raise DataError(
+                    f"mod must have shape ({sig.pre.shape[0]},) or ({sig.pre.shape[0]}, {n_post}), "
+                    f"got {tuple(sig.mod.shape)}"
+                )

@@ -3,10 +3,11 @@
 Every error names the offending value and what was expected; errors about
 unknown names list the valid names and suggest the closest ones.
 """
+
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class BioplastError(Exception):

@@ -1,15 +1,16 @@
 """Figure plumbing every part that draws shares: a headless pyplot, PNG written atomically, one finish."""
+
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
 from bioplast.io import atomic_write_bytes
+from bioplast.optional import require
 
 
 def pyplot():
-    import matplotlib
-
+    matplotlib = require("matplotlib", "figures")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -22,8 +23,18 @@ def save_png(fig, path: Path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def finish(fig, ax, path, *, xlabel: str, ylabel: str, title: str = "", ylim=None, legend: bool = True,
-           grid: str | None = "both") -> None:
+def finish(
+    fig,
+    ax,
+    path,
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str = "",
+    ylim=None,
+    legend: bool = True,
+    grid: str | None = "both",
+) -> None:
     """Label, decorate, write atomically as PNG and close: the last lines of every figure."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

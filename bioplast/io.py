@@ -5,6 +5,7 @@ and fsyncs it, then ``os.replace``-s it over the destination (atomic on
 POSIX).  On any error — including ``KeyboardInterrupt`` — the temporary
 file is removed.
 """
+
 from __future__ import annotations
 
 import csv

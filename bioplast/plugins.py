@@ -19,17 +19,24 @@ one that fails to import, or one that takes a built-in's name is a
 entry with its origin (:meth:`Registry.listing`), a broken plugin as a row with its error rather
 than an exception, so one bad package never hides the others.
 """
+
 from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from bioplast.errors import ConfigError, unknown_name
 
-GROUPS = {"rule": "bioplast.rules", "task": "bioplast.tasks", "backend": "bioplast.backends",
-          "model kind": "bioplast.models", "substrate": "bioplast.substrates"}
+GROUPS = {
+    "rule": "bioplast.rules",
+    "task": "bioplast.tasks",
+    "backend": "bioplast.backends",
+    "model kind": "bioplast.models",
+    "substrate": "bioplast.substrates",
+}
 BUILT_IN = "built-in"
 _REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -46,8 +53,9 @@ def load_reference(ref: str, what: str):
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - any import failure of a user's module is reported by name
-        raise ConfigError(f"{what} {ref!r}: cannot import module {module_name!r} "
-                          f"({type(exc).__name__}: {exc})") from None
+        raise ConfigError(
+            f"{what} {ref!r}: cannot import module {module_name!r} ({type(exc).__name__}: {exc})"
+        ) from None
     obj = module
     for part in attr.split("."):
         if not hasattr(obj, part):
@@ -63,7 +71,7 @@ class Entry(NamedTuple):
     name: str
     origin: str
     value: Any
-    error: Optional[str]
+    error: str | None
 
 
 class Registry:
@@ -82,8 +90,9 @@ class Registry:
     def _load(self, ep) -> Any:
         label = f"{self.kind} plugin {ep.name!r} ({ep.value}, from {_origin(ep)})"
         if ep.name in self.builtins:
-            raise ConfigError(f"{label} takes the name of the built-in {self.kind} {ep.name!r}; a plugin must "
-                              "use a name of its own")
+            raise ConfigError(
+                f"{label} takes the name of the built-in {self.kind} {ep.name!r}; a plugin must use a name of its own"
+            )
         try:
             obj = ep.load()
         except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, never fatal to the others

@@ -5,10 +5,11 @@ Each check raises :class:`~bioplast.errors.ConfigError` (parameters) or
 value and what was expected.  They run once per call at the boundary, never
 inside hot loops.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -52,8 +53,9 @@ def _shape_text(shape: Sequence) -> str:
     return "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
 
 
-def array(name: str, x, *, ndim: int | None = None, shape: Sequence | None = None,
-          finite: bool = True, floating: bool = False) -> np.ndarray:
+def array(
+    name: str, x, *, ndim: int | None = None, shape: Sequence | None = None, finite: bool = True, floating: bool = False
+) -> np.ndarray:
     """Check a host array (or anything numpy can read) and return it as ndarray.
 
     ``shape`` may contain ``None`` for free dimensions.  Torch tensors are
@@ -70,7 +72,7 @@ def array(name: str, x, *, ndim: int | None = None, shape: Sequence | None = Non
         want = _shape_text(shape) if shape is not None else f"{expect}-D"
         raise DataError(f"{name} must have shape {want}, got shape {a.shape}")
     if shape is not None:
-        for got, want in zip(a.shape, shape):
+        for got, want in zip(a.shape, shape, strict=True):
             if want is not None and got != want:
                 raise DataError(f"{name} must have shape {_shape_text(shape)}, got shape {a.shape}")
     if floating and not np.issubdtype(a.dtype, np.floating):
@@ -81,8 +83,7 @@ def array(name: str, x, *, ndim: int | None = None, shape: Sequence | None = Non
     return a
 
 
-def tensor_like(name: str, x, *, ndim: int | None = None, shape: Sequence | None = None,
-                finite: bool = True):
+def tensor_like(name: str, x, *, ndim: int | None = None, shape: Sequence | None = None, finite: bool = True):
     """Like :func:`array` but accepts backend arrays (numpy or torch) unchanged."""
     if type(x).__module__.startswith("torch"):
         import torch
@@ -92,7 +93,7 @@ def tensor_like(name: str, x, *, ndim: int | None = None, shape: Sequence | None
             want = _shape_text(shape) if shape is not None else f"{expect}-D"
             raise DataError(f"{name} must have shape {want}, got shape {tuple(x.shape)}")
         if shape is not None:
-            for got, want in zip(x.shape, shape):
+            for got, want in zip(x.shape, shape, strict=True):
                 if want is not None and got != want:
                     raise DataError(f"{name} must have shape {_shape_text(shape)}, got shape {tuple(x.shape)}")
         if finite and x.is_floating_point() and not bool(torch.isfinite(x).all()):

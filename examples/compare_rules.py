@@ -8,6 +8,7 @@ no loss's gradient).
 
 Run:  python examples/compare_rules.py [--task mnist5k] [--epochs 5] [--substrate loihi2-like]
 """
+
 import argparse
 
 from bioplast.training import TrainConfig, train
@@ -21,8 +22,12 @@ args = parser.parse_args()
 
 print(f"{'rule':<20} {'test accuracy':>13} {'seconds':>8} {'energy (µJ)':>11} {'alignment':>9}")
 for rule in ("backprop", "feedback_alignment", "node_perturbation", "delta", "oja"):
-    records = train(TrainConfig(rule=rule, task=args.task, backend=args.backend, epochs=args.epochs,
-                                substrate=args.substrate), progress=False)
+    records = train(
+        TrainConfig(rule=rule, task=args.task, backend=args.backend, epochs=args.epochs, substrate=args.substrate),
+        progress=False,
+    )
     last = records[-1]
-    print(f"{rule:<20} {last['test_acc']:>13.3f} {last['wall_time_s']:>8.2f} {last['energy_J'] * 1e6:>11.1f} "
-          f"{last['grad_alignment']:>9.3f}")
+    print(
+        f"{rule:<20} {last['test_acc']:>13.3f} {last['wall_time_s']:>8.2f} {last['energy_J'] * 1e6:>11.1f} "
+        f"{last['grad_alignment']:>9.3f}"
+    )

@@ -10,6 +10,7 @@ the training error of both runs over time.
 
 Run:  python examples/curl_chaos.py [--steps 2000] [--out results/curl_chaos.png]
 """
+
 import argparse
 from pathlib import Path
 
@@ -38,8 +39,10 @@ for label, d1 in (("gradient descent", None), ("all inputs flipped (curl)", -np.
     q = nonconvergence(task, 0.1, args.steps, d1=d1)
     r = st.run(w1, w2, task, 0.1, args.steps, d1=d1, renormalise=True)
     ax.loglog(np.maximum(r.steps, 1) * 0.1, r.train_error, label=f"{label}: λ = {lyap.exponent:+.3f}")
-    print(f"{label:<28} Lyapunov exponent {lyap.exponent:+.4f} per unit time, order parameter q = {q:+.2f}, "
-          f"final training error {lyap.final_error:.2e}")
+    print(
+        f"{label:<28} Lyapunov exponent {lyap.exponent:+.4f} per unit time, order parameter q = {q:+.2f}, "
+        f"final training error {lyap.final_error:.2e}"
+    )
 ax.set_xlabel("learning time η·step")
 ax.set_ylabel("training error")
 ax.legend(fontsize=8)

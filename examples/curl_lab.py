@@ -14,6 +14,7 @@
 
 Run:  python examples/curl_lab.py
 """
+
 import numpy as np
 
 from bioplast.analysis.curl_field import rule_curl
@@ -35,16 +36,17 @@ start1 = w1 + 1e-4 * rng.standard_normal((len(fractions), n, m))
 start2 = w2 + 1e-4 * rng.standard_normal((len(fractions), 1, n))
 with np.errstate(over="ignore", invalid="ignore"):
     runs = st.sweep(start1, start2, task, lr=0.02, steps=20000, d1=d1, records=3)
-for f, d, loss in zip(fractions, d1, runs.train_error[:, -1]):
+for f, d, loss in zip(fractions, d1, runs.train_error[:, -1], strict=True):
     lam = np.linalg.eigvalsh(st.stability_matrix(w1, w2, d, np.ones(n))).min()
     outcome = f"final loss {loss:.1e}" if np.isfinite(loss) else "diverged"
     print(f"hidden-layer flips {f:4.0%}: λ_min(A) = {lam:+.3f} ({'stable' if lam > 0 else 'unstable'}), {outcome}")
 
-for label, cfg in [("backprop", TrainConfig(rule="backprop", hidden=(16,))),
-                   ("curl 30% flipped", TrainConfig(rule="curl", hidden=(16,), rule_params={"fraction": 0.3})),
-                   ("feedback alignment", TrainConfig(rule="feedback_alignment", hidden=(16,))),
-                   ("generalized EP, asymmetry 1", TrainConfig(rule="gen_eqprop", hidden=(32,),
-                                                               rule_params={"asymmetry": 1.0}))]:
+for label, cfg in [
+    ("backprop", TrainConfig(rule="backprop", hidden=(16,))),
+    ("curl 30% flipped", TrainConfig(rule="curl", hidden=(16,), rule_params={"fraction": 0.3})),
+    ("feedback alignment", TrainConfig(rule="feedback_alignment", hidden=(16,))),
+    ("generalized EP, asymmetry 1", TrainConfig(rule="gen_eqprop", hidden=(32,), rule_params={"asymmetry": 1.0})),
+]:
     print(f"curl of {label:<28} ρ = {rule_curl(cfg, coords=60).rho:.3g}")
 
 sequence = sequence_raster(8, 150, trials=2)  # inputs 0, 1, …, 7 firing in order, repeated

@@ -10,6 +10,7 @@ quick default is a short run; the committed benchmark
 
 Run:  python examples/curl_saddle.py [--steps 20000] [--seeds 2] [--out results/curl_saddle.png]
 """
+
 import argparse
 from pathlib import Path
 
@@ -30,11 +31,13 @@ args = parser.parse_args()
 
 res = saddle_escape(args.activation, scales=(0.3, 3.0), seeds=args.seeds, steps=args.steps)
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
-for i, (r, ax) in enumerate(zip(res.scales, axes)):
+for i, (r, ax) in enumerate(zip(res.scales, axes, strict=True)):
     faster, decided = res.curl_faster(i)
     finals = ", ".join(f"{name} {np.median(res.test_error[:, i, j, -1]):.1e}" for j, name in enumerate(LEARNERS))
-    print(f"initial scale r = {r}: curl reached 1e-3 first in {faster} of {decided} decided seeds; "
-          f"median final test error: {finals}")
+    print(
+        f"initial scale r = {r}: curl reached 1e-3 first in {faster} of {decided} decided seeds; "
+        f"median final test error: {finals}"
+    )
     for j, name in enumerate(LEARNERS):
         ax.loglog(res.steps[1:], np.median(res.test_error[:, i, j], 0)[1:], label=name)
     ax.axhline(res.threshold, color="gray", ls=":")

@@ -7,6 +7,7 @@
 
 Run:  python examples/dale.py [--epochs 3]
 """
+
 import argparse
 
 from bioplast.experiments.dale import compare_geometries, dale_networks

@@ -8,6 +8,7 @@
 
 Run:  python examples/dale_langevin.py [--train-steps 400] [--out results/dale_langevin_samples.png]
 """
+
 import argparse
 from pathlib import Path
 
@@ -43,11 +44,13 @@ x_T = np.where(rng.random(20_000) < 0.3, -1, 1) * np.exp(a_T + np.sqrt(v_T) * rn
 for name, sampler, score in (("log-space", sample_log_space, score_y), ("ambient", sample_ambient, score_x)):
     x = sampler(score, x_T, 1.0, 300, gbm, rng)
     ly = np.log(np.abs(x))
-    print(f"{name:<9} sampler: log-mean {ly.mean():.3f} (data {a}), log-var {ly.var():.3f} (data {v}), "
-          f"sign flips {int((np.sign(x) != np.sign(x_T)).sum())}")
+    print(
+        f"{name:<9} sampler: log-mean {ly.mean():.3f} (data {a}), log-var {ly.var():.3f} (data {v}), "
+        f"sign flips {int((np.sign(x) != np.sign(x_T)).sum())}"
+    )
 
 # 2. MNIST-5k pixels, shifted positive
-pixels = load_task("mnist5k", 0).x_train[:args.images] + 0.05
+pixels = load_task("mnist5k", 0).x_train[: args.images] + 0.05
 gbm, T, t_min = GBM(mu=0.0, sigma=1.0), args.horizon, 0.02
 net, losses, (mean, var) = train_score_net(pixels, gbm, T, steps=args.train_steps, hidden=args.hidden, lr=2e-3)
 print(f"score matching loss {np.mean(losses[:10]):.3f} → {np.mean(losses[-50:]):.3f} (trivial predictor: 1.000)")
@@ -56,7 +59,7 @@ x_T = np.exp(m_T + np.sqrt(v_T) * rng.standard_normal((16, pixels.shape[1])))
 samples = denoise(net, sample_log_space(learned_score_y(net, gbm), x_T, T, 300, gbm, rng, t_min=t_min), t_min, gbm)
 plt = pyplot()
 fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
-for ax, img in zip(axes.ravel(), samples):
+for ax, img in zip(axes.ravel(), samples, strict=True):
     ax.imshow(np.clip(img - 0.05, 0, 1).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
     ax.axis("off")
 Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 Network ``y = x + M y``; lateral weights learn ``ΔM = −η ⟨y yᵀ⟩`` with the
 diagonal masked out.  Prints the largest output correlation before/after.
 """
+
 import numpy as np
 
 from bioplast import Local, get_backend, plasticity

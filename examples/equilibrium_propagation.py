@@ -9,6 +9,7 @@
 
 Run:  python examples/equilibrium_propagation.py [--epochs 3]
 """
+
 import argparse
 
 import numpy as np
@@ -34,8 +35,9 @@ def check(net, **kw):
     """EP estimate of −∂L/∂θ against float64 backprop through the same nudged steps."""
     est = ep_estimate(k, net, x, y, free_steps=60, nudge_steps=40, **kw)
     host = [list(g) if g is not None else None for g in net]
-    ref = bptt_gradient(host[0], host[1], x, y, free_steps=60, bptt_steps=40, feedback=host[2],
-                        readout=host[3], dt=kw.get("dt", 1.0))
+    ref = bptt_gradient(
+        host[0], host[1], x, y, free_steps=60, bptt_steps=40, feedback=host[2], readout=host[3], dt=kw.get("dt", 1.0)
+    )
     e = -np.concatenate([a.ravel() for a in est.weights + est.biases + est.feedback + est.readout])
     r = np.concatenate([a.ravel() for a in ref.weights + ref.biases + ref.feedback + ref.readout])
     return cosine(e, r), relative_error(e, r)
@@ -44,8 +46,7 @@ def check(net, **kw):
 # 1. estimators on a 64-32 network with a softmax readout (cross-entropy cost)
 net = init_epnet(k, [64, 32, 10], seed=0, cost="cross_entropy")
 print("estimator             β     cosine      rel. error")
-for est, beta, extra in [("one_sided", 0.1, {}), ("symmetric", 0.1, {}),
-                         ("holomorphic", 0.5, {"points": 12})]:
+for est, beta, extra in [("one_sided", 0.1, {}), ("symmetric", 0.1, {}), ("holomorphic", 0.5, {"points": 12})]:
     c, e = check(net, beta=beta, estimator=est, cost="cross_entropy", **extra)
     print(f"{est:<20} {beta:<5} {c:.8f}  {e:.2e}")
 
@@ -57,7 +58,17 @@ for a in (0.0, 0.5, 1.0):
     print(f"{a:<12} {c:.4f}")
 
 # 3. training: symmetric EP with a softmax readout, Adam, on digits
-records = train(TrainConfig(rule="eqprop", task="digits", backend="numba", epochs=args.epochs, lr=2e-3,
-                            optimizer="adam", hidden=(128,), rule_params={"cost": "cross_entropy"}),
-                progress=False)
+records = train(
+    TrainConfig(
+        rule="eqprop",
+        task="digits",
+        backend="numba",
+        epochs=args.epochs,
+        lr=2e-3,
+        optimizer="adam",
+        hidden=(128,),
+        rule_params={"cost": "cross_entropy"},
+    ),
+    progress=False,
+)
 print(f"\nsymmetric EP on digits: test accuracy {records[-1]['test_acc']:.3f} after {args.epochs} epochs")

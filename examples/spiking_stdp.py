@@ -9,6 +9,7 @@
 
 Run:  python examples/spiking_stdp.py [--neurons 50] [--train 400] [--task digits]
 """
+
 import argparse
 
 import numpy as np
@@ -28,12 +29,14 @@ data = load_task(args.task, seed=0)
 # 8×8 digits have 12× fewer pixels than MNIST: scale the incoming weight total with the input size
 cfg = DiehlCookConfig(n_neurons=args.neurons, weight_total=78.0 * data.n_features / 784)
 model = DiehlCook(n_inputs=data.n_features, config=cfg, seed=0)
-log = model.train(data.x_train[:args.train], progress=True)
-model.assign_labels(model.responses(data.x_train[:args.train]), data.y_train[:args.train])
+log = model.train(data.x_train[: args.train], progress=True)
+model.assign_labels(model.responses(data.x_train[: args.train]), data.y_train[: args.train])
 pred = model.predict(model.responses(data.x_test))
-print(f"Diehl & Cook, {args.neurons} neurons, one pass over {args.train} {args.task} digits: "
-      f"test accuracy {np.mean(pred == data.y_test):.3f} (chance 0.100); "
-      f"mean excitatory spikes per training digit {log.counts.sum(1).mean():.1f}")
+print(
+    f"Diehl & Cook, {args.neurons} neurons, one pass over {args.train} {args.task} digits: "
+    f"test accuracy {np.mean(pred == data.y_test):.3f} (chance 0.100); "
+    f"mean excitatory spikes per training digit {log.counts.sum(1).mean():.1f}"
+)
 
 try:
     from bioplast.reference.brian2_ref import run_brian2

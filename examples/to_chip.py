@@ -8,6 +8,7 @@
 
 Run:  python examples/to_chip.py
 """
+
 import tempfile
 from pathlib import Path
 
@@ -34,8 +35,10 @@ with tempfile.TemporaryDirectory() as tmp:
         conv = convert_mlp(weights, biases, data.x_train, reset=reset)
         for steps in (10, 100):
             snn = predict_converted(conv, data.x_test, steps)
-            print(f"IF network, reset {reset:8s}, {steps:3d} steps: accuracy {np.mean(snn == data.y_test):.3f}, "
-                  f"agrees with the MLP on {np.mean(snn == ann):.3f}")
+            print(
+                f"IF network, reset {reset:8s}, {steps:3d} steps: accuracy {np.mean(snn == data.y_test):.3f}, "
+                f"agrees with the MLP on {np.mean(snn == ann):.3f}"
+            )
     path = Path(tmp) / "mlp.nir"
     export_converted(conv, path)  # reset "zero": NIR's IF
     back = import_converted(path)
@@ -44,14 +47,19 @@ with tempfile.TemporaryDirectory() as tmp:
 
 dt = 1e-3
 rng = np.random.default_rng(0)
-net = SpikingNetwork([SpikeSource("x", 40)],
-                     [Population("p", 20, LIF(tau_mem=20e-3, tau_syn=5e-3, v_thresh=1.0, resistance=2.0))],
-                     [Projection("x", "p", "syn", rng.uniform(0, 0.3, (20, 40)))], dt=dt)
+net = SpikingNetwork(
+    [SpikeSource("x", 40)],
+    [Population("p", 20, LIF(tau_mem=20e-3, tau_syn=5e-3, v_thresh=1.0, resistance=2.0))],
+    [Projection("x", "p", "syn", rng.uniform(0, 0.3, (20, 40)))],
+    dt=dt,
+)
 x = {"x": poisson(np.full((1, 40), 30.0), 1000, dt, seed=1)}
-chips = {"ideal": net,
-         "mismatch 0.2": on_substrate(net, get_substrate("ideal", {"gain_mismatch": 0.2, "offset_mismatch": 0.2})),
-         "read noise 0.05": on_substrate(net, get_substrate("ideal", {"read_noise": 0.05})),
-         "8-bit weights, 16-bit state": on_substrate(net, get_substrate("fixed-point", {"state_bits": 16}))}
+chips = {
+    "ideal": net,
+    "mismatch 0.2": on_substrate(net, get_substrate("ideal", {"gain_mismatch": 0.2, "offset_mismatch": 0.2})),
+    "read noise 0.05": on_substrate(net, get_substrate("ideal", {"read_noise": 0.05})),
+    "8-bit weights, 16-bit state": on_substrate(net, get_substrate("fixed-point", {"state_bits": 16})),
+}
 for name, chip in chips.items():
     counts = simulate(chip, x, backend="numpy")[1].counts["p"][0]
     print(f"{name:28s} spikes per neuron: mean {counts.mean():5.1f}, spread {counts.std():4.1f}")

@@ -7,6 +7,7 @@
 
 Run:  python examples/zeroth_order.py  (benchmarks/zeroth_order.py is the full study)
 """
+
 import importlib
 
 import numpy as np
@@ -35,8 +36,9 @@ substrates = importlib.import_module("bioplast.hardware.substrates")
 substrates.PRESETS["noisy-read"] = DeviceProfile("noisy-read", bounds="none", read_noise=0.05)
 common = dict(rule="node_perturbation", task="digits", epochs=3, hidden=(32,), lr=0.05, substrate="noisy-read")
 injected = train(TrainConfig(**common, rule_params={"probes": 4}), progress=False)
-device = train(TrainConfig(**common, rule_params={"probes": 4, "noise": "device", "estimator": "forward"}),
-               progress=False)
+device = train(
+    TrainConfig(**common, rule_params={"probes": 4, "noise": "device", "estimator": "forward"}), progress=False
+)
 print("node perturbation on the noisy device, test accuracy per epoch:")
 print("  injected probes:     ", np.round([r["test_acc"] for r in injected], 3))
 print("  read noise as probe: ", np.round([r["test_acc"] for r in device], 3))

@@ -3,6 +3,7 @@
 The layers contract itself (pyproject.toml, ``[tool.importlinter]``) is checked by import-linter;
 the facts below are the ones a contract on imports cannot state.
 """
+
 import ast
 import re
 from pathlib import Path
@@ -31,8 +32,13 @@ def test_weights_change_only_in_apply_updates():
         if path.parent.name == "testing":
             continue
         for node in ast.walk(_tree(path)):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add" \
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "k":
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "k"
+            ):
                 calls.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
     assert calls == [f"bioplast/core.py:{_line_of('bioplast/core.py', 'return k.add(w, update)')}"], calls
 
@@ -46,9 +52,12 @@ def test_no_stream_is_split_by_arithmetic_on_a_seed():
     """``seed * 1000 + i``-style offsets collide and hide which stream is which: streams are named
     (:meth:`bioplast.hardware.chip.Chip.stream`) or keyed by lists (``[seed, layer]``)."""
     pattern = re.compile(r"\bseed\w*\s*[*+]\s*\d|\d\s*[*+]\s*\w*seed\b")
-    offenders = [f"{p.relative_to(PACKAGE.parent)}:{i + 1}: {line.strip()}" for p in SOURCES
-                 for i, line in enumerate(p.read_text().split("\n"))
-                 if pattern.search(line.split("#")[0]) and not line.strip().startswith(("``", "*", "seed"))]
+    offenders = [
+        f"{p.relative_to(PACKAGE.parent)}:{i + 1}: {line.strip()}"
+        for p in SOURCES
+        for i, line in enumerate(p.read_text().split("\n"))
+        if pattern.search(line.split("#")[0]) and not line.strip().startswith(("``", "*", "seed"))
+    ]
     assert offenders == []
 
 
@@ -56,8 +65,9 @@ def test_backends_know_no_rules_networks_or_hardware():
     for path in (PACKAGE / "backends").rglob("*.py"):
         for node in ast.walk(_tree(path)):
             if isinstance(node, ast.ImportFrom) and node.module:
-                assert not node.module.startswith(("bioplast.rules", "bioplast.dynamics", "bioplast.hardware")), \
+                assert not node.module.startswith(("bioplast.rules", "bioplast.dynamics", "bioplast.hardware")), (
                     f"{path}: imports {node.module}"
+                )
 
 
 def test_internal_imports_sit_at_the_top_of_their_module():
@@ -82,8 +92,13 @@ def test_every_model_kind_implements_the_protocol():
     from bioplast.training import TrainConfig, model_for
 
     k = get_backend("numpy")
-    rate = {"error_driven": "backprop", "delta_readout": "delta", "clamped_readout": "oja",
-            "zeroth_order": "node_perturbation", "ep": "eqprop"}
+    rate = {
+        "error_driven": "backprop",
+        "delta_readout": "delta",
+        "clamped_readout": "oja",
+        "zeroth_order": "node_perturbation",
+        "ep": "eqprop",
+    }
     for kind, rule in rate.items():
         model = model_for(k, TrainConfig(rule=rule, hidden=(8,)), 6, 3)
         assert isinstance(model, Model) and TrainConfig(rule=rule).kind == kind

@@ -20,8 +20,27 @@ def test_rules_and_backends_listing(capsys):
 
 def test_train_writes_records(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "--rule", "delta", "--task", "digits", "--backend", "numba", "--epochs", "2",
-                 "--seed", "1", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--rule",
+                "delta",
+                "--task",
+                "digits",
+                "--backend",
+                "numba",
+                "--epochs",
+                "2",
+                "--seed",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     records = json.loads((out / "metrics.json").read_text())
     assert [r["epoch"] for r in records] == [0, 1, 2]
     assert records[-1]["test_acc"] > 0.5  # chance is 0.1; 3 seeds of the demo reach ~0.9 in 10 epochs
@@ -48,16 +67,19 @@ def test_train_writes_records(tmp_path, capsys):
     assert not list(out.glob(".*tmp"))
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--rule", "ojaa"], "unknown rule 'ojaa'; did you mean 'oja'"),
-    (["--rule", "oja", "--task", "mnst"], "unknown task 'mnst'"),
-    (["--rule", "oja", "--backend", "jax"], "unknown backend 'jax'.*valid backends: numba, numpy, torch"),
-    (["--rule", "oja", "--backend", "torch", "--device", "cuda"], "no CUDA device is available"),
-    (["--rule", "oja", "--epochs", "-1"], "epochs must be an integer > 0, got -1"),
-    (["--rule", "oja", "--lr", "nan"], "lr must be a finite number > 0"),
-    (["--rule", "anti_hebb"], "role 'lateral'"),
-    (["--rule", "oja", "--task", "mnist", "--data-dir", "/nonexistent"], "IDX directory not found"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--rule", "ojaa"], "unknown rule 'ojaa'; did you mean 'oja'"),
+        (["--rule", "oja", "--task", "mnst"], "unknown task 'mnst'"),
+        (["--rule", "oja", "--backend", "jax"], "unknown backend 'jax'.*valid backends: numba, numpy, torch"),
+        (["--rule", "oja", "--backend", "torch", "--device", "cuda"], "no CUDA device is available"),
+        (["--rule", "oja", "--epochs", "-1"], "epochs must be an integer > 0, got -1"),
+        (["--rule", "oja", "--lr", "nan"], "lr must be a finite number > 0"),
+        (["--rule", "anti_hebb"], "role 'lateral'"),
+        (["--rule", "oja", "--task", "mnist", "--data-dir", "/nonexistent"], "IDX directory not found"),
+    ],
+)
 def test_train_bad_input_is_a_clear_error(args, message, capsys):
     import re
 
@@ -103,8 +125,14 @@ def test_train_interrupted_mid_run_keeps_only_complete_files(tmp_path, monkeypat
     assert main(["train", "--rule", "oja", "--epochs", "3", "--out", str(out), "--quiet"]) == 130
     records = json.loads((out / "metrics.json").read_text())
     assert [r["epoch"] for r in records] == [0, 1]
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.json", "checkpoint.npz", "config.json", "metrics.csv",
-                                                     "metrics.json", "weights.npz"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "checkpoint.json",
+        "checkpoint.npz",
+        "config.json",
+        "metrics.csv",
+        "metrics.json",
+        "weights.npz",
+    ]
 
 
 def test_unwritable_output_folder(tmp_path, capsys):
@@ -117,17 +145,20 @@ def test_unwritable_output_folder(tmp_path, capsys):
 def test_backends_agree_on_a_training_run():
     from bioplast.training import TrainConfig, train
 
-    runs = {b: train(TrainConfig(rule="backprop", backend=b, epochs=2, dtype="float64"), progress=False)
-            for b in ("numpy", "numba", "torch")}
+    runs = {
+        b: train(TrainConfig(rule="backprop", backend=b, epochs=2, dtype="float64"), progress=False)
+        for b in ("numpy", "numba", "torch")
+    }
     for b in ("numba", "torch"):
-        for r, ref in zip(runs[b], runs["numpy"]):
+        for r, ref in zip(runs[b], runs["numpy"], strict=True):
             assert r["test_acc"] == ref["test_acc"]
             # torch computes the loss on every backend (autograd); the backends' weights differ by the
             # rounding of their updates: each weight is W₀ plus 2 × 45 updates of 32-term batch sums,
             # seen through 64-term drives — one reduction of 2·45·32·64 terms, random-walk tolerance
             # (no amplification of rounding over a 90-step run)
-            np.testing.assert_allclose(r["loss"], ref["loss"], rtol=tolerance("float64", 2 * 45 * 32 * 64),
-                                       atol=0, equal_nan=True)
+            np.testing.assert_allclose(
+                r["loss"], ref["loss"], rtol=tolerance("float64", 2 * 45 * 32 * 64), atol=0, equal_nan=True
+            )
 
 
 def test_same_seed_reproduces():
@@ -152,8 +183,11 @@ def test_a_closed_pipe_ends_the_listing_quietly():
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from bioplast.cli import main; sys.exit(main())",
-                             "substrates"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from bioplast.cli import main; sys.exit(main())", "substrates"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.close()  # gone before the child (still importing) writes a byte: its first write fails
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0 and "BrokenPipeError" not in err, err

@@ -1,4 +1,5 @@
 """Every script in examples/ runs (with its quick defaults) and prints its result."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,8 @@ def test_example_runs(script):
 
 def test_quickstart_finds_the_principal_component():
     script = Path(__file__).parent.parent / "examples" / "quickstart.py"
-    out = subprocess.run([sys.executable, str(script), "--backend", "numba"], capture_output=True, text=True,
-                         timeout=300).stdout
+    out = subprocess.run(
+        [sys.executable, str(script), "--backend", "numba"], capture_output=True, text=True, timeout=300
+    ).stdout
     cos = float(out.split("|cos(w, PC1)| = ")[1].split()[0])
     assert cos > 0.99, out

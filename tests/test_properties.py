@@ -4,11 +4,12 @@ For random rules from the registry, random chains of geometry transforms,
 random shapes and random finite inputs within the documented range (|x| ≤ 2,
 learning rates ≤ 0.05 — the exponential geometries compute e^{ηd}, and a
 cubic rule such as BCM at |x| = 10 gives ηd in the tens, where EG± overflows
-as documented in the README):
+as the geometry concepts page documents):
 shapes and dtypes are kept, inputs are not mutated, sign-constrained
 geometries keep every sign, results are finite and the same seed gives the
 same result.
 """
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,32 +28,45 @@ SIGN_KEEPING = ("exponentiated", "dale", "sign_frozen")
 @st.composite
 def setups(draw):
     n_post, n_pre, batch = draw(st.integers(1, 7)), draw(st.integers(1, 9)), draw(st.integers(1, 6))
-    seed = draw(st.integers(0, 2 ** 16))
+    seed = draw(st.integers(0, 2**16))
     rng = np.random.default_rng(seed)
     signs = np.where(rng.random(n_pre) < 0.3, -1.0, 1.0)
     w = np.abs(rng.standard_normal((n_post, n_pre))) * signs + 1e-3 * signs  # non-zero, column signs
     lr = draw(st.floats(1e-4, 0.05))
     choices = {
-        "additive": lambda: additive(lr), "adam": lambda: adam(lr), "exponentiated": lambda: exponentiated(lr),
-        "mirror": lambda: mirror_descent(lr, draw(st.floats(1.2, 3.0))), "eg_pm": lambda: eg_pm(lr),
-        "dale": lambda: dale(signs), "sign_frozen": lambda: sign_frozen(),
+        "additive": lambda: additive(lr),
+        "adam": lambda: adam(lr),
+        "exponentiated": lambda: exponentiated(lr),
+        "mirror": lambda: mirror_descent(lr, draw(st.floats(1.2, 3.0))),
+        "eg_pm": lambda: eg_pm(lr),
+        "dale": lambda: dale(signs),
+        "sign_frozen": lambda: sign_frozen(),
         "masked": lambda: masked((rng.random((n_post, n_pre)) < 0.7) * 1.0),
         # substrate transforms (bioplast.hardware)
         "quantize": lambda: quantize(6, -3.0, 3.0, draw(st.sampled_from(["nearest", "stochastic"])), seed),
-        "soft_bounds": lambda: soft_bounds(-5.0, 5.0), "write_noise": lambda: write_noise(0.2, seed),
+        "soft_bounds": lambda: soft_bounds(-5.0, 5.0),
+        "write_noise": lambda: write_noise(0.2, seed),
         "device_gain": lambda: device_gain(up=1.0, down=0.6, d2d=0.1, seed=seed),
     }
     names = draw(st.lists(st.sampled_from(sorted(choices)), min_size=1, max_size=3))
     if "eg_pm" in names:  # EG± owns the weights it moves: it must be the last transform
         names = [n for n in names if n != "eg_pm"] + ["eg_pm"]
     scale = draw(st.floats(0.0, 2.0))
-    signals = {"pre": rng.uniform(-scale, scale, (batch, n_pre)), "post": rng.uniform(-scale, scale, (batch, n_post)),
-               "mod": rng.uniform(-scale, scale, (batch, n_post)), "w": w}
+    signals = {
+        "pre": rng.uniform(-scale, scale, (batch, n_pre)),
+        "post": rng.uniform(-scale, scale, (batch, n_post)),
+        "mod": rng.uniform(-scale, scale, (batch, n_post)),
+        "w": w,
+    }
     return draw(st.sampled_from(sorted(RULES))), names, [choices[n]() for n in names], signals, signs
 
 
-@settings(max_examples=150, deadline=None, derandomize=True,  # deterministic in CI
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,  # deterministic in CI
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(setups(), st.sampled_from(["numpy", "numba", "torch"]))
 def test_any_rule_with_any_geometry_keeps_the_contract(setup, backend):
     rule_name, names, transforms, host, signs = setup
@@ -88,7 +102,10 @@ def test_an_allocation_that_cannot_fit_is_refused_before_it_is_made(monkeypatch)
     from bioplast import resources
     from bioplast.training import TrainConfig, train
 
-    monkeypatch.setattr(resources, "available_memory", lambda: 64 * 2 ** 20)  # pretend 64 MiB are free
-    with pytest.raises(ConfigError, match=r"a 64-20000-10 network with batch 32 \(float32\) needs about "
-                                          r"[0-9.]+ GiB but only 0.06 GiB is available"):
+    monkeypatch.setattr(resources, "available_memory", lambda: 64 * 2**20)  # pretend 64 MiB are free
+    with pytest.raises(
+        ConfigError,
+        match=r"a 64-20000-10 network with batch 32 \(float32\) needs about "
+        r"[0-9.]+ GiB but only 0.06 GiB is available",
+    ):
         train(TrainConfig(rule="backprop", hidden=(20000,)), progress=False)

@@ -16,6 +16,7 @@ learning can wander chaotically; these two measurements tell the regimes apart.
   and report ``q = log₁₀(E_final / E_start)`` (training error): ``q < 0`` the
   solution attracts, ``q > 0`` learning leaves it.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -27,8 +28,8 @@ from bioplast.validate import positive, positive_int
 
 
 class Lyapunov(NamedTuple):
-    exponent: float          # per unit learning time
-    final_error: float       # training error of the reference trajectory at the end
+    exponent: float  # per unit learning time
+    final_error: float  # training error of the reference trajectory at the end
     convergence: np.ndarray  # running estimate after each tenth of the steps (a check that it settled)
 
 
@@ -36,8 +37,19 @@ def _norm(a, b):
     return float(np.sqrt((a * a).sum() + (b * b).sum()))
 
 
-def lyapunov_exponent(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None,
-                      renormalise: bool = True, eps: float = 1e-7, seed: int = 0) -> Lyapunov:
+def lyapunov_exponent(
+    w1,
+    w2,
+    task,
+    lr: float,
+    steps: int,
+    d1=None,
+    d2=None,
+    feedback=None,
+    renormalise: bool = True,
+    eps: float = 1e-7,
+    seed: int = 0,
+) -> Lyapunov:
     """Largest Lyapunov exponent of full-batch learning from ``(w1, w2)`` (float64, numpy)."""
     positive("lr", lr)
     positive_int("steps", steps)
@@ -70,8 +82,17 @@ def lyapunov_exponent(w1, w2, task, lr: float, steps: int, d1=None, d2=None, fee
     return Lyapunov(total / (steps * lr), error(a1, a2, x, y, act, task.readout), np.array(marks))
 
 
-def nonconvergence(task, lr: float, steps: int, d1=None, d2=None, feedback=None, renormalise: bool = True,
-                   perturbation: float = 1e-3, seed: int = 0) -> float:
+def nonconvergence(
+    task,
+    lr: float,
+    steps: int,
+    d1=None,
+    d2=None,
+    feedback=None,
+    renormalise: bool = True,
+    perturbation: float = 1e-3,
+    seed: int = 0,
+) -> float:
     """``q = log₁₀(E_final / E_start)`` for a student started at the teacher plus Gaussian noise of
     standard deviation ``perturbation`` per weight."""
     rng = np.random.default_rng(seed)

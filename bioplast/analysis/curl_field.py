@@ -21,11 +21,13 @@ Geometry matters: an exponentiated (multiplicative) update is a gradient flow
 in the mirror coordinates ``log|w|``, not in ``w``, so in weight coordinates
 it shows curl even when its direction is a gradient.
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,13 +40,19 @@ from bioplast.validate import positive, positive_int
 
 
 class Curl(NamedTuple):
-    rho: float               # ‖(J−Jᵀ)/2‖_F / ‖J‖_F on the measured block
+    rho: float  # ‖(J−Jᵀ)/2‖_F / ‖J‖_F on the measured block
     coordinates: np.ndarray  # indices (into the flat parameter vector) of the block
-    jacobian: np.ndarray     # the block J_SS
+    jacobian: np.ndarray  # the block J_SS
 
 
-def field_curl(field: Callable[[np.ndarray], np.ndarray], theta, coords: int | None = None, eps: float = 1e-6,
-               seed: int = 0, resolution: float = 0.0) -> Curl:
+def field_curl(
+    field: Callable[[np.ndarray], np.ndarray],
+    theta,
+    coords: int | None = None,
+    eps: float = 1e-6,
+    seed: int = 0,
+    resolution: float = 0.0,
+) -> Curl:
     """``ρ`` of ``field`` (flat float64 vector → same-length vector) at ``theta``, on all coordinates
     or on ``coords`` of them drawn from ``seed``; ``2·|S|`` field evaluations.  ``resolution``: the
     rounding error of one field value; a block no larger than 100× its finite-difference image
@@ -63,18 +71,21 @@ def field_curl(field: Callable[[np.ndarray], np.ndarray], theta, coords: int | N
         block[:, col] = ((field(theta + step) - field(theta - step)) / (2 * eps))[pick]
     norm = np.linalg.norm(block)
     if not np.abs(block).max() > 100 * resolution / eps:
-        raise ConfigError(f"the update field's Jacobian on this block is {np.abs(block).max():.2g} at most, within "
-                          f"rounding ({resolution / eps:.2g}): the field does not depend on these weights here "
-                          "(pick other coordinates or another batch)")
+        raise ConfigError(
+            f"the update field's Jacobian on this block is {np.abs(block).max():.2g} at most, within "
+            f"rounding ({resolution / eps:.2g}): the field does not depend on these weights here "
+            "(pick other coordinates or another batch)"
+        )
     return Curl(float(np.linalg.norm((block - block.T) / 2) / norm), pick, block)
 
 
 def model_field(model, x, target) -> tuple:
     """``(F, θ₀, resolution)``: the update field of a model (:func:`bioplast.models.build_model`, numpy
-    backend, its learning rate set as ``model.lr``) on the batch ``(x, target)``, over all its plastic matrices, with θ₀ the current
-    weights.  ``F(θ) = (θ after one ``train_batch`` from θ − θ) / η``; every evaluation starts from
-    the same saved state, so optimiser and rule states do not drift.  ``resolution`` is the rounding
-    error of ``F`` (float64 weights of size |θ| differenced and divided by η)."""
+    backend, its learning rate set as ``model.lr``) on the batch ``(x, target)``, over all its plastic
+    matrices, with θ₀ the current weights.  ``F(θ) = (θ after one ``train_batch`` from θ − θ) / η``;
+    every evaluation starts from the same saved state, so optimiser and rule states do not drift.
+    ``resolution`` is the rounding error of ``F`` (float64 weights of size |θ| differenced and
+    divided by η)."""
     saved = copy.deepcopy(model.state())
     lr = model.lr
     theta0 = np.concatenate([np.asarray(w, dtype=np.float64).ravel() for w in model.parameters()])
@@ -83,7 +94,7 @@ def model_field(model, x, target) -> tuple:
         model.load_state(copy.deepcopy(saved))
         at = 0
         for w in model.parameters():
-            w[...] = theta[at:at + w.size].reshape(w.shape)
+            w[...] = theta[at : at + w.size].reshape(w.shape)
             at += w.size
         before = np.concatenate([np.asarray(w, dtype=np.float64).ravel() for w in model.parameters()])
         model.train_batch(x, target)
@@ -99,28 +110,40 @@ def rule_curl(cfg, coords: int = 150, batch: int = 64, eps: float = 1e-6, seed: 
     field is the rule's direction; a configured ``eg`` optimiser is kept: its geometry is part of
     the question)."""
     if cfg.optimizer == "adam":
-        raise ConfigError("rule_curl measures the rule's field; Adam rescales it by running moments — use "
-                          "optimizer 'sgd' (or 'eg' to include the exponentiated geometry)")
+        raise ConfigError(
+            "rule_curl measures the rule's field; Adam rescales it by running moments — use "
+            "optimizer 'sgd' (or 'eg' to include the exponentiated geometry)"
+        )
     cfg = replace(cfg, backend="numpy", dtype="float64").validate()
     k = get_backend("numpy", dtype="float64")
     data = load_task(cfg.task, cfg.seed, cfg.data_dir)
     model = build_model(cfg.kind, cfg, k, data)
-    x = data.x_train[:positive_int("batch", batch)].astype(np.float64)
+    x = data.x_train[: positive_int("batch", batch)].astype(np.float64)
     target = one_hot(data.y_train[:batch], data.n_classes)
     model.lr = cfg.lr
     field, theta, resolution = model_field(model, x, target)
     return field_curl(field, theta, coords, eps, seed, resolution)
 
 
-def curl_magnitude(w1, w2, x, y, activation: str = "identity", d1=None, d2=None, feedback=None,
-                   eps: float = 1e-6, readout: str = "identity") -> float:
+def curl_magnitude(
+    w1,
+    w2,
+    x,
+    y,
+    activation: str = "identity",
+    d1=None,
+    d2=None,
+    feedback=None,
+    eps: float = 1e-6,
+    readout: str = "identity",
+) -> float:
     """``ρ = ‖(J − Jᵀ)/2‖_F / ‖J‖_F`` for the Jacobian ``J`` of the update field over all weights
     (central differences).  ``ρ = 0`` for any gradient flow (J is minus a Hessian)."""
     shapes = (w1.shape, w2.shape)
     theta = np.concatenate([w1.ravel(), w2.ravel()]).astype(np.float64)
 
     def field(t):
-        a, b = t[:w1.size].reshape(shapes[0]), t[w1.size:].reshape(shapes[1])
+        a, b = t[: w1.size].reshape(shapes[0]), t[w1.size :].reshape(shapes[1])
         g1, g2 = st.update_field(a, b, x, y, activation, d1, d2, feedback, readout)
         return np.concatenate([g1.ravel(), g2.ravel()])
 

@@ -1,4 +1,5 @@
 """``bioplast gradcheck``: EP estimates against the independent autograd oracle, per parameter."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,17 +30,28 @@ def relative_error(est, ref) -> float:
 
 
 def _rows(names, ests, refs) -> list:
-    rows = [{"param": n, "cosine": cosine(e, r), "relative_error": relative_error(e, r)}
-            for n, e, r in zip(names, ests, refs)]
+    rows = [
+        {"param": n, "cosine": cosine(e, r), "relative_error": relative_error(e, r)}
+        for n, e, r in zip(names, ests, refs, strict=True)
+    ]
     e_all = np.concatenate([e.ravel() for e in ests])
     r_all = np.concatenate([r.ravel() for r in refs])
     rows.append({"param": "all", "cosine": cosine(e_all, r_all), "relative_error": relative_error(e_all, r_all)})
     return rows
 
 
-def ep_gradcheck(rule="eqprop", task: str = "mnist5k", hidden=(512,), samples: int = 20,
-                 activation: str = "tanh", backend: str = "numpy", dtype: str = "float32", seed: int = 0,
-                 data_dir=None, **rule_params) -> list:
+def ep_gradcheck(
+    rule="eqprop",
+    task: str = "mnist5k",
+    hidden=(512,),
+    samples: int = 20,
+    activation: str = "tanh",
+    backend: str = "numpy",
+    dtype: str = "float32",
+    seed: int = 0,
+    data_dir=None,
+    **rule_params,
+) -> list:
     """Rows ``{param, cosine, relative_error}`` per parameter and for all together.
 
     ``rule`` is any two-phase (``contrast``) rule — the EP family, a plugin's, a
@@ -54,9 +66,11 @@ def ep_gradcheck(rule="eqprop", task: str = "mnist5k", hidden=(512,), samples: i
 
     rule_obj = rule if isinstance(rule, Rule) else get_rule(rule, **rule_params)
     if not rule_obj.spec.contrast:
-        raise ConfigError(f"gradcheck compares two-phase rules with backprop through the relaxation; rule "
-                          f"{rule_obj.spec.name!r} is not one (its RuleSpec has contrast=False; built-in two-phase "
-                          f"rules: {', '.join(EP_RULES)})")
+        raise ConfigError(
+            f"gradcheck compares two-phase rules with backprop through the relaxation; rule "
+            f"{rule_obj.spec.name!r} is not one (its RuleSpec has contrast=False; built-in two-phase "
+            f"rules: {', '.join(EP_RULES)})"
+        )
     positive_int("samples", samples)
     p = phase_params(rule_obj)
     data = load_task(task, seed, data_dir)
@@ -64,20 +78,50 @@ def ep_gradcheck(rule="eqprop", task: str = "mnist5k", hidden=(512,), samples: i
     y = one_hot(data.y_train[:samples], data.n_classes)
     k = get_backend(backend, dtype=dtype)
     net = init_epnet(k, [data.n_features, *hidden, data.n_classes], seed, p["cost"], p.get("asymmetry"))
-    est = ep_estimate(k, net, k.asarray(x), k.asarray(y), beta=p["beta"], free_steps=p["free_steps"],
-                      nudge_steps=p["nudge_steps"], activation=activation, estimator=p["estimator"],
-                      cost=p["cost"], dt=p["dt"], points=p["points"], rng=np.random.default_rng(seed), rule=rule_obj)
-    host = [[k.to_numpy(a) for a in group] if group is not None else None
-            for group in (net.weights, net.biases, net.feedback, net.readout)]
-    ref = bptt_gradient(host[0], host[1], x, y, free_steps=p["free_steps"], bptt_steps=p["nudge_steps"],
-                        activation=activation, feedback=host[2], readout=host[3], dt=p["dt"])
+    est = ep_estimate(
+        k,
+        net,
+        k.asarray(x),
+        k.asarray(y),
+        beta=p["beta"],
+        free_steps=p["free_steps"],
+        nudge_steps=p["nudge_steps"],
+        activation=activation,
+        estimator=p["estimator"],
+        cost=p["cost"],
+        dt=p["dt"],
+        points=p["points"],
+        rng=np.random.default_rng(seed),
+        rule=rule_obj,
+    )
+    host = [
+        [k.to_numpy(a) for a in group] if group is not None else None
+        for group in (net.weights, net.biases, net.feedback, net.readout)
+    ]
+    ref = bptt_gradient(
+        host[0],
+        host[1],
+        x,
+        y,
+        free_steps=p["free_steps"],
+        bptt_steps=p["nudge_steps"],
+        activation=activation,
+        feedback=host[2],
+        readout=host[3],
+        dt=p["dt"],
+    )
     n = len(net.weights)
-    names = ([f"W{i + 1}" for i in range(n)] + [f"b{i + 1}" for i in range(n)]
-             + [f"B{i + 2}" for i in range(len(ref.feedback))] + (["W_out", "b_out"] if ref.readout else []))
+    names = (
+        [f"W{i + 1}" for i in range(n)]
+        + [f"b{i + 1}" for i in range(n)]
+        + [f"B{i + 2}" for i in range(len(ref.feedback))]
+        + (["W_out", "b_out"] if ref.readout else [])
+    )
     ests = [-k.to_numpy(d).astype(np.float64) for d in est.weights + est.biases + est.feedback + est.readout]
     rows = _rows(names, ests, ref.weights + ref.biases + ref.feedback + ref.readout)
     rows.append({"param": "free-phase residual", "cosine": float("nan"), "relative_error": est.reports[0].residual})
     if p.get("asymmetry") is not None:
-        rows.append({"param": "jacobian asymmetry", "cosine": float("nan"),
-                     "relative_error": jacobian_asymmetry(k, net)})
+        rows.append(
+            {"param": "jacobian asymmetry", "cosine": float("nan"), "relative_error": jacobian_asymmetry(k, net)}
+        )
     return rows

@@ -37,6 +37,7 @@ Kempter, Gerstner & van Hemmen (1999) Phys. Rev. E 59:4498 give the
 expected drift of STDP for linear Poisson neurons; the curl reading follows
 Ninou, Kadmon & Cayco-Gajic (2025).
 """
+
 from __future__ import annotations
 
 import math
@@ -58,9 +59,11 @@ def _rule_params(rule):
     if params is None:
         raise ConfigError(f"rule {rule.spec.name!r} is not an STDP-family rule (pair_stdp, triplet_stdp)")
     if params.nearest:
-        raise ConfigError(f"rule {rule.spec.name!r} uses nearest-spike traces, which are not linear in the "
-                          "postsynaptic spikes: its expected update is not the rule run on firing probabilities "
-                          "(use traces='all_to_all')")
+        raise ConfigError(
+            f"rule {rule.spec.name!r} uses nearest-spike traces, which are not linear in the "
+            "postsynaptic spikes: its expected update is not the rule run on firing probabilities "
+            "(use traces='all_to_all')"
+        )
     return params
 
 
@@ -69,8 +72,9 @@ def _raster(pre) -> np.ndarray:
     if s.ndim == 2:
         s = s[None]
     if s.ndim != 3 or s.shape[1] == 0 or s.shape[2] == 0:
-        raise DataError(f"presynaptic spikes must be [trials, steps, neurons] (or [steps, neurons]), got shape "
-                        f"{np.shape(pre)}")
+        raise DataError(
+            f"presynaptic spikes must be [trials, steps, neurons] (or [steps, neurons]), got shape {np.shape(pre)}"
+        )
     if not np.isin(s, (0.0, 1.0)).all():
         raise DataError("presynaptic spikes must be 0 or 1 per step")
     return s
@@ -92,11 +96,13 @@ def expected_stdp_field(rule, pre, n_post: int, rate: str = "linear", baseline: 
 
     def field(theta):
         w = np.asarray(theta, dtype=np.float64).reshape(n_post, n_pre)
-        u = s @ w.T                                    # [trials, steps, n_post]
+        u = s @ w.T  # [trials, steps, n_post]
         p = params.dt * (baseline + gain * u if rate == "linear" else baseline * np.exp(gain * u))
         if p.min() < 0 or p.max() > 1:
-            raise ConfigError(f"firing probabilities per step span [{p.min():.3g}, {p.max():.3g}], outside [0, 1]: "
-                              "lower the weights, the gain or the baseline, or the step dt")
+            raise ConfigError(
+                f"firing probabilities per step span [{p.min():.3g}, {p.max():.3g}], outside [0, 1]: "
+                "lower the weights, the gain or the baseline, or the step dt"
+            )
         state = rule.init(k, w)
         total = np.zeros_like(w)
         for t in range(steps):
@@ -107,22 +113,33 @@ def expected_stdp_field(rule, pre, n_post: int, rate: str = "linear", baseline: 
     return field
 
 
-def stdp_curl(rule, pre, w, rate: str = "linear", baseline: float = 5.0, gain: float = 1.0,
-              coords: int | None = None, eps: float = 1e-4, seed: int = 0) -> Curl:
+def stdp_curl(
+    rule,
+    pre,
+    w,
+    rate: str = "linear",
+    baseline: float = 5.0,
+    gain: float = 1.0,
+    coords: int | None = None,
+    eps: float = 1e-4,
+    seed: int = 0,
+) -> Curl:
     """``ρ`` of the expected update field of ``rule`` at weights ``w[n_post, n_pre]`` for the raster ``pre``."""
     w = np.asarray(w, dtype=np.float64)
     pre = _raster(pre)
     if w.ndim != 2 or w.shape[1] != pre.shape[2]:
-        raise DataError(f"weights must be [n_post, n_pre] with n_pre = {pre.shape[2]} (the raster's "
-                        f"neurons), got shape {w.shape}")
+        raise DataError(
+            f"weights must be [n_post, n_pre] with n_pre = {pre.shape[2]} (the raster's neurons), got shape {w.shape}"
+        )
     field = expected_stdp_field(rule, pre, w.shape[0], rate, baseline, gain)
     at = field(w.ravel())
     resolution = 4 * np.finfo(np.float64).eps * max(np.abs(at).max(), 1e-300) * w.shape[1]
     return field_curl(field, w.ravel(), coords, eps, seed, resolution)
 
 
-def pair_jacobian_block(pre, a_plus: float, a_minus: float, tau_plus: float, tau_minus: float, dt: float,
-                        gain: float = 1.0) -> np.ndarray:
+def pair_jacobian_block(
+    pre, a_plus: float, a_minus: float, tau_plus: float, tau_minus: float, dt: float, gain: float = 1.0
+) -> np.ndarray:
     """The closed-form block ``M`` (``[n_pre, n_pre]``) of the pair rule's field Jacobian for linear
     LNP neurons (module docstring), from the raster's cross-correlograms."""
     s = _raster(pre)
@@ -130,22 +147,24 @@ def pair_jacobian_block(pre, a_plus: float, a_minus: float, tau_plus: float, tau
     d_plus, d_minus = math.exp(-dt / tau_plus), math.exp(-dt / tau_minus)
     m = np.zeros((n, n))
     for k in range(steps):
-        lead = np.einsum("rta,rtc->ac", s[:, :steps - k], s[:, k:]) / trials  # C_{a→b}(k)
-        m += a_plus * d_plus ** k * lead
+        lead = np.einsum("rta,rtc->ac", s[:, : steps - k], s[:, k:]) / trials  # C_{a→b}(k)
+        m += a_plus * d_plus**k * lead
         if k >= 1:
-            m -= a_minus * d_minus ** k * lead.T
+            m -= a_minus * d_minus**k * lead.T
     return dt * gain * m / steps
 
 
-def poisson_raster(n: int, steps: int, rate: float = 20.0, dt: float = 1e-3, trials: int = 1,
-                   seed: int = 0) -> np.ndarray:
+def poisson_raster(
+    n: int, steps: int, rate: float = 20.0, dt: float = 1e-3, trials: int = 1, seed: int = 0
+) -> np.ndarray:
     """Independent Poisson trains, ``[trials, steps, n]``: stationary, no temporal order on average."""
     rng = np.random.default_rng(seed)
     p = positive("rate", rate) * positive("dt", dt)
     if p > 1:
         raise ConfigError(f"rate × dt = {p:.3g} spikes per step exceeds 1")
-    return (rng.random((positive_int("trials", trials), positive_int("steps", steps), positive_int("n", n)))
-            < p).astype(np.float64)
+    return (
+        rng.random((positive_int("trials", trials), positive_int("steps", steps), positive_int("n", n))) < p
+    ).astype(np.float64)
 
 
 def sequence_raster(n: int, steps: int, spacing: int = 3, period: int | None = None, trials: int = 1) -> np.ndarray:

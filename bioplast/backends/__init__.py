@@ -6,6 +6,7 @@ numba      njit CPU kernels, compiled once and cached on disk
 torch      PyTorch kernels; ``device='cpu'`` or ``'cuda'``
 =========  =========================================================
 """
+
 from __future__ import annotations
 
 import inspect
@@ -54,8 +55,10 @@ def _plugin(name: str, device: str, dtype: str) -> Backend:
         raise ConfigError(f"backend {name!r} takes no device; got device {device!r}")
     backend = factory(**kw)
     if not isinstance(backend, Backend):
-        raise ConfigError(f"backend {name!r} gave a {type(backend).__name__}; expected a bioplast Backend "
-                          "(a subclass of bioplast.backends.Backend)")
+        raise ConfigError(
+            f"backend {name!r} gave a {type(backend).__name__}; expected a bioplast Backend "
+            "(a subclass of bioplast.backends.Backend)"
+        )
     return backend
 
 

@@ -9,6 +9,7 @@ arithmetic (``+ - * /``, ``**``) and ``.mean(0)`` work on both, so rules use
 operators for cheap elementwise work and kernels for anything a backend can
 fuse or must do differently.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -124,8 +125,9 @@ class Backend(ABC):
     def decay_trace(self, trace: Array, events: Array, decay: float) -> Array:
         """``decay ⊙ trace + events``: one step of an exponential trace."""
 
-    def adam_step(self, m: Array, v: Array, d: Array, b1: float, b2: float, step_scale: float,
-                  v_scale: float, eps: float):
+    def adam_step(
+        self, m: Array, v: Array, d: Array, b1: float, b2: float, step_scale: float, v_scale: float, eps: float
+    ):
         """One Adam step on direction ``d``: ``m ← b₁m + (1−b₁)d``, ``v ← b₂v + (1−b₂)d²``,
         ``step = step_scale · m / (√(v_scale · v) + ε)``; returns ``(step, m, v)``.
 

@@ -27,6 +27,7 @@ a generator.
 Which region a draw falls in is decided on the integer ``m``
 (:data:`TAIL_LOW`, :data:`TAIL_HIGH`), so every backend agrees on it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,18 +37,35 @@ MIX_MULTIPLIERS = (0x7FEB352D, 0x846CA68B)
 _GOLDEN = 0x9E3779B9
 
 # Acklam's coefficients: central numerator A, denominator B; tail numerator C, denominator D
-ACKLAM_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-            1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
-ACKLAM_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-            6.680131188771972e+01, -1.328068155288572e+01)
-ACKLAM_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-            -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
-ACKLAM_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00)
+ACKLAM_A = (
+    -3.969683028665376e01,
+    2.209460984245205e02,
+    -2.759285104469687e02,
+    1.383577518672690e02,
+    -3.066479806614716e01,
+    2.506628277459239e00,
+)
+ACKLAM_B = (
+    -5.447609879822406e01,
+    1.615858368580409e02,
+    -1.556989798598866e02,
+    6.680131188771972e01,
+    -1.328068155288572e01,
+)
+ACKLAM_C = (
+    -7.784894002430293e-03,
+    -3.223964580411365e-01,
+    -2.400758277161838e00,
+    -2.549732539343734e00,
+    4.374664141464968e00,
+    2.938163982698783e00,
+)
+ACKLAM_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
 NORMAL_BITS = 23
 HALF = 1 << (NORMAL_BITS - 1)
 # m < TAIL_LOW ⇔ p < 0.02425, m ≥ TAIL_HIGH ⇔ p > 0.97575 (p = (m + ½)/2²³; symmetric: TAIL_HIGH = 2²³ − TAIL_LOW)
-TAIL_LOW = int(np.ceil(0.02425 * 2 ** NORMAL_BITS - 0.5))
-TAIL_HIGH = 2 ** NORMAL_BITS - TAIL_LOW
+TAIL_LOW = int(np.ceil(0.02425 * 2**NORMAL_BITS - 0.5))
+TAIL_HIGH = 2**NORMAL_BITS - TAIL_LOW
 # portable_log: ln 2, √½ and the atanh series' coefficients 1/(2k + 1), k = 0 … 10
 LN2 = 0.6931471805599453
 SQRT_HALF = 0.7071067811865476
@@ -84,8 +102,7 @@ def stream_keys(seed: int, steps, salt: int):
     a = np.uint32(mix32(int(seed) ^ mix32(int(seed) >> 32) ^ (int(salt) * _GOLDEN)))
     s = np.asarray(steps, dtype=np.uint64)
     b = _mix_array((s & np.uint64(MASK32)).astype(np.uint32) ^ _mix_array((s >> np.uint64(32)).astype(np.uint32)) ^ a)
-    return (_mix_array(b + np.uint32(_GOLDEN)),
-            _mix_array(b ^ a ^ np.uint32(((int(salt) + 1) * _GOLDEN) & MASK32)))
+    return (_mix_array(b + np.uint32(_GOLDEN)), _mix_array(b ^ a ^ np.uint32(((int(salt) + 1) * _GOLDEN) & MASK32)))
 
 
 def row_scaled_normal(k, key: tuple, std, n: int):
@@ -96,14 +113,14 @@ def row_scaled_normal(k, key: tuple, std, n: int):
 
 def bits_numpy(key: tuple, n: int):
     """``h[i]`` for ``i < n`` as uint32 (numpy's uint32 arithmetic wraps mod 2³²)."""
-    if n > 2 ** 32:
+    if n > 2**32:
         raise ValueError(f"a counter-based draw holds at most 2**32 elements, asked for {n}")
     k0, k1 = (np.uint32(k) for k in key)
     x = np.arange(n, dtype=np.uint32) + k0
     return _mix_array(_mix_array(x) ^ k1)
 
 
-INT32_COUNTERS = 2 ** 31  # draws shorter than this mix their words in int32 on torch
+INT32_COUNTERS = 2**31  # draws shorter than this mix their words in int32 on torch
 
 
 def _signed32(c: int) -> int:
@@ -118,7 +135,7 @@ def bits_torch(torch, key: tuple, n: int, device):
     right shifts are made logical by masking off the sign's copies (torch has no uint32
     arithmetic on every device); beyond 2³¹ elements the counter does not fit int32 and the
     words are mixed in int64, with 32-bit products split into 16-bit halves."""
-    if n > 2 ** 32:
+    if n > 2**32:
         raise ValueError(f"a counter-based draw holds at most 2**32 elements, asked for {n}")
     if n < INT32_COUNTERS:
         x = torch.arange(n, dtype=torch.int32, device=device) + _signed32(int(key[0]))
@@ -158,13 +175,13 @@ def _mix_array(x):
 
 def uniform_from_bits(xp, h, dtype):
     """``(h >> 8) / 2²⁴`` for numpy (uint32 ``h``) or torch (int64 ``h``)."""
-    return _as(xp, h >> 8, dtype) * (1.0 / 2 ** 24)
+    return _as(xp, h >> 8, dtype) * (1.0 / 2**24)
 
 
 def normal_from_bits(xp, h, dtype):
     """``Φ⁻¹((m + ½)/2²³)``, ``m = h >> 9``, in float64, rounded to ``dtype`` (module docstring)."""
     m = h >> 9
-    q = (_as(xp, m, "float64") - (HALF - 0.5)) * (1.0 / 2 ** NORMAL_BITS)
+    q = (_as(xp, m, "float64") - (HALF - 0.5)) * (1.0 / 2**NORMAL_BITS)
     r = q * q
     a, b = ACKLAM_A, ACKLAM_B
     num = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
@@ -173,7 +190,7 @@ def normal_from_bits(xp, h, dtype):
     tails = (m < TAIL_LOW) | (m >= TAIL_HIGH)
     if bool(tails.any()):
         upper = m[tails] >= TAIL_HIGH
-        low = xp.where(upper, (2 ** NORMAL_BITS - 1) - m[tails], m[tails])  # upper tail mirrored onto the lower
+        low = xp.where(upper, (2**NORMAL_BITS - 1) - m[tails], m[tails])  # upper tail mirrored onto the lower
         value = lower_tail(xp, _as(xp, low, "float64"))
         out[tails] = xp.where(upper, -value, value)
     return _as(xp, out, dtype)
@@ -211,11 +228,12 @@ def tail_sqrt(y):
 
 def lower_tail(xp, low):
     """``Φ⁻¹(p) < 0`` for ``p = (low + ½)/2²³`` below 0.02425, in float64 (Acklam's tail form)."""
-    p = (low + 0.5) * (1.0 / 2 ** NORMAL_BITS)
+    p = (low + 0.5) * (1.0 / 2**NORMAL_BITS)
     q = tail_sqrt(-2.0 * portable_log(xp, p))
     c, d = ACKLAM_C, ACKLAM_D
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
-        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0)
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / (
+        (((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0
+    )
 
 
 def _as(xp, x, dtype):

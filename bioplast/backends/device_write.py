@@ -11,6 +11,7 @@ the same numbers.  This record is that kernel's argument; codes are ints so
 a compiled kernel can branch on them.  The equations are the stages':
 :mod:`bioplast.hardware.transforms`.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

@@ -1,4 +1,5 @@
 """The numpy backend: the reference implementation and the oracle."""
+
 from __future__ import annotations
 
 import numpy as np

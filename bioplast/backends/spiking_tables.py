@@ -17,6 +17,7 @@ transform — only numbers:
 The semantics are the generic engine's (:mod:`bioplast.dynamics.spiking.engine`); the tests hold
 the two equal.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -32,7 +33,7 @@ STDP_COLUMNS = 18
 
 
 class NeuronTable(NamedTuple):
-    cond: object        # 1: conductance-based, 0: current-based
+    cond: object  # 1: conductance-based, 0: current-based
     v_rest: object
     v_reset: object
     v_thresh: object
@@ -42,11 +43,11 @@ class NeuronTable(NamedTuple):
     e_inh: object
     decay_ge: object
     decay_gi: object
-    subtract: object    # 1: reset by subtraction
+    subtract: object  # 1: reset by subtraction
     theta_plus: object
     decay_theta: object
-    ref_steps: object   # int64
-    alpha: object       # e^{−dt/τ_m}: the leak of a neuron without input
+    ref_steps: object  # int64
+    alpha: object  # e^{−dt/τ_m}: the leak of a neuron without input
 
 
 class NetState(NamedTuple):
@@ -54,34 +55,34 @@ class NetState(NamedTuple):
     ge: object
     gi: object
     theta: object
-    ref: object         # int64 steps left
-    counts: object      # int64 spikes so far
+    ref: object  # int64 steps left
+    counts: object  # int64 spikes so far
 
 
 class SynapseTable(NamedTuple):
-    table: object       # int64 [P, PROJECTION_COLUMNS]
-    scalars: object     # [P]: the weight of one-to-one and all-but-self projections
-    wflat: object       # every dense matrix, column-major, one after the other
-    stdp: object        # [S, STDP_COLUMNS]
-    tr_pre: object      # presynaptic traces r₁, r₂ of every plastic projection
-    tr_post: object     # postsynaptic traces o₁, o₂
+    table: object  # int64 [P, PROJECTION_COLUMNS]
+    scalars: object  # [P]: the weight of one-to-one and all-but-self projections
+    wflat: object  # every dense matrix, column-major, one after the other
+    stdp: object  # [S, STDP_COLUMNS]
+    tr_pre: object  # presynaptic traces r₁, r₂ of every plastic projection
+    tr_post: object  # postsynaptic traces o₁, o₂
 
 
 class Inputs(NamedTuple):
-    src: object         # uint8 [T, B, n_in]
-    current: object     # [T, B, N], or [1, 1, 1] when has_current is False
+    src: object  # uint8 [T, B, n_in]
+    current: object  # [T, B, N], or [1, 1, 1] when has_current is False
     has_current: bool
 
 
 class ReadTable(NamedTuple):
-    k0: object          # uint32 [R, T]
+    k0: object  # uint32 [R, T]
     k1: object
-    sigma: object       # [R]
+    sigma: object  # [R]
 
 
 class Recording(NamedTuple):
-    spikes: object      # uint8 [T, B, N] (or [1, 1, 1])
+    spikes: object  # uint8 [T, B, N] (or [1, 1, 1])
     do_spikes: bool
-    v: object           # [T, B, N] (or [1, 1, 1])
+    v: object  # [T, B, N] (or [1, 1, 1])
     do_v: bool
-    writes: object      # int64 [1]: weight writes so far
+    writes: object  # int64 [1]: weight writes so far

@@ -2,11 +2,13 @@
 
 Every verb is torch operations only — no compiled kernel of another backend — so the CPU tests
 run exactly the code a GPU runs; :meth:`fused` has no kernels (the generic paths run)."""
+
 from __future__ import annotations
 
 from bioplast.backends.base import Backend, BackendInfo
 from bioplast.backends.counter_rng import bits_torch
 from bioplast.errors import ConfigError
+from bioplast.optional import require
 
 
 def torch_infos() -> list:
@@ -27,8 +29,7 @@ class TorchBackend(Backend):
 
     def __init__(self, dtype: str = "float32", device: str = "cpu"):
         super().__init__(dtype)
-        import torch
-
+        torch = require("torch", "the torch backend")
 
         self.torch = torch
         try:
@@ -36,8 +37,9 @@ class TorchBackend(Backend):
         except RuntimeError:
             raise ConfigError(f"unknown torch device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'") from None
         if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ConfigError(f"torch device {device!r} requested but no CUDA device is available here; "
-                              "use device='cpu'")
+            raise ConfigError(
+                f"torch device {device!r} requested but no CUDA device is available here; use device='cpu'"
+            )
         if dev.type not in ("cpu", "cuda"):
             raise ConfigError(f"torch device {device!r} is not supported; expected 'cpu' or 'cuda'")
         self.device = str(dev)

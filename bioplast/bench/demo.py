@@ -6,6 +6,7 @@ symmetric EP, EG under Dale's law, a DANN — plus the classic local readouts
 :func:`bioplast.bench.sweep.run_suite` does applies: resumable, one tidy
 table, a report with plots.
 """
+
 from __future__ import annotations
 
 from bioplast.bench.suite import BUILTIN
@@ -16,10 +17,18 @@ READOUTS = [{"label": name, "rule": name, "lr": 0.05} for name in ("delta", "oja
 
 def demo_suite(tasks=("digits", "mnist5k"), seeds=(0, 1), epochs: int = 5, backend: str = "numba") -> dict:
     runs = [r for r in BUILTIN["quick"]["runs"] if r["rule"] != "oja"] + READOUTS
-    return {**BUILTIN["quick"], "name": "demo", "tasks": list(tasks), "backends": [backend], "seeds": list(seeds),
-            "epochs": epochs, "runs": runs}
+    return {
+        **BUILTIN["quick"],
+        "name": "demo",
+        "tasks": list(tasks),
+        "backends": [backend],
+        "seeds": list(seeds),
+        "epochs": epochs,
+        "runs": runs,
+    }
 
 
-def run_demo(out, tasks=("digits", "mnist5k"), seeds=(0, 1), epochs: int = 5, backend: str = "numba",
-             progress: bool = True) -> dict:
+def run_demo(
+    out, tasks=("digits", "mnist5k"), seeds=(0, 1), epochs: int = 5, backend: str = "numba", progress: bool = True
+) -> dict:
     return run_suite(demo_suite(tasks, seeds, epochs, backend), out, progress=progress)

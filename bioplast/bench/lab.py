@@ -23,6 +23,7 @@ backend the lab backend (``numba``, ``numpy`` or ``torch``).  A lab job writes
 the suite report shows the table and the figure.  A lab job is the unit of
 resumption: a finished one is not run again, an interrupted one restarts.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -60,7 +61,7 @@ class LabConfig:
     backend: str = "numba"
     task: str = LAB_TASK
 
-    def validate(self) -> "LabConfig":
+    def validate(self) -> LabConfig:
         functions = _experiments()
         if self.experiment not in functions:
             raise unknown_name("lab experiment", self.experiment, EXPERIMENTS)
@@ -126,15 +127,30 @@ def plot_phase_diagram(rows: list, path) -> None:
     cs = [r["c"] for r in rows]
     ax.plot(cs, [r["hidden_layer_flips"] for r in rows], marker="o", label="hidden-layer flips (D₁): theory")
     ax.plot(cs, [r["readout_flips"] for r in rows], marker="s", label="readout flips (D₂): theory")
-    ax.plot(cs, [r["sim_inputs"] for r in rows], ls="none", marker="x", ms=8, color="C0",
-            label="hidden-layer flips: simulation")
-    ax.plot(cs, [r["sim_hidden"] for r in rows], ls="none", marker="+", ms=9, color="C1",
-            label="readout flips: simulation")
+    ax.plot(
+        cs,
+        [r["sim_inputs"] for r in rows],
+        ls="none",
+        marker="x",
+        ms=8,
+        color="C0",
+        label="hidden-layer flips: simulation",
+    )
+    ax.plot(
+        cs, [r["sim_hidden"] for r in rows], ls="none", marker="+", ms=9, color="C1", label="readout flips: simulation"
+    )
     ax.axvline(0.25, color="gray", ls=":", lw=1)
     ax.axvline(2 / 3, color="gray", ls="--", lw=1)
     ax.set_xscale("log")
-    finish(fig, ax, path, xlabel="c = inputs / hidden", ylabel="critical flip fraction",
-           title="Linear two-layer network: stable below the curves", ylim=(0, 1.05))
+    finish(
+        fig,
+        ax,
+        path,
+        xlabel="c = inputs / hidden",
+        ylabel="critical flip fraction",
+        title="Linear two-layer network: stable below the curves",
+        ylim=(0, 1.05),
+    )
 
 
 def plot_chaos(rows: list, path) -> None:
@@ -142,8 +158,10 @@ def plot_chaos(rows: list, path) -> None:
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharex=True)
     f = [max(r["fraction"], 1e-3) for r in rows]
-    for ax, key, label in ((axes[0], "lyapunov", "largest Lyapunov exponent (per unit time)"),
-                           (axes[1], "order_parameter", "q = log₁₀(E_final / E_start)")):
+    for ax, key, label in (
+        (axes[0], "lyapunov", "largest Lyapunov exponent (per unit time)"),
+        (axes[1], "order_parameter", "q = log₁₀(E_final / E_start)"),
+    ):
         ax.plot(f, [r[key] for r in rows], marker="o")
         ax.axhline(0, color="gray", lw=1)
         ax.set(xscale="log", xlabel="fraction of flipped inputs (0 drawn at 1e-3)", ylabel=label)
@@ -158,8 +176,7 @@ def plot_saddle(result, path) -> None:
     """Median test error over seeds (band: range) per learner, one panel per initial scale."""
 
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(result.scales), figsize=(4.5 * len(result.scales), 3.6), sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(result.scales), figsize=(4.5 * len(result.scales), 3.6), sharey=True, squeeze=False)
     for i, r in enumerate(result.scales):
         ax = axes[0, i]
         for j, learner in enumerate(LEARNERS):

@@ -1,5 +1,6 @@
 """Figures for comparisons: learning curves, alignment with backprop, accuracy against time and
 energy, and robustness to the substrate (PNG, paper-ready)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -9,8 +10,9 @@ import numpy as np
 from bioplast.figures import finish, pyplot
 
 
-def learning_curves(rows: list, path, title: str = "", key: str = "test_acc", ylabel: str = "test accuracy",
-                    ylim=(0, 1)) -> None:
+def learning_curves(
+    rows: list, path, title: str = "", key: str = "test_acc", ylabel: str = "test accuracy", ylim=(0, 1)
+) -> None:
     """``key`` (default test accuracy) vs epoch, mean ± std over seeds, one line per rule; records
     where ``key`` is undefined (NaN) are left out."""
     plt = pyplot()
@@ -93,8 +95,15 @@ def robustness(rows: list, param: str, path, title: str = "") -> None:
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for name, per_value in series.items():
         xs = sorted(per_value)
-        ax.errorbar(xs, [np.mean(per_value[x]) for x in xs], [np.std(per_value[x]) for x in xs], marker="o", ms=3,
-                    capsize=2, label=name)
+        ax.errorbar(
+            xs,
+            [np.mean(per_value[x]) for x in xs],
+            [np.std(per_value[x]) for x in xs],
+            marker="o",
+            ms=3,
+            capsize=2,
+            label=name,
+        )
     if param == "bits":
         ax.set_xticks(sorted({x for v in series.values() for x in v}))
     finish(fig, ax, path, xlabel=param.replace("_", " "), ylabel="final test accuracy", title=title, ylim=(0, 1))

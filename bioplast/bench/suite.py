@@ -37,6 +37,7 @@ Unknown keys, rules, models, tasks and backends are
 :class:`~bioplast.errors.ConfigError` naming the closest valid name, before
 anything runs.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,13 +59,22 @@ KINDS = ("rate", "spiking", "lab")  # a run's job kind: a TrainConfig, a Spiking
 RUN_KEYS = ("label", "params", "backends", "kind")  # keys of a run that are not configuration fields
 
 # the rules of the substrate sweeps: (series name, run settings)
-SWEPT = (("backprop", {"rule": "backprop", "lr": 0.05}),
-         ("node perturbation", {"rule": "node_perturbation", "lr": 0.05, "params": {"probes": 4}}),
-         ("Oja readout", {"rule": "oja", "lr": 0.05}),
-         ("EP symmetric", {"rule": "eqprop", "optimizer": "adam", "lr": 0.002,
-                           "params": {"estimator": "symmetric", "cost": "cross_entropy"}}),
-         ("column E/I MLP (backprop)", {"rule": "backprop", "network": "ei_mlp", "lr": 0.05}),
-         ("EG-Dale (backprop, EG)", {"rule": "backprop", "optimizer": "eg", "lr": 2.0}))
+SWEPT = (
+    ("backprop", {"rule": "backprop", "lr": 0.05}),
+    ("node perturbation", {"rule": "node_perturbation", "lr": 0.05, "params": {"probes": 4}}),
+    ("Oja readout", {"rule": "oja", "lr": 0.05}),
+    (
+        "EP symmetric",
+        {
+            "rule": "eqprop",
+            "optimizer": "adam",
+            "lr": 0.002,
+            "params": {"estimator": "symmetric", "cost": "cross_entropy"},
+        },
+    ),
+    ("column E/I MLP (backprop)", {"rule": "backprop", "network": "ei_mlp", "lr": 0.05}),
+    ("EG-Dale (backprop, EG)", {"rule": "backprop", "optimizer": "eg", "lr": 2.0}),
+)
 
 STDP_SWEPT = "STDP (Diehl & Cook) N=100"
 STDP_RUN = {"kind": "spiking", "model": "diehl_cook", "n_neurons": 100, "train_samples": 600, "epochs": 1}
@@ -72,12 +82,21 @@ STDP_RUN = {"kind": "spiking", "model": "diehl_cook", "n_neurons": 100, "train_s
 BUILTIN = {
     # the README's main job: the baseline and one rule of each family, < 5 minutes on 2 cores
     "quick": {
-        "name": "quick", "tasks": ["digits", "mnist5k"], "backends": ["numba"], "seeds": [0, 1], "epochs": 3,
+        "name": "quick",
+        "tasks": ["digits", "mnist5k"],
+        "backends": ["numba"],
+        "seeds": [0, 1],
+        "epochs": 3,
         "hidden": [128],
         "runs": [
             {"label": "backprop", "rule": "backprop", "lr": 0.05},
-            {"label": "EP symmetric", "rule": "eqprop", "optimizer": "adam", "lr": 0.002,
-             "params": {"estimator": "symmetric", "cost": "cross_entropy"}},
+            {
+                "label": "EP symmetric",
+                "rule": "eqprop",
+                "optimizer": "adam",
+                "lr": 0.002,
+                "params": {"estimator": "symmetric", "cost": "cross_entropy"},
+            },
             {"label": "EG-Dale (backprop, EG)", "rule": "backprop", "optimizer": "eg", "lr": 2.0},
             {"label": "DANN (backprop)", "rule": "backprop", "network": "dann", "lr": 0.05},
             {"label": "Oja readout", "rule": "oja", "lr": 0.05},
@@ -86,20 +105,50 @@ BUILTIN = {
     },
     # EP estimators in the reference configuration of Laborieux et al. (2021), beside backprop
     "eqprop": {
-        "name": "eqprop", "tasks": ["mnist5k"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 10,
-        "hidden": [512], "batch_size": 50,
+        "name": "eqprop",
+        "tasks": ["mnist5k"],
+        "backends": ["numba"],
+        "seeds": [0, 1, 2],
+        "epochs": 10,
+        "hidden": [512],
+        "batch_size": 50,
         "runs": [
-            *({"label": f"EP {est}", "rule": "eqprop", "optimizer": "adam", "lr": 5e-4, "activation": "sigmoid4",
-               "params": {"estimator": est}} for est in ("one_sided", "random_sign", "symmetric")),
-            {"label": "EP holomorphic N=4", "rule": "holo_eqprop", "optimizer": "adam", "lr": 5e-4,
-             "activation": "sigmoid4", "params": {"beta": 0.1, "points": 4}},
-            {"label": "backprop", "rule": "backprop", "optimizer": "adam", "lr": 5e-4, "activation": "sigmoid4",
-             "loss": "mse"},
+            *(
+                {
+                    "label": f"EP {est}",
+                    "rule": "eqprop",
+                    "optimizer": "adam",
+                    "lr": 5e-4,
+                    "activation": "sigmoid4",
+                    "params": {"estimator": est},
+                }
+                for est in ("one_sided", "random_sign", "symmetric")
+            ),
+            {
+                "label": "EP holomorphic N=4",
+                "rule": "holo_eqprop",
+                "optimizer": "adam",
+                "lr": 5e-4,
+                "activation": "sigmoid4",
+                "params": {"beta": 0.1, "points": 4},
+            },
+            {
+                "label": "backprop",
+                "rule": "backprop",
+                "optimizer": "adam",
+                "lr": 5e-4,
+                "activation": "sigmoid4",
+                "loss": "mse",
+            },
         ],
     },
     # geometry and E/I architecture under Dale's law (benchmarks/dale.py has the analyses)
     "dale": {
-        "name": "dale", "tasks": ["digits", "mnist5k"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 10,
+        "name": "dale",
+        "tasks": ["digits", "mnist5k"],
+        "backends": ["numba"],
+        "seeds": [0, 1, 2],
+        "epochs": 10,
         "hidden": [256],
         "runs": [
             {"label": "GD", "rule": "backprop", "lr": 0.05},
@@ -113,12 +162,18 @@ BUILTIN = {
     # layer 0's flips act on the inputs (hidden-layer plasticity), layer 1's on the hidden units
     # (readout plasticity).  The dynamics analyses are benchmarks/curl_*.py
     "curl": {
-        "name": "curl", "tasks": ["digits", "mnist5k"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 5,
+        "name": "curl",
+        "tasks": ["digits", "mnist5k"],
+        "backends": ["numba"],
+        "seeds": [0, 1, 2],
+        "epochs": 5,
         "hidden": [128],
         "runs": [
             {"label": "backprop", "rule": "backprop", "lr": 0.05},
-            *({"label": f"curl {int(100 * f)}% (all layers)", "rule": "curl", "lr": 0.05, "params": {"fraction": f}}
-              for f in (0.05, 0.2, 0.5)),
+            *(
+                {"label": f"curl {int(100 * f)}% (all layers)", "rule": "curl", "lr": 0.05, "params": {"fraction": f}}
+                for f in (0.05, 0.2, 0.5)
+            ),
             {"label": "curl 20% hidden-layer flips", "rule": "curl", "lr": 0.05, "params": {"fraction": [0.2, 0.0]}},
             {"label": "curl 20% readout flips", "rule": "curl", "lr": 0.05, "params": {"fraction": [0.0, 0.2]}},
             {"label": "feedback alignment", "rule": "feedback_alignment", "lr": 0.05},
@@ -127,13 +182,23 @@ BUILTIN = {
     },
     # the same rules on each device profile: how learning survives the substrate (bioplast substrates)
     "substrate": {
-        "name": "substrate", "tasks": ["digits", "mnist5k"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 5,
+        "name": "substrate",
+        "tasks": ["digits", "mnist5k"],
+        "backends": ["numba"],
+        "seeds": [0, 1, 2],
+        "epochs": 5,
         "hidden": [128],
         "runs": [
             {"label": f"{rule} @ {sub}", "rule": rule, "lr": lr, "substrate": sub}
             for rule, lr in (("backprop", 0.05), ("delta", 0.05))
-            for sub in ("ideal", "loihi2-like", "brainscales2-like", "pcm-crossbar", "pcm-differential",
-                        "reram-crossbar")
+            for sub in (
+                "ideal",
+                "loihi2-like",
+                "brainscales2-like",
+                "pcm-crossbar",
+                "pcm-differential",
+                "reram-crossbar",
+            )
         ],
     },
     # unsupervised STDP (Diehl & Cook 2015, one online pass) at two network sizes against the gradient-
@@ -141,16 +206,33 @@ BUILTIN = {
     # width: accuracy, and accuracy vs energy (STDP priced on loihi2-like, BPTT and the MLP on digital
     # float32).  The speed comparison with Brian2 is benchmarks/diehl_cook.py
     "spiking": {
-        "name": "spiking", "tasks": ["digits", "mnist5k"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 1,
+        "name": "spiking",
+        "tasks": ["digits", "mnist5k"],
+        "backends": ["numba"],
+        "seeds": [0, 1, 2],
+        "epochs": 1,
         "runs": [
-            *({"label": f"STDP (Diehl & Cook) N={n}", "kind": "spiking", "model": "diehl_cook", "n_neurons": n}
-              for n in (100, 400)),
+            *(
+                {"label": f"STDP (Diehl & Cook) N={n}", "kind": "spiking", "model": "diehl_cook", "n_neurons": n}
+                for n in (100, 400)
+            ),
             # the paper's homeostasis is tuned for 60,000 digits; with 4,000, a faster threshold rise
             # spreads the 400 neurons over the digits within one pass
-            {"label": "STDP (Diehl & Cook) N=400, θ₊ 0.1 mV", "kind": "spiking", "model": "diehl_cook",
-             "n_neurons": 400, "theta_plus": 1e-4},
-            {"label": "surrogate-gradient BPTT N=400", "kind": "spiking", "model": "surrogate", "n_neurons": 400,
-             "backends": ["torch"], "epochs": 3},
+            {
+                "label": "STDP (Diehl & Cook) N=400, θ₊ 0.1 mV",
+                "kind": "spiking",
+                "model": "diehl_cook",
+                "n_neurons": 400,
+                "theta_plus": 1e-4,
+            },
+            {
+                "label": "surrogate-gradient BPTT N=400",
+                "kind": "spiking",
+                "model": "surrogate",
+                "n_neurons": 400,
+                "backends": ["torch"],
+                "epochs": 3,
+            },
             {"label": "backprop MLP (rate) 400", "rule": "backprop", "hidden": [400], "epochs": 3, "lr": 0.05},
         ],
     },
@@ -159,14 +241,24 @@ BUILTIN = {
     # of the threshold, and the saddle-escape comparison with its linear control (benchmarks/curl_*.py
     # write the same studies as stand-alone reports)
     "curl-lab": {
-        "name": "curl-lab", "backends": ["numba"], "seeds": [0],
+        "name": "curl-lab",
+        "backends": ["numba"],
+        "seeds": [0],
         "runs": [
             {"label": "phase diagram", "kind": "lab", "experiment": "phase_diagram"},
             {"label": "chaos either side of the threshold", "kind": "lab", "experiment": "chaos"},
-            {"label": "saddle escape, tanh", "kind": "lab", "experiment": "saddle_escape",
-             "settings": {"activation": "tanh"}},
-            {"label": "saddle escape, linear control", "kind": "lab", "experiment": "saddle_escape",
-             "settings": {"activation": "identity", "n_train": 150}},
+            {
+                "label": "saddle escape, tanh",
+                "kind": "lab",
+                "experiment": "saddle_escape",
+                "settings": {"activation": "tanh"},
+            },
+            {
+                "label": "saddle escape, linear control",
+                "kind": "lab",
+                "experiment": "saddle_escape",
+                "settings": {"activation": "identity", "n_train": 150},
+            },
         ],
     },
     # robustness: accuracy vs weight bits (the fixed-point preset: stochastic rounding on [-1, 1]) and
@@ -174,21 +266,48 @@ BUILTIN = {
     # (Hebbian) readout, symmetric EP, a column-sign E/I network, EG-Dale (programmed one level off 0)
     # and an STDP network; the report plots each sweep
     "substrate-sweep": {
-        "name": "substrate-sweep", "tasks": ["digits"], "backends": ["numba"], "seeds": [0, 1, 2], "epochs": 5,
+        "name": "substrate-sweep",
+        "tasks": ["digits"],
+        "backends": ["numba"],
+        "seeds": [0, 1, 2],
+        "epochs": 5,
         "hidden": [64],
         "runs": [
-            *({"label": f"{name} @ {b} bits", **run, "substrate": "fixed-point", "substrate_params": {"bits": b}}
-              for name, run in SWEPT for b in (2, 3, 4, 6, 8, 12, 16)),
-            *({"label": f"{name} @ write noise {n}", **run, "substrate": "ideal",
-               "substrate_params": {"write_noise": n}}
-              for name, run in SWEPT for n in (0.0, 0.1, 0.3, 1.0, 3.0)),
+            *(
+                {"label": f"{name} @ {b} bits", **run, "substrate": "fixed-point", "substrate_params": {"bits": b}}
+                for name, run in SWEPT
+                for b in (2, 3, 4, 6, 8, 12, 16)
+            ),
+            *(
+                {
+                    "label": f"{name} @ write noise {n}",
+                    **run,
+                    "substrate": "ideal",
+                    "substrate_params": {"write_noise": n},
+                }
+                for name, run in SWEPT
+                for n in (0.0, 0.1, 0.3, 1.0, 3.0)
+            ),
             # STDP (Diehl & Cook, N = 100, 600 digits): its conductances on one-signed devices of [0, 1]
             # (fixed-point with the excitatory sign mode: every bit on magnitude), written once per digit
-            *({"label": f"{STDP_SWEPT} @ {b} bits", **STDP_RUN, "substrate": "fixed-point",
-               "substrate_params": {"bits": b, "sign_mode": "excitatory"}} for b in (2, 3, 4, 6, 8, 12, 16)),
-            *({"label": f"{STDP_SWEPT} @ write noise {n}", **STDP_RUN, "substrate": "ideal",
-               "substrate_params": {"write_noise": n, "bounds": "hard", "w_min": 0.0, "w_max": 1.0}}
-              for n in (0.0, 0.1, 0.3, 1.0, 3.0)),
+            *(
+                {
+                    "label": f"{STDP_SWEPT} @ {b} bits",
+                    **STDP_RUN,
+                    "substrate": "fixed-point",
+                    "substrate_params": {"bits": b, "sign_mode": "excitatory"},
+                }
+                for b in (2, 3, 4, 6, 8, 12, 16)
+            ),
+            *(
+                {
+                    "label": f"{STDP_SWEPT} @ write noise {n}",
+                    **STDP_RUN,
+                    "substrate": "ideal",
+                    "substrate_params": {"write_noise": n, "bounds": "hard", "w_min": 0.0, "w_max": 1.0},
+                }
+                for n in (0.0, 0.1, 0.3, 1.0, 3.0)
+            ),
         ],
     },
 }
@@ -220,8 +339,11 @@ def load_suite(spec) -> dict:
     else:
         path = Path(spec)
         if not path.exists():
-            raise unknown_name("suite", str(spec), BUILTIN) if path.suffix != ".toml" else \
-                DataError(f"suite file {str(path)!r} does not exist")
+            raise (
+                unknown_name("suite", str(spec), BUILTIN)
+                if path.suffix != ".toml"
+                else DataError(f"suite file {str(path)!r} does not exist")
+            )
         import tomllib
 
         try:
@@ -238,10 +360,14 @@ def validate_suite(suite) -> None:
     for key in suite:
         if key not in SUITE_KEYS:
             raise unknown_name("suite key", key, SUITE_KEYS)
-    lab_only = isinstance(suite.get("runs"), list) and bool(suite["runs"]) and \
-        all(isinstance(r, dict) and r.get("kind") == "lab" for r in suite["runs"])
-    for key in ("backends", "seeds", "runs") if lab_only and "tasks" not in suite else \
-            ("tasks", "backends", "seeds", "runs"):
+    lab_only = (
+        isinstance(suite.get("runs"), list)
+        and bool(suite["runs"])
+        and all(isinstance(r, dict) and r.get("kind") == "lab" for r in suite["runs"])
+    )
+    for key in (
+        ("backends", "seeds", "runs") if lab_only and "tasks" not in suite else ("tasks", "backends", "seeds", "runs")
+    ):
         if not isinstance(suite.get(key), list) or not suite[key]:
             raise ConfigError(f"suite {key!r} must be a non-empty list, got {suite.get(key)!r}")
     for t in suite.get("tasks", []):
@@ -286,8 +412,10 @@ def _check_backends(backends, where: str) -> None:
 
 def _check_method(run: dict, i: int, kind: str) -> None:
     """The rule of a rate run, the model of a spiking run, the experiment of a lab run: present and known."""
-    key, known, what = {"spiking": ("model", SPIKING_MODELS, "spiking model"),
-                        "lab": ("experiment", EXPERIMENTS, "lab experiment")}.get(kind, ("rule", None, "rule"))
+    key, known, what = {
+        "spiking": ("model", SPIKING_MODELS, "spiking model"),
+        "lab": ("experiment", EXPERIMENTS, "lab experiment"),
+    }.get(kind, ("rule", None, "rule"))
     if key not in run:
         raise ConfigError(f"runs[{i}] needs a {key!r}")
     if not isinstance(run[key], str):
@@ -305,7 +433,8 @@ def _label(run: dict) -> str:
 def _config_keys(kind: str) -> set:
     """Configuration fields a run of ``kind`` may set (task, backend and seed come from the suite)."""
     cls, own = {"spiking": (SpikingConfig, set()), "lab": (LabConfig, set())}.get(
-        kind, (TrainConfig, {"rule_params", "device"}))
+        kind, (TrainConfig, {"rule_params", "device"})
+    )
     return {f.name for f in fields(cls)} - {"task", "backend", "seed"} - own
 
 
@@ -337,6 +466,11 @@ def expand(suite: dict) -> list:
         for task in [LAB_TASK] if kind == "lab" else suite["tasks"]:
             for backend in run.get("backends", suite["backends"]):
                 for seed in suite["seeds"]:
-                    jobs.append(Job(suite.get("name", "suite"), _label(run),
-                                    {**base, "task": task, "backend": backend, "seed": seed}))
+                    jobs.append(
+                        Job(
+                            suite.get("name", "suite"),
+                            _label(run),
+                            {**base, "task": task, "backend": backend, "seed": seed},
+                        )
+                    )
     return jobs

@@ -21,6 +21,7 @@ Executors: ``local`` (``workers`` processes on this machine; 1 = in process)
 and ``dask`` (a ``dask.distributed`` scheduler address; dask-jobqueue
 clusters give one for SLURM/PBS).
 """
+
 from __future__ import annotations
 
 import base64
@@ -42,13 +43,36 @@ from bioplast.bench.lab import LAB_TASK, LabConfig, run_lab
 from bioplast.bench.suite import Job, expand, load_suite, make_config
 from bioplast.errors import BioplastError, ConfigError, DataError, unknown_name
 from bioplast.io import atomic_write_bytes, atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
+from bioplast.optional import available, require
 from bioplast.training import RECORD_COLUMNS, SpikingConfig, train
 
-COLUMNS = ["suite", "label", "rule", "task", "backend", "substrate", "substrate_params", "seed", "optimizer", "lr",
-           "network", "params",
-           "epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops", "energy_J", "grad_alignment", "status",
-           "error", "run_id",
-           "bioplast_version", "git_commit"]
+COLUMNS = [
+    "suite",
+    "label",
+    "rule",
+    "task",
+    "backend",
+    "substrate",
+    "substrate_params",
+    "seed",
+    "optimizer",
+    "lr",
+    "network",
+    "params",
+    "epoch",
+    "loss",
+    "train_acc",
+    "test_acc",
+    "wall_time_s",
+    "synops",
+    "energy_J",
+    "grad_alignment",
+    "status",
+    "error",
+    "run_id",
+    "bioplast_version",
+    "git_commit",
+]
 EXECUTORS = ("local", "dask")
 MEANS = ("wall_time_s", "synops", "energy_J", "grad_alignment")  # summary: means over seeds at the last epoch
 _LIMITS = None  # a worker's thread limits, kept alive for the worker's lifetime
@@ -116,10 +140,11 @@ def _init_worker(lock, workers_started, progress: bool) -> None:
     """Worker initialiser: one BLAS/torch thread per process (the processes are the parallelism), and
     with ``progress`` a terminal line of its own for its runs' bars, under the sweep's (tqdm's shared
     lock keeps the processes' writes apart)."""
-    import threadpoolctl
-    import torch
+    threadpoolctl = require("threadpoolctl", "worker processes (--workers)")
+    if available("torch"):
+        import torch
 
-    torch.set_num_threads(1)
+        torch.set_num_threads(1)
     global _LIMITS, _BAR_LINE
     _LIMITS = threadpoolctl.threadpool_limits(1)
     tqdm.set_lock(lock)
@@ -138,7 +163,8 @@ def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: 
     bar = tqdm(total=len(jobs), desc="sweep", unit="run", disable=not progress, position=0)
     try:
         if executor == "dask":
-            from distributed import Client, as_completed
+            distributed = require("distributed", "the dask executor")
+            Client, as_completed = distributed.Client, distributed.as_completed
 
             with Client(scheduler) as client:
                 futures = {client.submit(run_job, job, dirs[job.run_id], pure=False): job for job in jobs}
@@ -155,8 +181,9 @@ def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: 
             from concurrent.futures import as_completed as done
 
             started = multiprocessing.Value("i", 0)
-            with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                     initargs=(tqdm.get_lock(), started, progress)) as pool:
+            with ProcessPoolExecutor(
+                workers, initializer=_init_worker, initargs=(tqdm.get_lock(), started, progress)
+            ) as pool:
                 futures = {pool.submit(_run_in_worker, job, dirs[job.run_id]): job for job in jobs}
                 for fut in done(futures):
                     results[futures[fut].run_id] = fut.result()
@@ -168,8 +195,13 @@ def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: 
 
 def _git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent, timeout=5).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            timeout=5,
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return ""
 
@@ -183,22 +215,51 @@ def table(jobs, results: dict) -> list:
         cfg = make_config(job.config)
         c = asdict(cfg)  # the values the run used, defaults included
         if isinstance(cfg, LabConfig):  # the experiment is the "rule"; its settings are the parameters
-            method = {"rule": c["experiment"], "substrate": "ideal", "substrate_params": "{}", "optimizer": "",
-                      "network": "two-layer", "lr": math.nan, "params": json.dumps(c["settings"], sort_keys=True)}
+            method = {
+                "rule": c["experiment"],
+                "substrate": "ideal",
+                "substrate_params": "{}",
+                "optimizer": "",
+                "network": "two-layer",
+                "lr": math.nan,
+                "params": json.dumps(c["settings"], sort_keys=True),
+            }
         elif isinstance(cfg, SpikingConfig):  # the model is the "rule"; its settings are the parameters
-            method = {"rule": c["model"], "substrate": c["substrate"], "optimizer": "",
-                      "substrate_params": json.dumps(c["substrate_params"] or {}, sort_keys=True),
-                      "network": "spiking", "lr": float(c["lr"]),
-                      "params": json.dumps({k: c[k] for k in ("n_neurons", "train_samples", "theta_plus")}
-                                           | {"energy_profile": cfg.profile}, sort_keys=True)}
+            method = {
+                "rule": c["model"],
+                "substrate": c["substrate"],
+                "optimizer": "",
+                "substrate_params": json.dumps(c["substrate_params"] or {}, sort_keys=True),
+                "network": "spiking",
+                "lr": float(c["lr"]),
+                "params": json.dumps(
+                    {k: c[k] for k in ("n_neurons", "train_samples", "theta_plus")} | {"energy_profile": cfg.profile},
+                    sort_keys=True,
+                ),
+            }
         else:
-            method = {"rule": c["rule"], "substrate": c["substrate"], "optimizer": c["optimizer"],
-                      "substrate_params": json.dumps(c["substrate_params"], sort_keys=True),
-                      "network": c["network"], "lr": float(c["lr"]),
-                      "params": json.dumps(c["rule_params"], sort_keys=True)}
-        base = {"suite": job.suite, "label": job.label, "task": c["task"], "backend": c["backend"],
-                "seed": c["seed"], **method, "status": status["status"], "error": status["error"],
-                "run_id": job.run_id, "bioplast_version": __version__, "git_commit": commit}
+            method = {
+                "rule": c["rule"],
+                "substrate": c["substrate"],
+                "optimizer": c["optimizer"],
+                "substrate_params": json.dumps(c["substrate_params"], sort_keys=True),
+                "network": c["network"],
+                "lr": float(c["lr"]),
+                "params": json.dumps(c["rule_params"], sort_keys=True),
+            }
+        base = {
+            "suite": job.suite,
+            "label": job.label,
+            "task": c["task"],
+            "backend": c["backend"],
+            "seed": c["seed"],
+            **method,
+            "status": status["status"],
+            "error": status["error"],
+            "run_id": job.run_id,
+            "bioplast_version": __version__,
+            "git_commit": commit,
+        }
         records = status["records"] or [{}]  # a run that failed before its first record: one row, no numbers
         rows += [{**base, **{k: r.get(k) for k in RECORD_COLUMNS}} for r in records]
     return rows
@@ -213,10 +274,17 @@ def summarise(rows: list) -> list:
         last = {r["run_id"]: r for r in sel if r["epoch"] is not None}  # each run's last recorded epoch
         acc = np.array([r["test_acc"] for r in last.values() if r["status"] == "done"], dtype=float)
         failed = len({r["run_id"] for r in sel if r["status"] == "failed"})
-        out.append({"label": key[0], "task": key[1], "runs": len({r["run_id"] for r in sel}), "failed": failed,
-                    "test_acc_mean": float(acc.mean()) if acc.size else math.nan,
-                    "test_acc_std": float(acc.std()) if acc.size else math.nan,
-                    **{f"{c}_mean": _mean([r[c] for r in last.values()]) for c in MEANS}})
+        out.append(
+            {
+                "label": key[0],
+                "task": key[1],
+                "runs": len({r["run_id"] for r in sel}),
+                "failed": failed,
+                "test_acc_mean": float(acc.mean()) if acc.size else math.nan,
+                "test_acc_std": float(acc.std()) if acc.size else math.nan,
+                **{f"{c}_mean": _mean([r[c] for r in last.values()]) for c in MEANS},
+            }
+        )
     return out
 
 
@@ -250,18 +318,30 @@ def _plots(rows: list, out: Path) -> list:
         plots.learning_curves(done, out / name, f"{task}: test accuracy (mean ± std over seeds)")
         names.append(name)
         name = f"accuracy_vs_time_{task}.png"
-        plots.accuracy_vs(done, "wall_time_s", out / name, "training time (s)",
-                          f"{task}: final accuracy vs training time")
+        plots.accuracy_vs(
+            done, "wall_time_s", out / name, "training time (s)", f"{task}: final accuracy vs training time"
+        )
         names.append(name)
         if plots.has_values(done, "energy_J"):
             name = f"accuracy_vs_energy_{task}.png"
-            plots.accuracy_vs(done, "energy_J", out / name, "training energy (J)",
-                              f"{task}: final accuracy vs estimated training energy")
+            plots.accuracy_vs(
+                done,
+                "energy_J",
+                out / name,
+                "training energy (J)",
+                f"{task}: final accuracy vs estimated training energy",
+            )
             names.append(name)
         if plots.has_values(done, "grad_alignment"):
             name = f"alignment_{task}.png"
-            plots.learning_curves(done, out / name, f"{task}: alignment with backprop (mean ± std over seeds)",
-                                  key="grad_alignment", ylabel="cosine with backprop's −∇L", ylim=(-0.2, 1.05))
+            plots.learning_curves(
+                done,
+                out / name,
+                f"{task}: alignment with backprop (mean ± std over seeds)",
+                key="grad_alignment",
+                ylabel="cosine with backprop's −∇L",
+                ylim=(-0.2, 1.05),
+            )
             names.append(name)
         for param in plots.swept_substrate_params(done):
             name = f"robustness_{param}_{task}.png"
@@ -299,8 +379,11 @@ def _md_table(heads: list, cells: list) -> list:
 def _html_table(heads: list, cells: list) -> list:
     import html as escape
 
-    return ["<table><tr>" + "".join(f"<th>{escape.escape(h)}</th>" for h in heads) + "</tr>"] + \
-        ["<tr>" + "".join(f"<td>{escape.escape(c)}</td>" for c in row) + "</tr>" for row in cells] + ["</table>"]
+    return (
+        ["<table><tr>" + "".join(f"<th>{escape.escape(h)}</th>" for h in heads) + "</tr>"]
+        + ["<tr>" + "".join(f"<td>{escape.escape(c)}</td>" for c in row) + "</tr>" for row in cells]
+        + ["</table>"]
+    )
 
 
 def _lab_cell(v) -> str:
@@ -314,18 +397,27 @@ def lab_sections(jobs, results: dict, out: Path) -> list:
         if job.config.get("kind") != "lab":
             continue
         status = results[job.run_id]
-        title = f"{job.label} (experiment {job.config['experiment']}, seed {job.config['seed']}, " \
-                f"{job.config['backend']})"
+        title = (
+            f"{job.label} (experiment {job.config['experiment']}, seed {job.config['seed']}, {job.config['backend']})"
+        )
         lab = status.get("lab")
         if status["status"] != "done" or not lab:
-            sections.append({"title": title, "heads": [], "cells": [], "figure": None,
-                             "error": status["error"] or "no results"})
+            sections.append(
+                {"title": title, "heads": [], "cells": [], "figure": None, "error": status["error"] or "no results"}
+            )
             continue
         heads = list(lab["rows"][0]) if lab["rows"] else []
         figure = f"lab_{job.run_id}.png"
         atomic_write_bytes(out / figure, (out / "runs" / job.run_id / lab["figure"]).read_bytes())
-        sections.append({"title": title, "heads": heads, "figure": figure, "error": "",
-                         "cells": [[_lab_cell(r[h]) for h in heads] for r in lab["rows"]]})
+        sections.append(
+            {
+                "title": title,
+                "heads": heads,
+                "figure": figure,
+                "error": "",
+                "cells": [[_lab_cell(r[h]) for h in heads] for r in lab["rows"]],
+            }
+        )
     return sections
 
 
@@ -334,27 +426,40 @@ def _report(summary: list, figures: list, labs: list, suite: dict, overhead: dic
 
     heads = [h for h, _ in REPORT_COLUMNS]
     cells = [[cell(s) for _, cell in REPORT_COLUMNS] for s in summary]
-    notes = ["Means over seeds at the last epoch. Energy: the substrate's per-operation figures times the "
-             "run's operation counts (— where the substrate has no figures); alignment: cosine between the "
-             "rule's update and backprop's −∇L on a fixed training batch (— where the rule follows no "
-             "loss's gradient)." if summary else "",
-             f"Harness time {overhead['harness_s']:.2f} s of {overhead['total_s']:.2f} s "
-             f"({overhead['fraction']:.1%}) outside the runs."]
+    notes = [
+        "Means over seeds at the last epoch. Energy: the substrate's per-operation figures times the "
+        "run's operation counts (— where the substrate has no figures); alignment: cosine between the "
+        "rule's update and backprop's −∇L on a fixed training batch (— where the rule follows no "
+        "loss's gradient)."
+        if summary
+        else "",
+        f"Harness time {overhead['harness_s']:.2f} s of {overhead['total_s']:.2f} s "
+        f"({overhead['fraction']:.1%}) outside the runs.",
+    ]
     notes = [n for n in notes if n]
-    lines = [f"# Benchmark suite `{suite.get('name', 'suite')}`", "",
-             f"bioplast {__version__}, commit {_git_commit() or 'unknown'}; seeds {suite['seeds']}, "
-             f"backends {suite['backends']}.", ""]
-    lines += (_md_table(heads, cells) if summary else [])
+    lines = [
+        f"# Benchmark suite `{suite.get('name', 'suite')}`",
+        "",
+        f"bioplast {__version__}, commit {_git_commit() or 'unknown'}; seeds {suite['seeds']}, "
+        f"backends {suite['backends']}.",
+        "",
+    ]
+    lines += _md_table(heads, cells) if summary else []
     lines += ["", *notes, ""] + [f"![{f}]({f})" for f in figures]
     for lab in labs:
         lines += ["", f"## {lab['title']}", ""]
-        lines += [f"Failed: {lab['error']}"] if lab["error"] else \
-            _md_table(lab["heads"], lab["cells"]) + ["", f"![{lab['figure']}]({lab['figure']})"]
+        lines += (
+            [f"Failed: {lab['error']}"]
+            if lab["error"]
+            else _md_table(lab["heads"], lab["cells"]) + ["", f"![{lab['figure']}]({lab['figure']})"]
+        )
     atomic_write_text(out / "report.md", "\n".join(lines) + "\n")
-    html = ["<!doctype html><meta charset='utf-8'><title>bioplast suite</title>",
-            "<style>body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:3px 8px}</style>",
-            f"<h1>Benchmark suite {escape.escape(suite.get('name', ''))}</h1>"]
+    html = [
+        "<!doctype html><meta charset='utf-8'><title>bioplast suite</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px}</style>",
+        f"<h1>Benchmark suite {escape.escape(suite.get('name', ''))}</h1>",
+    ]
     html += (_html_table(heads, cells) if summary else []) + [f"<p>{escape.escape(n)}</p>" for n in notes]
 
     def image(f):  # self-contained: the PNGs are embedded
@@ -364,8 +469,11 @@ def _report(summary: list, figures: list, labs: list, suite: dict, overhead: dic
     html += [image(f) for f in figures]
     for lab in labs:
         html.append(f"<h2>{escape.escape(lab['title'])}</h2>")
-        html += [f"<p>Failed: {escape.escape(lab['error'])}</p>"] if lab["error"] else \
-            _html_table(lab["heads"], lab["cells"]) + [image(lab["figure"])]
+        html += (
+            [f"<p>Failed: {escape.escape(lab['error'])}</p>"]
+            if lab["error"]
+            else _html_table(lab["heads"], lab["cells"]) + [image(lab["figure"])]
+        )
     atomic_write_text(out / "report.html", "\n".join(html) + "\n")
 
 
@@ -399,9 +507,12 @@ def run_suite(suite, out, executor: str = "local", workers: int = 1, scheduler=N
         if summary:
             print(_terminal_table(summary))
         for lab in labs:
-            print(f"lab: {lab['title']}: {'failed: ' + lab['error'] if lab['error'] else 'table and figure in the report'}")
-        print(f"harness: {harness:.2f} s of {total:.2f} s ({overhead['fraction']:.1%}) outside the runs; "
-              f"results in {out}/results.csv, report.md, report.html")
+            outcome = f"failed: {lab['error']}" if lab["error"] else "table and figure in the report"
+            print(f"lab: {lab['title']}: {outcome}")
+        print(
+            f"harness: {harness:.2f} s of {total:.2f} s ({overhead['fraction']:.1%}) outside the runs; "
+            f"results in {out}/results.csv, report.md, report.html"
+        )
     return {"rows": rows, "summary": summary, "overhead": overhead}
 
 

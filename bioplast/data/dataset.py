@@ -1,9 +1,9 @@
 """The :class:`Dataset` record and deterministic, seeded, stratified splits."""
+
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -23,7 +23,7 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
-    shape: Optional[tuple] = None
+    shape: tuple | None = None
 
     @property
     def n_features(self) -> int:
@@ -46,15 +46,18 @@ class Dataset:
             if len(x) != len(y):
                 raise DataError(f"{self.name}: x_{part} has {len(x)} rows but y_{part} has {len(y)} labels")
             if not np.issubdtype(y.dtype, np.integer) or (y.size and (y.min() < 0 or y.max() >= self.n_classes)):
-                raise DataError(f"{self.name}: y_{part} must be integer labels in [0, {self.n_classes}), "
-                                f"got dtype {y.dtype} range [{y.min() if y.size else '-'}, "
-                                f"{y.max() if y.size else '-'}]")
+                raise DataError(
+                    f"{self.name}: y_{part} must be integer labels in [0, {self.n_classes}), "
+                    f"got dtype {y.dtype} range [{y.min() if y.size else '-'}, "
+                    f"{y.max() if y.size else '-'}]"
+                )
         if self.x_train.shape[1] != self.x_test.shape[1]:
-            raise DataError(f"{self.name}: train has {self.x_train.shape[1]} features, test has "
-                            f"{self.x_test.shape[1]}")
+            raise DataError(f"{self.name}: train has {self.x_train.shape[1]} features, test has {self.x_test.shape[1]}")
         if self.shape is not None and int(np.prod(self.shape)) != self.x_train.shape[1]:
-            raise DataError(f"{self.name}: sample shape {tuple(self.shape)} holds {int(np.prod(self.shape))} values "
-                            f"but the samples have {self.x_train.shape[1]} features")
+            raise DataError(
+                f"{self.name}: sample shape {tuple(self.shape)} holds {int(np.prod(self.shape))} values "
+                f"but the samples have {self.x_train.shape[1]} features"
+            )
 
 
 def stratified_split(x, y, test_fraction: float, seed: int):
@@ -87,7 +90,7 @@ def one_hot(y, n_classes: int) -> np.ndarray:
     return out
 
 
-def class_count(y_train, y_test, source: str, declared: Optional[int] = None) -> int:
+def class_count(y_train, y_test, source: str, declared: int | None = None) -> int:
     """The number of classes of integer labels: ``declared``, or ``max + 1`` where every class
     ``0 … max`` appears among the training labels — so one stray label (a 255 among digits) is an
     error naming it, not a silent 256-class task."""
@@ -96,8 +99,10 @@ def class_count(y_train, y_test, source: str, declared: Optional[int] = None) ->
         raise DataError(f"{source}: no labels")
     if not np.issubdtype(labels.dtype, np.integer):
         if not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
-            raise DataError(f"{source}: labels must be integers, got {labels.dtype} values such as "
-                            f"{labels[~(labels == np.round(labels))][:3].tolist() or labels[:3].tolist()}")
+            raise DataError(
+                f"{source}: labels must be integers, got {labels.dtype} values such as "
+                f"{labels[~(labels == np.round(labels))][:3].tolist() or labels[:3].tolist()}"
+            )
     if labels.min() < 0:
         raise DataError(f"{source}: labels must be >= 0, found {int(labels.min())}")
     top = int(labels.max())
@@ -108,7 +113,9 @@ def class_count(y_train, y_test, source: str, declared: Optional[int] = None) ->
     present = np.unique(np.asarray(y_train).astype(np.int64))
     missing = sorted(set(range(top + 1)) - set(present.tolist()))
     if missing:
-        raise DataError(f"{source}: label {top} makes {top + 1} classes but classes {missing[:10]}"
-                        f"{' …' if len(missing) > 10 else ''} never appear in the training labels "
-                        "(a stray label, or give the number of classes explicitly)")
+        raise DataError(
+            f"{source}: label {top} makes {top + 1} classes but classes {missing[:10]}"
+            f"{' …' if len(missing) > 10 else ''} never appear in the training labels "
+            "(a stray label, or give the number of classes explicitly)"
+        )
     return top + 1

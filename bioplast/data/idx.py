@@ -4,6 +4,7 @@ An IDX file is a big-endian header — two zero bytes, a type byte
 (0x08 = uint8), the number of dimensions — followed by one uint32 size per
 dimension and the data.  Files may be gzip-compressed (``.gz``).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -38,21 +39,22 @@ def read_idx(path) -> np.ndarray:
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"cannot read IDX file {str(path)!r}: {exc}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _TYPES:
-        raise DataError(f"{str(path)!r} is not an IDX file: magic bytes {raw[:4].hex() or '(empty)'} "
-                        f"(expected 0000 followed by a type byte in {[hex(t) for t in _TYPES]} "
-                        "and a dimension count)")
+        raise DataError(
+            f"{str(path)!r} is not an IDX file: magic bytes {raw[:4].hex() or '(empty)'} "
+            f"(expected 0000 followed by a type byte in {[hex(t) for t in _TYPES]} "
+            "and a dimension count)"
+        )
     dtype = np.dtype(_TYPES[raw[2]])
     ndim = raw[3]
     header = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header:
         raise DataError(f"{str(path)!r}: IDX header declares {ndim} dimensions but is truncated")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = int(np.prod(shape)) * dtype.itemsize
     got = len(raw) - header
     if got != expected:
         kind = "truncated" if got < expected else "longer than its header says"
-        raise DataError(f"{str(path)!r} is {kind}: header shape {shape} needs {expected} data bytes, "
-                        f"file has {got}")
+        raise DataError(f"{str(path)!r} is {kind}: header shape {shape} needs {expected} data bytes, file has {got}")
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -60,8 +62,10 @@ def _find(directory: Path, stem: str) -> Path:
     for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
         if (directory / name).is_file():
             return directory / name
-    raise DataError(f"{stem}[.gz] not found in {str(directory)!r}; expected the four standard files "
-                    f"{', '.join(MNIST_FILES.values())}")
+    raise DataError(
+        f"{stem}[.gz] not found in {str(directory)!r}; expected the four standard files "
+        f"{', '.join(MNIST_FILES.values())}"
+    )
 
 
 def load_idx_dataset(directory, name: str = "mnist"):
@@ -79,15 +83,26 @@ def load_idx_dataset(directory, name: str = "mnist"):
     for split in ("train", "test"):
         imgs, labels = parts[f"{split}_images"], parts[f"{split}_labels"]
         if imgs.ndim != 3 or labels.ndim != 1 or len(imgs) != len(labels):
-            raise DataError(f"{name} {split}: images {imgs.shape} and labels {labels.shape} do not match "
-                            "(expected [N, rows, cols] and [N])")
+            raise DataError(
+                f"{name} {split}: images {imgs.shape} and labels {labels.shape} do not match "
+                "(expected [N, rows, cols] and [N])"
+            )
         if len(imgs) == 0:
             raise DataError(f"{name} {split}: the IDX files hold no images")
-    flat = {k: (v.reshape(len(v), -1).astype(np.float32) / 255.0 if "images" in k else v.astype(np.int64))
-            for k, v in parts.items()}
+    flat = {
+        k: (v.reshape(len(v), -1).astype(np.float32) / 255.0 if "images" in k else v.astype(np.int64))
+        for k, v in parts.items()
+    }
     n = class_count(flat["train_labels"], flat["test_labels"], f"{name} IDX files in {str(directory)!r}")
-    return Dataset(name, flat["train_images"], flat["train_labels"], flat["test_images"], flat["test_labels"], n,
-                   (1, *parts["train_images"].shape[1:]))
+    return Dataset(
+        name,
+        flat["train_images"],
+        flat["train_labels"],
+        flat["test_images"],
+        flat["test_labels"],
+        n,
+        (1, *parts["train_images"].shape[1:]),
+    )
 
 
 def write_idx(path, data: np.ndarray) -> None:

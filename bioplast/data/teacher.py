@@ -4,6 +4,7 @@
 ``W₂ ~ N(0, 1/n_hidden)`` (unit-variance pre-activations).  Expansion
 (``n_hidden > n_in``) and compression are both allowed.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -25,15 +26,22 @@ class TeacherTask(NamedTuple):
     readout: str = "identity"
 
 
-def teacher_student(n_in: int, n_hidden: int, n_out: int, n_train: int, n_test: int = 1000,
-                    activation_name: str = "identity", seed: int = 0, readout: str = "identity",
-                    input_std: float = 1.0) -> TeacherTask:
+def teacher_student(
+    n_in: int,
+    n_hidden: int,
+    n_out: int,
+    n_train: int,
+    n_test: int = 1000,
+    activation_name: str = "identity",
+    seed: int = 0,
+    readout: str = "identity",
+    input_std: float = 1.0,
+) -> TeacherTask:
     """Generate a teacher network and its train/test data (float64).
 
     ``readout`` is the output nonlinearity ψ (``y = ψ(W₂ φ(W₁ x))``); Ninou et al. (2025) use
     ψ = φ and inputs of standard deviation ``input_std = 1/√2``."""
-    for name, v in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out), ("n_train", n_train),
-                    ("n_test", n_test)):
+    for name, v in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out), ("n_train", n_train), ("n_test", n_test)):
         positive_int(name, v)
     act, out = activation(activation_name), activation(readout)
     positive("input_std", input_std)

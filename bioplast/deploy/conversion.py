@@ -34,6 +34,7 @@ refused at export.  ``dt`` and the scales go into the graph's metadata.
 an integrator, so it cannot run these graphs faithfully; tools with a true IF
 can.)
 """
+
 from __future__ import annotations
 
 import os
@@ -44,6 +45,7 @@ import numpy as np
 
 from bioplast.deploy.nir import read_graph
 from bioplast.errors import ConfigError, DataError
+from bioplast.optional import require
 from bioplast.validate import positive, positive_int
 
 RESETS = ("subtract", "zero")
@@ -64,26 +66,38 @@ def _check_mlp(weights, biases):
     weights = [np.asarray(w, dtype=np.float64) for w in weights]
     biases = [np.asarray(b, dtype=np.float64) for b in biases]
     if not weights or len(weights) != len(biases):
-        raise ConfigError(f"an MLP needs as many bias vectors as weight matrices (at least one), got "
-                          f"{len(weights)} and {len(biases)}")
-    for i, (w, b) in enumerate(zip(weights, biases)):
+        raise ConfigError(
+            f"an MLP needs as many bias vectors as weight matrices (at least one), got {len(weights)} and {len(biases)}"
+        )
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
         if w.ndim != 2 or b.shape != (w.shape[0],):
             raise DataError(f"layer {i}: weights must be [n_out, n_in] and biases [n_out], got {w.shape} and {b.shape}")
         if i and w.shape[1] != weights[i - 1].shape[0]:
-            raise DataError(f"layer {i} takes {w.shape[1]} inputs but layer {i - 1} has {weights[i - 1].shape[0]} "
-                            "units")
+            raise DataError(
+                f"layer {i} takes {w.shape[1]} inputs but layer {i - 1} has {weights[i - 1].shape[0]} units"
+            )
         if not (np.isfinite(w).all() and np.isfinite(b).all()):
             raise DataError(f"layer {i}: weights and biases must be finite")
     return weights, biases
 
 
-def convert_mlp(weights, biases, x_calib, *, percentile: float = 99.9, dt: float = 1e-3,
-                reset: str = "subtract", activation: str = "relu") -> ConvertedSNN:
+def convert_mlp(
+    weights,
+    biases,
+    x_calib,
+    *,
+    percentile: float = 99.9,
+    dt: float = 1e-3,
+    reset: str = "subtract",
+    activation: str = "relu",
+) -> ConvertedSNN:
     """The IF network that approximates the ReLU MLP ``(weights[l] [n_out, n_in], biases[l])`` — hidden
     layers ReLU, the last linear (a readout) — normalised on ``x_calib[n, n_in]`` (module docstring)."""
     if activation != "relu":
-        raise ConfigError(f"rate-based conversion needs ReLU hidden units (a firing rate is never negative); "
-                          f"got activation {activation!r}")
+        raise ConfigError(
+            f"rate-based conversion needs ReLU hidden units (a firing rate is never negative); "
+            f"got activation {activation!r}"
+        )
     if not 0 < percentile <= 100:
         raise ConfigError(f"percentile must be in (0, 100], got {percentile!r}")
     if reset not in RESETS:
@@ -95,7 +109,7 @@ def convert_mlp(weights, biases, x_calib, *, percentile: float = 99.9, dt: float
         raise DataError(f"x_calib must be [n >= 1, {weights[0].shape[1]}], got {x.shape}")
     scales, a = [1.0], x
     new_w, new_b = [], []
-    for w, b in zip(weights[:-1], biases[:-1]):
+    for w, b in zip(weights[:-1], biases[:-1], strict=True):
         a = np.maximum(a @ w.T + b, 0.0)
         positive_part = a[a > 0]
         lam = float(np.percentile(positive_part, percentile)) if positive_part.size else 1.0
@@ -138,28 +152,35 @@ def predict_converted(conv: ConvertedSNN, x, steps: int) -> np.ndarray:
 def export_converted(conv: ConvertedSNN, path=None):
     """The converted network as a ``nir.NIRGraph`` (module docstring); with ``path``, also written
     atomically (a temporary file, then renamed: never a partial file)."""
-    import nir
+    nir = require("nir", "NIR conversion")
 
     if conv.reset != "zero":
-        raise ConfigError("NIR's IF neuron resets to v_reset; a converted network with reset='subtract' has no "
-                          "NIR form: convert with reset='zero' to export")
+        raise ConfigError(
+            "NIR's IF neuron resets to v_reset; a converted network with reset='subtract' has no "
+            "NIR form: convert with reset='zero' to export"
+        )
     dt = conv.dt
     nodes = {"input": nir.Input(input_type={"input": np.array([conv.weights[0].shape[1]])})}
     edges, prev = [], "input"
     last = len(conv.weights) - 1
-    for l, (w, b) in enumerate(zip(conv.weights, conv.biases)):
+    for l, (w, b) in enumerate(zip(conv.weights, conv.biases, strict=True)):
         n = w.shape[0]
         nodes[f"affine{l}"] = nir.Affine(weight=w if l == 0 else w * dt, bias=b.copy())
-        cell = nir.I(r=np.full(n, 1.0 / dt)) if l == last else \
-            nir.IF(r=np.full(n, 1.0 / dt), v_threshold=np.ones(n), v_reset=np.zeros(n))
+        cell = (
+            nir.I(r=np.full(n, 1.0 / dt))
+            if l == last
+            else nir.IF(r=np.full(n, 1.0 / dt), v_threshold=np.ones(n), v_reset=np.zeros(n))
+        )
         nodes[f"layer{l}"] = cell
         edges += [(prev, f"affine{l}"), (f"affine{l}", f"layer{l}")]
         prev = f"layer{l}"
     nodes["output"] = nir.Output(output_type={"output": np.array([conv.weights[-1].shape[0]])})
     edges.append((prev, "output"))
-    graph = nir.NIRGraph(nodes=nodes, edges=edges,
-                         metadata={"bioplast_dt": dt, "bioplast_conversion": "rate-IF",
-                                   "bioplast_scales": np.asarray(conv.scales)})
+    graph = nir.NIRGraph(
+        nodes=nodes,
+        edges=edges,
+        metadata={"bioplast_dt": dt, "bioplast_conversion": "rate-IF", "bioplast_scales": np.asarray(conv.scales)},
+    )
     if path is not None:
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
@@ -171,8 +192,7 @@ def export_converted(conv: ConvertedSNN, path=None):
 def import_converted(graph_or_path) -> ConvertedSNN:
     """A :class:`ConvertedSNN` from a graph written by :func:`export_converted` (or one of the same
     shape: a chain of Affine → IF layers and an Affine → I readout, ``dt`` in the metadata)."""
-    import nir
-
+    nir = require("nir", "NIR conversion")
 
     graph = read_graph(graph_or_path) if isinstance(graph_or_path, (str, Path)) else graph_or_path
     dt = graph.metadata.get("bioplast_dt")
@@ -186,9 +206,11 @@ def import_converted(graph_or_path) -> ConvertedSNN:
         cell_name = following.get(node)
         cell = graph.nodes.get(cell_name)
         if not isinstance(affine, nir.Affine) or not isinstance(cell, (nir.IF, nir.I)):
-            raise DataError(f"NIR node {node!r} ({type(affine).__name__}) → {cell_name!r} "
-                            f"({type(cell).__name__}): a converted network is a chain of Affine → IF layers "
-                            "ending in Affine → I")
+            raise DataError(
+                f"NIR node {node!r} ({type(affine).__name__}) → {cell_name!r} "
+                f"({type(cell).__name__}): a converted network is a chain of Affine → IF layers "
+                "ending in Affine → I"
+            )
         if not np.allclose(np.asarray(cell.r), 1.0 / dt):
             raise DataError(f"NIR node {cell_name!r} has r != 1/dt; not a converted network of this dt")
         if isinstance(cell, nir.IF) and not (np.allclose(cell.v_threshold, 1.0) and np.allclose(cell.v_reset, 0.0)):

@@ -36,12 +36,12 @@ plasticity, so:
   refills it, so export → import → continue equals an uninterrupted run bit
   for bit.
 """
+
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -55,6 +55,7 @@ from bioplast.dynamics.spiking.network import PER_NEURON, Population, Projection
 from bioplast.dynamics.spiking.neurons import LIF
 from bioplast.errors import ConfigError, DataError
 from bioplast.io import atomic_write_json
+from bioplast.optional import require
 from bioplast.rules.stdp import stdp_from_spec
 from bioplast.training import checkpoints as checkpoint
 
@@ -89,16 +90,20 @@ def _check_exportable(p: Population) -> LIF:
         if m.resistance == 0:
             why.append("resistance = 0")
     if why:
-        raise ConfigError(f"population {p.name!r} cannot be written as NIR: it has {', '.join(why)}; NIR's LIF "
-                          "and CubaLIF have no field for this")
+        raise ConfigError(
+            f"population {p.name!r} cannot be written as NIR: it has {', '.join(why)}; NIR's LIF "
+            "and CubaLIF have no field for this"
+        )
     return m
 
 
 def _transform_params(t) -> dict:
     """A transform as the sidecar records it: its spec record as a dict (kind and arguments)."""
     if t.spec is None:
-        raise ConfigError(f"transform {t.name!r} has no spec record (it was not made by a transform factory), so "
-                          "the sidecar cannot record it")
+        raise ConfigError(
+            f"transform {t.name!r} has no spec record (it was not made by a transform factory), so "
+            "the sidecar cannot record it"
+        )
     return t.spec.to_dict()
 
 
@@ -108,8 +113,9 @@ def _transform_from(params) -> Transform:
     return from_spec(params)
 
 
-def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None,
-               substrate: Optional[str] = None, state=None):
+def export_nir(
+    net: SpikingNetwork, path=None, *, weights: dict | None = None, substrate: str | None = None, state=None
+):
     """``net`` as a ``nir.NIRGraph``; with ``path``, also write it (NIR's HDF5 file) and the sidecar.
 
     ``weights``: projection name → current dense weights (e.g. from a simulation's state),
@@ -117,7 +123,7 @@ def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None
     ``net`` to continue from — its weights are exported and the whole state is written to
     ``PATH.bioplast-state/`` for :func:`import_state` (needs ``path``; excludes ``weights``).
     """
-    import nir
+    nir = require("nir", "NIR export and import")
 
     if state is not None:
         if path is None:
@@ -125,10 +131,15 @@ def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None
         if weights:
             raise ConfigError("pass weights= or state= to export_nir, not both: a state carries its weights")
         if len(state.weights) != len(net.projections):
-            raise DataError(f"state has {len(state.weights)} projections' weights, the network "
-                            f"{len(net.projections)}: it is not a state of this network")
-        weights = {pr.name: np.asarray(w.detach().cpu() if hasattr(w, "detach") else w)
-                   for pr, w in zip(net.projections, state.weights) if w is not None}
+            raise DataError(
+                f"state has {len(state.weights)} projections' weights, the network "
+                f"{len(net.projections)}: it is not a state of this network"
+            )
+        weights = {
+            pr.name: np.asarray(w.detach().cpu() if hasattr(w, "detach") else w)
+            for pr, w in zip(net.projections, state.weights, strict=True)
+            if w is not None
+        }
     if weights:
         net = net.with_weights(weights)
     nodes, edges = {}, []
@@ -138,13 +149,18 @@ def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None
     for p in net.populations:
         m = _check_exportable(p)
         n = p.size
-        common = dict(r=np.full(n, m.resistance), v_leak=p.values("v_rest"),
-                      v_threshold=p.values("v_thresh"), v_reset=p.values("v_reset"))
+        common = dict(
+            r=np.full(n, m.resistance),
+            v_leak=p.values("v_rest"),
+            v_threshold=p.values("v_thresh"),
+            v_reset=p.values("v_reset"),
+        )
         if m.tau_syn is None:
             nodes[p.name] = nir.LIF(tau=np.full(n, m.tau_mem), **common)
         else:
-            nodes[p.name] = nir.CubaLIF(tau_syn=np.full(n, m.tau_syn), tau_mem=np.full(n, m.tau_mem),
-                                        w_in=np.ones(n), **common)
+            nodes[p.name] = nir.CubaLIF(
+                tau_syn=np.full(n, m.tau_syn), tau_mem=np.full(n, m.tau_mem), w_in=np.ones(n), **common
+            )
         nodes[f"{p.name}_output"] = nir.Output(output_type={"output": np.array([n])})
         edges.append((p.name, f"{p.name}_output"))
     sidecar_projections = []
@@ -154,8 +170,7 @@ def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None
         node = f"projection{i}"
         nodes[node] = nir.Linear(weight=w)
         edges += [(pr.pre, node), (node, pr.post)]
-        entry = {"node": node, "pre": pr.pre, "post": pr.post, "target": pr.target,
-                 "connectivity": pr.connectivity}
+        entry = {"node": node, "pre": pr.pre, "post": pr.post, "target": pr.target, "connectivity": pr.connectivity}
         if pr.connectivity != "dense":
             entry["weight"] = float(pr.weights)
         if pr.read_noise:
@@ -163,11 +178,17 @@ def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None
         if pr.plasticity is not None:
             spec = pr.plasticity.rule.spec
             if spec.family != "stdp":
-                raise ConfigError(f"projection {pr.name}: the sidecar records STDP-family rules; "
-                                  f"{spec.name!r} ({spec.family}) is not one yet")
-            entry["plasticity"] = {"rule": spec.name, "family": spec.family, "citation": spec.citation,
-                                   "params": spec.params,
-                                   "transforms": [_transform_params(t) for t in pr.plasticity.transforms]}
+                raise ConfigError(
+                    f"projection {pr.name}: the sidecar records STDP-family rules; "
+                    f"{spec.name!r} ({spec.family}) is not one yet"
+                )
+            entry["plasticity"] = {
+                "rule": spec.name,
+                "family": spec.family,
+                "citation": spec.citation,
+                "params": spec.params,
+                "transforms": [_transform_params(t) for t in pr.plasticity.transforms],
+            }
         sidecar_projections.append(entry)
     graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata={"bioplast_dt": net.dt})
     if path is not None:
@@ -175,8 +196,13 @@ def export_nir(net: SpikingNetwork, path=None, *, weights: Optional[dict] = None
         tmp = path.with_name(path.name + ".tmp")
         nir.write(tmp, graph)
         os.replace(tmp, path)
-        sidecar = {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION, "dt": net.dt, "substrate": substrate,
-                   "projections": sidecar_projections}
+        sidecar = {
+            "format": SIDECAR_FORMAT,
+            "version": SIDECAR_VERSION,
+            "dt": net.dt,
+            "substrate": substrate,
+            "projections": sidecar_projections,
+        }
         if state is not None:
             # the state before the sidecar that names it: an interrupted export leaves no dangling reference
             batch = int(state.v.shape[0])
@@ -198,7 +224,7 @@ def state_path(path) -> Path:
     return path.with_name(path.name + ".bioplast-state")
 
 
-def import_state(path, net: Optional[SpikingNetwork] = None, backend="numpy"):
+def import_state(path, net: SpikingNetwork | None = None, backend="numpy"):
     """The :class:`~bioplast.dynamics.spiking.engine.SimState` exported with the graph at ``path``
     (``export_nir(…, state=)``), on ``backend``, to pass as ``simulate(net, …, state=)``.
 
@@ -223,14 +249,14 @@ def _batched_like(template, stored: list, batch: int, k):
     leaves, prints = checkpoint.flatten(template)
     shapes = {fp[0]: fp[2] for fp in stored if len(fp) > 2 and fp[1] == "array"}
     out = []
-    for leaf, fp in zip(leaves, checkpoint.fingerprint_leaves(prints)):
+    for leaf, fp in zip(leaves, checkpoint.fingerprint_leaves(prints), strict=True):
         if fp[1] == "array" and fp[2][:1] == [1] and shapes.get(fp[0]) == [batch] + fp[2][1:]:
             leaf = leaf + k.zeros((batch, *fp[2][1:]))
         out.append(leaf)
     return checkpoint.unflatten(template, out, k)
 
 
-def _read_sidecar(path) -> Optional[dict]:
+def _read_sidecar(path) -> dict | None:
     p = sidecar_path(path)
     if not p.exists():
         return None
@@ -239,14 +265,16 @@ def _read_sidecar(path) -> Optional[dict]:
     except ValueError as exc:
         raise DataError(f"sidecar {p} is not valid JSON: {exc}") from None
     if data.get("format") != SIDECAR_FORMAT or data.get("version") != SIDECAR_VERSION:
-        raise DataError(f"{p} is not a version-{SIDECAR_VERSION} {SIDECAR_FORMAT} file "
-                        f"(format={data.get('format')!r}, version={data.get('version')!r})")
+        raise DataError(
+            f"{p} is not a version-{SIDECAR_VERSION} {SIDECAR_FORMAT} file "
+            f"(format={data.get('format')!r}, version={data.get('version')!r})"
+        )
     return data
 
 
 def read_graph(path):
     """``nir.read(path)`` with clear errors: a missing file, or one NIR cannot read (malformed)."""
-    import nir
+    nir = require("nir", "NIR export and import")
 
     if not Path(path).exists():
         raise DataError(f"no NIR file at {path}")
@@ -256,12 +284,12 @@ def read_graph(path):
         raise DataError(f"{path} is not a readable NIR graph ({type(exc).__name__}: {exc})") from None
 
 
-def import_nir(graph_or_path, *, dt: Optional[float] = None) -> SpikingNetwork:
+def import_nir(graph_or_path, *, dt: float | None = None) -> SpikingNetwork:
     """A :class:`SpikingNetwork` from a NIR graph or file (and its sidecar when present).
 
     ``dt`` is needed only when neither the sidecar nor the graph's metadata holds one.
     """
-    import nir
+    nir = require("nir", "NIR export and import")
 
     sidecar = None
     if isinstance(graph_or_path, (str, Path)):
@@ -302,27 +330,36 @@ def import_nir(graph_or_path, *, dt: Optional[float] = None) -> SpikingNetwork:
         weights = entry["weight"] if connectivity != "dense" else w
         plastic = None
         if "plasticity" in entry:
-
             spec = entry["plasticity"]
-            rule = stdp_from_spec(RuleSpec(spec["rule"], spec["family"], frozenset(), "spiking", "",
-                                           spec["citation"], spec["params"]))
+            rule = stdp_from_spec(
+                RuleSpec(spec["rule"], spec["family"], frozenset(), "spiking", "", spec["citation"], spec["params"])
+            )
             plastic = make_plasticity(rule, *[_transform_from(t) for t in spec["transforms"]])
-        projections.append(Projection(pre, post, target, weights, connectivity, plastic,
-                                      float(entry.get("read_noise", 0.0)), int(entry.get("read_seed", 0))))
+        projections.append(
+            Projection(
+                pre,
+                post,
+                target,
+                weights,
+                connectivity,
+                plastic,
+                float(entry.get("read_noise", 0.0)),
+                int(entry.get("read_seed", 0)),
+            )
+        )
     return SpikingNetwork(sources, [pops[n] for n in sorted(pops)], projections, float(dt))
 
 
 def _order(name: str):
     # projection nodes in the order they were written (projection0, projection1, …), others after
-    digits = name[len("projection"):] if name.startswith("projection") else ""
+    digits = name[len("projection") :] if name.startswith("projection") else ""
     return (0, int(digits)) if digits.isdigit() else (1, name)
 
 
 def _neuron_from(node) -> tuple:
     """``(LIF, per_neuron)`` of a NIR LIF or CubaLIF node: leak, threshold and reset may vary neuron
     by neuron (the model holds their mean, ``per_neuron`` the values); other fields may not."""
-    import nir
-
+    nir = require("nir", "NIR export and import")
 
     varying = {}
 
@@ -331,8 +368,10 @@ def _neuron_from(node) -> tuple:
         if np.unique(values).size == 1:
             return float(values[0])
         if ours not in PER_NEURON:
-            raise DataError(f"NIR neuron field {field!r} varies across neurons; bioplast populations vary only "
-                            f"{PER_NEURON} neuron by neuron (split the population)")
+            raise DataError(
+                f"NIR neuron field {field!r} varies across neurons; bioplast populations vary only "
+                f"{PER_NEURON} neuron by neuron (split the population)"
+            )
         varying[ours] = values
         return float(values.mean())
 

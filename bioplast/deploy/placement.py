@@ -18,6 +18,7 @@ every dense projection reads its devices with the profile's ``σ_read S`` (``Pro
 all of them drawing from the chip's ``"reads"`` stream (projection ``p`` under salt
 ``READ_SALT + p``).  Not modelled in spiking networks yet: drift over time.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,7 +49,7 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0, run_on=None
     kernel = (get_backend(run_on) if run_on is not None else k).fused("device_write")
     reads = chip.reads()
     projections = []
-    for i, pr in enumerate(net.projections):
+    for pr in net.projections:
         if pr.connectivity != "dense":
             projections.append(pr)
             continue
@@ -57,6 +58,13 @@ def on_substrate(net, profile: DeviceProfile, k=None, seed: int = 0, run_on=None
         if learn is not None:
             learn = compose(learn, *device_transforms(profile, chip.stream(pr.name), kernel))
         weights = k.to_numpy(weights)
-        projections.append(dataclasses.replace(pr, weights=weights, plasticity=learn, read_noise=chip.read_scale,
-                                               read_seed=0 if reads is None else reads.seed))
+        projections.append(
+            dataclasses.replace(
+                pr,
+                weights=weights,
+                plasticity=learn,
+                read_noise=chip.read_scale,
+                read_seed=0 if reads is None else reads.seed,
+            )
+        )
     return SpikingNetwork(net.sources, populations, projections, net.dt)

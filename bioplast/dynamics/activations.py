@@ -4,6 +4,7 @@ Each takes the array namespace ``xp`` (``numpy`` or ``torch``) so the same
 definition serves every backend; :func:`derivative` gives ρ' analytically
 (used by EP relaxation and by tests against autograd).
 """
+
 from __future__ import annotations
 
 from bioplast.errors import unknown_name
@@ -23,8 +24,10 @@ ACTIVATIONS = {
     "hard_sigmoid": (lambda xp, x: x.clip(0, 1), lambda xp, x: ((x > 0) & (x < 1)) * 1.0),
     # σ(4(x − ½)): the sigmoid of the EP reference code (Laborieux et al. 2021,
     # "my_sigmoid"), steepness 1 at x = ½ like the hard sigmoid it smooths
-    "sigmoid4": (lambda xp, x: _sigmoid(xp, 4 * (x - 0.5)),
-                 lambda xp, x: 4 * _sigmoid(xp, 4 * (x - 0.5)) * (1 - _sigmoid(xp, 4 * (x - 0.5)))),
+    "sigmoid4": (
+        lambda xp, x: _sigmoid(xp, 4 * (x - 0.5)),
+        lambda xp, x: 4 * _sigmoid(xp, 4 * (x - 0.5)) * (1 - _sigmoid(xp, 4 * (x - 0.5))),
+    ),
 }
 
 # holomorphic in x: usable with complex states (holomorphic EP)

@@ -1,5 +1,8 @@
 """Backend arrays in and out of torch autograd: the bridge the backprop baselines cross."""
+
 from __future__ import annotations
+
+from bioplast.optional import require
 
 
 class AutogradBridge:
@@ -14,7 +17,7 @@ class AutogradBridge:
     """
 
     def __init__(self, k, x):
-        import torch
+        torch = require("torch", "autograd (backprop, feedback alignment and Dale's gradients)")
 
         self.torch, self.k = torch, k
         self.on_torch = isinstance(x, torch.Tensor)

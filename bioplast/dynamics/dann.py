@@ -25,9 +25,10 @@ weights out of presynaptic neuron ``j`` all have sign ``s_j``
 One forward function serves numpy and torch (autograd supplies the
 backprop baseline's gradients).
 """
+
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -38,12 +39,12 @@ EPS = 1e-8
 
 
 class DANNLayer(NamedTuple):
-    wex: Any                 # [n_e, d] ≥ 0
-    wix: Any                 # [n_i, d] ≥ 0
-    wei: Any                 # [n_e, n_i] ≥ 0
-    b: Any                   # [n_e]
-    alpha: Optional[Any]     # [n_i] log-scale of divisive inhibition (None: subtractive only)
-    g: Optional[Any]         # [n_e] ≥ 0 gain (None: subtractive only)
+    wex: Any  # [n_e, d] ≥ 0
+    wix: Any  # [n_i, d] ≥ 0
+    wei: Any  # [n_e, n_i] ≥ 0
+    b: Any  # [n_e]
+    alpha: Any | None  # [n_i] log-scale of divisive inhibition (None: subtractive only)
+    g: Any | None  # [n_e] ≥ 0 gain (None: subtractive only)
 
 
 # parameter name → (gradient scale as a function of (n_e, d), constrained to ≥ 0)
@@ -57,8 +58,9 @@ DANN_CORRECTIONS = {
 }
 
 
-def init_dann(k, sizes, seed: int, inhibitory_fraction: float = 0.1, divisive: bool = True,
-              positive_inputs: bool = True) -> list:
+def init_dann(
+    k, sizes, seed: int, inhibitory_fraction: float = 0.1, divisive: bool = True, positive_inputs: bool = True
+) -> list:
     """DANN layers for ``sizes = [d, n_1, …, C]``: ``n_i = max(1, round(f·n_e))``
     interneurons per hidden layer and one at the output (as in the paper)."""
     if len(sizes) < 2 or any(not isinstance(n, (int, np.integer)) or n <= 0 for n in sizes):
@@ -66,7 +68,7 @@ def init_dann(k, sizes, seed: int, inhibitory_fraction: float = 0.1, divisive: b
     f = in_range("inhibitory_fraction", inhibitory_fraction, 0.0, 1.0)
     rng = np.random.default_rng(seed)
     layers = []
-    for l, (d, ne) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for l, (d, ne) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         last = l == len(sizes) - 2
         ni = 1 if last else max(1, int(round(f * ne)))
         first = l == 0 and positive_inputs
@@ -76,8 +78,9 @@ def init_dann(k, sizes, seed: int, inhibitory_fraction: float = 0.1, divisive: b
         wei = np.full((ne, ni), 1.0 / ni)
         alpha = np.full(ni, np.log(np.sqrt((2 * np.pi - 1) / d))) if divisive else None
         g = np.ones(ne) if divisive else None
-        layers.append(DANNLayer(*(None if a is None else k.asarray(a)
-                                  for a in (wex, wix, wei, np.zeros(ne), alpha, g))))
+        layers.append(
+            DANNLayer(*(None if a is None else k.asarray(a) for a in (wex, wix, wei, np.zeros(ne), alpha, g)))
+        )
     return layers
 
 

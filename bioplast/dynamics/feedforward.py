@@ -3,6 +3,7 @@
 Parameters are plain lists of backend arrays (``W_l[n_l, n_{l−1}]``,
 ``b_l[n_l]``) so rules and transforms treat them like any other weights.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -12,6 +13,7 @@ import numpy as np
 from bioplast.dynamics.activations import activation as _activation
 from bioplast.dynamics.autograd import AutogradBridge
 from bioplast.errors import ConfigError, unknown_name
+from bioplast.optional import require
 
 LOSSES = ("cross_entropy", "mse")
 
@@ -34,11 +36,10 @@ def init_mlp(k, sizes, seed: int, gain: float = 1.0, scheme: str = "glorot") -> 
     if len(sizes) < 2 or any((not isinstance(n, (int, np.integer))) or n <= 0 for n in sizes):
         raise ConfigError(f"layer sizes must be >= 2 positive integers, got {list(sizes)}")
     if scheme not in INITS:
-
         raise unknown_name("init scheme", scheme, INITS)
     rng = np.random.default_rng(seed)
     ws, bs = [], []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         if scheme == "glorot":
             bound = gain * np.sqrt(6.0 / (n_in + n_out))
             ws.append(k.asarray(rng.uniform(-bound, bound, size=(n_out, n_in))))
@@ -60,7 +61,7 @@ def forward(k, params: MLPParams, x, activation: str, node_noise=None):
     h = x
     inputs = []
     last = len(params.weights) - 1
-    for i, (w, b) in enumerate(zip(params.weights, params.biases)):
+    for i, (w, b) in enumerate(zip(params.weights, params.biases, strict=True)):
         inputs.append(h)
         a = k.linear(h, w, b)
         if node_noise is not None:
@@ -89,7 +90,7 @@ def sample_losses(k, out, target, loss: str):
 
 
 def torch_activation(name: str):
-    import torch
+    torch = require("torch", "autograd through the forward pass")
 
     f = _activation(name)
     return lambda x: f(torch, x)
@@ -97,7 +98,7 @@ def torch_activation(name: str):
 
 def torch_loss(name: str):
     """Batch-mean loss on torch tensors: ``cross_entropy`` (targets one-hot) or ``mse`` (½‖·‖²)."""
-    import torch
+    torch = require("torch", "autograd through the forward pass")
 
     if name == "cross_entropy":
         return lambda out, t: -(t * torch.log_softmax(out, dim=1)).sum(1).mean()
@@ -118,7 +119,7 @@ def backprop_errors(k, params, x, target, activation: str, loss: str, feedback=N
     device read noise), treated as a constant by the backward pass.  Works for every backend:
     numpy arrays go to CPU torch for the backward pass and come back as backend arrays.
     """
-    import torch
+    torch = require("torch", "the backward pass of backprop and feedback alignment")
 
     act = torch_activation(activation)
     with AutogradBridge(k, x) as bridge, torch.enable_grad():
@@ -126,7 +127,7 @@ def backprop_errors(k, params, x, target, activation: str, loss: str, feedback=N
         h = to_t(x)
         inputs, pre_acts = [], []
         last = len(params.weights) - 1
-        for i, (w, b) in enumerate(zip(params.weights, params.biases)):
+        for i, (w, b) in enumerate(zip(params.weights, params.biases, strict=True)):
             inputs.append(h)
             # leaf copies that require grad make every pre-activation part of the graph
             a = torch.nn.functional.linear(h, to_t(w).detach().requires_grad_(True), to_t(b).detach())
@@ -144,5 +145,8 @@ def backprop_errors(k, params, x, target, activation: str, loss: str, feedback=N
                 slope = torch.autograd.grad(act(a).sum(), a)[0]  # φ'(a_l), whatever φ is
                 grads.insert(0, (grads[0] @ to_t(feedback[i + 1])) * slope)
     batch = inputs[0].shape[0]
-    return ([bridge.to_backend(t) for t in inputs], [bridge.to_backend(-batch * g) for g in grads],
-            float(value.detach()))
+    return (
+        [bridge.to_backend(t) for t in inputs],
+        [bridge.to_backend(-batch * g) for g in grads],
+        float(value.detach()),
+    )

@@ -4,6 +4,7 @@ Földiák (1990): with lateral weights ``M`` (zero diagonal) the steady
 response is ``y = (I − M)^{-1} x``.  Anti-Hebbian learning of ``M``
 (:func:`bioplast.rules.anti_hebb`) drives ``⟨y_i y_j⟩ → 0`` for ``i ≠ j``.
 """
+
 from __future__ import annotations
 
 import numpy as np

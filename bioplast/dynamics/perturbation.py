@@ -23,9 +23,11 @@ the perturbation, ``ĝ_a = (ℓ_B − ℓ_A) ν / s²`` with ``s = σ_read S ‖
 noise's known standard deviation.  ``E[(ℓ_B − ℓ_A) ν] = s² ∇_a ℓ`` to first
 order because pass ``A``'s noise is independent of ``ν``.
 """
+
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -79,12 +81,23 @@ def _losses(k, params, x, target, activation, loss, noise) -> np.ndarray:
 def _batch_means(k, inputs, out):
     """Each layer's batch-mean input and output: ``[(pre, post)]``."""
     acts = list(inputs[1:]) + [out]
-    return [(k.batch_mean(h), k.batch_mean(a)) for h, a in zip(inputs, acts)]
+    return [(k.batch_mean(h), k.batch_mean(a)) for h, a in zip(inputs, acts, strict=True)]
 
 
-def weight_perturbation_signals(k, params: MLPParams, x, target, activation: str, loss: str,
-                                probes: list, bias_probes: list, sigma: float, estimator: str,
-                                state: PerturbationState, next_read: Callable[[], Optional[Callable]]) -> Trials:
+def weight_perturbation_signals(
+    k,
+    params: MLPParams,
+    x,
+    target,
+    activation: str,
+    loss: str,
+    probes: list,
+    bias_probes: list,
+    sigma: float,
+    estimator: str,
+    state: PerturbationState,
+    next_read: Callable[[], Callable | None],
+) -> Trials:
     """Run the weight-perturbation trials of one step.
 
     ``probes[l]`` are the rule's ``ξ[P, n_post, n_pre]`` for layer ``l`` (and ``bias_probes[l]``
@@ -94,9 +107,14 @@ def weight_perturbation_signals(k, params: MLPParams, x, target, activation: str
     n_probes = int(probes[0].shape[0])
 
     def run(sign, p):
-        shifted = params if sign == 0 else MLPParams(
-            [w + xi[p] * (sign * sigma) for w, xi in zip(params.weights, probes)],
-            [b + z[p] * (sign * sigma) for b, z in zip(params.biases, bias_probes)])
+        shifted = (
+            params
+            if sign == 0
+            else MLPParams(
+                [w + xi[p] * (sign * sigma) for w, xi in zip(params.weights, probes, strict=True)],
+                [b + z[p] * (sign * sigma) for b, z in zip(params.biases, bias_probes, strict=True)],
+            )
+        )
         inputs, out = forward(k, shifted, x, activation, next_read())
         return float(_host(k, sample_losses(k, out, target, loss)).mean()), _batch_means(k, inputs, out)
 
@@ -124,9 +142,21 @@ def _tile(k, a, times: int):
     return a if times == 1 else k.xp.concatenate([a] * times)
 
 
-def node_perturbation_signals(k, params: MLPParams, x, target, activation: str, loss: str, sigma: float,
-                              probes: int, estimator: str, noise: str, seed: int, state: PerturbationState,
-                              next_read: Callable[[], Optional[Callable]]) -> Trials:
+def node_perturbation_signals(
+    k,
+    params: MLPParams,
+    x,
+    target,
+    activation: str,
+    loss: str,
+    sigma: float,
+    probes: int,
+    estimator: str,
+    noise: str,
+    seed: int,
+    state: PerturbationState,
+    next_read: Callable[[], Callable | None],
+) -> Trials:
     """Run the node-perturbation trials of one step: ``probes`` noisy copies of every sample.
 
     ``noise="injected"``: ``σ ξ`` (``ξ`` drawn on the host from ``(seed, step)``) is added to every
@@ -146,13 +176,15 @@ def node_perturbation_signals(k, params: MLPParams, x, target, activation: str, 
         return inputs, _host(k, sample_losses(k, out, target, loss))
 
     inputs, probe_loss = run(1.0)
-    reference, baseline = _reference(estimator, state, probe_loss, lambda: run(-1.0 if estimator == "antithetic"
-                                                                             else 0.0)[1])
+    reference, baseline = _reference(
+        estimator, state, probe_loss, lambda: run(-1.0 if estimator == "antithetic" else 0.0)[1]
+    )
     r = k.asarray(reinforcement(probe_loss, reference, sigma, estimator))
     logged = float(np.mean((probe_loss + reference) / 2)) if estimator == "antithetic" else float(probe_loss.mean())
-    signals = [Local(pre=h, post=e, mod=r) for h, e in zip(inputs, xi)]
-    return Trials(signals, [k.batch_mean(e * r[:, None]) for e in xi], logged,
-                  PerturbationState(state.step + 1, baseline))
+    signals = [Local(pre=h, post=e, mod=r) for h, e in zip(inputs, xi, strict=True)]
+    return Trials(
+        signals, [k.batch_mean(e * r[:, None]) for e in xi], logged, PerturbationState(state.step + 1, baseline)
+    )
 
 
 def _device_trials(k, params, x, target, activation, loss, estimator, state, next_read):
@@ -167,8 +199,9 @@ def _device_trials(k, params, x, target, activation, loss, estimator, state, nex
 
     inputs, out = forward(k, params, x, activation, recording)
     probe_loss = _host(k, sample_losses(k, out, target, loss))
-    reference, baseline = _reference(estimator, state, probe_loss,
-                                     lambda: _losses(k, params, x, target, activation, loss, next_read()))
+    reference, baseline = _reference(
+        estimator, state, probe_loss, lambda: _losses(k, params, x, target, activation, loss, next_read())
+    )
     delta = k.asarray(probe_loss - reference)
     signals, bias_dirs = [], []
     for i, h in enumerate(inputs):

@@ -39,9 +39,10 @@ complex states use the step loop below, written against the kernel
 vocabulary (the same code on CPU and CUDA torch).  A backend with a fused relaxation kernel
 (``k.fused("relax")``, numba) receives the network lowered into arrays.
 """
+
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -61,8 +62,8 @@ class EPNet(NamedTuple):
 
     weights: list
     biases: list
-    feedback: Optional[list] = None
-    readout: Optional[tuple] = None
+    feedback: list | None = None
+    readout: tuple | None = None
 
 
 class Nudge(NamedTuple):
@@ -130,8 +131,21 @@ def drives(k, net: EPNet, x, states, nudge: Nudge | None = None, input_drive=Non
     return out
 
 
-def relax(k, net: EPNet, x, states, steps: int, activation: str, *, nudge: Nudge | None = None,
-          dt: float = 1.0, phase: str = "free", tol: float | None = None, input_drive=None, read_noise=None):
+def relax(
+    k,
+    net: EPNet,
+    x,
+    states,
+    steps: int,
+    activation: str,
+    *,
+    nudge: Nudge | None = None,
+    dt: float = 1.0,
+    phase: str = "free",
+    tol: float | None = None,
+    input_drive=None,
+    read_noise=None,
+):
     """Run ``steps`` synchronous updates ``s ← s + dt (ρ(h(s)) − s)``.
 
     ``input_drive`` (optional) is ``W_1 x + b_1``, the same in every phase of
@@ -156,8 +170,10 @@ def relax(k, net: EPNet, x, states, steps: int, activation: str, *, nudge: Nudge
     if not np.isfinite(residual):
         raise DivergenceError(f"relaxation produced non-finite states in the {phase} phase by step {steps}")
     if tol is not None and residual > tol:
-        raise DivergenceError(f"relaxation did not converge in the {phase} phase: residual {residual:.3g} "
-                              f"after {steps} steps exceeds tol {tol:g}")
+        raise DivergenceError(
+            f"relaxation did not converge in the {phase} phase: residual {residual:.3g} "
+            f"after {steps} steps exceeds tol {tol:g}"
+        )
     return states, RelaxReport(phase, steps, residual)
 
 
@@ -172,8 +188,19 @@ def _relax_fused(kernel, net: EPNet, input_drive, states, steps, activation, nud
     base = [input_drive] + [b.reshape(1, -1) for b in net.biases[1:]]
     beta = 0.0 if nudge is None else nudge.beta
     nudged = nudge is not None and beta != 0
-    return kernel(net.weights, downs, base, states, steps, activation, dt, beta,
-                  nudge.target if nudged else None, nudge.cost if nudged else "mse", net.readout)
+    return kernel(
+        net.weights,
+        downs,
+        base,
+        states,
+        steps,
+        activation,
+        dt,
+        beta,
+        nudge.target if nudged else None,
+        nudge.cost if nudged else "mse",
+        net.readout,
+    )
 
 
 def _relax_steps(k, net, x, states, steps, act, nudge, dt, input_drive, read_noise=None):
@@ -182,10 +209,16 @@ def _relax_steps(k, net, x, states, steps, act, nudge, dt, input_drive, read_noi
     for _ in range(steps):
         h = drives(k, net, x, states, nudge, input_drive)
         if read_noise is not None:
-            h = [d + n for d, n in zip(h, read_noise(states, x))]
-        prev, states = states, ([act(xp, d) for d in h] if dt == 1.0
-                                else [s + (act(xp, d) - s) * dt for s, d in zip(states, h)])
-    residual = max(float(abs(k.to_numpy(s - p)).max()) for s, p in zip(states, prev))
+            h = [d + n for d, n in zip(h, read_noise(states, x), strict=True)]
+        prev, states = (
+            states,
+            (
+                [act(xp, d) for d in h]
+                if dt == 1.0
+                else [s + (act(xp, d) - s) * dt for s, d in zip(states, h, strict=True)]
+            ),
+        )
+    residual = max(float(abs(k.to_numpy(s - p)).max()) for s, p in zip(states, prev, strict=True))
     return states, residual
 
 
@@ -193,28 +226,32 @@ def check_net(net: EPNet, x_dim: int, target_dim: int | None = None, cost: str =
     """Layer sizes must chain and match the data; feedback and readout must fit the layers."""
     weights = net.weights
     if cost not in COSTS:
-
         raise unknown_name("cost", cost, COSTS)
     if weights[0].shape[1] != x_dim:
         raise ConfigError(f"first layer expects {weights[0].shape[1]} inputs but the data has {x_dim} features")
     for l in range(1, len(weights)):
         if weights[l].shape[1] != weights[l - 1].shape[0]:
-            raise ConfigError(f"layer {l} expects {weights[l].shape[1]} inputs but layer {l - 1} has "
-                              f"{weights[l - 1].shape[0]} units")
+            raise ConfigError(
+                f"layer {l} expects {weights[l].shape[1]} inputs but layer {l - 1} has {weights[l - 1].shape[0]} units"
+            )
     if net.feedback is not None:
         if len(net.feedback) != len(weights) - 1:
-            raise ConfigError(f"feedback needs {len(weights) - 1} matrices (one per layer above the first), "
-                              f"got {len(net.feedback)}")
-        for l, (b, w) in enumerate(zip(net.feedback, weights[1:])):
+            raise ConfigError(
+                f"feedback needs {len(weights) - 1} matrices (one per layer above the first), got {len(net.feedback)}"
+            )
+        for l, (b, w) in enumerate(zip(net.feedback, weights[1:], strict=True)):
             if tuple(b.shape) != tuple(w.shape[::-1]):
-                raise ConfigError(f"feedback matrix {l} has shape {tuple(b.shape)}, expected "
-                                  f"{tuple(w.shape[::-1])} (the transpose of layer {l + 1}'s weights)")
+                raise ConfigError(
+                    f"feedback matrix {l} has shape {tuple(b.shape)}, expected "
+                    f"{tuple(w.shape[::-1])} (the transpose of layer {l + 1}'s weights)"
+                )
     if cost == "cross_entropy":
         if net.readout is None:
             raise ConfigError("the cross_entropy cost needs a readout (W_o, b_o); got none")
         if net.readout[0].shape[1] != weights[-1].shape[0]:
-            raise ConfigError(f"readout expects {net.readout[0].shape[1]} inputs but the top layer has "
-                              f"{weights[-1].shape[0]} units")
+            raise ConfigError(
+                f"readout expects {net.readout[0].shape[1]} inputs but the top layer has {weights[-1].shape[0]} units"
+            )
     out_dim = net.readout[0].shape[0] if cost == "cross_entropy" else weights[-1].shape[0]
     if target_dim is not None and out_dim != target_dim:
         raise ConfigError(f"output layer has {out_dim} units but targets have {target_dim} columns")

@@ -26,6 +26,7 @@ reference loop) and :func:`run` (one run); :func:`bioplast.analysis.curl_field.c
 (antisymmetric part of the field's Jacobian); :func:`stability_matrix`
 (linear two-layer case, scalar output) and the phase-diagram helpers.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -37,6 +38,7 @@ from bioplast.backends.sweep_tables import ACTIVATION_CODES, SweepData, SweepRun
 from bioplast.dynamics.activations import activation as _activation
 from bioplast.dynamics.activations import derivative
 from bioplast.errors import ConfigError, DataError, unknown_name
+from bioplast.optional import require
 from bioplast.validate import positive, positive_int
 
 ACTS = ACTIVATION_CODES
@@ -45,13 +47,14 @@ ACTS = ACTIVATION_CODES
 class Run(NamedTuple):
     w1: np.ndarray
     w2: np.ndarray
-    steps: np.ndarray        # the recorded steps (log-spaced)
+    steps: np.ndarray  # the recorded steps (log-spaced)
     train_error: np.ndarray  # ½⟨‖ŷ − y‖²⟩ on the training set at those steps
     test_error: np.ndarray
 
 
 class Sweep(NamedTuple):
     """``R`` runs over one task: ``w1[R, N, M]``, ``w2[R, P, N]``, errors ``[R, len(steps)]``."""
+
     w1: np.ndarray
     w2: np.ndarray
     steps: np.ndarray
@@ -66,20 +69,23 @@ class Sweep(NamedTuple):
 def _check(w1, w2, x, y, d1, d2, feedback):
     n_hidden, n_in = w1.shape[-2:]
     if w2.shape[-1] != n_hidden or w2.ndim != w1.ndim:
-        raise DataError(f"W2 has shape {w2.shape}, expected (…, {w2.shape[-2]}, {n_hidden}) for W1 of shape "
-                        f"{w1.shape}")
+        raise DataError(f"W2 has shape {w2.shape}, expected (…, {w2.shape[-2]}, {n_hidden}) for W1 of shape {w1.shape}")
     if x.shape[1] != n_in or y.shape[1] != w2.shape[-2] or x.shape[0] != y.shape[0]:
-        raise DataError(f"data of shapes x {x.shape}, y {y.shape} do not fit a {n_in}-{n_hidden}-{w2.shape[-2]} "
-                        f"student")
+        raise DataError(
+            f"data of shapes x {x.shape}, y {y.shape} do not fit a {n_in}-{n_hidden}-{w2.shape[-2]} student"
+        )
     if d1.shape[-1] != n_in or d2.shape[-1] != n_hidden:
-        raise DataError(f"sign masks must have {n_in} (D1, inputs) and {n_hidden} (D2, hidden) entries, "
-                        f"got {d1.shape[-1]} and {d2.shape[-1]}")
+        raise DataError(
+            f"sign masks must have {n_in} (D1, inputs) and {n_hidden} (D2, hidden) entries, "
+            f"got {d1.shape[-1]} and {d2.shape[-1]}"
+        )
     if feedback is not None and feedback.shape[-2:] != w2.shape[-2:]:
         raise DataError(f"feedback has shape {feedback.shape}, expected W2's {w2.shape[-2:]}")
 
 
-def update_field(w1, w2, x, y, activation: str = "identity", d1=None, d2=None, feedback=None,
-                 readout: str = "identity"):
+def update_field(
+    w1, w2, x, y, activation: str = "identity", d1=None, d2=None, feedback=None, readout: str = "identity"
+):
     """``(ΔW₁, ΔW₂)`` per unit learning rate (the vector field of the dynamics)."""
     d1 = np.ones(w1.shape[1]) if d1 is None else np.asarray(d1, float)
     d2 = np.ones(w1.shape[0]) if d2 is None else np.asarray(d2, float)
@@ -132,9 +138,23 @@ def _stack(name, value, runs, shape, default):
     raise DataError(f"{name} has shape {a.shape}, expected {tuple(shape)} (shared) or {(runs, *shape)} (one per run)")
 
 
-def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, batch: int | None = None,
-          renormalise: bool = False, records: int = 60, seed: int = 0, backend: str = "numba",
-          device: str = "cpu", streams=None) -> Sweep:
+def sweep(
+    w1,
+    w2,
+    task,
+    lr: float,
+    steps: int,
+    d1=None,
+    d2=None,
+    feedback=None,
+    batch: int | None = None,
+    renormalise: bool = False,
+    records: int = 60,
+    seed: int = 0,
+    backend: str = "numba",
+    device: str = "cpu",
+    streams=None,
+) -> Sweep:
     """``R`` training runs over one task at once: ``w1[R, N, M]``, ``w2[R, P, N]`` initial weights;
     signs ``d1`` / ``d2`` and ``feedback`` either shared or one per run (leading ``R``).
 
@@ -151,8 +171,9 @@ def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, 
     runs, n_hidden, n_in = w1.shape
     if w2.shape[0] != runs:
         raise DataError(f"{runs} runs of W1 but {w2.shape[0]} of W2")
-    x, y, xt, yt = (np.ascontiguousarray(a, dtype=np.float64) for a in (task.x_train, task.y_train,
-                                                                        task.x_test, task.y_test))
+    x, y, xt, yt = (
+        np.ascontiguousarray(a, dtype=np.float64) for a in (task.x_train, task.y_train, task.x_test, task.y_test)
+    )
     d1 = _stack("D1 (input signs)", d1, runs, (n_in,), 1.0)
     d2 = _stack("D2 (hidden signs)", d2, runs, (n_hidden,), 1.0)
     fb = None if feedback is None else _stack("feedback", feedback, runs, w2.shape[1:], 0.0)
@@ -170,28 +191,62 @@ def sweep(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, 
     if streams.shape != (runs,) or (streams < 0).any():
         raise DataError(f"streams must be {runs} non-negative integers (one per run), got shape {streams.shape}")
     at = record_steps(steps, records)
-    args = (x, y, xt, yt, task.activation, task.readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise,
-            at, seed, streams)
-    kernel = (backend if isinstance(backend, Backend) else get_backend("numba") if backend == "numba" else None)
+    args = (
+        x,
+        y,
+        xt,
+        yt,
+        task.activation,
+        task.readout,
+        lr,
+        steps,
+        d1,
+        d2,
+        fb,
+        batch,
+        minibatch,
+        renormalise,
+        at,
+        seed,
+        streams,
+    )
+    kernel = backend if isinstance(backend, Backend) else get_backend("numba") if backend == "numba" else None
     kernel = None if kernel is None else kernel.fused("two_layer_sweep")
     if kernel is not None:
         runs_ = SweepRuns(w1, w2, d1, d2, np.zeros((1, 1, 1)) if fb is None else fb, fb is not None, streams)
-        settings = SweepSettings(ACTS[task.activation], ACTS[task.readout], float(lr), int(steps), int(batch),
-                                 bool(minibatch), bool(renormalise), np.asarray(at, dtype=np.int64), int(seed))
+        settings = SweepSettings(
+            ACTS[task.activation],
+            ACTS[task.readout],
+            float(lr),
+            int(steps),
+            int(batch),
+            bool(minibatch),
+            bool(renormalise),
+            np.asarray(at, dtype=np.int64),
+            int(seed),
+        )
         tr, te = kernel(runs_, SweepData(x, y, xt, yt), settings)
         return Sweep(w1, w2, at, tr, te)
     if backend == "torch":
         return _sweep_torch(w1, w2, *args, device=device)
     if backend == "numpy":
-        out = [_run_numpy(w1[r], w2[r], *args[:8], d1[r], d2[r], None if fb is None else fb[r], *args[11:-1],
-                          run=streams[r]) for r in range(runs)]
-        return Sweep(np.stack([o[0] for o in out]), np.stack([o[1] for o in out]), at,
-                     np.stack([o[2] for o in out]), np.stack([o[3] for o in out]))
+        out = [
+            _run_numpy(
+                w1[r], w2[r], *args[:8], d1[r], d2[r], None if fb is None else fb[r], *args[11:-1], run=streams[r]
+            )
+            for r in range(runs)
+        ]
+        return Sweep(
+            np.stack([o[0] for o in out]),
+            np.stack([o[1] for o in out]),
+            at,
+            np.stack([o[2] for o in out]),
+            np.stack([o[3] for o in out]),
+        )
     raise unknown_name("lab backend", backend, ("numba", "torch", "numpy"))
 
 
-def _run_numpy(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise, at, seed,
-               run):
+def _run_numpy(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise, at, seed, run):
     norms = (np.linalg.norm(w1), np.linalg.norm(w2))
     tr, te = [], []
     for t in range(steps + 1):
@@ -208,15 +263,15 @@ def _run_numpy(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batch,
     return w1, w2, np.array(tr), np.array(te)
 
 
-def _sweep_torch(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise, at,
-                 seed, streams, device):
+def _sweep_torch(
+    w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batch, minibatch, renormalise, at, seed, streams, device
+):
     """All runs as one batched computation: weights ``[R, …]``, products are ``bmm``."""
-    import torch
+    torch = require("torch", "the student–teacher sweep on torch")
 
     phi, dphi, out = _activation(act), derivative(act), _activation(readout)
     dev = torch.device(device)
-    t = {k: torch.as_tensor(v, device=dev) for k, v in dict(w1=w1, w2=w2, x=x, y=y, xt=xt, yt=yt, d1=d1,
-                                                             d2=d2).items()}
+    t = {k: torch.as_tensor(v, device=dev) for k, v in dict(w1=w1, w2=w2, x=x, y=y, xt=xt, yt=yt, d1=d1, d2=d2).items()}
     w1_, w2_ = t["w1"].clone(), t["w2"].clone()
     back = None if fb is None else torch.as_tensor(fb, device=dev)
     runs = w1.shape[0]
@@ -235,8 +290,9 @@ def _sweep_torch(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batc
             if step == steps:
                 break
             if minibatch:
-                rows = torch.as_tensor(np.stack([batch_indices(seed, r, step, batch, x.shape[0])
-                                                 for r in streams]), device=dev)
+                rows = torch.as_tensor(
+                    np.stack([batch_indices(seed, r, step, batch, x.shape[0]) for r in streams]), device=dev
+                )
                 xb, yb = t["x"][rows], t["y"][rows]
             else:
                 xb, yb = t["x"].expand(runs, -1, -1), t["y"].expand(runs, -1, -1)
@@ -253,8 +309,21 @@ def _sweep_torch(w1, w2, x, y, xt, yt, act, readout, lr, steps, d1, d2, fb, batc
     return Sweep(w1_.cpu().numpy(), w2_.cpu().numpy(), at, np.stack(tr, 1), np.stack(te, 1))
 
 
-def run(w1, w2, task, lr: float, steps: int, d1=None, d2=None, feedback=None, batch: int | None = None,
-        renormalise: bool = False, records: int = 60, seed: int = 0, backend: str = "numba") -> Run:
+def run(
+    w1,
+    w2,
+    task,
+    lr: float,
+    steps: int,
+    d1=None,
+    d2=None,
+    feedback=None,
+    batch: int | None = None,
+    renormalise: bool = False,
+    records: int = 60,
+    seed: int = 0,
+    backend: str = "numba",
+) -> Run:
     """Train one student for ``steps`` steps (a :func:`sweep` of one run)."""
     w1, w2 = np.asarray(w1), np.asarray(w2)
     if w1.ndim != 2 or w2.ndim != 2:
@@ -274,8 +343,9 @@ def stability_matrix(w1, w2, d1, d2) -> np.ndarray:
     return (w2 @ w2) * np.diag(np.asarray(d1, float)) + w1.T @ np.diag(np.asarray(d2, float)) @ w1
 
 
-def stability_fraction(c: float, fraction: float, flips: str = "inputs", n_hidden: int = 200, trials: int = 20,
-                       seed: int = 0) -> float:
+def stability_fraction(
+    c: float, fraction: float, flips: str = "inputs", n_hidden: int = 200, trials: int = 20, seed: int = 0
+) -> float:
     """Share of random linear teachers whose own weights stay a stable solution under sign flips.
 
     Teacher (= the solution point): ``W₁ ~ N(0, 1/M)`` (``N × M``, ``M = round(c N)``,
@@ -296,14 +366,15 @@ def stability_fraction(c: float, fraction: float, flips: str = "inputs", n_hidde
         w2 = rng.standard_normal(n) / np.sqrt(n)
         size = m if flips == "inputs" else n
         d = np.ones(size)
-        d[rng.permutation(size)[:int(round(fraction * size))]] = -1.0
+        d[rng.permutation(size)[: int(round(fraction * size))]] = -1.0
         d1, d2 = (d, np.ones(n)) if flips == "inputs" else (np.ones(m), d)
         stable += np.linalg.eigvalsh(stability_matrix(w1, w2, d1, d2)).min() > 0
     return stable / trials
 
 
-def critical_fraction(c: float, flips: str = "inputs", n_hidden: int = 100, trials: int = 10, seed: int = 0,
-                      grid=None) -> float:
+def critical_fraction(
+    c: float, flips: str = "inputs", n_hidden: int = 100, trials: int = 10, seed: int = 0, grid=None
+) -> float:
     """The smallest flip fraction at which fewer than half the teachers stay stable (1.0 if none)."""
     grid = np.linspace(0, 1, 51) if grid is None else grid
     for f in grid:

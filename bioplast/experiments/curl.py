@@ -22,6 +22,7 @@ curl descent, feedback alignment and feedback alignment with the flip.
 Every learner of a seed starts from the same weights (a paired comparison)
 and all the runs of one teacher are one :func:`~.student_teacher.sweep`.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -44,9 +45,9 @@ LEARNERS = ("GD", "curl", "FA", "FA + flip")
 
 class SaddleEscape(NamedTuple):
     scales: tuple
-    steps: np.ndarray          # recorded steps
-    test_error: np.ndarray     # [seed, scale, learner, record]
-    hit: np.ndarray            # [seed, scale, learner]: first recorded step below threshold (inf: never)
+    steps: np.ndarray  # recorded steps
+    test_error: np.ndarray  # [seed, scale, learner, record]
+    hit: np.ndarray  # [seed, scale, learner]: first recorded step below threshold (inf: never)
     threshold: float
 
     def curl_faster(self, scale_index: int) -> tuple:
@@ -56,10 +57,22 @@ class SaddleEscape(NamedTuple):
         return int((cd < gd).sum()), int(decided.sum())
 
 
-def saddle_escape(activation: str = "tanh", scales=(0.3, 3.0), seeds: int = 6, steps: int = 400_000,
-                  lr: float = 0.02, n_train: int = 4000, n_in: int = 100, n_hidden: int = 10, batch: int = 10,
-                  threshold: float = 1e-3, records: int = 150, renormalise: bool = False, seed: int = 0,
-                  backend: str = "numba") -> SaddleEscape:
+def saddle_escape(
+    activation: str = "tanh",
+    scales=(0.3, 3.0),
+    seeds: int = 6,
+    steps: int = 400_000,
+    lr: float = 0.02,
+    n_train: int = 4000,
+    n_in: int = 100,
+    n_hidden: int = 10,
+    batch: int = 10,
+    threshold: float = 1e-3,
+    records: int = 150,
+    renormalise: bool = False,
+    seed: int = 0,
+    backend: str = "numba",
+) -> SaddleEscape:
     """Time to ``threshold`` test error for each learner, initial scale and teacher (teachers ``seed``,
     ``seed + 1``, …, ``seed + seeds − 1``); ``renormalise`` keeps each layer's Frobenius norm at its
     initial value (the normalised variant of the reference code)."""
@@ -67,8 +80,9 @@ def saddle_escape(activation: str = "tanh", scales=(0.3, 3.0), seeds: int = 6, s
     scales = tuple(positive("initial scale", s) for s in scales)
     curves, hits, at = [], [], None
     for teacher in range(seed, seed + positive_int("seeds", seeds)):
-        task = teacher_student(n_in, n_hidden, 1, n_train, 1000, activation, seed=teacher, readout=activation,
-                               input_std=2 ** -0.5)
+        task = teacher_student(
+            n_in, n_hidden, 1, n_train, 1000, activation, seed=teacher, readout=activation, input_std=2**-0.5
+        )
         rng = np.random.default_rng(1000 + teacher)
         feedback = rng.uniform(-1, 1, (1, n_hidden)) / np.sqrt(n_hidden)  # the reference code's B
         flip = np.ones(n_hidden)
@@ -85,10 +99,25 @@ def saddle_escape(activation: str = "tanh", scales=(0.3, 3.0), seeds: int = 6, s
         uses_fb = np.array([learner.startswith("FA") for _ in scales for learner in LEARNERS])
         w1, w2, d2, fb = (np.array(v) for v in (w1, w2, d2, fb))
         # GD and curl feed back through W₂, FA through the fixed B: two sweeps, one minibatch stream
-        parts = [sweep(w1[m], w2[m], task, lr, steps, None, d2[m], f, batch=batch, renormalise=renormalise,
-                       records=records, seed=teacher, backend=backend,
-                       streams=np.zeros(m.sum(), dtype=np.int64))
-                 for m, f in ((~uses_fb, None), (uses_fb, fb[uses_fb]))]
+        parts = [
+            sweep(
+                w1[m],
+                w2[m],
+                task,
+                lr,
+                steps,
+                None,
+                d2[m],
+                f,
+                batch=batch,
+                renormalise=renormalise,
+                records=records,
+                seed=teacher,
+                backend=backend,
+                streams=np.zeros(m.sum(), dtype=np.int64),
+            )
+            for m, f in ((~uses_fb, None), (uses_fb, fb[uses_fb]))
+        ]
         out = np.empty((len(w1), parts[0].steps.size))
         out[~uses_fb], out[uses_fb] = parts[0].test_error, parts[1].test_error
         at = parts[0].steps
@@ -108,12 +137,13 @@ def _fractions(fractions) -> np.ndarray:
 
 def _critical(fractions, stable_share) -> float:
     """The smallest fraction at which fewer than half the runs are stable (1.0 if none)."""
-    below = [f for f, share in zip(fractions, stable_share) if share < 0.5]
+    below = [f for f, share in zip(fractions, stable_share, strict=True) if share < 0.5]
     return float(below[0]) if below else 1.0
 
 
-def _simulated_critical(c: float, n: int, teachers: int, steps: int, lr: float, fractions, seed: int,
-                        backend: str) -> dict:
+def _simulated_critical(
+    c: float, n: int, teachers: int, steps: int, lr: float, fractions, seed: int, backend: str
+) -> dict:
     """Simulated and same-size theoretical critical fractions at ``c`` for both flip populations:
     students 1e-4 from each teacher, full-batch curl descent on exactly white inputs (the scaled
     identity), converged = final loss < 1e-12."""
@@ -139,17 +169,29 @@ def _simulated_critical(c: float, n: int, teachers: int, steps: int, lr: float, 
         start1 = w1 + 1e-4 * rng.standard_normal((runs, n, m))
         start2 = w2 + 1e-4 * rng.standard_normal((runs, 1, n))
         with np.errstate(over="ignore", invalid="ignore"):  # unstable runs may overflow: not converged
-            final = sweep(start1, start2, task, lr, steps, np.array(d1), np.array(d2), records=2,
-                          backend=backend).train_error[:, -1]
-        for (pop, i), loss in zip(labels, final):
+            final = sweep(
+                start1, start2, task, lr, steps, np.array(d1), np.array(d2), records=2, backend=backend
+            ).train_error[:, -1]
+        for (pop, i), loss in zip(labels, final, strict=True):
             converged[pop][i] += loss < 1e-12
-    return {f"sim_{p}": _critical(fractions, converged[p] / teachers) for p in converged} | \
-        {f"theory_small_{p}": _critical(fractions, theory[p] / teachers) for p in theory}
+    return {f"sim_{p}": _critical(fractions, converged[p] / teachers) for p in converged} | {
+        f"theory_small_{p}": _critical(fractions, theory[p] / teachers) for p in theory
+    }
 
 
-def phase_diagram(c_values=PHASE_C, theory_hidden: int = 100, theory_teachers: int = 10, sim_hidden: int = 20,
-                  sim_teachers: int = 4, steps: int = 20000, lr: float = 0.02, fractions=None, seed: int = 0,
-                  backend: str = "numba", progress=None) -> list:
+def phase_diagram(
+    c_values=PHASE_C,
+    theory_hidden: int = 100,
+    theory_teachers: int = 10,
+    sim_hidden: int = 20,
+    sim_teachers: int = 4,
+    steps: int = 20000,
+    lr: float = 0.02,
+    fractions=None,
+    seed: int = 0,
+    backend: str = "numba",
+    progress=None,
+) -> list:
     """One row per ``c``: the critical flip fraction of the theory (``theory_hidden`` hidden units,
     ``theory_teachers`` teachers, fraction grid of 0.02) for hidden-layer flips (``hidden_layer_flips``)
     and readout flips (``readout_flips``); the simulated one (``sim_inputs`` / ``sim_hidden``,
@@ -158,24 +200,39 @@ def phase_diagram(c_values=PHASE_C, theory_hidden: int = 100, theory_teachers: i
     each ``c``."""
     fractions = _fractions(np.linspace(0, 1, 11) if fractions is None else fractions)
     c_values = [positive("c", c) for c in c_values]
-    for name, v in (("theory_hidden", theory_hidden), ("theory_teachers", theory_teachers),
-                    ("sim_hidden", sim_hidden), ("sim_teachers", sim_teachers), ("steps", steps)):
+    for name, v in (
+        ("theory_hidden", theory_hidden),
+        ("theory_teachers", theory_teachers),
+        ("sim_hidden", sim_hidden),
+        ("sim_teachers", sim_teachers),
+        ("steps", steps),
+    ):
         positive_int(name, v)
     rows = []
     for i, c in enumerate(c_values):
-        rows.append({"c": float(c),
-                     "hidden_layer_flips": st.critical_fraction(c, "inputs", theory_hidden, theory_teachers, seed),
-                     "readout_flips": st.critical_fraction(c, "hidden", theory_hidden, theory_teachers, seed),
-                     **_simulated_critical(c, sim_hidden, sim_teachers, steps, positive("lr", lr), fractions, seed,
-                                           backend)})
+        rows.append(
+            {
+                "c": float(c),
+                "hidden_layer_flips": st.critical_fraction(c, "inputs", theory_hidden, theory_teachers, seed),
+                "readout_flips": st.critical_fraction(c, "hidden", theory_hidden, theory_teachers, seed),
+                **_simulated_critical(c, sim_hidden, sim_teachers, steps, positive("lr", lr), fractions, seed, backend),
+            }
+        )
         if progress:
             progress(i + 1, len(c_values))
     return rows
 
 
-def chaos_sweep(fractions=(0.0, 0.025, 0.1, 0.25, 0.5, 1.0), n_in: int = 40, n_hidden: int = 10,
-                activation: str = "tanh", steps: int = 2000, lr: float = 0.1, n_train: int = 200,
-                seed: int = 0) -> list:
+def chaos_sweep(
+    fractions=(0.0, 0.025, 0.1, 0.25, 0.5, 1.0),
+    n_in: int = 40,
+    n_hidden: int = 10,
+    activation: str = "tanh",
+    steps: int = 2000,
+    lr: float = 0.1,
+    n_train: int = 200,
+    seed: int = 0,
+) -> list:
     """Learning either side of the stability threshold: for each fraction of flipped inputs (hidden-layer
     plasticity, ``D₁``), the largest Lyapunov exponent of full-batch learning from next to the teacher
     (per unit learning time) and the order parameter ``q = log₁₀(E_final/E_start)``, weights
@@ -183,8 +240,15 @@ def chaos_sweep(fractions=(0.0, 0.025, 0.1, 0.25, 0.5, 1.0), n_in: int = 40, n_h
     (``c = 4``): theory says a single flipped input destabilises its solution manifold."""
 
     fractions = _fractions(fractions)
-    task = teacher_student(positive_int("n_in", n_in), positive_int("n_hidden", n_hidden), 1,
-                           positive_int("n_train", n_train), 100, activation, seed=seed)
+    task = teacher_student(
+        positive_int("n_in", n_in),
+        positive_int("n_hidden", n_hidden),
+        1,
+        positive_int("n_train", n_train),
+        100,
+        activation,
+        seed=seed,
+    )
     rng = np.random.default_rng([seed, 2])  # the start point: its own stream beside the teacher's
     w1 = task.w1 + 1e-3 * rng.standard_normal(task.w1.shape)
     w2 = task.w2 + 1e-3 * rng.standard_normal(task.w2.shape)
@@ -192,7 +256,13 @@ def chaos_sweep(fractions=(0.0, 0.025, 0.1, 0.25, 0.5, 1.0), n_in: int = 40, n_h
     for i, f in enumerate(fractions):
         d1 = flip_signs(n_in, f, [seed, i])
         lyap = lyapunov_exponent(w1, w2, task, lr, steps, d1=d1, seed=seed)
-        rows.append({"fraction": float(f), "flipped_inputs": int((d1 < 0).sum()), "lyapunov": lyap.exponent,
-                     "order_parameter": nonconvergence(task, lr, steps, d1=d1, seed=seed),
-                     "final_error": lyap.final_error})
+        rows.append(
+            {
+                "fraction": float(f),
+                "flipped_inputs": int((d1 < 0).sum()),
+                "lyapunov": lyap.exponent,
+                "order_parameter": nonconvergence(task, lr, steps, d1=d1, seed=seed),
+                "final_error": lyap.final_error,
+            }
+        )
     return rows

@@ -4,6 +4,7 @@ Used by ``benchmarks/dale.py`` (full size, results committed) and
 ``examples/dale.py`` (small, run by the tests).  Each function returns plain
 rows; plotting is separate (:func:`plot_weight_histograms`, :func:`plot_pruning`).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -35,18 +36,20 @@ def _weights(arrays: dict) -> list:
 
 def _skewness(x: np.ndarray) -> float:
     z = (x - x.mean()) / x.std()
-    return float((z ** 3).mean())
+    return float((z**3).mean())
 
 
-def compare_geometries(task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidden=(256,), backend: str = "numba",
-                       progress: bool = False) -> tuple:
+def compare_geometries(
+    task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidden=(256,), backend: str = "numba", progress: bool = False
+) -> tuple:
     """Train the backprop MLP under each geometry; rows ``{geometry, seed, test_acc, sign_flips,
     log_weight_skew, geometry_test}`` and ``{(geometry, seed): (W0 at init, trained arrays)}``."""
     rows, weights = [], {}
     for name, opts in GEOMETRIES.items():
         for seed in seeds:
-            cfg = TrainConfig(rule="backprop", task=task, backend=backend, epochs=epochs, seed=seed, hidden=hidden,
-                              **opts)
+            cfg = TrainConfig(
+                rule="backprop", task=task, backend=backend, epochs=epochs, seed=seed, hidden=hidden, **opts
+            )
             k, data = get_backend(backend), load_task(task, seed)
             before = _weights(build_model(cfg.validate().kind, cfg, k, data).arrays())
             with tempfile.TemporaryDirectory() as tmp:
@@ -54,22 +57,34 @@ def compare_geometries(task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidd
                 with np.load(Path(tmp) / "weights.npz", allow_pickle=False) as f:
                     arrays = {n: f[n] for n in f.files}
             after = _weights(arrays)
-            flips = sum(int((a * b < 0).sum()) for a, b in zip(after, before))  # opposite sign, not zeroed
-            zeroed = sum(int(((a == 0) & (b != 0)).sum()) for a, b in zip(after, before))
+            flips = sum(int((a * b < 0).sum()) for a, b in zip(after, before, strict=True))  # opposite sign, not zeroed
+            zeroed = sum(int(((a == 0) & (b != 0)).sum()) for a, b in zip(after, before, strict=True))
             total = sum(a.size for a in after)
-            verdict = geometry_test({f"W{i}": b for i, b in enumerate(before)},
-                                    {f"W{i}": a for i, a in enumerate(after)}, potentials=["2-norm", "negative entropy"])
+            verdict = geometry_test(
+                {f"W{i}": b for i, b in enumerate(before)},
+                {f"W{i}": a for i, a in enumerate(after)},
+                potentials=["2-norm", "negative entropy"],
+            )
             nz = after[0][after[0] != 0]
-            rows.append({"geometry": name, "seed": seed, "test_acc": records[-1]["test_acc"],
-                         "sign_flips": flips / total, "zeroed": zeroed / total,
-                         "log_weight_skew": _skewness(np.log(np.abs(nz))), "geometry_test": verdict[0]["potential"],
-                         "ks": {r["potential"]: r["ks_distance"] for r in verdict}})
+            rows.append(
+                {
+                    "geometry": name,
+                    "seed": seed,
+                    "test_acc": records[-1]["test_acc"],
+                    "sign_flips": flips / total,
+                    "zeroed": zeroed / total,
+                    "log_weight_skew": _skewness(np.log(np.abs(nz))),
+                    "geometry_test": verdict[0]["potential"],
+                    "ks": {r["potential"]: r["ks_distance"] for r in verdict},
+                }
+            )
             weights[(name, seed)] = (before[0], arrays)
     return rows, weights
 
 
-def sparse_regression(d: int = 500, n: int = 100, relevant=(5, 50, 500), steps: int = 2000, seeds=(0, 1, 2),
-                      noise: float = 0.01) -> list:
+def sparse_regression(
+    d: int = 500, n: int = 100, relevant=(5, 50, 500), steps: int = 2000, seeds=(0, 1, 2), noise: float = 0.01
+) -> list:
     """Linear regression from ``n < d`` samples with ``k`` relevant inputs: GD (from zero) against EG±
     (from the uniform ``u = v = c``), each at its best learning rate of a small grid.  Rows
     ``{relevant, method, test_mse}`` (mean over seeds).  EG's entropic bias favours sparse
@@ -78,8 +93,10 @@ def sparse_regression(d: int = 500, n: int = 100, relevant=(5, 50, 500), steps: 
     k = get_backend("numpy", dtype="float64")
     rows = []
     for rel in relevant:
-        for method, geos in (("GD", [additive(e) for e in (0.01, 0.03, 0.1)]),
-                             ("EG±", [eg_pm(e, offset=1e-3) for e in (0.3, 1.0, 3.0)])):
+        for method, geos in (
+            ("GD", [additive(e) for e in (0.01, 0.03, 0.1)]),
+            ("EG±", [eg_pm(e, offset=1e-3) for e in (0.3, 1.0, 3.0)]),
+        ):
             best = np.inf
             for geo in geos:
                 errs = []
@@ -102,8 +119,9 @@ def sparse_regression(d: int = 500, n: int = 100, relevant=(5, 50, 500), steps: 
     return rows
 
 
-def pruning_curve(weights_by_geometry: dict, task: str = "mnist5k", seed: int = 0,
-                  fractions=(0.0, 0.5, 0.7, 0.8, 0.9, 0.95)) -> list:
+def pruning_curve(
+    weights_by_geometry: dict, task: str = "mnist5k", seed: int = 0, fractions=(0.0, 0.5, 0.7, 0.8, 0.9, 0.95)
+) -> list:
     """Test accuracy after zeroing the smallest-magnitude fraction of the first layer's weights.
 
     ``weights_by_geometry[name]`` holds a one-hidden-layer network's trained
@@ -118,24 +136,45 @@ def pruning_curve(weights_by_geometry: dict, task: str = "mnist5k", seed: int = 
         for frac in fractions:
             cut = np.quantile(np.abs(w0), frac) if frac > 0 else -1.0
             pruned = np.where(np.abs(w0) <= cut, 0.0, w0)
-            params = MLPParams([k.asarray(pruned), k.asarray(rest["W1"])], [k.asarray(rest["b0"]), k.asarray(rest["b1"])])
+            params = MLPParams(
+                [k.asarray(pruned), k.asarray(rest["W1"])], [k.asarray(rest["b0"]), k.asarray(rest["b1"])]
+            )
             _, out = forward(k, params, k.asarray(data.x_test), "relu")
-            rows.append({"geometry": name, "pruned": frac,
-                         "test_acc": float((np.asarray(out).argmax(1) == data.y_test).mean())})
+            rows.append(
+                {"geometry": name, "pruned": frac, "test_acc": float((np.asarray(out).argmax(1) == data.y_test).mean())}
+            )
     return rows
 
 
-def dale_networks(task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidden=(256,), backend: str = "numba",
-                  progress: bool = False) -> list:
+def dale_networks(
+    task: str = "mnist5k", epochs: int = 10, seeds=(0,), hidden=(256,), backend: str = "numba", progress: bool = False
+) -> list:
     """Backprop on a standard MLP, a DANN and a column-sign E/I MLP (10 % inhibitory): rows
     ``{network, seed, test_acc}``."""
     rows = []
     for network, opts in (("mlp", dict(lr=0.05)), ("dann", dict(lr=0.05)), ("ei_mlp", dict(lr=0.05))):
         for seed in seeds:
-            rec = train(TrainConfig(rule="backprop", task=task, backend=backend, epochs=epochs, seed=seed,
-                                    hidden=hidden, network=network, **opts), progress=progress)
-            rows.append({"network": network, "seed": seed, "test_acc": rec[-1]["test_acc"],
-                         "curve": [r["test_acc"] for r in rec]})
+            rec = train(
+                TrainConfig(
+                    rule="backprop",
+                    task=task,
+                    backend=backend,
+                    epochs=epochs,
+                    seed=seed,
+                    hidden=hidden,
+                    network=network,
+                    **opts,
+                ),
+                progress=progress,
+            )
+            rows.append(
+                {
+                    "network": network,
+                    "seed": seed,
+                    "test_acc": rec[-1]["test_acc"],
+                    "curve": [r["test_acc"] for r in rec],
+                }
+            )
     return rows
 
 
@@ -150,8 +189,14 @@ def plot_weight_histograms(weights: dict, path, title: str = "") -> None:
             continue
         after = arrays["W0"]
         if not shown_init:
-            ax.hist(np.log10(np.abs(before[before != 0])), bins=80, histtype="step", color="gray", label="init",
-                    density=True)
+            ax.hist(
+                np.log10(np.abs(before[before != 0])),
+                bins=80,
+                histtype="step",
+                color="gray",
+                label="init",
+                density=True,
+            )
             shown_init = True
         a = after[after != 0]
         ax.hist(np.log10(np.abs(a)), bins=80, histtype="step", density=True, label=name)
@@ -164,5 +209,12 @@ def plot_pruning(rows: list, path, title: str = "") -> None:
     for name in dict.fromkeys(r["geometry"] for r in rows):
         sel = [r for r in rows if r["geometry"] == name]
         ax.plot([r["pruned"] for r in sel], [r["test_acc"] for r in sel], marker="o", label=name)
-    finish(fig, ax, path, xlabel="fraction of first-layer weights pruned (smallest |w|)", ylabel="test accuracy",
-           title=title, ylim=(0, 1))
+    finish(
+        fig,
+        ax,
+        path,
+        xlabel="fraction of first-layer weights pruned (smallest |w|)",
+        ylabel="test accuracy",
+        title=title,
+        ylim=(0, 1),
+    )

@@ -30,13 +30,16 @@ Data must be non-zero (``log|x|`` is undefined at 0: a :class:`DataError`
 names how many entries are zero); negative entries are allowed and keep
 their sign — shift non-negative data such as pixels away from 0 first.
 """
+
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
 from bioplast.errors import DataError
+from bioplast.optional import require
 from bioplast.validate import array, positive, positive_int
 
 
@@ -49,21 +52,23 @@ class GBM(NamedTuple):
     @property
     def m(self) -> float:
         """Drift of ``log|X|``: ``μ − σ²/2``."""
-        return self.mu - self.sigma ** 2 / 2
+        return self.mu - self.sigma**2 / 2
 
 
 def check_data(x) -> np.ndarray:
     a = array("data", x, floating=True)
     zeros = int((a == 0).sum())
     if zeros:
-        raise DataError(f"multiplicative diffusion needs non-zero data: {zeros} entries are exactly 0 "
-                        "(log|x| is undefined there); shift non-negative data away from zero, e.g. x + 0.05")
+        raise DataError(
+            f"multiplicative diffusion needs non-zero data: {zeros} entries are exactly 0 "
+            "(log|x| is undefined there); shift non-negative data away from zero, e.g. x + 0.05"
+        )
     return a
 
 
 def forward_log_moments(log_mean, log_var, t: float, gbm: GBM):
     """Closed-form mean and variance of ``log|X_t|`` given those of ``log|X_0|``."""
-    return log_mean + gbm.m * t, log_var + gbm.sigma ** 2 * t
+    return log_mean + gbm.m * t, log_var + gbm.sigma**2 * t
 
 
 def forward_sample(x0, t: float, gbm: GBM, rng):
@@ -90,9 +95,9 @@ def sample_log_space(score_y: Callable, x_T, T: float, steps: int, gbm: GBM, rng
     x_T = check_data(x_T)
     sign, y = np.sign(x_T), np.log(np.abs(x_T)).astype(np.float64)
     times = np.linspace(T, t_min, positive_int("steps", steps) + 1)
-    for t, t_next in zip(times[:-1], times[1:]):
+    for t, t_next in zip(times[:-1], times[1:], strict=True):
         dt = t - t_next
-        drift = gbm.m - gbm.sigma ** 2 * score_y(y, t)
+        drift = gbm.m - gbm.sigma**2 * score_y(y, t)
         y = y - drift * dt + gbm.sigma * np.sqrt(dt) * rng.standard_normal(y.shape)
     return sign * np.exp(y)
 
@@ -102,8 +107,8 @@ def sample_ambient(score_x: Callable, x_T, T: float, steps: int, gbm: GBM, rng, 
     ``score_x(x, t) = ∇ₓ log p_t(x)``.  Euler steps can cross zero (counted by the caller)."""
     x = check_data(x_T).astype(np.float64)
     times = np.linspace(T, t_min, positive_int("steps", steps) + 1)
-    s2 = gbm.sigma ** 2
-    for t, t_next in zip(times[:-1], times[1:]):
+    s2 = gbm.sigma**2
+    for t, t_next in zip(times[:-1], times[1:], strict=True):
         dt = t - t_next
         drift = gbm.mu * x - 2 * s2 * x - s2 * x * x * score_x(x, t)
         x = x - drift * dt + gbm.sigma * x * np.sqrt(dt) * rng.standard_normal(x.shape)
@@ -114,8 +119,9 @@ def lognormal_scores(log_mean: float, log_var: float, gbm: GBM):
     """Exact scores of GBM-diffused log-normal data (per component, either sign):
     ``log|X_t| ~ N(a_t, v_t)``, ``a_t = a + m t``, ``v_t = v + σ² t``.
     Returns ``(score_y, score_x)``."""
+
     def a_v(t):
-        return log_mean + gbm.m * t, log_var + gbm.sigma ** 2 * t
+        return log_mean + gbm.m * t, log_var + gbm.sigma**2 * t
 
     def score_y(y, t):
         a, v = a_v(t)
@@ -129,29 +135,45 @@ def lognormal_scores(log_mean: float, log_var: float, gbm: GBM):
 
 # ---- learned score: multiplicative denoising score matching in log space ----------
 
-def train_score_net(data, gbm: GBM, T: float, steps: int = 2000, batch: int = 128, hidden: int = 512,
-                    lr: float = 1e-3, seed: int = 0, t_min: float = 1e-3, progress: bool = False):
+
+def train_score_net(
+    data,
+    gbm: GBM,
+    T: float,
+    steps: int = 2000,
+    batch: int = 128,
+    hidden: int = 512,
+    lr: float = 1e-3,
+    seed: int = 0,
+    t_min: float = 1e-3,
+    progress: bool = False,
+):
     """Fit ``ε̂(y_t, t)`` to the noise of ``y_t = y_0 + m t + σ√t ε`` (``t ~ U(t_min, T)``).
 
     Returns ``(net, losses)``; ``net(y, t)`` works on numpy arrays.  The
     trivial predictor ``ε̂ = 0`` has loss 1 (per component): the returned
     loss history says how far below that the network gets.
     """
-    import torch
+    torch = require("torch", "the Dale–Langevin score network")
 
     x0 = check_data(data)
     y0 = torch.as_tensor(np.log(np.abs(x0)).reshape(len(x0), -1), dtype=torch.float32)
     dim = y0.shape[1]
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(dim + 2, hidden), torch.nn.SiLU(), torch.nn.Linear(hidden, hidden),
-                                torch.nn.SiLU(), torch.nn.Linear(hidden, dim))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(dim + 2, hidden),
+        torch.nn.SiLU(),
+        torch.nn.Linear(hidden, hidden),
+        torch.nn.SiLU(),
+        torch.nn.Linear(hidden, dim),
+    )
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     mean, std = y0.mean(0), y0.std(0) + 1e-3
 
     def features(y, t):
         # standardise by the diffused marginal's moments so the input stays O(1) at every t
-        v = std ** 2 + gbm.sigma ** 2 * t
+        v = std**2 + gbm.sigma**2 * t
         z = (y - mean - gbm.m * t) / v.sqrt()
         return torch.cat([z, torch.log(t), torch.sqrt(t)], dim=1)
 

@@ -6,6 +6,7 @@
 (homeostatic row normalisation); :func:`geometry_test` tells which
 geometry a weight change came from (Pogodin et al. 2024).
 """
+
 from bioplast.errors import unknown_name
 from bioplast.geometry.adam import adam
 from bioplast.geometry.additive import additive
@@ -28,9 +29,23 @@ def optimizer(name: str, lr: float):
         raise unknown_name("optimizer", name, OPTIMIZERS) from None
 
 
-__all__ = ["additive", "masked", "adam", "exponentiated", "mirror_descent", "dale", "eg_pm", "lognormal_signed",
-           "sign_frozen", "normalise_incoming", "geometry_test", "POTENTIALS", "optimizer", "bias_optimizer",
-           "OPTIMIZERS"]
+__all__ = [
+    "additive",
+    "masked",
+    "adam",
+    "exponentiated",
+    "mirror_descent",
+    "dale",
+    "eg_pm",
+    "lognormal_signed",
+    "sign_frozen",
+    "normalise_incoming",
+    "geometry_test",
+    "POTENTIALS",
+    "optimizer",
+    "bias_optimizer",
+    "OPTIMIZERS",
+]
 
 
 def bias_optimizer(name: str, lr: float):

@@ -4,6 +4,7 @@ Kingma & Ba (2015), "Adam: A Method for Stochastic Optimization".  Used by
 the published EP reference code (Laborieux et al. 2021) and therefore by the
 EP benchmarks; like every transform it acts on any rule's direction.
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -13,8 +14,8 @@ from bioplast.validate import in_range, positive
 
 
 class AdamState(NamedTuple):
-    m: Any      # first moment of the direction
-    v: Any      # second moment
+    m: Any  # first moment of the direction
+    v: Any  # second moment
     count: int  # steps taken
 
 
@@ -38,7 +39,7 @@ def adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Tr
 
     def update(k, d, state, w):
         count = state.count + 1
-        step, m, v = k.adam_step(state.m, state.v, d, b1, b2, eta / (1 - b1 ** count), 1 / (1 - b2 ** count), eps)
+        step, m, v = k.adam_step(state.m, state.v, d, b1, b2, eta / (1 - b1**count), 1 / (1 - b2**count), eps)
         return step, AdamState(m, v, count)
 
     return Transform(init, update, f"adam({eta:g})")

@@ -3,6 +3,7 @@
 Mirror descent with the potential ½‖w‖²: the plain learning-rate step of
 gradient descent and of most textbook local rules.
 """
+
 from __future__ import annotations
 
 from bioplast.core import Transform, stateless, transform_factory

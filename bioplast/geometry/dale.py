@@ -10,6 +10,7 @@
 * :func:`lognormal_signed` — log-normal magnitudes with per-column signs,
   the initialisation Dale-constrained EG expects.
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -41,8 +42,10 @@ def dale(signs) -> Transform:
             raise DataError(f"dale: {s.shape[0]} signs for weights with {w.shape[1]} presynaptic neurons")
         wrong = int((k.to_numpy(w) * s[None, :] < 0).sum())
         if wrong:
-            raise ConfigError(f"dale: {wrong} initial weight(s) disagree with their presynaptic neuron's sign; "
-                              "initialise with those signs (e.g. lognormal_signed(..., signs))")
+            raise ConfigError(
+                f"dale: {wrong} initial weight(s) disagree with their presynaptic neuron's sign; "
+                "initialise with those signs (e.g. lognormal_signed(..., signs))"
+            )
         on_backend[id(k)] = k.asarray(s)
         return ()
 
@@ -71,8 +74,10 @@ def eg_pm(lr: float, offset: float = 1e-3) -> Transform:
 
     def init(k, w):
         xp = k.xp
-        return PairState(xp.clip(w, 0, None) + c if xp is np else w.clamp(min=0) + c,
-                         xp.clip(-w, 0, None) + c if xp is np else (-w).clamp(min=0) + c)
+        return PairState(
+            xp.clip(w, 0, None) + c if xp is np else w.clamp(min=0) + c,
+            xp.clip(-w, 0, None) + c if xp is np else (-w).clamp(min=0) + c,
+        )
 
     def update(k, d, state, w):
         xp = k.xp
@@ -91,7 +96,7 @@ def lognormal_signed(shape, signs, sigma: float = 1.0, scale: float | None = Non
     if s.shape[0] != n_pre:
         raise DataError(f"lognormal_signed: {s.shape[0]} signs for {n_pre} presynaptic neurons")
     sigma = positive("sigma", sigma)
-    scale = np.exp(-sigma ** 2 / 2) / np.sqrt(n_pre) if scale is None else positive("scale", scale)
+    scale = np.exp(-(sigma**2) / 2) / np.sqrt(n_pre) if scale is None else positive("scale", scale)
     z = np.random.default_rng(seed).standard_normal(shape)
     return s[None, :] * scale * np.exp(sigma * z)
 

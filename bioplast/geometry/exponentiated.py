@@ -13,6 +13,7 @@ multiplicative shrinkage.  As ``η → 0`` it is the additive step scaled per
 synapse by ``|w|`` (tested).  A weight that is exactly zero can never move:
 the transform refuses such weights at ``init`` rather than leave them dead.
 """
+
 from __future__ import annotations
 
 from bioplast.core import Transform, stateless, transform_factory
@@ -31,9 +32,11 @@ def exponentiated(lr: float, decay: float = 0.0) -> Transform:
     def init(k, w):
         zeros = int((k.to_numpy(w) == 0).sum())
         if zeros:
-            raise ConfigError(f"exponentiated geometry: {zeros} weight(s) are exactly zero and could never move "
-                              "under a multiplicative update; initialise away from zero (e.g. "
-                              "bioplast.geometry.lognormal_signed) or use eg_pm for weights that must cross zero")
+            raise ConfigError(
+                f"exponentiated geometry: {zeros} weight(s) are exactly zero and could never move "
+                "under a multiplicative update; initialise away from zero (e.g. "
+                "bioplast.geometry.lognormal_signed) or use eg_pm for weights that must cross zero"
+            )
         return ()
 
     return Transform(init, update, name)

@@ -14,6 +14,7 @@ Kolmogorov–Smirnov statistic ``sup_z |F̂(z) − Φ(z)|``; the smallest distan
 names the most likely geometry.  With ``n`` synapses a Gaussian sample sits
 at ≈ 0.87/√n, which the report prints as the noise floor.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Fixed connectivity: absent synapses never change."""
+
 from __future__ import annotations
 
 from bioplast.core import Transform, stateless, transform_factory

@@ -10,6 +10,7 @@ Algorithms".  The step is taken in the dual space and mapped back:
 (multiplicative updates), ``p > 2`` favours changing large weights less.
 Unlike :func:`exponentiated`, signs can change (the dual crosses zero).
 """
+
 from __future__ import annotations
 
 from bioplast.core import Transform, stateless, transform_factory

@@ -14,6 +14,7 @@ run is normalised once per ``k`` learning steps.  Composes like any
 transform: after a rule's geometry and before a substrate's devices (which
 may then move the total by their rounding and noise).
 """
+
 from __future__ import annotations
 
 from bioplast.core import Transform, transform_factory

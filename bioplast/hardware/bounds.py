@@ -6,6 +6,7 @@ minimum and maximum conductance (and as Diehl & Cook's STDP clips ``w`` to
 ``[0, w_max]``).  Only written synapses are touched: a device is clipped when
 it is programmed, which is also what event-driven simulators (Brian2) do.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """A profile's chain of transforms, and weights as programmed onto its devices."""
+
 from __future__ import annotations
 
 from bioplast.errors import ConfigError
@@ -15,8 +16,10 @@ def device_transforms(profile: DeviceProfile, seed: int = 0, kernel=None) -> tup
     ``seed``.  ``kernel``: a backend's fused device write (``k.fused("device_write")``) that runs the
     elementwise stages in one pass; without one they run one by one (the same numbers)."""
     if profile.inference_only:
-        raise ConfigError(f"substrate {profile.name!r} is inference only: it has no on-chip plasticity; "
-                          "train on another substrate and deploy the weights")
+        raise ConfigError(
+            f"substrate {profile.name!r} is inference only: it has no on-chip plasticity; "
+            "train on another substrate and deploy the weights"
+        )
     chain = []
     if profile.update_bits is not None:
         lsb = profile.grid[1] / 2 ** (profile.update_bits - profile.bits)
@@ -34,8 +37,9 @@ def device_transforms(profile: DeviceProfile, seed: int = 0, kernel=None) -> tup
     if profile.write_noise > 0:
         chain.append(write_noise(profile.write_noise, seed))
     if profile.bits is not None:
-        chain.append(quantize(profile.bits, *profile.weight_range, profile.rounding, seed,
-                              profile.row_signs == "paired"))
+        chain.append(
+            quantize(profile.bits, *profile.weight_range, profile.rounding, seed, profile.row_signs == "paired")
+        )
     elif profile.bounds != "none":
         chain.append(clip_bounds(*profile.weight_range))
     if profile.stuck > 0:
@@ -62,7 +66,6 @@ def program(k, profile: DeviceProfile, w, seed: int = 0, keep_sign: bool = False
             nudge = k.clip(k.xp.sign(original) * step, lo, hi)
             w = w + (w == 0) * nudge
     if profile.stuck > 0:
-        mask, values = physics.stuck_values(tuple(w.shape), profile.stuck, *profile.weight_range, seed,
-                                            levels(profile))
+        mask, values = physics.stuck_values(tuple(w.shape), profile.stuck, *profile.weight_range, seed, levels(profile))
         w = w * k.asarray(1.0 - mask) + k.asarray(values)
     return w

@@ -8,10 +8,10 @@ reads its devices noisily (:meth:`Chip.reads`) and hands out the run's random st
 seed: stream ``name`` of seed ``s`` is the first 63 bits of ``BLAKE2b("s/name")``, so two names
 never share a stream and adding a stream changes no other.
 """
+
 from __future__ import annotations
 
 import hashlib
-from typing import Optional
 
 import numpy as np
 
@@ -60,7 +60,6 @@ class Chip:
         if profile is None or isinstance(profile, str):
             profile = get_substrate(profile or "ideal")
         if not isinstance(profile, DeviceProfile):
-
             raise ConfigError(f"a chip needs a DeviceProfile or a substrate name, got {type(profile).__name__}")
         self.profile, self.seed = profile, int(seed)
 
@@ -84,20 +83,22 @@ class Chip:
         backend ``k`` (``k.fused("device_write")``).  ``keep_sign`` as in
         :func:`~bioplast.hardware.chain.program`."""
         seed = self.stream(name)
-        return (program(k, self.profile, w, seed, keep_sign),
-                device_transforms(self.profile, seed, k.fused("device_write")))
+        return (
+            program(k, self.profile, w, seed, keep_sign),
+            device_transforms(self.profile, seed, k.fused("device_write")),
+        )
 
     def program(self, k, w, name: str, keep_sign: bool = False):
         """Matrix ``name`` written onto the devices (static synapses: inference-only chips take them)."""
         return program(k, self.profile, w, self.stream(name), keep_sign)
 
     # ---- neurons ---------------------------------------------------------------------------
-    def neurons(self, sizes, name: str = "neurons") -> Optional[Neurons]:
+    def neurons(self, sizes, name: str = "neurons") -> Neurons | None:
         """The mismatch of rate layers of widths ``sizes`` (``None`` where the neurons match)."""
         mm = neuron_mismatch(self.profile, sizes, self.stream(name))
         return None if mm is None else Neurons(mm)
 
-    def spiking_neurons(self, population, index: int, name: str = "neurons") -> Optional[dict]:
+    def spiking_neurons(self, population, index: int, name: str = "neurons") -> dict | None:
         """Per-neuron ``v_rest``, ``v_reset``, ``v_thresh`` of spiking population number ``index``
         (:func:`~bioplast.hardware.physics.spiking_mismatch`), ``None`` where the neurons match."""
         return spiking_mismatch(self.profile, population, self.stream(name), index)
@@ -108,7 +109,7 @@ class Chip:
         """``σ_read S``: one read's standard deviation (0 for exact reads)."""
         return read_scale(self.profile)
 
-    def reads(self, name: str = "reads") -> Optional[Reads]:
+    def reads(self, name: str = "reads") -> Reads | None:
         """The noisy reads of stream ``name`` with their counter at 0 (``None`` for exact reads)."""
         return None if self.read_scale == 0 else Reads(self.read_scale, self.stream(name))
 

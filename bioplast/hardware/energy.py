@@ -6,10 +6,10 @@ energies belong to a substrate's profile.  Every figure names its source or
 says it is an assumption; a profile without figures gives no estimate rather
 than a made-up one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from bioplast.errors import ConfigError
 from bioplast.validate import positive
@@ -32,20 +32,23 @@ class EnergyCosts:
             positive(f"energy per {name}", getattr(self, name), allow_zero=True)
 
 
-def estimate_energy(ops: dict, costs: Optional[EnergyCosts]) -> Optional[dict]:
+def estimate_energy(ops: dict, costs: EnergyCosts | None) -> dict | None:
     """Energy per operation kind and in total (joules); ``None`` when the substrate has no figures."""
     if costs is None:
         return None
     missing = [op for op in OPS if op not in ops]
     if missing:
         raise ConfigError(f"operation counts lack {missing}; expected the keys {OPS}")
-    parts = {"spikes": ops["spikes"] * costs.spike, "synops": ops["synops"] * costs.synop,
-             "neuron_updates": ops["neuron_updates"] * costs.neuron_update,
-             "weight_writes": ops["weight_writes"] * costs.weight_write}
+    parts = {
+        "spikes": ops["spikes"] * costs.spike,
+        "synops": ops["synops"] * costs.synop,
+        "neuron_updates": ops["neuron_updates"] * costs.neuron_update,
+        "weight_writes": ops["weight_writes"] * costs.weight_write,
+    }
     return {**{f"{k}_J": v for k, v in parts.items()}, "total_J": sum(parts.values())}
 
 
-def total_energy(ops: dict, costs: Optional[EnergyCosts]) -> float:
+def total_energy(ops: dict, costs: EnergyCosts | None) -> float:
     """The estimate's total in joules; NaN when the substrate has no figures (a results column)."""
     energy = estimate_energy(ops, costs)
     return float("nan") if energy is None else energy["total_J"]

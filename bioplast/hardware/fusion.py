@@ -8,6 +8,7 @@ both draw the same numbers (each stage's counter-based stream, keyed by its own 
 two agree to rounding.  The kernel's argument is a
 :class:`~bioplast.backends.device_write.WriteSpec`, filled from the stages' spec records.
 """
+
 from __future__ import annotations
 
 from bioplast.backends import device_write as dw
@@ -29,8 +30,15 @@ from bioplast.hardware.transforms import (
 )
 
 # the stages one fused write can run, in the order it runs them (a WriteSpec's order)
-FUSED_ORDER = {update_precision.Spec: 0, device_gain.Spec: 1, soft_bounds.Spec: 2, exponential_steps.Spec: 2,
-               write_noise.Spec: 3, quantize.Spec: 4, clip_bounds.Spec: 4}
+FUSED_ORDER = {
+    update_precision.Spec: 0,
+    device_gain.Spec: 1,
+    soft_bounds.Spec: 2,
+    exponential_steps.Spec: 2,
+    write_noise.Spec: 3,
+    quantize.Spec: 4,
+    clip_bounds.Spec: 4,
+}
 
 
 def fuse_runs(chain, kernel=None) -> tuple:
@@ -55,9 +63,25 @@ def fuse_runs(chain, kernel=None) -> tuple:
 def write_spec(stages) -> dw.WriteSpec:
     """The :class:`~bioplast.backends.device_write.WriteSpec` of fusable ``stages`` (in write order),
     read from their spec records."""
-    f = dict(update_lsb=0.0, update_top=0.0, gain=0, up=1.0, down=1.0, bounds=dw.BOUNDS_NONE, lo=0.0, hi=1.0,
-             gamma=0.0, write_sigma=0.0, grid=dw.GRID_NONE, origin=0.0, step=1.0, k_min=0.0, k_max=0.0,
-             clip_lo=0.0, clip_hi=0.0)
+    f = dict(
+        update_lsb=0.0,
+        update_top=0.0,
+        gain=0,
+        up=1.0,
+        down=1.0,
+        bounds=dw.BOUNDS_NONE,
+        lo=0.0,
+        hi=1.0,
+        gamma=0.0,
+        write_sigma=0.0,
+        grid=dw.GRID_NONE,
+        origin=0.0,
+        step=1.0,
+        k_min=0.0,
+        k_max=0.0,
+        clip_lo=0.0,
+        clip_hi=0.0,
+    )
     for t in stages:
         s = t.spec
         if isinstance(s, update_precision.Spec):
@@ -72,12 +96,25 @@ def write_spec(stages) -> dw.WriteSpec:
             f.update(write_sigma=s.sigma)
         elif isinstance(s, quantize.Spec):
             origin, step, k_min, k_max = weight_grid(s.bits, s.lo, s.hi, s.paired)
-            f.update(grid=dw.GRID_NEAREST if s.rounding == "nearest" else dw.GRID_STOCHASTIC, origin=origin,
-                     step=step, k_min=float(k_min), k_max=float(k_max))
+            f.update(
+                grid=dw.GRID_NEAREST if s.rounding == "nearest" else dw.GRID_STOCHASTIC,
+                origin=origin,
+                step=step,
+                k_min=float(k_min),
+                k_max=float(k_max),
+            )
         elif isinstance(s, clip_bounds.Spec):
             f.update(grid=dw.GRID_CLIP, clip_lo=s.lo, clip_hi=s.hi)
-    return dw.WriteSpec(**{k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
-                               and k not in ("gain", "bounds", "grid") else v) for k, v in f.items()})
+    return dw.WriteSpec(
+        **{
+            k: (
+                float(v)
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("gain", "bounds", "grid")
+                else v
+            )
+            for k, v in f.items()
+        }
+    )
 
 
 @transform_factory("device_write", exclude=("kernel",))
@@ -94,6 +131,7 @@ def fused_write(stages: tuple, kernel=None) -> Transform:
         return chain_init(k, stages, w)
 
     if kernel is None:
+
         def update(k, u, states, w):
             return chain_update(k, stages, u, states, w)
 
@@ -106,9 +144,14 @@ def fused_write(stages: tuple, kernel=None) -> Transform:
 
     def update(k, u, states, w):
         gain = written_gain(k, states[gain_at] if gain_at is not None else (), u, w)
-        out = kernel(w, u, gain, spec,
-                     draw_key(states[noise_at], WRITE_NOISE_SALT) if noise_at is not None else (0, 0),
-                     draw_key(states[round_at], ROUNDING_SALT) if round_at is not None else (0, 0))
+        out = kernel(
+            w,
+            u,
+            gain,
+            spec,
+            draw_key(states[noise_at], WRITE_NOISE_SALT) if noise_at is not None else (0, 0),
+            draw_key(states[round_at], ROUNDING_SALT) if round_at is not None else (0, 0),
+        )
         return out, tuple(s._replace(step=s.step + 1) if isinstance(s, NoiseState) else s for s in states)
 
     return Transform(init, update, name)

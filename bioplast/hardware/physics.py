@@ -37,6 +37,7 @@ profile's chain; all are off in a default :class:`DeviceProfile`.
   pass from the chip's measured activity — as the trainer does here, where
   rules see the mismatched activity and update the weights on the devices.)
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -54,8 +55,9 @@ REFRESH = 0.9  # a differential pair is re-programmed once either device passes 
 def update_precision(update_bits: int, lsb: float) -> Transform:
     """Round updates onto a ``update_bits``-bit fixed-point register with least significant bit ``lsb``."""
     top = float(2 ** (update_bits - 1) - 1)
-    return stateless(f"update_precision({update_bits} bits, lsb {lsb:.3g})",
-                     lambda k, u, w: k.to_grid(u / lsb, 1.0, -top, top) * lsb)
+    return stateless(
+        f"update_precision({update_bits} bits, lsb {lsb:.3g})", lambda k, u, w: k.to_grid(u / lsb, 1.0, -top, top) * lsb
+    )
 
 
 class EpochState(NamedTuple):
@@ -166,8 +168,10 @@ def mismatched(k, params, mismatch):
     weights ``g ⊙ W`` (row ``i`` scaled by its neuron's gain), biases ``g ⊙ b + o``."""
     if mismatch is None:
         return params
-    return type(params)([w * k.asarray(g[:, None]) for w, (g, _) in zip(params.weights, mismatch)],
-                        [b * k.asarray(g) + k.asarray(o) for b, (g, o) in zip(params.biases, mismatch)])
+    return type(params)(
+        [w * k.asarray(g[:, None]) for w, (g, _) in zip(params.weights, mismatch, strict=True)],
+        [b * k.asarray(g) + k.asarray(o) for b, (g, o) in zip(params.biases, mismatch, strict=True)],
+    )
 
 
 MIN_GAIN = 1e-3  # a spiking neuron's gain floor: its threshold distance grows at most 1000-fold
@@ -198,5 +202,8 @@ def spiking_mismatch(profile, population, seed: int = 0, index: int = 0) -> dict
     offset = profile.offset_mismatch * rng.standard_normal(n)
     rest, reset, thresh = (population.values(f) for f in ("v_rest", "v_reset", "v_thresh"))
     distance = thresh - rest
-    return {"v_rest": rest + offset * distance, "v_reset": rest + (reset - rest) / gain,
-            "v_thresh": rest + distance / gain}
+    return {
+        "v_rest": rest + offset * distance,
+        "v_reset": rest + (reset - rest) / gain,
+        "v_thresh": rest + distance / gain,
+    }

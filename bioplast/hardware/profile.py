@@ -5,11 +5,11 @@ A :class:`DeviceProfile` is data (as aihwkit's device configs are);
 updates go through, and :class:`bioplast.hardware.chip.Chip` programs weights onto it.  The
 equations of every stage are in :mod:`bioplast.hardware.transforms`.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -34,7 +34,7 @@ class DeviceProfile:
     """
 
     name: str
-    bits: Optional[int] = None
+    bits: int | None = None
     w_min: float = -1.0
     w_max: float = 1.0
     rounding: str = "nearest"
@@ -46,7 +46,7 @@ class DeviceProfile:
     read_noise: float = 0.0
     step_nonlinearity: float = 0.0  # γ of exponential steps (bounds="exponential")
     # more physics (bioplast.hardware.physics); all off by default
-    update_bits: Optional[int] = None  # fixed-point width of the update register (needs ``bits``)
+    update_bits: int | None = None  # fixed-point width of the update register (needs ``bits``)
     learning_epoch: int = 1  # updates written every k steps
     differential: bool = False  # w = G⁺ − G⁻ (needs w_min = −w_max)
     stuck: float = 0.0  # fraction of devices stuck at a random level
@@ -56,14 +56,14 @@ class DeviceProfile:
     gain_mismatch: float = 0.0  # relative spread σ_g of each neuron's gain (fixed pattern per chip)
     offset_mismatch: float = 0.0  # spread σ_o of each neuron's offset, in units of its drive
     inference_only: bool = False
-    fan_in: Optional[int] = None
-    max_neurons: Optional[int] = None  # neurons the chip holds (all layers / populations together)
+    fan_in: int | None = None
+    max_neurons: int | None = None  # neurons the chip holds (all layers / populations together)
     sign_mode: str = "mixed"  # "excitatory": weights on [0, S]; "inhibitory": on [−S, 0]; S = max(|w_min|, |w_max|)
-    state_bits: Optional[int] = None  # spiking neurons' state in fixed point, in units of the weight step
+    state_bits: int | None = None  # spiking neurons' state in fixed point, in units of the weight step
     # "paired": every synapse row has a fixed sign, so a signed input drives two rows (w = w_E − w_I)
     row_signs: str = "free"
     sources: str = ""
-    energy: Optional["EnergyCosts"] = None  # per-operation energies (bioplast.hardware.energy)
+    energy: EnergyCosts | None = None  # per-operation energies (bioplast.hardware.energy)
 
     def __post_init__(self):
         if self.bits is not None and (not isinstance(self.bits, int) or not 1 <= self.bits <= 32):
@@ -75,8 +75,10 @@ class DeviceProfile:
         if self.bounds not in BOUNDS:
             raise ConfigError(f"profile {self.name!r}: bounds must be one of {BOUNDS}, got {self.bounds!r}")
         if self.bounds == "none" and self.bits is not None:
-            raise ConfigError(f"profile {self.name!r}: a {self.bits}-bit weight format needs a range; "
-                              "bounds='none' is for float weights")
+            raise ConfigError(
+                f"profile {self.name!r}: a {self.bits}-bit weight format needs a range; "
+                "bounds='none' is for float weights"
+            )
         for f in ("up", "down"):
             positive(f"profile {self.name!r} {f}", getattr(self, f))
         for f in ("write_noise", "d2d", "read_noise", "step_nonlinearity"):
@@ -87,39 +89,58 @@ class DeviceProfile:
         if not 0 <= self.stuck < 1:
             raise ConfigError(f"profile {self.name!r}: stuck is a fraction of devices in [0, 1), got {self.stuck!r}")
         if not isinstance(self.learning_epoch, int) or self.learning_epoch < 1:
-            raise ConfigError(f"profile {self.name!r}: learning_epoch must be a positive integer number of steps, "
-                              f"got {self.learning_epoch!r}")
+            raise ConfigError(
+                f"profile {self.name!r}: learning_epoch must be a positive integer number of steps, "
+                f"got {self.learning_epoch!r}"
+            )
         if self.update_bits is not None:
             if self.bits is None:
-                raise ConfigError(f"profile {self.name!r}: update_bits = {self.update_bits!r} sets the update "
-                                  "register's width relative to the weight's; give bits too")
+                raise ConfigError(
+                    f"profile {self.name!r}: update_bits = {self.update_bits!r} sets the update "
+                    "register's width relative to the weight's; give bits too"
+                )
             if not isinstance(self.update_bits, int) or not self.bits < self.update_bits <= 32:
-                raise ConfigError(f"profile {self.name!r}: update_bits must be an integer in ({self.bits}, 32] "
-                                  f"(wider than the {self.bits}-bit weights), got {self.update_bits!r}")
+                raise ConfigError(
+                    f"profile {self.name!r}: update_bits must be an integer in ({self.bits}, 32] "
+                    f"(wider than the {self.bits}-bit weights), got {self.update_bits!r}"
+                )
         if self.differential and (self.bounds == "none" or self.w_min != -self.w_max):
-            raise ConfigError(f"profile {self.name!r}: a differential pair G⁺ − G⁻ spans [−w_max, w_max]; "
-                              f"got w_min = {self.w_min!r}, w_max = {self.w_max!r}, bounds = {self.bounds!r}")
+            raise ConfigError(
+                f"profile {self.name!r}: a differential pair G⁺ − G⁻ spans [−w_max, w_max]; "
+                f"got w_min = {self.w_min!r}, w_max = {self.w_max!r}, bounds = {self.bounds!r}"
+            )
         if self.sign_mode not in SIGN_MODES:
             raise ConfigError(f"profile {self.name!r}: sign_mode must be one of {SIGN_MODES}, got {self.sign_mode!r}")
         if self.sign_mode != "mixed" and (self.bounds == "none" or self.differential):
-            raise ConfigError(f"profile {self.name!r}: sign_mode {self.sign_mode!r} needs a bounded one-device "
-                              f"weight (got bounds = {self.bounds!r}, differential = {self.differential!r})")
+            raise ConfigError(
+                f"profile {self.name!r}: sign_mode {self.sign_mode!r} needs a bounded one-device "
+                f"weight (got bounds = {self.bounds!r}, differential = {self.differential!r})"
+            )
         if self.state_bits is not None:
             if self.bits is None:
-                raise ConfigError(f"profile {self.name!r}: state_bits = {self.state_bits!r} counts the neuron state "
-                                  "in units of the weight step; give bits too")
-            if isinstance(self.state_bits, bool) or not isinstance(self.state_bits, int) or \
-                    not 2 <= self.state_bits <= 32:
-                raise ConfigError(f"profile {self.name!r}: state_bits must be an integer in [2, 32] or None, "
-                                  f"got {self.state_bits!r}")
+                raise ConfigError(
+                    f"profile {self.name!r}: state_bits = {self.state_bits!r} counts the neuron state "
+                    "in units of the weight step; give bits too"
+                )
+            if (
+                isinstance(self.state_bits, bool)
+                or not isinstance(self.state_bits, int)
+                or not 2 <= self.state_bits <= 32
+            ):
+                raise ConfigError(
+                    f"profile {self.name!r}: state_bits must be an integer in [2, 32] or None, got {self.state_bits!r}"
+                )
         if self.row_signs not in ROW_SIGNS:
             raise ConfigError(f"profile {self.name!r}: row_signs must be one of {ROW_SIGNS}, got {self.row_signs!r}")
-        if self.row_signs == "paired" and (self.bits is None or self.sign_mode != "mixed" or self.differential
-                                           or self.w_min != -self.w_max):
-            raise ConfigError(f"profile {self.name!r}: row_signs 'paired' puts a signed weight on two one-signed "
-                              f"{self.bits}-bit rows; it needs bits, sign_mode 'mixed', one device per row and "
-                              f"w_min = -w_max (got bits = {self.bits!r}, sign_mode = {self.sign_mode!r}, "
-                              f"differential = {self.differential!r}, range [{self.w_min!r}, {self.w_max!r}])")
+        if self.row_signs == "paired" and (
+            self.bits is None or self.sign_mode != "mixed" or self.differential or self.w_min != -self.w_max
+        ):
+            raise ConfigError(
+                f"profile {self.name!r}: row_signs 'paired' puts a signed weight on two one-signed "
+                f"{self.bits}-bit rows; it needs bits, sign_mode 'mixed', one device per row and "
+                f"w_min = -w_max (got bits = {self.bits!r}, sign_mode = {self.sign_mode!r}, "
+                f"differential = {self.differential!r}, range [{self.w_min!r}, {self.w_max!r}])"
+            )
         for f in ("fan_in", "max_neurons"):
             v = getattr(self, f)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
@@ -155,14 +176,17 @@ class DeviceProfile:
         total = sum(int(n) for n in counts.values())
         if self.max_neurons is not None and total > self.max_neurons:
             parts = ", ".join(f"{name} {n}" for name, n in counts.items())
-            raise ConfigError(f"the network has {total} neurons ({parts}); substrate {self.name!r} holds at most "
-                              f"{self.max_neurons}")
+            raise ConfigError(
+                f"the network has {total} neurons ({parts}); substrate {self.name!r} holds at most {self.max_neurons}"
+            )
 
     def check_fan_in(self, shape, what: str = "weights") -> None:
         """A clear error at build time when a layer has more inputs than a neuron may take."""
         if self.fan_in is not None and int(shape[1]) > self.fan_in:
-            raise ConfigError(f"{what} {tuple(shape)} give each neuron {shape[1]} inputs; substrate "
-                              f"{self.name!r} allows at most {self.fan_in} (fan-in)")
+            raise ConfigError(
+                f"{what} {tuple(shape)} give each neuron {shape[1]} inputs; substrate "
+                f"{self.name!r} allows at most {self.fan_in} (fan-in)"
+            )
 
 
 def weight_grid(bits: int, lo: float, hi: float, paired: bool = False):
@@ -177,9 +201,9 @@ def weight_grid(bits: int, lo: float, hi: float, paired: bool = False):
     levels of one signed device.
     """
     if paired:
-        step = max(abs(lo), abs(hi)) / (2 ** bits - 1)
+        step = max(abs(lo), abs(hi)) / (2**bits - 1)
         return 0.0, step, math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
-    step = (hi - lo) / (2 ** bits - 1)
+    step = (hi - lo) / (2**bits - 1)
     origin = 0.0 if lo <= 0 <= hi else lo
     k_min = math.ceil((lo - origin) / step - 1e-9)
     k_max = math.floor((hi - origin) / step + 1e-9)

@@ -9,6 +9,7 @@ Read ``r`` of matrix ``m`` draws from the counter-based stream ``(seed, r, READ_
 (:mod:`bioplast.backends.counter_rng`), so every backend sees the same noise and a checkpoint
 keeps the read count, not a generator.
 """
+
 from __future__ import annotations
 
 from bioplast.backends.counter_rng import READ_SALT, stream_key

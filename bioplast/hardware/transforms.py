@@ -32,6 +32,7 @@ checkpoints store the counter, not a generator object.
 
 The elementwise stages run fused where a backend has a kernel for them: :mod:`bioplast.hardware.fusion`.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -57,8 +58,7 @@ def draw_key(state: NoiseState, salt: int) -> tuple:
 
 
 @transform_factory("device_gain")
-def device_gain(up: float = 1.0, down: float = 1.0, d2d: float = 0.0, seed: int = 0,
-                paired: bool = False) -> Transform:
+def device_gain(up: float = 1.0, down: float = 1.0, d2d: float = 0.0, seed: int = 0, paired: bool = False) -> Transform:
     """Step 1: up/down asymmetry times a fixed per-device gain ``N(1, σ_d2d²)`` (clipped at 0).
 
     ``paired`` (a profile's ``row_signs = "paired"``): each weight has two devices, one per row: a
@@ -98,8 +98,9 @@ def written_gain(k, state, u, w):
 def soft_bounds(lo: float, hi: float) -> Transform:
     """Step 2: potentiation shrinks towards ``hi`` and depression towards ``lo`` (linear soft bounds)."""
     span = hi - lo
-    return stateless(f"soft_bounds({lo:g}, {hi:g})",
-                     lambda k, u, w: u * ((u > 0) * (hi - w) + (u < 0) * (w - lo)) / span)
+    return stateless(
+        f"soft_bounds({lo:g}, {hi:g})", lambda k, u, w: u * ((u > 0) * (hi - w) + (u < 0) * (w - lo)) / span
+    )
 
 
 @transform_factory("exponential_steps")
@@ -133,8 +134,9 @@ def write_noise(sigma: float, seed: int = 0) -> Transform:
 
 
 @transform_factory("quantize")
-def quantize(bits: int, lo: float, hi: float, rounding: str = "nearest", seed: int = 0,
-             paired: bool = False) -> Transform:
+def quantize(
+    bits: int, lo: float, hi: float, rounding: str = "nearest", seed: int = 0, paired: bool = False
+) -> Transform:
     """Step 4: ``w + u`` lands on a level of :func:`weight_grid` (``paired``: of two fixed-sign rows);
     ``stochastic`` rounding goes up with probability equal to the fractional position, so
     ``E[w_new] = w + u`` inside the range."""

@@ -5,9 +5,20 @@ Kinds (the registry :data:`MODELS`): ``error_driven``, ``delta_readout``, ``clam
 (:mod:`~bioplast.models.ep`), ``dale`` (:mod:`~bioplast.models.dale`), ``diehl_cook``
 (:mod:`~bioplast.models.diehl_cook`) and ``surrogate`` (:mod:`~bioplast.models.surrogate`).
 """
+
 from bioplast.models import dale, diehl_cook, ep, mlp, surrogate  # noqa: F401  (each registers its kinds)
 from bioplast.models.base import MODELS, Directions, Model, Plan, RateModel, Step, build_model, register_model
 from bioplast.models.mlp import MLP, mlp_builder
 
-__all__ = ["MODELS", "Model", "Plan", "Step", "Directions", "RateModel", "MLP", "build_model", "register_model",
-           "mlp_builder"]
+__all__ = [
+    "MODELS",
+    "Model",
+    "Plan",
+    "Step",
+    "Directions",
+    "RateModel",
+    "MLP",
+    "build_model",
+    "register_model",
+    "mlp_builder",
+]

@@ -9,9 +9,11 @@ no model imports an analysis or an oracle.
 A new model kind registers a builder ``build(cfg, k, data) -> Model`` under a name
 (:func:`register_model`); :func:`build_model` looks it up.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, NamedTuple, Optional, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from bioplast.errors import ConfigError
 from bioplast.plugins import Registry
@@ -32,7 +34,7 @@ class Directions(NamedTuple):
     (``gradient``; ``None``: an analysis takes it from an independent oracle)."""
 
     estimate: list
-    gradient: Optional[list]
+    gradient: list | None
 
 
 class Plan(NamedTuple):
@@ -41,9 +43,9 @@ class Plan(NamedTuple):
     ``samples`` training samples an epoch (``None``: all); ``has_loss``: whether the rule minimises
     a loss (a non-finite loss is then a divergence; rules that minimise none log NaN)."""
 
-    batch_size: Optional[int]
+    batch_size: int | None
     shuffle: bool = True
-    samples: Optional[int] = None
+    samples: int | None = None
     has_loss: bool = True
 
 
@@ -73,23 +75,27 @@ class Model(Protocol):
 
     def parameters(self) -> list: ...
 
-    def directions(self, x, target) -> Optional[Directions]: ...
+    def directions(self, x, target) -> Directions | None: ...
 
 
 def rate_ops(synops: int, neuron_updates: int, weight_writes: int, batch: int) -> dict:
     """One batch's operation counts of a rate network from its per-sample figures: a rate neuron
     sends its graded output once per update (Loihi 2's graded spikes), so ``spikes`` equals the
     neuron updates; every plastic synapse is written once per step."""
-    return {"synops": batch * synops, "neuron_updates": batch * neuron_updates,
-            "spikes": batch * neuron_updates, "weight_writes": weight_writes}
+    return {
+        "synops": batch * synops,
+        "neuron_updates": batch * neuron_updates,
+        "spikes": batch * neuron_updates,
+        "weight_writes": weight_writes,
+    }
 
 
 def predicted_accuracy(model, k, x, y, batch: int = 1000) -> float:
     """The share of ``x`` whose ``argmax predict(x)`` is ``y``, in batches (rate models)."""
     correct = 0
     for i in range(0, len(x), batch):
-        out = k.to_numpy(model.predict(k.asarray(x[i:i + batch])))
-        correct += int((out.argmax(1) == y[i:i + batch]).sum())
+        out = k.to_numpy(model.predict(k.asarray(x[i : i + batch])))
+        correct += int((out.argmax(1) == y[i : i + batch]).sum())
     return correct / max(len(x), 1)
 
 
@@ -101,15 +107,17 @@ class RateModel:
     kind = "rate"
 
     def accuracies(self, data) -> tuple:
-        return (predicted_accuracy(self, self.k, data.x_train, data.y_train),
-                predicted_accuracy(self, self.k, data.x_test, data.y_test))
+        return (
+            predicted_accuracy(self, self.k, data.x_train, data.y_train),
+            predicted_accuracy(self, self.k, data.x_test, data.y_test),
+        )
 
     def ops(self, batch: int) -> dict:
         return rate_ops(self.synops_per_sample, self.neuron_updates_per_sample, self.plastic_synapses, batch)
 
 
 Builder = Callable[..., Model]
-MODELS: Dict[str, Builder] = {}
+MODELS: dict[str, Builder] = {}
 
 
 def _as_builder(obj, label: str):
@@ -121,7 +129,7 @@ def _as_builder(obj, label: str):
 REGISTRY = Registry("model kind", MODELS, _as_builder)
 
 
-def register_model(name: str, builder: Optional[Builder] = None):
+def register_model(name: str, builder: Builder | None = None):
     """Register ``builder(cfg, k, data) -> Model`` under ``name`` (usable as a decorator)."""
 
     def add(b):
@@ -139,8 +147,24 @@ def build_model(kind: str, cfg, k, data) -> Model:
     ``data``."""
     model = REGISTRY.get(kind)(cfg, k, data)
     if not isinstance(model, Model):
-        missing = [m for m in ("train_batch", "accuracies", "state", "load_state", "arrays", "parameters",
-                               "directions", "plan", "sizes", "kind") if not hasattr(model, m)]
-        raise ConfigError(f"model kind {kind!r} built a {type(model).__name__}, which is not a bioplast Model "
-                          f"(it lacks {missing}; see bioplast.models.base.Model)")
+        missing = [
+            m
+            for m in (
+                "train_batch",
+                "accuracies",
+                "state",
+                "load_state",
+                "arrays",
+                "parameters",
+                "directions",
+                "plan",
+                "sizes",
+                "kind",
+            )
+            if not hasattr(model, m)
+        ]
+        raise ConfigError(
+            f"model kind {kind!r} built a {type(model).__name__}, which is not a bioplast Model "
+            f"(it lacks {missing}; see bioplast.models.base.Model)"
+        )
     return model

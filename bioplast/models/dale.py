@@ -23,6 +23,7 @@ drive and every DANN interneuron ``g_I z_I + o_I``, fixed per chip, and the
 gradients are taken through that forward pass (training in the loop, as the
 MLP trainer does).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,6 +37,7 @@ from bioplast.dynamics.feedforward import torch_loss
 from bioplast.geometry import bias_optimizer, lognormal_signed, optimizer, sign_frozen
 from bioplast.hardware.chip import Chip, _like
 from bioplast.models.base import Directions, Plan, RateModel, Step, register_model
+from bioplast.optional import require
 
 NETWORKS = ("mlp", "dann", "ei_mlp")
 _HOST = get_backend("numpy", dtype="float64")  # draws read noise on the host (the same on every backend)
@@ -45,9 +47,21 @@ class DaleModel(RateModel):
     """A Dale-constrained network (``network``: ``dann`` or ``ei_mlp``) of layer sizes ``sizes`` on
     ``chip``, trained by ``rule`` (backprop; gradients from torch autograd)."""
 
-    def __init__(self, k, rule, sizes, chip: Chip, *, activation: str = "relu", optimizer_name: str = "sgd",
-                 lr: float = 0.05, loss: str = "cross_entropy", network: str = "dann",
-                 inhibitory_fraction: float = 0.1, batch_size: int = 32):
+    def __init__(
+        self,
+        k,
+        rule,
+        sizes,
+        chip: Chip,
+        *,
+        activation: str = "relu",
+        optimizer_name: str = "sgd",
+        lr: float = 0.05,
+        loss: str = "cross_entropy",
+        network: str = "dann",
+        inhibitory_fraction: float = 0.1,
+        batch_size: int = 32,
+    ):
         self.k, self.rule, self.sizes, self.loss, self.chip = k, rule, list(sizes), loss, chip
         self.plan = Plan(batch_size)
         seed, self.eg = chip.seed, optimizer_name == "eg"
@@ -63,20 +77,22 @@ class DaleModel(RateModel):
                     self._add(getattr(p, name), scale(ne, d), self._transforms(optimizer_name, lr, nonneg))
             self._layout = [len(p._fields) for p in layers]
         else:
-            for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
                 signs = column_signs(n_in, inhibitory_fraction)
-                w = lognormal_signed((n_out, n_in), signs, sigma=0.5, scale=np.sqrt(2.0 / n_in) * np.exp(-0.125),
-                                     seed=[seed, l])
+                w = lognormal_signed(
+                    (n_out, n_in), signs, sigma=0.5, scale=np.sqrt(2.0 / n_in) * np.exp(-0.125), seed=[seed, l]
+                )
                 self._add(k.asarray(w), 1.0, self._transforms(optimizer_name, lr, True))
                 self._add(k.zeros((n_out,)), 1.0, self._transforms(optimizer_name, lr, False))
-        self.states = [chain_init(k, c, p) for c, p in zip(self.chains, self.params)]
+        self.states = [chain_init(k, c, p) for c, p in zip(self.chains, self.params, strict=True)]
         # the chip's neurons: principal neurons of every layer, then DANN's interneurons; fixed per chip
         outs = list(sizes[1:])
         inter = [p.wix.shape[0] for p in layers] if network == "dann" else []
         chip.check_neurons({f"layer {i + 1}": n for i, n in enumerate(outs)})
         drawn = chip.neurons(outs + inter)
-        self.mismatch = None if drawn is None else \
-            [(drawn[l], drawn[len(outs) + l] if inter else None) for l in range(len(outs))]
+        self.mismatch = (
+            None if drawn is None else [(drawn[l], drawn[len(outs) + l] if inter else None) for l in range(len(outs))]
+        )
         self.reads = chip.reads()  # each forward pass reads every matrix once, with fresh read noise
         synapses = sum(int(np.prod(p.shape)) for p in self.params if p.ndim == 2)
         self.synops_per_sample = 3 * synapses  # forward, backward, update
@@ -107,7 +123,7 @@ class DaleModel(RateModel):
         if self.network == "dann":
             layers, i = [], 0
             for n in self._layout:
-                layers.append(DANNLayer(*params[i:i + n]))
+                layers.append(DANNLayer(*params[i : i + n]))
                 i += n
             return dann_forward(xp, layers, x, self.act, mm, read)
         h = x
@@ -141,15 +157,17 @@ class DaleModel(RateModel):
         """The chip's gains and offsets as arrays of ``x``'s library, dtype and device (``None``: matched)."""
         if self.mismatch is None:
             return None
-        return [tuple(None if pair is None else (_like(pair[0], x), _like(pair[1], x)) for pair in layer)
-                for layer in self.mismatch]
+        return [
+            tuple(None if pair is None else (_like(pair[0], x), _like(pair[1], x)) for pair in layer)
+            for layer in self.mismatch
+        ]
 
     def predict(self, x):
         return self._forward(self.k.xp, self.params, x)
 
     def _gradients(self, x, target):
         """``(∇L per parameter as backend arrays, loss)`` by torch autograd through the forward pass."""
-        import torch
+        torch = require("torch", "the Dale model's gradients")
 
         with AutogradBridge(self.k, x) as bridge, torch.enable_grad():
             t = bridge.to_torch
@@ -163,7 +181,7 @@ class DaleModel(RateModel):
         x, target = k.asarray(x), k.asarray(target)
         grads, loss = self._gradients(x, target)
         new_p, new_s = [], []
-        for p, g, chain, state, scale in zip(self.params, grads, self.chains, self.states, self.scales):
+        for p, g, chain, state, scale in zip(self.params, grads, self.chains, self.states, self.scales, strict=True):
             update, state = chain_update(k, chain, g * (-scale), state, p)
             new_p.append(apply_updates(k, p, update))
             new_s.append(state)
@@ -176,7 +194,7 @@ class DaleModel(RateModel):
         synaptic matrices: aligned for the E/I MLP, turned away where DANN's corrections act."""
         k = self.k
         grads, _ = self._gradients(k.asarray(x), k.asarray(target))
-        matrices = [(g, scale) for g, scale, p in zip(grads, self.scales, self.params) if p.ndim == 2]
+        matrices = [(g, scale) for g, scale, p in zip(grads, self.scales, self.params, strict=True) if p.ndim == 2]
         return Directions([g * -scale for g, scale in matrices], [g * -1.0 for g, _ in matrices])
 
     def state(self):
@@ -197,6 +215,16 @@ class DaleModel(RateModel):
 
 @register_model("dale")
 def _build(cfg, k, data) -> DaleModel:
-    return DaleModel(k, cfg.make_rule(), [data.n_features, *cfg.hidden, data.n_classes], cfg.chip(),
-                     activation=cfg.activation or "relu", optimizer_name=cfg.optimizer, lr=cfg.lr, loss=cfg.loss,
-                     network=cfg.network, inhibitory_fraction=cfg.inhibitory_fraction, batch_size=cfg.batch_size)
+    return DaleModel(
+        k,
+        cfg.make_rule(),
+        [data.n_features, *cfg.hidden, data.n_classes],
+        cfg.chip(),
+        activation=cfg.activation or "relu",
+        optimizer_name=cfg.optimizer,
+        lr=cfg.lr,
+        loss=cfg.loss,
+        network=cfg.network,
+        inhibitory_fraction=cfg.inhibitory_fraction,
+        batch_size=cfg.batch_size,
+    )

@@ -20,6 +20,7 @@ authors' Brian code (the paper's Methods and its published script):
   (on the training digits, weights and thresholds frozen); a test digit gets
   the class whose neurons spike most on average.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,7 +53,7 @@ class DiehlCookConfig:
     dt: float = 0.5e-3
     t_present: float = 0.35
     t_rest: float = 0.15
-    max_rate: float = 63.75     # Hz for a white pixel at intensity 2
+    max_rate: float = 63.75  # Hz for a white pixel at intensity 2
     intensity: float = 2.0
     min_spikes: int = 5
     max_retries: int = 20
@@ -83,19 +84,39 @@ class DiehlCookConfig:
 
 
 def excitatory_neuron(cfg: DiehlCookConfig, learning: bool = True) -> CondLIF:
-    return CondLIF(v_rest=-65e-3, v_reset=-65e-3, v_thresh=-52e-3 - cfg.threshold_offset, tau_mem=100e-3,
-                   e_exc=0.0, e_inh=-100e-3, tau_ge=1e-3, tau_gi=2e-3, refractory=5e-3,
-                   theta_plus=cfg.theta_plus if learning else 0.0, tau_theta=1e4 if learning else None,
-                   theta_init=cfg.theta_init)
+    return CondLIF(
+        v_rest=-65e-3,
+        v_reset=-65e-3,
+        v_thresh=-52e-3 - cfg.threshold_offset,
+        tau_mem=100e-3,
+        e_exc=0.0,
+        e_inh=-100e-3,
+        tau_ge=1e-3,
+        tau_gi=2e-3,
+        refractory=5e-3,
+        theta_plus=cfg.theta_plus if learning else 0.0,
+        tau_theta=1e4 if learning else None,
+        theta_init=cfg.theta_init,
+    )
 
 
 def inhibitory_neuron() -> CondLIF:
-    return CondLIF(v_rest=-60e-3, v_reset=-45e-3, v_thresh=-40e-3, tau_mem=10e-3, e_exc=0.0, e_inh=-85e-3,
-                   tau_ge=1e-3, tau_gi=2e-3, refractory=2e-3)
+    return CondLIF(
+        v_rest=-60e-3,
+        v_reset=-45e-3,
+        v_thresh=-40e-3,
+        tau_mem=10e-3,
+        e_exc=0.0,
+        e_inh=-85e-3,
+        tau_ge=1e-3,
+        tau_gi=2e-3,
+        refractory=2e-3,
+    )
 
 
-def build_network(cfg: DiehlCookConfig, weights: np.ndarray, learning: bool = True, read_noise: float = 0.0,
-                  read_seed: int = 0) -> SpikingNetwork:
+def build_network(
+    cfg: DiehlCookConfig, weights: np.ndarray, learning: bool = True, read_noise: float = 0.0, read_seed: int = 0
+) -> SpikingNetwork:
     """The network with input weights ``weights[n_neurons, n_inputs]``; ``learning=False``
     freezes θ (no increments, no decay) as in the authors' test mode.  ``read_noise``: the input
     weights' devices read noisily (:class:`~bioplast.dynamics.spiking.network.Projection`)."""
@@ -104,10 +125,21 @@ def build_network(cfg: DiehlCookConfig, weights: np.ndarray, learning: bool = Tr
     return SpikingNetwork(
         [SpikeSource(INPUT, n_in)],
         [Population(EXC, n, excitatory_neuron(cfg, learning)), Population(INH, n, inhibitory_neuron())],
-        [Projection(INPUT, EXC, "ge", weights, plasticity=stdp if learning else None, read_noise=read_noise,
-                    read_seed=read_seed),
-         Projection(EXC, INH, "ge", cfg.w_exc_inh, "one_to_one"),
-         Projection(INH, EXC, "gi", cfg.w_inh_exc, "all_but_self")], cfg.dt)
+        [
+            Projection(
+                INPUT,
+                EXC,
+                "ge",
+                weights,
+                plasticity=stdp if learning else None,
+                read_noise=read_noise,
+                read_seed=read_seed,
+            ),
+            Projection(EXC, INH, "ge", cfg.w_exc_inh, "one_to_one"),
+            Projection(INH, EXC, "gi", cfg.w_inh_exc, "all_but_self"),
+        ],
+        cfg.dt,
+    )
 
 
 def normalize_incoming(w: np.ndarray, total: float) -> np.ndarray:
@@ -118,16 +150,23 @@ def normalize_incoming(w: np.ndarray, total: float) -> np.ndarray:
 
 
 class TrainLog(NamedTuple):
-    counts: np.ndarray     # excitatory spike counts per training digit [n_digits, n]
-    retries: np.ndarray    # extra presentations per digit
-    ops: dict              # operation counts of the whole pass (spikes, synops, neuron updates, weight writes)
+    counts: np.ndarray  # excitatory spike counts per training digit [n_digits, n]
+    retries: np.ndarray  # extra presentations per digit
+    ops: dict  # operation counts of the whole pass (spikes, synops, neuron updates, weight writes)
 
 
 class DiehlCook:
     """The model: build, :meth:`train` one pass, :meth:`assign_labels`, :meth:`predict`."""
 
-    def __init__(self, n_inputs: int = 784, config: DiehlCookConfig | None = None, *, seed: int = 0,
-                 backend: str = "numba", substrate=None):
+    def __init__(
+        self,
+        n_inputs: int = 784,
+        config: DiehlCookConfig | None = None,
+        *,
+        seed: int = 0,
+        backend: str = "numba",
+        substrate=None,
+    ):
         """``substrate``: a :class:`~bioplast.hardware.DeviceProfile` whose devices hold the input
         weights (``None``: float weights).  The chip learns in epochs of one presentation, as
         BrainScaleS-2's plasticity processor and Loihi's learning epochs do: during a digit the STDP
@@ -170,8 +209,9 @@ class DiehlCook:
         if not self._chain:  # a substrate without device effects: the float update, bit for bit
             return after
         k = self._host
-        update, self._devices = chain_update(k, self._chain, k.asarray(after - before), self._devices,
-                                             k.asarray(before))
+        update, self._devices = chain_update(
+            k, self._chain, k.asarray(after - before), self._devices, k.asarray(before)
+        )
         return k.to_numpy(apply_updates(k, k.asarray(before), update))
 
     def _program(self, w):
@@ -192,7 +232,7 @@ class DiehlCook:
     def _spikes(self, images, intensity, rng):
         rates = images * (self.cfg.max_rate * intensity / 2.0)
         steps = self.cfg.steps_present
-        return (rng.random((steps,) + rates.shape, dtype=np.float32) < rates * self.cfg.dt)
+        return rng.random((steps,) + rates.shape, dtype=np.float32) < rates * self.cfg.dt
 
     def _present(self, net, state, images, learn, rng):
         """Show ``images[B]`` (raising the intensity of digits that stay silent), then rest."""
@@ -203,7 +243,7 @@ class DiehlCook:
         pending = np.arange(len(images))
         ops = {}
         silence = np.zeros((cfg.steps_rest, len(images), self.n_inputs), dtype=bool)
-        for attempt in range(cfg.max_retries + 1):
+        for _ in range(cfg.max_retries + 1):
             spikes = self._spikes(images[pending], intensity[pending, None], rng)
             if len(pending) < len(images):
                 full = np.zeros((spikes.shape[0], len(images), self.n_inputs), dtype=bool)
@@ -237,16 +277,17 @@ class DiehlCook:
             w = self._program(normalize_incoming(before, cfg.weight_total))
             rewrites += int((w != before).sum())
             state = state._replace(weights=(self.k.asarray(w),) + state.weights[1:])
-            state, c, r, o = self._present(net, state, x[i:i + 1], True, rng)
+            state, c, r, o = self._present(net, state, x[i : i + 1], True, rng)
             if self.substrate is not None:
                 learnt = self._write(w, np.asarray(self.k.to_numpy(state.weights[0]), dtype=np.float64))
                 state = state._replace(weights=(self.k.asarray(learnt),) + state.weights[1:])
             ops = {k: ops.get(k, 0) + o[k] for k in o}
             counts.append(c[0])
             retries.append(r[0])
-        self.weights = self._program(normalize_incoming(np.asarray(self.k.to_numpy(state.weights[0]),
-                                                                   dtype=np.float64), cfg.weight_total))
-        self.theta = np.asarray(self.k.to_numpy(state.theta))[0, :cfg.n_neurons].astype(np.float64)
+        self.weights = self._program(
+            normalize_incoming(np.asarray(self.k.to_numpy(state.weights[0]), dtype=np.float64), cfg.weight_total)
+        )
+        self.theta = np.asarray(self.k.to_numpy(state.theta))[0, : cfg.n_neurons].astype(np.float64)
         self._read_steps = int(state.step)
         if self.substrate is not None and self._chain:  # an effect-free substrate is the float model
             ops["weight_writes"] = ops.get("weight_writes", 0) + rewrites  # the normalisation's re-programming
@@ -268,7 +309,7 @@ class DiehlCook:
     def _state(self, net, batch, step: int = 0) -> SimState:
         st = initial_state(net, self.k, batch)
         theta = np.zeros(tuple(st.theta.shape))
-        theta[:, :self.cfg.n_neurons] = self.theta
+        theta[:, : self.cfg.n_neurons] = self.theta
         return st._replace(theta=self.k.asarray(theta), step=int(step))
 
     def responses(self, images, batch: int = 50, progress: bool = False, seed=None) -> np.ndarray:
@@ -281,10 +322,12 @@ class DiehlCook:
         stream = self._stream.spawn(1)[0] if seed is None else np.random.SeedSequence(seed)
         rng = np.random.default_rng(stream)
         # the evaluation's reads: keyed by its own stream, counted on across batches
-        net = build_network(self.cfg, self.weights, False, self._read_noise, int(stream.generate_state(1, np.uint64)[0]))
+        net = build_network(
+            self.cfg, self.weights, False, self._read_noise, int(stream.generate_state(1, np.uint64)[0])
+        )
         out, step = [], 0
         for a in tqdm(range(0, len(x), batch), desc="Diehl & Cook responses", unit="batch", disable=not progress):
-            chunk = x[a:a + batch]
+            chunk = x[a : a + batch]
             st, counts, _, _ = self._present(net, self._state(net, len(chunk), step), chunk, False, rng)
             out.append(counts)
             step = st.step
@@ -293,8 +336,9 @@ class DiehlCook:
     def assign_labels(self, counts: np.ndarray, labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
         """Each neuron's class: the one with the highest mean response (Diehl & Cook's assignment)."""
         y = np.asarray(labels)
-        means = np.stack([counts[y == c].mean(axis=0) if (y == c).any() else np.zeros(counts.shape[1])
-                          for c in range(n_classes)])
+        means = np.stack(
+            [counts[y == c].mean(axis=0) if (y == c).any() else np.zeros(counts.shape[1]) for c in range(n_classes)]
+        )
         self.labels = means.argmax(axis=0)
         return self.labels
 
@@ -302,8 +346,13 @@ class DiehlCook:
         """Class whose assigned neurons spike most on average, per digit."""
         if self.labels is None:
             raise ConfigError("assign_labels must run before predict")
-        votes = np.stack([counts[:, self.labels == c].mean(axis=1) if (self.labels == c).any()
-                          else np.zeros(len(counts)) for c in range(n_classes)], axis=1)
+        votes = np.stack(
+            [
+                counts[:, self.labels == c].mean(axis=1) if (self.labels == c).any() else np.zeros(len(counts))
+                for c in range(n_classes)
+            ],
+            axis=1,
+        )
         return votes.argmax(axis=1)
 
 
@@ -316,8 +365,7 @@ class DiehlCookModel:
 
     kind = "spiking"
 
-    def __init__(self, n_inputs: int, config: DiehlCookConfig, seed: int, backend: str, substrate=None,
-                 samples=None):
+    def __init__(self, n_inputs: int, config: DiehlCookConfig, seed: int, backend: str, substrate=None, samples=None):
         self.net = DiehlCook(n_inputs, config, seed=seed, backend=backend, substrate=substrate)
         self.plan = Plan(batch_size=None, shuffle=False, samples=samples, has_loss=False)
         self.sizes = [n_inputs, config.n_neurons]

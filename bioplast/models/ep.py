@@ -14,6 +14,7 @@ and every update goes through the profile's transforms after the optimiser; the 
 runs through the chip's mismatched neurons and, on a substrate with read noise, reads every
 matrix noisily at every step.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +31,6 @@ from bioplast.models.base import Directions, Plan, RateModel, Step, register_mod
 from bioplast.rules.eqprop import bias_direction
 from bioplast.rules.hebbian import delta
 
-
 # what a two-phase (``contrast``) rule's spec must give the network that relaxes its phases
 PHASE_PARAMS = ("beta", "free_steps", "nudge_steps", "estimator", "cost", "dt", "points")
 
@@ -41,8 +41,10 @@ def phase_params(rule) -> dict:
     p = rule.spec.params
     missing = [n for n in PHASE_PARAMS if n not in p]
     if missing:
-        raise ConfigError(f"two-phase rule {rule.spec.name!r} does not declare {', '.join(missing)} in its "
-                          f"RuleSpec.params; the EP network needs {', '.join(PHASE_PARAMS)}")
+        raise ConfigError(
+            f"two-phase rule {rule.spec.name!r} does not declare {', '.join(missing)} in its "
+            f"RuleSpec.params; the EP network needs {', '.join(PHASE_PARAMS)}"
+        )
     return p
 
 
@@ -56,7 +58,7 @@ def init_epnet(k, sizes, seed: int, cost: str, asymmetry: float | None = None) -
     feedback = None
     if asymmetry is not None:
         r = init_mlp(k, sizes, [seed, 1], scheme="torch").weights
-        feedback = [w.T * (1 - asymmetry) + rw.T * asymmetry for w, rw in zip(ws[1:], r[1:])]
+        feedback = [w.T * (1 - asymmetry) + rw.T * asymmetry for w, rw in zip(ws[1:], r[1:], strict=True)]
     return EPNet(ws, bs, feedback, readout)
 
 
@@ -64,8 +66,18 @@ class EPModel(RateModel):
     """Weights, optimiser states and the phases of one EP rule (``eqprop``, ``holo_eqprop``,
     ``gen_eqprop``) on ``chip``; ``sizes = [D, *hidden, C]``."""
 
-    def __init__(self, k, rule, sizes, chip: Chip = None, *, activation: str = "tanh", optimizer_name: str = "sgd",
-                 lr: float = 0.05, batch_size: int = 32):
+    def __init__(
+        self,
+        k,
+        rule,
+        sizes,
+        chip: Chip = None,
+        *,
+        activation: str = "tanh",
+        optimizer_name: str = "sgd",
+        lr: float = 0.05,
+        batch_size: int = 32,
+    ):
         chip = chip or Chip()
         self.k, self.rule, self.activation, self.chip = k, rule, activation, chip
         self.plan = Plan(batch_size)
@@ -76,21 +88,31 @@ class EPModel(RateModel):
         # every matrix (bottom-up, top-down, readout) on its own devices, written before learning; under
         # EG no weight may be written as exactly 0
         keep = optimizer_name == "eg"
-        weights, w_chains = zip(*(chip.place(k, w, f"W{i}", keep) for i, w in enumerate(net.weights)))
-        feedback, f_chains = zip(*(chip.place(k, f, f"B{i + 1}", keep) for i, f in enumerate(net.feedback))) \
-            if net.feedback else ((), ())
+        weights, w_chains = zip(*(chip.place(k, w, f"W{i}", keep) for i, w in enumerate(net.weights)), strict=True)
+        feedback, f_chains = (
+            zip(*(chip.place(k, f, f"B{i + 1}", keep) for i, f in enumerate(net.feedback)), strict=True)
+            if net.feedback
+            else ((), ())
+        )
         readout, r_chain = chip.place(k, net.readout[0], "W_out", keep) if net.readout is not None else (None, ())
-        self.net = net = EPNet(list(weights), net.biases, list(feedback) if net.feedback is not None else None,
-                               None if readout is None else (readout, net.readout[1]))
+        self.net = net = EPNet(
+            list(weights),
+            net.biases,
+            list(feedback) if net.feedback is not None else None,
+            None if readout is None else (readout, net.readout[1]),
+        )
         self.w_learn = [plasticity(rule, opt, *c) for c in w_chains]
         self.f_learn = [plasticity(rule, opt, *c) for c in f_chains]
         self.readout_learn = plasticity(delta(), opt, *r_chain)
         self.chain = (bias_optimizer(optimizer_name, lr),)  # biases live in the neurons, not on devices
-        self.w_states = [pl.init(k, w) for pl, w in zip(self.w_learn, net.weights)]
+        self.w_states = [pl.init(k, w) for pl, w in zip(self.w_learn, net.weights, strict=True)]
         self.b_states = [chain_init(k, self.chain, b) for b in net.biases]
-        self.f_states = [pl.init(k, f) for pl, f in zip(self.f_learn, net.feedback or [])]
-        self.r_states = (None if net.readout is None else
-                         (self.readout_learn.init(k, net.readout[0]), chain_init(k, self.chain, net.readout[1])))
+        self.f_states = [pl.init(k, f) for pl, f in zip(self.f_learn, net.feedback or [], strict=True)]
+        self.r_states = (
+            None
+            if net.readout is None
+            else (self.readout_learn.init(k, net.readout[0]), chain_init(k, self.chain, net.readout[1]))
+        )
         self.rng = chip.rng("random sign")  # signs of β for random_sign
         self.sizes = list(sizes)
         # the chip's neurons: fixed-pattern gain and offset per state layer (and readout)
@@ -114,8 +136,7 @@ class EPModel(RateModel):
         cross_entropy = p["cost"] == "cross_entropy"
         per_step = 2 * sum(syn[1:]) + (2 * readout if cross_entropy else 0)
         units = sum(w.shape[0] for w in net.weights) + (net.readout[0].shape[0] if cross_entropy else 0)
-        return ((1 + n_nudged) * syn[0] + steps * per_step + 2 * (1 + n_nudged) * sum(syn) + 2 * readout,
-                steps * units)
+        return ((1 + n_nudged) * syn[0] + steps * per_step + 2 * (1 + n_nudged) * sum(syn) + 2 * readout, steps * units)
 
     def _read_noise(self):
         """The noise of the devices' reads at one relaxation step, as a ``read_noise(states, x)`` hook for
@@ -134,9 +155,9 @@ class EPModel(RateModel):
             below = [x] + list(states[:-1])
             above = list(states[1:]) + [None]
             out = []
-            for l, (s_in, s_up) in enumerate(zip(below, above)):
+            for l, (s_in, s_up) in enumerate(zip(below, above, strict=True)):
                 power = (s_in * s_in).sum(1) + (0 if s_up is None else (s_up * s_up).sum(1))
-                out.append(row_scaled_normal(k, read.key(l), power ** 0.5 * read.scale, int(states[l].shape[1])))
+                out.append(row_scaled_normal(k, read.key(l), power**0.5 * read.scale, int(states[l].shape[1])))
             return out
 
         return noise
@@ -168,17 +189,42 @@ class EPModel(RateModel):
         (:func:`bioplast.analysis.alignment.gradient_alignment`)."""
         p, k = self.p, self.k
         net = self.network()
-        ph = ep_phases(k, net, k.asarray(x), k.asarray(target), beta=p["beta"], free_steps=p["free_steps"],
-                       nudge_steps=p["nudge_steps"], activation=self.activation, estimator=p["estimator"],
-                       cost=p["cost"], dt=p["dt"], points=p["points"], rng=np.random.default_rng(1))
-        return Directions([self.rule.update(k, c, s.rule, w)[0]
-                           for c, s, w in zip(ph.contrasts, self.w_states, net.weights)], None)
+        ph = ep_phases(
+            k,
+            net,
+            k.asarray(x),
+            k.asarray(target),
+            beta=p["beta"],
+            free_steps=p["free_steps"],
+            nudge_steps=p["nudge_steps"],
+            activation=self.activation,
+            estimator=p["estimator"],
+            cost=p["cost"],
+            dt=p["dt"],
+            points=p["points"],
+            rng=np.random.default_rng(1),
+        )
+        return Directions(
+            [
+                self.rule.update(k, c, s.rule, w)[0]
+                for c, s, w in zip(ph.contrasts, self.w_states, net.weights, strict=True)
+            ],
+            None,
+        )
 
     def free_phase(self, x):
         chip = self.network()
         zeros = [self.k.zeros((x.shape[0], w.shape[0])) for w in chip.weights]
-        states, _ = relax(self.k, chip, x, zeros, self.p["free_steps"], self.activation, dt=self.p["dt"],
-                          read_noise=self._read_noise())
+        states, _ = relax(
+            self.k,
+            chip,
+            x,
+            zeros,
+            self.p["free_steps"],
+            self.activation,
+            dt=self.p["dt"],
+            read_noise=self._read_noise(),
+        )
         return states
 
     def predict(self, x):
@@ -187,19 +233,33 @@ class EPModel(RateModel):
     def train_batch(self, x, target) -> Step:
         k, p, net = self.k, self.p, self.net
         x, target = k.asarray(x), k.asarray(target)
-        ph = ep_phases(k, self.network(), x, target, beta=p["beta"], free_steps=p["free_steps"], nudge_steps=p["nudge_steps"],
-                       activation=self.activation, estimator=p["estimator"], cost=p["cost"], dt=p["dt"],
-                       points=p["points"], rng=self.rng, read_noise=self._read_noise())
+        ph = ep_phases(
+            k,
+            self.network(),
+            x,
+            target,
+            beta=p["beta"],
+            free_steps=p["free_steps"],
+            nudge_steps=p["nudge_steps"],
+            activation=self.activation,
+            estimator=p["estimator"],
+            cost=p["cost"],
+            dt=p["dt"],
+            points=p["points"],
+            rng=self.rng,
+            read_noise=self._read_noise(),
+        )
         loss = self._loss(ph.free_states[-1], target)
         homeo = p.get("homeostasis", 0.0)
         hw, hb = [None] * len(net.weights), [None] * len(ph.feedback_contrasts)
         if homeo:
             hw, hb = homeostatic_directions(k, net)
         weights, self.w_states = self._step(self.w_learn, ph.contrasts, net.weights, self.w_states, hw, homeo)
-        feedback, self.f_states = self._step(self.f_learn, ph.feedback_contrasts, net.feedback or [], self.f_states,
-                                             hb, homeo)
+        feedback, self.f_states = self._step(
+            self.f_learn, ph.feedback_contrasts, net.feedback or [], self.f_states, hb, homeo
+        )
         biases, b_states = [], []
-        for c, b, s in zip(ph.contrasts, net.biases, self.b_states):
+        for c, b, s in zip(ph.contrasts, net.biases, self.b_states, strict=True):
             u, s = chain_update(k, self.chain, bias_direction(k, c), s, b)
             biases.append(apply_updates(k, b, u))
             b_states.append(s)
@@ -218,7 +278,7 @@ class EPModel(RateModel):
         joins the rule's direction before the optimiser and the devices."""
         k = self.k
         new_p, new_s = [], []
-        for learn, c, w, s, h in zip(learners, contrasts, params, states, homeostatic):
+        for learn, c, w, s, h in zip(learners, contrasts, params, states, homeostatic, strict=True):
             if h is None:
                 w2, s2 = learn.step(k, c, s, w)
             else:
@@ -233,7 +293,7 @@ class EPModel(RateModel):
         k = self.k
         if self.net.readout is None:
             err = k.to_numpy(top - target)
-            return float(0.5 * (err ** 2).sum(1).mean())
+            return float(0.5 * (err**2).sum(1).mean())
         logits = k.to_numpy(output(k, self.network(), [top])).astype(np.float64)
         logits -= logits.max(1, keepdims=True)
         logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
@@ -267,6 +327,13 @@ class EPModel(RateModel):
 
 @register_model("ep")
 def _build(cfg, k, data) -> EPModel:
-    return EPModel(k, cfg.make_rule(), [data.n_features, *cfg.hidden, data.n_classes], cfg.chip(),
-                   activation=cfg.activation or "tanh", optimizer_name=cfg.optimizer, lr=cfg.lr,
-                   batch_size=cfg.batch_size)
+    return EPModel(
+        k,
+        cfg.make_rule(),
+        [data.n_features, *cfg.hidden, data.n_classes],
+        cfg.chip(),
+        activation=cfg.activation or "tanh",
+        optimizer_name=cfg.optimizer,
+        lr=cfg.lr,
+        batch_size=cfg.batch_size,
+    )

@@ -27,9 +27,8 @@ for the forward drive and ``B·S`` for the weight update, plus ``B·S`` per laye
 for the backward pass of error-driven rules (``S`` = synapses in the layer); zeroth-order rules
 pay one forward pass per trial.
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import numpy as np
 
@@ -51,8 +50,20 @@ class MLP(RateModel):
     ``sign_frozen`` projects every step back onto the initial signs; ``loss`` is the loss the
     errors (and the logged loss) come from."""
 
-    def __init__(self, k, rule, sizes, chip: Chip, *, activation: Optional[str] = None, optimizer_name: str = "sgd",
-                 lr: float = 0.05, loss: str = "cross_entropy", frozen_signs: bool = False, batch_size: int = 32):
+    def __init__(
+        self,
+        k,
+        rule,
+        sizes,
+        chip: Chip,
+        *,
+        activation: str | None = None,
+        optimizer_name: str = "sgd",
+        lr: float = 0.05,
+        loss: str = "cross_entropy",
+        frozen_signs: bool = False,
+        batch_size: int = 32,
+    ):
         self.k, self.rule, self.sizes, self.chip = k, rule, list(sizes), chip
         self.activation, self.loss = activation or "relu", loss
         self.plan = Plan(batch_size)
@@ -65,11 +76,11 @@ class MLP(RateModel):
         self.plastic = [plasticity(rule.at_layer(i), *opt, *transforms) for i, (_, transforms) in enumerate(placed)]
         self.bias_chain = (bias_optimizer(optimizer_name, lr),)  # biases live in the neurons, not on devices
         self.params = params._replace(weights=[w for w, _ in placed])
-        self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights)]
+        self.states = [p.init(k, w) for p, w in zip(self.plastic, self.params.weights, strict=True)]
         self.bias_states = [chain_init(k, self.bias_chain, b) for b in self.params.biases]
         self.neurons = chip.neurons(self.sizes[1:])  # the chip's neurons' gains and offsets (None: matched)
         self.reads = chip.reads()  # every forward pass reads the devices: noisily where the profile says so
-        synapses = [a * b for a, b in zip(self.sizes[:-1], self.sizes[1:])]
+        synapses = [a * b for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
         self.plastic_synapses = sum(synapses)
         self.synops_per_sample = 2 * sum(synapses)
         self.neuron_updates_per_sample = sum(self.sizes[1:])
@@ -80,8 +91,10 @@ class MLP(RateModel):
         mm = self.neurons
         if mm is None:
             return self.params
-        return MLPParams([mm.rows(i, w) for i, w in enumerate(self.params.weights)],
-                         [mm.bias(i, b) for i, b in enumerate(self.params.biases)])
+        return MLPParams(
+            [mm.rows(i, w) for i, w in enumerate(self.params.weights)],
+            [mm.bias(i, b) for i, b in enumerate(self.params.biases)],
+        )
 
     def next_read(self):
         """The read noise of the next forward pass (``None`` on an exact substrate)."""
@@ -106,7 +119,7 @@ class MLP(RateModel):
         """One plasticity step per layer; biases move through the optimiser alone."""
         k = self.k
         weights, states, biases = [], [], list(self.params.biases)
-        for i, (p, s, w) in enumerate(zip(self.plastic, self.states, self.params.weights)):
+        for i, (p, s, w) in enumerate(zip(self.plastic, self.states, self.params.weights, strict=True)):
             w, s = p.step(k, signals[i], s, w)
             weights.append(w)
             states.append(s)
@@ -117,13 +130,15 @@ class MLP(RateModel):
 
     def rule_directions(self, signals) -> list:
         """The rule's direction per layer (before optimiser and devices) for ``signals``."""
-        return [self.rule.at_layer(i).update(self.k, sig, st.rule, w)[0]
-                for i, (sig, st, w) in enumerate(zip(signals, self.states, self.params.weights))]
+        return [
+            self.rule.at_layer(i).update(self.k, sig, st.rule, w)[0]
+            for i, (sig, st, w) in enumerate(zip(signals, self.states, self.params.weights, strict=True))
+        ]
 
-    def backprop_gradient(self, x, target, loss: Optional[str] = None) -> list:
+    def backprop_gradient(self, x, target, loss: str | None = None) -> list:
         """``−∇L`` of every layer's weights at the chip's network, read exactly (autograd)."""
         inputs, errors, _ = backprop_errors(self.k, self.network(), x, target, self.activation, loss or self.loss)
-        return [self.k.outer_mean(e, h) for e, h in zip(errors, inputs)]
+        return [self.k.outer_mean(e, h) for e, h in zip(errors, inputs, strict=True)]
 
     # ---- state ------------------------------------------------------------------------------------
     def state(self):
@@ -143,8 +158,10 @@ class MLP(RateModel):
 
     def arrays(self) -> dict:
         k = self.k
-        return {**{f"W{i}": k.to_numpy(w) for i, w in enumerate(self.params.weights)},
-                **{f"b{i}": k.to_numpy(b) for i, b in enumerate(self.params.biases)}}
+        return {
+            **{f"W{i}": k.to_numpy(w) for i, w in enumerate(self.params.weights)},
+            **{f"b{i}": k.to_numpy(b) for i, b in enumerate(self.params.biases)},
+        }
 
     def parameters(self) -> list:
         return list(self.params.weights)
@@ -157,18 +174,25 @@ class ErrorDrivenMLP(MLP):
 
     def __init__(self, k, rule, sizes, chip, **kw):
         super().__init__(k, rule, sizes, chip, **kw)
-        self.feedback = (init_mlp(k, self.sizes, chip.stream("feedback"), scheme="glorot").weights
-                         if rule.spec.params.get("feedback") == "random" else None)
+        self.feedback = (
+            init_mlp(k, self.sizes, chip.stream("feedback"), scheme="glorot").weights
+            if rule.spec.params.get("feedback") == "random"
+            else None
+        )
         # the backward pass: one error unit per hidden neuron and one product per synapse above layer 1
-        self.synops_per_sample += sum(a * b for a, b in zip(self.sizes[1:-1], self.sizes[2:]))
+        self.synops_per_sample += sum(a * b for a, b in zip(self.sizes[1:-1], self.sizes[2:], strict=True))
         self.neuron_updates_per_sample += sum(self.sizes[1:-1])
 
     def signals(self, x, target, read):
-        inputs, errors, loss = backprop_errors(self.k, self.network(), x, target, self.activation, self.loss,
-                                               self.feedback, read)
+        inputs, errors, loss = backprop_errors(
+            self.k, self.network(), x, target, self.activation, self.loss, self.feedback, read
+        )
         # backprop reads pre and mod only; biases follow the same error
-        return ([Local(pre=h, post=e, mod=e) for h, e in zip(inputs, errors)],
-                [self.k.batch_mean(e) for e in errors], loss)
+        return (
+            [Local(pre=h, post=e, mod=e) for h, e in zip(inputs, errors, strict=True)],
+            [self.k.batch_mean(e) for e in errors],
+            loss,
+        )
 
     def directions(self, x, target) -> Directions:
         x, target = self.k.asarray(x), self.k.asarray(target)
@@ -187,8 +211,11 @@ class DeltaReadout(MLP):
     def signals(self, x, target, read):
         inputs, out = forward(self.k, self.network(), x, self.activation, read)
         error = target - self.k.softmax(out)
-        return [Local(pre=inputs[0], post=out, mod=error)], [self.k.batch_mean(error)], \
-            _softmax_loss(self.k, out, target)
+        return (
+            [Local(pre=inputs[0], post=out, mod=error)],
+            [self.k.batch_mean(error)],
+            _softmax_loss(self.k, out, target),
+        )
 
     def directions(self, x, target) -> Directions:
         x, target = self.k.asarray(x), self.k.asarray(target)
@@ -228,9 +255,11 @@ class ZerothOrderMLP(MLP):
         p = rule.spec.params
         if p["noise"] == "device" and chip.read_scale == 0:
             noisy = [n for n, q in substrates().items() if q.read_noise > 0]
-            raise ConfigError(f"rule {rule.spec.name!r} with noise='device' uses the substrate's read noise as its "
-                              f"probe, but substrate {chip.profile.name!r} reads exactly (read_noise = 0); "
-                              f"substrates with read noise: {', '.join(noisy) or 'none installed'}")
+            raise ConfigError(
+                f"rule {rule.spec.name!r} with noise='device' uses the substrate's read noise as its "
+                f"probe, but substrate {chip.profile.name!r} reads exactly (read_noise = 0); "
+                f"substrates with read noise: {', '.join(noisy) or 'none installed'}"
+            )
         super().__init__(k, rule, sizes, chip, **kw)
         self.p = p
         self.learner = PerturbationState(0, 0.0)
@@ -242,17 +271,44 @@ class ZerothOrderMLP(MLP):
     def _trials(self, x, target, learner, next_read, probe_seed):
         k, p = self.k, self.p
         if p["probe"] == "weight":
-            probes = [weight_probe(k, s.rule, tuple(w.shape), p["probes"])
-                      for s, w in zip(self.states, self.params.weights)]
+            probes = [
+                weight_probe(k, s.rule, tuple(w.shape), p["probes"])
+                for s, w in zip(self.states, self.params.weights, strict=True)
+            ]
             rng = np.random.default_rng([probe_seed, learner.step])
             bias_probes = [k.asarray(rng.standard_normal((p["probes"], int(b.shape[0])))) for b in self.params.biases]
             if self.neurons is not None:  # the chip computes g ⊙ (W + σξ): its probes are g ⊙ ξ
-                probes = [xi * k.asarray(g[None, :, None]) for xi, (g, _) in zip(probes, self.neurons)]
-                bias_probes = [z * k.asarray(g[None, :]) for z, (g, _) in zip(bias_probes, self.neurons)]
-            return weight_perturbation_signals(k, self.network(), x, target, self.activation, self.loss, probes,
-                                               bias_probes, p["sigma"], p["estimator"], learner, next_read)
-        return node_perturbation_signals(k, self.network(), x, target, self.activation, self.loss, p["sigma"],
-                                         p["probes"], p["estimator"], p["noise"], probe_seed, learner, next_read)
+                probes = [xi * k.asarray(g[None, :, None]) for xi, (g, _) in zip(probes, self.neurons, strict=True)]
+                bias_probes = [z * k.asarray(g[None, :]) for z, (g, _) in zip(bias_probes, self.neurons, strict=True)]
+            return weight_perturbation_signals(
+                k,
+                self.network(),
+                x,
+                target,
+                self.activation,
+                self.loss,
+                probes,
+                bias_probes,
+                p["sigma"],
+                p["estimator"],
+                learner,
+                next_read,
+            )
+        return node_perturbation_signals(
+            k,
+            self.network(),
+            x,
+            target,
+            self.activation,
+            self.loss,
+            p["sigma"],
+            p["probes"],
+            p["estimator"],
+            p["noise"],
+            probe_seed,
+            learner,
+            next_read,
+        )
 
     def train_batch(self, x, target) -> Step:
         x, target = self.k.asarray(x), self.k.asarray(target)
@@ -266,8 +322,13 @@ class ZerothOrderMLP(MLP):
         probes are untouched), against backprop's ``−∇L`` read exactly."""
         x, target = self.k.asarray(x), self.k.asarray(target)
         reads = None if self.reads is None else self.chip.reads("alignment reads")
-        trials = self._trials(x, target, PerturbationState(0, 0.0), lambda: None if reads is None else reads.next(self.k),
-                              self.chip.stream("alignment probes"))
+        trials = self._trials(
+            x,
+            target,
+            PerturbationState(0, 0.0),
+            lambda: None if reads is None else reads.next(self.k),
+            self.chip.stream("alignment probes"),
+        )
         return Directions(self.rule_directions(trials.signals), self.backprop_gradient(x, target))
 
     def _counters(self):
@@ -287,8 +348,18 @@ def mlp_builder(cls, readout: bool = False):
     def build(cfg, k, data):
         rule = cfg.make_rule()
         sizes = [data.n_features, data.n_classes] if readout else [data.n_features, *cfg.hidden, data.n_classes]
-        return cls(k, rule, sizes, cfg.chip(), activation=cfg.activation, optimizer_name=cfg.optimizer, lr=cfg.lr,
-                   loss=cfg.loss, frozen_signs=cfg.sign_frozen, batch_size=cfg.batch_size)
+        return cls(
+            k,
+            rule,
+            sizes,
+            cfg.chip(),
+            activation=cfg.activation,
+            optimizer_name=cfg.optimizer,
+            lr=cfg.lr,
+            loss=cfg.loss,
+            frozen_signs=cfg.sign_frozen,
+            batch_size=cfg.batch_size,
+        )
 
     return build
 

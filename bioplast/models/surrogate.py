@@ -10,6 +10,7 @@ learning in spiking neural networks", IEEE Signal Process. Mag. 36:51).
 For Diehl & Cook the hidden layer has the same size and input coding; the
 lateral inhibition is replaced by a trained readout layer.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -20,12 +21,13 @@ from bioplast.data.dataset import Dataset
 from bioplast.errors import ConfigError
 from bioplast.hardware.energy import OPS
 from bioplast.models.base import Plan, Step, register_model
+from bioplast.optional import require
 from bioplast.validate import positive, positive_int
 
 
 class SurrogateResult(NamedTuple):
     test_accuracy: float
-    train_accuracy: list   # per epoch
+    train_accuracy: list  # per epoch
     seconds: float
 
 
@@ -39,11 +41,22 @@ class SurrogateSNN:
     layers' gradients; every neuron updates forward and backward; every weight is written once
     per batch."""
 
-    def __init__(self, n_features: int, n_classes: int, n_hidden: int = 400, steps: int = 25, batch: int = 128,
-                 lr: float = 2e-3, beta: float = 0.9, max_rate: float = 200.0, dt: float = 1e-3, seed: int = 0):
-        import snntorch as snn
-        import torch
-        from snntorch import surrogate
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        n_hidden: int = 400,
+        steps: int = 25,
+        batch: int = 128,
+        lr: float = 2e-3,
+        beta: float = 0.9,
+        max_rate: float = 200.0,
+        dt: float = 1e-3,
+        seed: int = 0,
+    ):
+        snn = require("snntorch", "the surrogate-gradient spiking network")
+        torch = require("torch", "the surrogate-gradient spiking network")
+        surrogate = require("snntorch.surrogate", "the surrogate-gradient spiking network")
 
         for name, v in (("n_hidden", n_hidden), ("steps", steps), ("batch", batch)):
             positive_int(name, v)
@@ -89,15 +102,19 @@ class SurrogateSNN:
         self.opt.step()
         d, h, c = self.sizes
         n = len(x) * self.steps
-        return float(loss.detach()), {"synops": n * (2 * d * h + 3 * h * c), "neuron_updates": n * 2 * (h + c),
-                                      "spikes": int(fired), "weight_writes": d * h + h * c}
+        return float(loss.detach()), {
+            "synops": n * (2 * d * h + 3 * h * c),
+            "neuron_updates": n * 2 * (h + c),
+            "spikes": int(fired),
+            "weight_writes": d * h + h * c,
+        }
 
     def train_epoch(self, x_train: np.ndarray, y_train: np.ndarray) -> tuple:
         """One pass of BPTT over the shuffled training set: ``(mean loss, train accuracy)``."""
         order = self.rng.permutation(len(x_train))
         losses = []
         for a in range(0, len(order), self.batch):
-            idx = order[a:a + self.batch]
+            idx = order[a : a + self.batch]
             loss, ops = self.train_batch(x_train[idx], y_train[idx])
             losses.append(loss)
             self.ops = {key: self.ops[key] + ops[key] for key in self.ops}
@@ -105,14 +122,18 @@ class SurrogateSNN:
 
     def predict(self, x: np.ndarray, chunk: int = 500) -> np.ndarray:
         with self.torch.no_grad():
-            return np.concatenate([self._run(x[a:a + chunk])[0].argmax(1).numpy() for a in range(0, len(x), chunk)])
+            return np.concatenate([self._run(x[a : a + chunk])[0].argmax(1).numpy() for a in range(0, len(x), chunk)])
 
     def state(self):
         moments = []
         for p in self.params:
             st = self.opt.state.get(p, {})
-            moments.append((st.get("exp_avg", self.torch.zeros_like(p)).detach().clone(),
-                            st.get("exp_avg_sq", self.torch.zeros_like(p)).detach().clone()))
+            moments.append(
+                (
+                    st.get("exp_avg", self.torch.zeros_like(p)).detach().clone(),
+                    st.get("exp_avg_sq", self.torch.zeros_like(p)).detach().clone(),
+                )
+            )
         step = int(self.opt.state[self.params[0]]["step"]) if self.params[0] in self.opt.state else 0
         return ([p.detach().clone() for p in self.params], moments, step, self.rng, dict(self.ops))
 
@@ -120,17 +141,30 @@ class SurrogateSNN:
         weights, moments, step, self.rng, ops = state
         self.ops = dict(ops)
         with self.torch.no_grad():
-            for p, w in zip(self.params, weights):
+            for p, w in zip(self.params, weights, strict=True):
                 p.copy_(w)
         if step:
-            for p, (m, v) in zip(self.params, moments):
-                self.opt.state[p] = {"step": self.torch.tensor(float(step)), "exp_avg": m.clone(),
-                                     "exp_avg_sq": v.clone()}
+            for p, (m, v) in zip(self.params, moments, strict=True):
+                self.opt.state[p] = {
+                    "step": self.torch.tensor(float(step)),
+                    "exp_avg": m.clone(),
+                    "exp_avg_sq": v.clone(),
+                }
 
 
-def train_surrogate_snn(data: Dataset, n_hidden: int = 400, steps: int = 25, epochs: int = 3, batch: int = 128,
-                        lr: float = 2e-3, beta: float = 0.9, max_rate: float = 200.0, dt: float = 1e-3,
-                        seed: int = 0, progress: bool = False) -> SurrogateResult:
+def train_surrogate_snn(
+    data: Dataset,
+    n_hidden: int = 400,
+    steps: int = 25,
+    epochs: int = 3,
+    batch: int = 128,
+    lr: float = 2e-3,
+    beta: float = 0.9,
+    max_rate: float = 200.0,
+    dt: float = 1e-3,
+    seed: int = 0,
+    progress: bool = False,
+) -> SurrogateResult:
     """Train the surrogate-gradient SNN on ``data``; same ``seed`` → same result (CPU)."""
     import time
 
@@ -139,8 +173,10 @@ def train_surrogate_snn(data: Dataset, n_hidden: int = 400, steps: int = 25, epo
     positive_int("epochs", epochs)
     net = SurrogateSNN(data.n_features, data.n_classes, n_hidden, steps, batch, lr, beta, max_rate, dt, seed)
     t0 = time.perf_counter()
-    train_acc = [net.train_epoch(data.x_train, data.y_train)[1]
-                 for _ in tqdm(range(epochs), desc="surrogate-gradient SNN", unit="epoch", disable=not progress)]
+    train_acc = [
+        net.train_epoch(data.x_train, data.y_train)[1]
+        for _ in tqdm(range(epochs), desc="surrogate-gradient SNN", unit="epoch", disable=not progress)
+    ]
     pred = net.predict(data.x_test)
     return SurrogateResult(float((pred == data.y_test).mean()), train_acc, time.perf_counter() - t0)
 
@@ -163,8 +199,10 @@ class SurrogateModel:
     def accuracies(self, data) -> tuple:
         n = len(data.x_train) if self.plan.samples is None else min(self.plan.samples, len(data.x_train))
         x, y = data.x_train[:n].astype(np.float64), data.y_train[:n]
-        return (float(np.mean(self.net.predict(x) == y)),
-                float(np.mean(self.net.predict(data.x_test.astype(np.float64)) == data.y_test)))
+        return (
+            float(np.mean(self.net.predict(x) == y)),
+            float(np.mean(self.net.predict(data.x_test.astype(np.float64)) == data.y_test)),
+        )
 
     def state(self):
         return self.net.state()

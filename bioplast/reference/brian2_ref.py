@@ -10,6 +10,7 @@ engines is shared: only the description (parameters and weights) crosses.
 Quantities are dimensionless except time (seconds), so bioplast's numbers
 are passed through unchanged.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -20,6 +21,7 @@ from bioplast.dynamics.spiking.engine import _inputs
 from bioplast.dynamics.spiking.network import SpikingNetwork, lower, stdp_projection
 from bioplast.dynamics.spiking.neurons import CondLIF
 from bioplast.errors import ConfigError, DataError
+from bioplast.optional import require
 
 
 class Brian2Run(NamedTuple):
@@ -34,11 +36,16 @@ class Brian2Run(NamedTuple):
 def _neuron_equations(m, has_current: bool) -> str:
     cur = " + I_ext(t, i)" if has_current else ""
     if isinstance(m, CondLIF):
-        eqs = ["dv/dt = ((v_rest - v) + ge*(e_exc - v) + gi*(e_inh - v))/tau_mem : 1 (unless refractory)",
-               "dge/dt = -ge/tau_ge : 1", "dgi/dt = -gi/tau_gi : 1"]
+        eqs = [
+            "dv/dt = ((v_rest - v) + ge*(e_exc - v) + gi*(e_inh - v))/tau_mem : 1 (unless refractory)",
+            "dge/dt = -ge/tau_ge : 1",
+            "dgi/dt = -gi/tau_gi : 1",
+        ]
     elif m.tau_syn is not None:
-        eqs = [f"dv/dt = (v_rest - v + resistance*(syn{cur}))/tau_mem : 1 (unless refractory)",
-               "dsyn/dt = -syn/tau_syn : 1"]
+        eqs = [
+            f"dv/dt = (v_rest - v + resistance*(syn{cur}))/tau_mem : 1 (unless refractory)",
+            "dsyn/dt = -syn/tau_syn : 1",
+        ]
     else:
         eqs = [f"dv/dt = (v_rest - v + resistance*(0{cur}))/tau_mem : 1 (unless refractory)"]
     eqs.append("dtheta/dt = -theta/tau_theta : 1" if m.tau_theta else "theta : 1")
@@ -62,8 +69,13 @@ def _namespace(m, b2) -> dict:
 def _stdp_code(fs, target):
     """Brian2 model / on_pre / on_post strings of a fused STDP chain (see :mod:`bioplast.rules.stdp`)."""
     p = fs.rule
-    model = "\n".join(["w : 1"] + [f"d{x}/dt = -{x}/{tau} : 1 (event-driven)" for x, tau in
-                                   (("r1", "tau_plus"), ("r2", "tau_x"), ("o1", "tau_minus"), ("o2", "tau_y"))])
+    model = "\n".join(
+        ["w : 1"]
+        + [
+            f"d{x}/dt = -{x}/{tau} : 1 (event-driven)"
+            for x, tau in (("r1", "tau_plus"), ("r2", "tau_x"), ("o1", "tau_minus"), ("o2", "tau_y"))
+        ]
+    )
     bump = (lambda x: f"{x} = 1") if p.nearest else (lambda x: f"{x} += 1")
     dep = "lr*o1*(a2_minus + a3_minus*r2)" + ("*(w - w_min)" if p.soft else "")
     pot = "lr*r1*(a2_plus + a3_plus*o2)" + ("*(w_max - w)" if p.soft else "")
@@ -81,20 +93,20 @@ def _stdp_namespace(fs, b2) -> dict:
     return ns
 
 
-def brian2_network(net: SpikingNetwork, sources: dict, *, learn: bool = True, currents=None,
-                   record_v: bool = True):
+def brian2_network(net: SpikingNetwork, sources: dict, *, learn: bool = True, currents=None, record_v: bool = True):
     """Build ``net`` in Brian2 around the given Brian2 groups for its ``sources`` (name → group,
     e.g. a ``SpikeGeneratorGroup`` or ``PoissonGroup``).  ``currents``: population name →
     ``[T, n]`` external current.  Returns ``(network, groups, synapses, monitors)``."""
-    import brian2 as b2
-
+    b2 = require("brian2", "the Brian2 reference")
 
     low = lower(net)
     if any(pr.read_noise for pr in net.projections):
         raise ConfigError("the Brian2 reference reads synapses exactly; this network has read noise")
     if low.state_step.any():
-        raise ConfigError("the Brian2 reference integrates exact neuron states; this network keeps them on a "
-                          "fixed-point grid (state_grid), which Brian2 does not model")
+        raise ConfigError(
+            "the Brian2 reference integrates exact neuron states; this network keeps them on a "
+            "fixed-point grid (state_grid), which Brian2 does not model"
+        )
     dt = net.dt * b2.second
     b2.defaultclock.dt = dt
     groups, monitors, synapses = dict(sources), {}, {}
@@ -110,28 +122,46 @@ def brian2_network(net: SpikingNetwork, sources: dict, *, learn: bool = True, cu
         eqs = "\n".join([_neuron_equations(m, current is not None)] + [f"{f} : 1 (constant)" for f in varying])
         for f in varying:
             ns.pop(f)
-        g = b2.NeuronGroup(n, eqs, threshold="v > v_thresh + theta",
-                           reset=reset + "\ntheta += theta_plus", refractory=low.ref_steps[a] * dt,
-                           method="exponential_euler", namespace=ns, name=f"pop_{p.name}")
+        g = b2.NeuronGroup(
+            n,
+            eqs,
+            threshold="v > v_thresh + theta",
+            reset=reset + "\ntheta += theta_plus",
+            refractory=low.ref_steps[a] * dt,
+            method="exponential_euler",
+            namespace=ns,
+            name=f"pop_{p.name}",
+        )
         for f in varying:
             setattr(g, f, p.values(f))
         g.v = p.values("v_rest")
         g.theta = m.theta_init
         groups[p.name] = g
-        monitors[p.name] = (b2.SpikeMonitor(g),) + ((b2.StateMonitor(g, "v", record=True, when="end"),)
-                                                     if record_v else ())
+        monitors[p.name] = (b2.SpikeMonitor(g),) + (
+            (b2.StateMonitor(g, "v", record=True, when="end"),) if record_v else ()
+        )
     for k, pr in enumerate(net.projections):
         if pr.plasticity is not None and learn:
             fs = stdp_projection(pr.plasticity)
             if fs is None:
-                raise ConfigError(f"projection {pr.name}: the Brian2 reference runs STDP-family rules with "
-                                  f"additive/clip_bounds transforms, got {pr.plasticity.name!r}")
+                raise ConfigError(
+                    f"projection {pr.name}: the Brian2 reference runs STDP-family rules with "
+                    f"additive/clip_bounds transforms, got {pr.plasticity.name!r}"
+                )
             model, on_pre, on_post = _stdp_code(fs, pr.target)
-            syn = b2.Synapses(groups[pr.pre], groups[pr.post], model=model, on_pre=on_pre, on_post=on_post,
-                              namespace=_stdp_namespace(fs, b2), name=f"syn{k}")
+            syn = b2.Synapses(
+                groups[pr.pre],
+                groups[pr.post],
+                model=model,
+                on_pre=on_pre,
+                on_post=on_post,
+                namespace=_stdp_namespace(fs, b2),
+                name=f"syn{k}",
+            )
         else:
-            syn = b2.Synapses(groups[pr.pre], groups[pr.post], model="w : 1", on_pre=f"{pr.target}_post += w",
-                              name=f"syn{k}")
+            syn = b2.Synapses(
+                groups[pr.pre], groups[pr.post], model="w : 1", on_pre=f"{pr.target}_post += w", name=f"syn{k}"
+            )
         if pr.connectivity == "dense":
             w = np.asarray(pr.weights, dtype=np.float64)
             post, pre = np.nonzero(np.ones_like(w))
@@ -163,8 +193,7 @@ def run_brian2(net: SpikingNetwork, inputs: dict, *, learn: bool = True, target:
 
     ``target``: Brian2's code-generation target (``"numpy"`` or ``"cython"``).
     """
-    import brian2 as b2
-
+    b2 = require("brian2", "the Brian2 reference")
 
     low = lower(net)
     T, B, src_spikes, current = _inputs(net, low, inputs)
@@ -176,9 +205,9 @@ def run_brian2(net: SpikingNetwork, inputs: dict, *, learn: bool = True, target:
     sources = {}
     for s in net.sources:
         a, n = low.source_offsets[s.name]
-        steps, idx = np.nonzero(src_spikes[:, 0, a:a + n])
+        steps, idx = np.nonzero(src_spikes[:, 0, a : a + n])
         sources[s.name] = b2.SpikeGeneratorGroup(n, idx, steps * dt, name=f"src_{s.name}")
-    currents = {name: current[:, 0, a:a + n] for name, (a, n) in low.offsets.items() if name in inputs}
+    currents = {name: current[:, 0, a : a + n] for name, (a, n) in low.offsets.items() if name in inputs}
     network, groups, synapses, monitors = brian2_network(net, sources, learn=learn, currents=currents)
     network.run(T * dt, namespace={})
     spikes, v = {}, {}

@@ -19,11 +19,13 @@ cross-entropy of ``softmax(W_o s_L + b_o)``; both batch means.
   (Almeida 1987, Pineda 1987): the same with ``K`` large enough that the
   adjoint has converged, i.e. ``∂L/∂θ = ∂C/∂s (I − J)^{-1} ∂F/∂θ``.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
 
 from bioplast.dynamics.feedforward import torch_activation
+from bioplast.optional import require
 
 
 class OracleGradient(NamedTuple):
@@ -31,15 +33,15 @@ class OracleGradient(NamedTuple):
 
     weights: list
     biases: list
-    feedback: list   # [] for a symmetric network
-    readout: list    # [∂L/∂W_o, ∂L/∂b_o], or [] without a readout
+    feedback: list  # [] for a symmetric network
+    readout: list  # [∂L/∂W_o, ∂L/∂b_o], or [] without a readout
     free_states: list
 
 
 def _phi(weights, biases, x, states):
     total = 0.0
     below = x
-    for w, b, s in zip(weights, biases, states):
+    for w, b, s in zip(weights, biases, states, strict=True):
         total = total + (s * (below @ w.T + b)).sum()
         below = s
     return total
@@ -52,7 +54,7 @@ def _drive_symmetric(torch, weights, biases, feedback, x, states, create_graph):
 def _drive_vector_field(torch, weights, biases, feedback, x, states, create_graph):
     below = [x] + states[:-1]
     out = []
-    for l, (w, b) in enumerate(zip(weights, biases)):
+    for l, (w, b) in enumerate(zip(weights, biases, strict=True)):
         h = below[l] @ w.T + b
         if l + 1 < len(states):
             h = h + states[l + 1] @ feedback[l].T
@@ -60,12 +62,23 @@ def _drive_vector_field(torch, weights, biases, feedback, x, states, create_grap
     return out
 
 
-def bptt_gradient(weights, biases, x, target, *, free_steps: int, bptt_steps: int, activation: str = "tanh",
-                  feedback=None, readout=None, dt: float = 1.0) -> OracleGradient:
+def bptt_gradient(
+    weights,
+    biases,
+    x,
+    target,
+    *,
+    free_steps: int,
+    bptt_steps: int,
+    activation: str = "tanh",
+    feedback=None,
+    readout=None,
+    dt: float = 1.0,
+) -> OracleGradient:
     """Backprop through the last ``bptt_steps`` relaxation steps from the free fixed point."""
     import numpy as np
-    import torch
 
+    torch = require("torch", "the EP autograd oracle")
 
     act = torch_activation(activation)
     drive = _drive_symmetric if feedback is None else _drive_vector_field
@@ -80,7 +93,7 @@ def bptt_gradient(weights, biases, x, target, *, free_steps: int, bptt_steps: in
 
     def step(pw, pb, pf, states, create_graph):
         h = drive(torch, pw, pb, pf, xt, states, create_graph)
-        return [s + dt * (act(a) - s) for s, a in zip(states, h)]
+        return [s + dt * (act(a) - s) for s, a in zip(states, h, strict=True)]
 
     states = [torch.zeros(xt.shape[0], w.shape[0], dtype=torch.float64, requires_grad=True) for w in ws]
     with torch.enable_grad():
@@ -100,19 +113,40 @@ def bptt_gradient(weights, biases, x, target, *, free_steps: int, bptt_steps: in
             loss = -(yt * torch.log_softmax(logits, dim=1)).sum(1).mean()
         flat = [p for g in params for p in g]
         grads = torch.autograd.grad(loss, flat, allow_unused=True)
-    g = [np.zeros(tuple(p.shape)) if gi is None else gi.numpy() for gi, p in zip(grads, flat)]
+    g = [np.zeros(tuple(p.shape)) if gi is None else gi.numpy() for gi, p in zip(grads, flat, strict=True)]
     out, i = [], 0
     for group in params:
-        out.append(g[i:i + len(group)])
+        out.append(g[i : i + len(group)])
         i += len(group)
     return OracleGradient(out[0], out[1], out[2], out[3], [s.numpy() for s in free])
 
 
-def implicit_gradient(weights, biases, x, target, *, free_steps: int, activation: str = "tanh",
-                      adjoint_steps: int = 200, feedback=None, readout=None, dt: float = 1.0) -> OracleGradient:
+def implicit_gradient(
+    weights,
+    biases,
+    x,
+    target,
+    *,
+    free_steps: int,
+    activation: str = "tanh",
+    adjoint_steps: int = 200,
+    feedback=None,
+    readout=None,
+    dt: float = 1.0,
+) -> OracleGradient:
     """Recurrent-backprop gradient at the fixed point (``bptt_gradient`` with a converged adjoint)."""
-    return bptt_gradient(weights, biases, x, target, free_steps=free_steps, bptt_steps=adjoint_steps,
-                         activation=activation, feedback=feedback, readout=readout, dt=dt)
+    return bptt_gradient(
+        weights,
+        biases,
+        x,
+        target,
+        free_steps=free_steps,
+        bptt_steps=adjoint_steps,
+        activation=activation,
+        feedback=feedback,
+        readout=readout,
+        dt=dt,
+    )
 
 
 def vector_field_jacobian(weights, feedback, states, activation: str = "tanh"):
@@ -120,7 +154,8 @@ def vector_field_jacobian(weights, feedback, states, activation: str = "tanh"):
     hidden/top states, by autograd of the explicit vector field: ``[n, n]``
     float64 for ``n = Σ_l n_l``.  ``ρ⁻¹`` is taken numerically for tanh (atanh)."""
     import numpy as np
-    import torch
+
+    torch = require("torch", "the EP autograd oracle")
 
     inverse = {"tanh": torch.atanh, "identity": lambda s: s}[activation]
     sizes = [w.shape[0] for w in weights]

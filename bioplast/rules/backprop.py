@@ -9,6 +9,7 @@ kernels as every other rule, so comparisons differ only by where the error
 signal comes from.
 Rumelhart, Hinton & Williams (1986) Nature 323:533–536.
 """
+
 from __future__ import annotations
 
 from bioplast.core import Rule, RuleSpec
@@ -28,10 +29,18 @@ def backprop() -> Rule:
     def update(k, s, state, w):
         return k.outer_mean(s.mod, s.pre), state
 
-    return Rule(init, update, RuleSpec(
-        "backprop", "gradient", frozenset({"pre", "mod"}), "network",
-        "ΔW_l = ⟨m_l h_{l−1}ᵀ⟩,  m_l = −B ∂L/∂a_l (autograd; non-local)",
-        "Rumelhart, Hinton & Williams (1986) Nature 323:533"))
+    return Rule(
+        init,
+        update,
+        RuleSpec(
+            "backprop",
+            "gradient",
+            frozenset({"pre", "mod"}),
+            "network",
+            "ΔW_l = ⟨m_l h_{l−1}ᵀ⟩,  m_l = −B ∂L/∂a_l (autograd; non-local)",
+            "Rumelhart, Hinton & Williams (1986) Nature 323:533",
+        ),
+    )
 
 
 def feedback_alignment() -> Rule:
@@ -40,12 +49,19 @@ def feedback_alignment() -> Rule:
     ``m_L = −B ∂L/∂a_L``, ``m_l = (m_{l+1} B_{l+1}) ⊙ φ'(a_l)``, ``ΔW_l = ⟨m_l h_{l−1}ᵀ⟩``.
 
     The trainer draws each ``B_l`` once (shape and scale of ``W_l``'s init, from the run's seed)
-    and hands the errors in as ``signals.mod`` (:func:`~bioplast.dynamics.feedforward.backprop_errors` with ``feedback``).
+    and hands the errors in as ``signals.mod``
+    (:func:`~bioplast.dynamics.feedforward.backprop_errors` with ``feedback``).
     """
     rule = backprop()
     from dataclasses import replace
 
-    return rule._replace(spec=replace(
-        rule.spec, name="feedback_alignment", family="feedback alignment", params={"feedback": "random"},
-        equation="ΔW_l = ⟨m_l h_{l−1}ᵀ⟩,  m_l = (m_{l+1} B_{l+1}) ⊙ φ'(a_l),  B fixed random",
-        citation="Lillicrap, Cownden, Tweed & Akerman (2016) Nat. Commun. 7:13276"))
+    return rule._replace(
+        spec=replace(
+            rule.spec,
+            name="feedback_alignment",
+            family="feedback alignment",
+            params={"feedback": "random"},
+            equation="ΔW_l = ⟨m_l h_{l−1}ᵀ⟩,  m_l = (m_{l+1} B_{l+1}) ⊙ φ'(a_l),  B fixed random",
+            citation="Lillicrap, Cownden, Tweed & Akerman (2016) Nat. Commun. 7:13276",
+        )
+    )

@@ -11,6 +11,7 @@ sign).  With ``D = I`` the weights follow the gradient; with mixed signs the
 weight dynamics gain a non-gradient (curl) component — measured by
 :func:`bioplast.analysis.curl_field.curl_magnitude`.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -29,7 +30,7 @@ def flip_signs(n: int, fraction: float, seed=0) -> np.ndarray:
     f = in_range("flip fraction", fraction, 0.0, 1.0)
     rng = np.random.default_rng(seed)
     signs = np.ones(n)
-    signs[rng.permutation(n)[:int(round(f * n))]] = -1.0
+    signs[rng.permutation(n)[: int(round(f * n))]] = -1.0
     return signs
 
 
@@ -66,9 +67,15 @@ def sign_diverse(rule: Rule, fraction=0.0, signs=None, seed: int = 0) -> Rule:
     Layer ``i`` (input to output) is :meth:`~bioplast.core.Rule.at_layer` ``(i)``; each layer
     draws its own mask.  The rule itself is layer 0's."""
     per_layer_masks = isinstance(signs, (list, tuple)) and len(signs) and np.ndim(signs[0]) == 1
-    masks = None if signs is None else (
-        [check_signs(m, what=f"sign mask of layer {i}") for i, m in enumerate(signs)] if per_layer_masks
-        else check_signs(signs))
+    masks = (
+        None
+        if signs is None
+        else (
+            [check_signs(m, what=f"sign mask of layer {i}") for i, m in enumerate(signs)]
+            if per_layer_masks
+            else check_signs(signs)
+        )
+    )
     fractions = _per_layer("flip fraction", fraction, lambda f: in_range("flip fraction", f, 0.0, 1.0))
 
     def pick(value, i, what):
@@ -86,6 +93,7 @@ def sign_diverse(rule: Rule, fraction=0.0, signs=None, seed: int = 0) -> Rule:
             else:
                 d = flip_signs(n_pre, pick(fractions, i, "flip fractions"), [seed, i])
             return FlipState(k.asarray(d), rule.init(k, w))
+
         return init
 
     def update(k, signals, state, w):
@@ -95,10 +103,14 @@ def sign_diverse(rule: Rule, fraction=0.0, signs=None, seed: int = 0) -> Rule:
     spec = rule.spec
     from dataclasses import replace
 
-    spec = replace(spec, name=f"sign-diverse {spec.name}", family="sign-diverse",
-                   equation=f"({spec.equation}) · D,  D = diag(±1) per presynaptic neuron",
-                   citation=f"Ninou, Kadmon & Cayco-Gajic (2025); {spec.citation}",
-                   params={**spec.params, "fraction": fraction, "seed": seed})
+    spec = replace(
+        spec,
+        name=f"sign-diverse {spec.name}",
+        family="sign-diverse",
+        equation=f"({spec.equation}) · D,  D = diag(±1) per presynaptic neuron",
+        citation=f"Ninou, Kadmon & Cayco-Gajic (2025); {spec.citation}",
+        params={**spec.params, "fraction": fraction, "seed": seed},
+    )
 
     def at(i):
         return Rule(init_for(i), update, spec, at)
@@ -115,7 +127,6 @@ def curl(fraction=0.1, seed: int = 0, signs=None, feedback: str = "transpose") -
     from dataclasses import replace
 
     if feedback not in ("transpose", "random"):
-
         raise unknown_name("feedback", feedback, ("transpose", "random"))
     base = backprop() if feedback == "transpose" else feedback_alignment()
     rule = sign_diverse(base, fraction=fraction, signs=signs, seed=seed)

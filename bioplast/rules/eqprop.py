@@ -41,6 +41,7 @@ diagonal cancels).  The gradient is local to each reciprocal pair
 (``∂H/∂W_l = 2(W_l − B_lᵀ)``); the tests check ``H`` against autograd's
 Jacobian of the vector field.
 """
+
 from __future__ import annotations
 
 import math
@@ -68,7 +69,7 @@ def contrast_direction(k, c, state, w):
     signals: ``(⟨y^β x^βᵀ⟩ − ⟨y^0 x^0ᵀ⟩) / β``, the real part of the weighted sum for an oscillation."""
     if isinstance(c, Oscillation):
         total = None
-        for cn, weight in zip(c.contrasts, c.weights):
+        for cn, weight in zip(c.contrasts, c.weights, strict=True):
             d = contrast_direction(k, cn, state, w)[0] * weight
             total = d if total is None else total + d
         return total.real, state
@@ -78,13 +79,26 @@ def contrast_direction(k, c, state, w):
 
 
 def _params(beta, free_steps, nudge_steps, estimator, cost, dt, points) -> dict:
-    return {"beta": check_beta(beta), "free_steps": positive_int("free_steps", free_steps),
-            "nudge_steps": positive_int("nudge_steps", nudge_steps), "estimator": check_estimator(estimator),
-            "cost": check_cost(cost), "dt": check_dt(dt), "points": positive_int("points", points)}
+    return {
+        "beta": check_beta(beta),
+        "free_steps": positive_int("free_steps", free_steps),
+        "nudge_steps": positive_int("nudge_steps", nudge_steps),
+        "estimator": check_estimator(estimator),
+        "cost": check_cost(cost),
+        "dt": check_dt(dt),
+        "points": positive_int("points", points),
+    }
 
 
-def eqprop(beta: float = 0.1, free_steps: int = 30, nudge_steps: int = 10, estimator: str = "symmetric",
-           cost: str = "mse", dt: float = 1.0, points: int = 4) -> Rule:
+def eqprop(
+    beta: float = 0.1,
+    free_steps: int = 30,
+    nudge_steps: int = 10,
+    estimator: str = "symmetric",
+    cost: str = "mse",
+    dt: float = 1.0,
+    points: int = 4,
+) -> Rule:
     r"""EP contrast rule ``ΔW = (⟨y^β x^βᵀ⟩ − ⟨y^0 x^0ᵀ⟩) / β`` on Contrast signals.
 
     The parameters describe the phases that produce the contrast (used by
@@ -97,23 +111,46 @@ def eqprop(beta: float = 0.1, free_steps: int = 30, nudge_steps: int = 10, estim
     30 free + 10 nudged steps.
     """
     p = _params(beta, free_steps, nudge_steps, estimator, cost, dt, points)
-    return Rule(lambda k, w: (), contrast_direction, RuleSpec(
-        "eqprop", "equilibrium propagation", frozenset({"pre", "post"}), "network",
-        "ΔW = (⟨s_l^β s_{l−1}^βᵀ⟩ − ⟨s_l^0 s_{l−1}^0ᵀ⟩) / β", CITATIONS[p["estimator"]], p, contrast=True))
+    return Rule(
+        lambda k, w: (),
+        contrast_direction,
+        RuleSpec(
+            "eqprop",
+            "equilibrium propagation",
+            frozenset({"pre", "post"}),
+            "network",
+            "ΔW = (⟨s_l^β s_{l−1}^βᵀ⟩ − ⟨s_l^0 s_{l−1}^0ᵀ⟩) / β",
+            CITATIONS[p["estimator"]],
+            p,
+            contrast=True,
+        ),
+    )
 
 
-def holo_eqprop(beta: float = 0.5, free_steps: int = 30, nudge_steps: int = 10, points: int = 8,
-                cost: str = "mse", dt: float = 1.0) -> Rule:
+def holo_eqprop(
+    beta: float = 0.5, free_steps: int = 30, nudge_steps: int = 10, points: int = 8, cost: str = "mse", dt: float = 1.0
+) -> Rule:
     r"""Holomorphic EP: ``ΔW = Re (1/N) Σ_n (⟨s_l^{β_n} s_{l−1}^{β_n}ᵀ⟩ − ⟨s_l^0 s_{l−1}^0ᵀ⟩) / β_n``,
     ``β_n = |β| e^{2πin/N}`` (Laborieux & Zenke 2022): exact gradients at finite ``|β|``."""
     rule = eqprop(beta, free_steps, nudge_steps, "holomorphic", cost, dt, points)
-    return rule._replace(spec=_respec(rule.spec, "holo_eqprop",
-                                      "ΔW = Re (1/N) Σ_n (⟨s_l^{β_n} s_{l−1}^{β_n}ᵀ⟩ − ⟨s_l^0 s_{l−1}^0ᵀ⟩)/β_n"))
+    return rule._replace(
+        spec=_respec(
+            rule.spec, "holo_eqprop", "ΔW = Re (1/N) Σ_n (⟨s_l^{β_n} s_{l−1}^{β_n}ᵀ⟩ − ⟨s_l^0 s_{l−1}^0ᵀ⟩)/β_n"
+        )
+    )
 
 
-def gen_eqprop(beta: float = 0.1, free_steps: int = 30, nudge_steps: int = 10, estimator: str = "symmetric",
-               cost: str = "mse", dt: float = 1.0, points: int = 4, asymmetry: float = 0.0,
-               homeostasis: float = 0.0) -> Rule:
+def gen_eqprop(
+    beta: float = 0.1,
+    free_steps: int = 30,
+    nudge_steps: int = 10,
+    estimator: str = "symmetric",
+    cost: str = "mse",
+    dt: float = 1.0,
+    points: int = 4,
+    asymmetry: float = 0.0,
+    homeostasis: float = 0.0,
+) -> Rule:
     r"""Generalized EP for non-symmetric networks: ``ΔW_l = ⟨(s_l^β − s_l^{−β}) s_{l−1}^0ᵀ⟩ / 2β``
     (post-synaptic change × free pre-synaptic rate), the same for the top-down
     ``B_l``, plus Jacobian homeostasis ``−λ ∂H/∂θ``, ``H = ½‖J − Jᵀ‖²_F``.
@@ -125,10 +162,20 @@ def gen_eqprop(beta: float = 0.1, free_steps: int = 30, nudge_steps: int = 10, e
     p = _params(beta, free_steps, nudge_steps, estimator, cost, dt, points)
     p["asymmetry"] = in_range("asymmetry", asymmetry, 0.0, 1.0)
     p["homeostasis"] = positive("homeostasis", homeostasis, allow_zero=True)
-    return Rule(lambda k, w: (), contrast_direction, RuleSpec(
-        "gen_eqprop", "equilibrium propagation", frozenset({"pre", "post"}), "network",
-        "ΔW_l = ⟨(s_l^β − s_l^{−β}) s_{l−1}^0ᵀ⟩/2β − λ ∂‖J − Jᵀ‖²/2∂W_l", CITATIONS["generalized"], p,
-        contrast=True))
+    return Rule(
+        lambda k, w: (),
+        contrast_direction,
+        RuleSpec(
+            "gen_eqprop",
+            "equilibrium propagation",
+            frozenset({"pre", "post"}),
+            "network",
+            "ΔW_l = ⟨(s_l^β − s_l^{−β}) s_{l−1}^0ᵀ⟩/2β − λ ∂‖J − Jᵀ‖²/2∂W_l",
+            CITATIONS["generalized"],
+            p,
+            contrast=True,
+        ),
+    )
 
 
 def _respec(spec: RuleSpec, name: str, equation: str) -> RuleSpec:
@@ -184,7 +231,5 @@ def holomorphic_points(beta: float, n: int) -> list:
 def bias_direction(k, c):
     """EP estimate for a bias (``∂h_l/∂b_l = 1``): ``(⟨s_l^β⟩ − ⟨s_l^0⟩) / β``."""
     if isinstance(c, Oscillation):
-        return sum(bias_direction(k, cn) * w for cn, w in zip(c.contrasts, c.weights)).real
+        return sum(bias_direction(k, cn) * w for cn, w in zip(c.contrasts, c.weights, strict=True)).real
     return k.batch_mean(c.nudged.post - c.free.post) / c.beta
-
-

@@ -5,6 +5,7 @@ All averages ``⟨·⟩`` are over the batch axis; ``x = pre``, ``y = post``,
 whose direction is the raw Δ before any learning rate (see
 :func:`bioplast.geometry.additive`).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -28,9 +29,18 @@ def hebb() -> Rule:
     def update(k, s, state, w):
         return k.outer_mean(s.post, s.pre), state
 
-    return Rule(_none, update, RuleSpec(
-        "hebb", "hebbian", frozenset({"pre", "post"}), "feature", "ΔW = ⟨y xᵀ⟩",
-        "Hebb (1949) The Organization of Behavior"))
+    return Rule(
+        _none,
+        update,
+        RuleSpec(
+            "hebb",
+            "hebbian",
+            frozenset({"pre", "post"}),
+            "feature",
+            "ΔW = ⟨y xᵀ⟩",
+            "Hebb (1949) The Organization of Behavior",
+        ),
+    )
 
 
 def anti_hebb() -> Rule:
@@ -47,9 +57,18 @@ def anti_hebb() -> Rule:
     def update(k, s, state, w):
         return -k.outer_mean(s.post, s.pre), state
 
-    return Rule(_none, update, RuleSpec(
-        "anti_hebb", "hebbian", frozenset({"pre", "post"}), "lateral", "ΔW = −⟨y xᵀ⟩",
-        "Földiák (1990) Biol. Cybern. 64:165"))
+    return Rule(
+        _none,
+        update,
+        RuleSpec(
+            "anti_hebb",
+            "hebbian",
+            frozenset({"pre", "post"}),
+            "lateral",
+            "ΔW = −⟨y xᵀ⟩",
+            "Földiák (1990) Biol. Cybern. 64:165",
+        ),
+    )
 
 
 def oja() -> Rule:
@@ -65,9 +84,18 @@ def oja() -> Rule:
     def update(k, s, state, w):
         return k.outer_mean_decay(s.post, s.pre, w, k.batch_mean(s.post * s.post)), state
 
-    return Rule(_none, update, RuleSpec(
-        "oja", "hebbian", frozenset({"pre", "post", "w"}), "feature", "ΔW = ⟨y xᵀ⟩ − ⟨y²⟩ ⊙ W",
-        "Oja (1982) J. Math. Biol. 15:267"))
+    return Rule(
+        _none,
+        update,
+        RuleSpec(
+            "oja",
+            "hebbian",
+            frozenset({"pre", "post", "w"}),
+            "feature",
+            "ΔW = ⟨y xᵀ⟩ − ⟨y²⟩ ⊙ W",
+            "Oja (1982) J. Math. Biol. 15:267",
+        ),
+    )
 
 
 class BCMState(NamedTuple):
@@ -99,11 +127,19 @@ def bcm(tau_theta: float = 100.0, theta0: float = 0.0) -> Rule:
         theta = state.theta + (k.batch_mean(y * y) - state.theta) / tau
         return direction, BCMState(theta)
 
-    return Rule(init, update, RuleSpec(
-        "bcm", "hebbian", frozenset({"pre", "post"}), "feature",
-        "ΔW = ⟨y (y − θ) xᵀ⟩,  θ ← θ + (⟨y²⟩ − θ)/τ_θ",
-        "Bienenstock, Cooper & Munro (1982) J. Neurosci. 2:32; Intrator & Cooper (1992)",
-        {"tau_theta": tau, "theta0": theta0}))
+    return Rule(
+        init,
+        update,
+        RuleSpec(
+            "bcm",
+            "hebbian",
+            frozenset({"pre", "post"}),
+            "feature",
+            "ΔW = ⟨y (y − θ) xᵀ⟩,  θ ← θ + (⟨y²⟩ − θ)/τ_θ",
+            "Bienenstock, Cooper & Munro (1982) J. Neurosci. 2:32; Intrator & Cooper (1992)",
+            {"tau_theta": tau, "theta0": theta0},
+        ),
+    )
 
 
 def delta() -> Rule:
@@ -119,6 +155,15 @@ def delta() -> Rule:
     def update(k, s, state, w):
         return k.outer_mean(s.mod, s.pre), state
 
-    return Rule(_none, update, RuleSpec(
-        "delta", "error-driven", frozenset({"pre", "mod"}), "readout", "ΔW = ⟨m xᵀ⟩",
-        "Widrow & Hoff (1960) IRE WESCON Convention Record 4:96"))
+    return Rule(
+        _none,
+        update,
+        RuleSpec(
+            "delta",
+            "error-driven",
+            frozenset({"pre", "mod"}),
+            "readout",
+            "ΔW = ⟨m xᵀ⟩",
+            "Widrow & Hoff (1960) IRE WESCON Convention Record 4:96",
+        ),
+    )

@@ -22,6 +22,7 @@ Machine Learning and Neuroscience: From Gradient Descent to Neural
 Adaptation" (2025, arXiv:2510.18812), which argues that intrinsic — and on
 chips, device — noise is the probe.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -62,8 +63,7 @@ def _check(sigma, probes, estimator):
         raise unknown_name("estimator", estimator, ESTIMATORS)
 
 
-def weight_perturbation(sigma: float = 1e-3, probes: int = 8, estimator: str = "antithetic",
-                        seed: int = 0) -> Rule:
+def weight_perturbation(sigma: float = 1e-3, probes: int = 8, estimator: str = "antithetic", seed: int = 0) -> Rule:
     r"""Weight perturbation: ``ΔW = (1/P) Σ_p r_p ξ_p``.
 
     ``signals.mod`` is the reinforcement ``r[P]`` (one global value per probe) or ``r[P, n_post]``
@@ -75,11 +75,21 @@ def weight_perturbation(sigma: float = 1e-3, probes: int = 8, estimator: str = "
     """
     _check(sigma, probes, estimator)
     spec = RuleSpec(
-        "weight_perturbation", "zeroth-order", frozenset({"mod"}), "network",
+        "weight_perturbation",
+        "zeroth-order",
+        frozenset({"mod"}),
+        "network",
         "ΔW = ⟨r_p ξ_p⟩_p,  r_p = −[L(W+σξ_p) − L(W−σξ_p)]/(2σ) (antithetic; or a baseline)",
         f"Jabri & Flower (1992) IEEE Trans. Neural Netw. 3:154; Spall (1992); {CITATION_ZO}",
-        {"probe": "weight", "sigma": sigma, "probes": probes, "estimator": estimator, "noise": "injected",
-         "seed": seed})
+        {
+            "probe": "weight",
+            "sigma": sigma,
+            "probes": probes,
+            "estimator": estimator,
+            "noise": "injected",
+            "seed": seed,
+        },
+    )
 
     def update(k, s, state, w):
         xi = weight_probe(k, state, tuple(w.shape), s.mod.shape[0])
@@ -93,8 +103,9 @@ def weight_perturbation(sigma: float = 1e-3, probes: int = 8, estimator: str = "
     return at(0)
 
 
-def node_perturbation(sigma: float = 0.05, probes: int = 1, estimator: str = "antithetic",
-                      noise: str = "injected") -> Rule:
+def node_perturbation(
+    sigma: float = 0.05, probes: int = 1, estimator: str = "antithetic", noise: str = "injected"
+) -> Rule:
     r"""Node perturbation: ``ΔW = ⟨r_b ξ_b h_bᵀ⟩_b``.
 
     ``signals.post`` is each neuron's standardised perturbation ``ξ[B, n_post]`` (its own noise,
@@ -111,16 +122,26 @@ def node_perturbation(sigma: float = 0.05, probes: int = 1, estimator: str = "an
     if noise not in NOISE_SOURCES:
         raise unknown_name("noise", noise, NOISE_SOURCES)
     if noise == "device" and estimator == "antithetic":
-        raise ConfigError("node_perturbation(noise='device') cannot use the antithetic estimator: a device "
-                          "cannot read its own noise negated; use estimator='forward' (a second noisy read "
-                          "as baseline), 'running' or 'none'")
+        raise ConfigError(
+            "node_perturbation(noise='device') cannot use the antithetic estimator: a device "
+            "cannot read its own noise negated; use estimator='forward' (a second noisy read "
+            "as baseline), 'running' or 'none'"
+        )
 
     def update(k, s, state, w):
         r = s.mod[:, None] if s.mod.ndim == 1 else s.mod
         return k.outer_mean(s.post * r, s.pre), state
 
-    return Rule(lambda k, w: (), update, RuleSpec(
-        "node_perturbation", "zeroth-order", frozenset({"pre", "post", "mod"}), "network",
-        "ΔW = ⟨r_b ξ_b h_bᵀ⟩_b,  ξ: the neuron's own perturbation, r_b = −ΔL_b/σ (global reinforcement)",
-        f"Williams (1992) Mach. Learn. 8:229; Fiete & Seung (2006) PRL 97:048104; {CITATION_ZO}",
-        {"probe": "node", "sigma": sigma, "probes": probes, "estimator": estimator, "noise": noise}))
+    return Rule(
+        lambda k, w: (),
+        update,
+        RuleSpec(
+            "node_perturbation",
+            "zeroth-order",
+            frozenset({"pre", "post", "mod"}),
+            "network",
+            "ΔW = ⟨r_b ξ_b h_bᵀ⟩_b,  ξ: the neuron's own perturbation, r_b = −ΔL_b/σ (global reinforcement)",
+            f"Williams (1992) Mach. Learn. 8:229; Fiete & Seung (2006) PRL 97:048104; {CITATION_ZO}",
+            {"probe": "node", "sigma": sigma, "probes": probes, "estimator": estimator, "noise": noise},
+        ),
+    )

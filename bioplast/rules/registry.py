@@ -1,8 +1,9 @@
 """The rule registry: one list feeds the CLI, the trainer and the conformance battery."""
+
 from __future__ import annotations
 
 import inspect
-from typing import Callable, Dict
+from collections.abc import Callable
 
 from bioplast.core import Rule
 from bioplast.errors import ConfigError
@@ -15,7 +16,7 @@ from bioplast.rules.perturbation import node_perturbation, weight_perturbation
 from bioplast.rules.stdp import diehl_cook_stdp, pair_stdp, triplet_stdp
 from bioplast.rules.three_factor import reward_modulated
 
-RULES: Dict[str, Callable[..., Rule]] = {
+RULES: dict[str, Callable[..., Rule]] = {
     "hebb": hebb,
     "anti_hebb": anti_hebb,
     "oja": oja,
@@ -70,14 +71,17 @@ def get_rule(name, **params) -> Rule:
         inspect.signature(factory).bind(**params)
     except TypeError:
         valid = list(inspect.signature(factory).parameters)
-        raise ConfigError(f"rule {name!r} got parameters {sorted(params)}; it accepts "
-                          f"{', '.join(valid) if valid else 'none'}") from None
+        raise ConfigError(
+            f"rule {name!r} got parameters {sorted(params)}; it accepts {', '.join(valid) if valid else 'none'}"
+        ) from None
     except ValueError:  # a builtin without a signature: let the call say
         pass
     rule = factory(**params)
     if not isinstance(rule, Rule):
-        raise ConfigError(f"rule {name!r} ({origin_of(REGISTRY, name)}) returned a {type(rule).__name__}; expected "
-                          "a bioplast.core.Rule (make it with Rule(init, update, RuleSpec(...)))")
+        raise ConfigError(
+            f"rule {name!r} ({origin_of(REGISTRY, name)}) returned a {type(rule).__name__}; expected "
+            "a bioplast.core.Rule (make it with Rule(init, update, RuleSpec(...)))"
+        )
     return rule
 
 

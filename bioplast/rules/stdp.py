@@ -31,10 +31,11 @@ depression by ``(w − w_min)``, so weights approach the bounds only
 asymptotically.  Hard bounds are a substrate transform
 (:func:`bioplast.hardware.clip_bounds`) applied after the rule.
 """
+
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from bioplast.core import Rule, RuleSpec
 from bioplast.errors import ConfigError
@@ -84,21 +85,36 @@ def _advance(k, trace, spikes, decay, nearest):
     return k.decay_trace(trace, spikes, decay)
 
 
-def triplet_stdp(a2_plus: float = 5e-3, a3_plus: float = 6.2e-3, a2_minus: float = 7e-3,
-                 a3_minus: float = 2.3e-4, tau_plus: float = 16.8e-3, tau_x: float = 101e-3,
-                 tau_minus: float = 33.7e-3, tau_y: float = 125e-3, dt: float = 1e-3,
-                 traces: str = "all_to_all", weight_dependence: str = "additive",
-                 w_min: float = 0.0, w_max: float = 1.0, name: str = "triplet_stdp",
-                 citation: str = "Pfister & Gerstner (2006) J. Neurosci. 26:9673") -> Rule:
+def triplet_stdp(
+    a2_plus: float = 5e-3,
+    a3_plus: float = 6.2e-3,
+    a2_minus: float = 7e-3,
+    a3_minus: float = 2.3e-4,
+    tau_plus: float = 16.8e-3,
+    tau_x: float = 101e-3,
+    tau_minus: float = 33.7e-3,
+    tau_y: float = 125e-3,
+    dt: float = 1e-3,
+    traces: str = "all_to_all",
+    weight_dependence: str = "additive",
+    w_min: float = 0.0,
+    w_max: float = 1.0,
+    name: str = "triplet_stdp",
+    citation: str = "Pfister & Gerstner (2006) J. Neurosci. 26:9673",
+) -> Rule:
     """Triplet STDP; defaults are Pfister & Gerstner's all-to-all visual-cortex fit
     (Table 4), times in seconds, amplitudes as weight change per spike pairing.
 
     ``dt`` is the simulation step the rule is stepped with (the network checks it).
     """
-    amps = {n: positive(n, v, allow_zero=True) for n, v in
-            (("a2_plus", a2_plus), ("a3_plus", a3_plus), ("a2_minus", a2_minus), ("a3_minus", a3_minus))}
-    taus = {n: positive(n, v) for n, v in
-            (("tau_plus", tau_plus), ("tau_x", tau_x), ("tau_minus", tau_minus), ("tau_y", tau_y))}
+    amps = {
+        n: positive(n, v, allow_zero=True)
+        for n, v in (("a2_plus", a2_plus), ("a3_plus", a3_plus), ("a2_minus", a2_minus), ("a3_minus", a3_minus))
+    }
+    taus = {
+        n: positive(n, v)
+        for n, v in (("tau_plus", tau_plus), ("tau_x", tau_x), ("tau_minus", tau_minus), ("tau_y", tau_y))
+    }
     dt = positive("dt", dt)
     if traces not in TRACE_MODES:
         raise ConfigError(f"traces must be one of {TRACE_MODES}, got {traces!r}")
@@ -106,8 +122,15 @@ def triplet_stdp(a2_plus: float = 5e-3, a3_plus: float = 6.2e-3, a2_minus: float
         raise ConfigError(f"weight_dependence must be one of {WEIGHT_DEPENDENCE}, got {weight_dependence!r}")
     if not w_min < w_max:
         raise ConfigError(f"w_min must be < w_max, got w_min={w_min!r}, w_max={w_max!r}")
-    params = TripletParams(**amps, **taus, dt=dt, nearest=traces == "nearest",
-                           soft=weight_dependence == "soft", w_min=float(w_min), w_max=float(w_max))
+    params = TripletParams(
+        **amps,
+        **taus,
+        dt=dt,
+        nearest=traces == "nearest",
+        soft=weight_dependence == "soft",
+        w_min=float(w_min),
+        w_max=float(w_max),
+    )
     decay = {n: math.exp(-dt / t) for n, t in taus.items()}
 
     def init(k, w):
@@ -127,42 +150,91 @@ def triplet_stdp(a2_plus: float = 5e-3, a3_plus: float = 6.2e-3, a2_minus: float
             direction = potentiate * (p.w_max - w) - depress * (w - p.w_min)
         else:
             direction = potentiate - depress
-        new = TripletTraces(r1_now, _advance(k, r2, s.pre, decay["tau_x"], p.nearest),
-                            _advance(k, o1, s.post, decay["tau_minus"], p.nearest),
-                            _advance(k, o2, s.post, decay["tau_y"], p.nearest))
+        new = TripletTraces(
+            r1_now,
+            _advance(k, r2, s.pre, decay["tau_x"], p.nearest),
+            _advance(k, o1, s.post, decay["tau_minus"], p.nearest),
+            _advance(k, o2, s.post, decay["tau_y"], p.nearest),
+        )
         return direction, new
 
     reads = frozenset({"pre", "post", "w"} if params.soft else {"pre", "post"})
-    return Rule(init, update, RuleSpec(
-        name, "stdp", reads, "spiking",
-        "pre: ΔW = −o₁(A₂⁻ + A₃⁻ r₂);  post: ΔW = r₁(A₂⁺ + A₃⁺ o₂);  traces τ dx/dt = −x + Σδ(t − t_spike)",
-        citation, params._asdict()))
+    return Rule(
+        init,
+        update,
+        RuleSpec(
+            name,
+            "stdp",
+            reads,
+            "spiking",
+            "pre: ΔW = −o₁(A₂⁻ + A₃⁻ r₂);  post: ΔW = r₁(A₂⁺ + A₃⁺ o₂);  traces τ dx/dt = −x + Σδ(t − t_spike)",
+            citation,
+            params._asdict(),
+        ),
+    )
 
 
-def pair_stdp(a_plus: float = 0.01, a_minus: float = 0.0105, tau_plus: float = 20e-3,
-              tau_minus: float = 20e-3, dt: float = 1e-3, traces: str = "all_to_all",
-              weight_dependence: str = "additive", w_min: float = 0.0, w_max: float = 1.0) -> Rule:
+def pair_stdp(
+    a_plus: float = 0.01,
+    a_minus: float = 0.0105,
+    tau_plus: float = 20e-3,
+    tau_minus: float = 20e-3,
+    dt: float = 1e-3,
+    traces: str = "all_to_all",
+    weight_dependence: str = "additive",
+    w_min: float = 0.0,
+    w_max: float = 1.0,
+) -> Rule:
     """Pair STDP ``ΔW = A₊ e^{−Δt/τ₊}`` (pre before post), ``−A₋ e^{Δt/τ₋}`` (post before pre);
     Song, Miller & Abbott (2000) Nat. Neurosci. 3:919 (slightly depression-dominated defaults)."""
-    return triplet_stdp(a2_plus=a_plus, a3_plus=0.0, a2_minus=a_minus, a3_minus=0.0, tau_plus=tau_plus,
-                        tau_x=tau_plus, tau_minus=tau_minus, tau_y=tau_minus, dt=dt, traces=traces,
-                        weight_dependence=weight_dependence, w_min=w_min, w_max=w_max, name="pair_stdp",
-                        citation="Bi & Poo (1998) J. Neurosci. 18:10464; Song, Miller & Abbott (2000) Nat. "
-                                 "Neurosci. 3:919")
+    return triplet_stdp(
+        a2_plus=a_plus,
+        a3_plus=0.0,
+        a2_minus=a_minus,
+        a3_minus=0.0,
+        tau_plus=tau_plus,
+        tau_x=tau_plus,
+        tau_minus=tau_minus,
+        tau_y=tau_minus,
+        dt=dt,
+        traces=traces,
+        weight_dependence=weight_dependence,
+        w_min=w_min,
+        w_max=w_max,
+        name="pair_stdp",
+        citation="Bi & Poo (1998) J. Neurosci. 18:10464; Song, Miller & Abbott (2000) Nat. Neurosci. 3:919",
+    )
 
 
-def diehl_cook_stdp(nu_pre: float = 1e-4, nu_post: float = 1e-2, tau_pre: float = 20e-3,
-                    tau_post1: float = 20e-3, tau_post2: float = 40e-3, dt: float = 0.5e-3,
-                    w_max: float = 1.0) -> Rule:
+def diehl_cook_stdp(
+    nu_pre: float = 1e-4,
+    nu_post: float = 1e-2,
+    tau_pre: float = 20e-3,
+    tau_post1: float = 20e-3,
+    tau_post2: float = 40e-3,
+    dt: float = 0.5e-3,
+    w_max: float = 1.0,
+) -> Rule:
     """The nearest-spike triplet rule of Diehl & Cook (2015), Front. Comput. Neurosci. 9:99:
     pre spike ``ΔW = −ν_pre o₁``; post spike ``ΔW = ν_post r₁ o₂`` (``o₂`` before its update)."""
-    return triplet_stdp(a2_plus=0.0, a3_plus=nu_post, a2_minus=nu_pre, a3_minus=0.0, tau_plus=tau_pre,
-                        tau_x=tau_pre, tau_minus=tau_post1, tau_y=tau_post2, dt=dt, traces="nearest",
-                        w_max=w_max, name="diehl_cook_stdp",
-                        citation="Diehl & Cook (2015) Front. Comput. Neurosci. 9:99")
+    return triplet_stdp(
+        a2_plus=0.0,
+        a3_plus=nu_post,
+        a2_minus=nu_pre,
+        a3_minus=0.0,
+        tau_plus=tau_pre,
+        tau_x=tau_pre,
+        tau_minus=tau_post1,
+        tau_y=tau_post2,
+        dt=dt,
+        traces="nearest",
+        w_max=w_max,
+        name="diehl_cook_stdp",
+        citation="Diehl & Cook (2015) Front. Comput. Neurosci. 9:99",
+    )
 
 
-def triplet_params(rule: Rule) -> Optional[TripletParams]:
+def triplet_params(rule: Rule) -> TripletParams | None:
     """The parameters of an STDP-family rule (engines that run the rule themselves read them), or
     ``None`` for any other rule."""
     if rule.spec.family != "stdp":
@@ -174,6 +246,20 @@ def stdp_from_spec(spec) -> Rule:
     """Rebuild an STDP-family rule from its :class:`~bioplast.core.RuleSpec` (name, citation, params),
     e.g. when reloading a network from a NIR sidecar."""
     p = TripletParams(**spec.params)
-    return triplet_stdp(p.a2_plus, p.a3_plus, p.a2_minus, p.a3_minus, p.tau_plus, p.tau_x, p.tau_minus, p.tau_y,
-                        p.dt, "nearest" if p.nearest else "all_to_all", "soft" if p.soft else "additive",
-                        p.w_min, p.w_max, name=spec.name, citation=spec.citation)
+    return triplet_stdp(
+        p.a2_plus,
+        p.a3_plus,
+        p.a2_minus,
+        p.a3_minus,
+        p.tau_plus,
+        p.tau_x,
+        p.tau_minus,
+        p.tau_y,
+        p.dt,
+        "nearest" if p.nearest else "all_to_all",
+        "soft" if p.soft else "additive",
+        p.w_min,
+        p.w_max,
+        name=spec.name,
+        citation=spec.citation,
+    )

@@ -11,8 +11,10 @@ learning rules", Front. Neural Circuits 9:85)::
 ``mod`` is the modulator of the step: global, one value per sample ``[B]``
 (reward), or per postsynaptic neuron ``[B, n_post]`` (a neuron-specific third
 factor, which keeps the rule local).  The eligibility is already averaged
-over the batch (weights are shared), so the modulator is too.  With ``m ≡ 1`` and ``τ_e → 0`` the rule is the inner rule.
+over the batch (weights are shared), so the modulator is too.  With ``m ≡ 1`` and ``τ_e → 0``
+the rule is the inner rule.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,8 +56,16 @@ def reward_modulated(inner: Rule | None = None, tau_eligibility: float = 0.2, dt
         return gated, EligibilityState(e, inner_state)
 
     spec = inner.spec
-    return Rule(init, update, replace(
-        spec, name=f"reward_modulated {spec.name}", family="three-factor", reads=spec.reads | {"mod"},
-        equation=f"τ_e de/dt = −e + [{spec.equation}];  ΔW = m e",
-        citation=f"Izhikevich (2007) Cereb. Cortex 17:2443; Frémaux & Gerstner (2016); {spec.citation}",
-        params={"tau_eligibility": tau, "dt": dt, "inner": spec.name}))
+    return Rule(
+        init,
+        update,
+        replace(
+            spec,
+            name=f"reward_modulated {spec.name}",
+            family="three-factor",
+            reads=spec.reads | {"mod"},
+            equation=f"τ_e de/dt = −e + [{spec.equation}];  ΔW = m e",
+            citation=f"Izhikevich (2007) Cereb. Cortex 17:2443; Frémaux & Gerstner (2016); {spec.citation}",
+            params={"tau_eligibility": tau, "dt": dt, "inner": spec.name},
+        ),
+    )

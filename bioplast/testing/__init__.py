@@ -1,4 +1,5 @@
 """Public testing helpers: tolerances derived from dtype and operation count, and the conformance battery."""
+
 from bioplast.testing import conformance
 from bioplast.testing.tolerance import EPS, LIBM_ULPS, assert_close, eps, libm_disagreement, tolerance, worst_case
 

@@ -15,9 +15,11 @@ the *cast* values, so only the backend's own arithmetic is judged, within the dt
 of :mod:`bioplast.testing.tolerance`.  ``pytest -p bioplast.testing.plugin --bioplast-backend
 package.module:MyBackend --pyargs bioplast.testing.suite`` runs the whole battery as a test suite.
 """
+
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,8 +41,12 @@ class KernelCase(NamedTuple):
 
 
 def _signals(rng):
-    return {"post": rng.standard_normal((B, N_POST)), "pre": rng.standard_normal((B, N_PRE)),
-            "w": rng.standard_normal((N_POST, N_PRE)), "s": rng.random(N_POST) + 0.5}
+    return {
+        "post": rng.standard_normal((B, N_POST)),
+        "pre": rng.standard_normal((B, N_PRE)),
+        "w": rng.standard_normal((N_POST, N_PRE)),
+        "s": rng.random(N_POST) + 0.5,
+    }
 
 
 KERNELS = [
@@ -55,15 +61,31 @@ KERNELS = [
     # grid step 1/8 is exact in binary, so rounding is decided identically in every dtype
     KernelCase("to_grid", _signals, lambda k, a: k.to_grid(a["w"], 0.125, -1.0, 1.0), 1),
     KernelCase("clip", _signals, lambda k, a: k.clip(a["w"], -0.5, 0.75), 1),
-    KernelCase("sign_project", lambda rng: {**_signals(rng), "signs": np.sign(rng.standard_normal(N_PRE))},
-               lambda k, a: k.sign_project(a["w"], a["signs"]), 1),
-    KernelCase("signed_expm1", lambda rng: {**_signals(rng), "d": rng.standard_normal((N_POST, N_PRE))},
-               lambda k, a: k.signed_expm1(a["w"], a["d"], 0.5, 0.01), 1),
-    KernelCase("decay_trace", lambda rng: {**_signals(rng), "ev": (rng.random((B, N_PRE)) < 0.2) * 1.0},
-               lambda k, a: k.decay_trace(a["pre"], a["ev"], 0.9), 1),
+    KernelCase(
+        "sign_project",
+        lambda rng: {**_signals(rng), "signs": np.sign(rng.standard_normal(N_PRE))},
+        lambda k, a: k.sign_project(a["w"], a["signs"]),
+        1,
+    ),
+    KernelCase(
+        "signed_expm1",
+        lambda rng: {**_signals(rng), "d": rng.standard_normal((N_POST, N_PRE))},
+        lambda k, a: k.signed_expm1(a["w"], a["d"], 0.5, 0.01),
+        1,
+    ),
+    KernelCase(
+        "decay_trace",
+        lambda rng: {**_signals(rng), "ev": (rng.random((B, N_PRE)) < 0.2) * 1.0},
+        lambda k, a: k.decay_trace(a["pre"], a["ev"], 0.9),
+        1,
+    ),
     # one Adam step: step = s m' / (√(v_s v') + ε) — a handful of elementwise operations
-    KernelCase("adam_step", lambda rng: {**_signals(rng), "v": rng.random((N_POST, N_PRE))},
-               lambda k, a: k.adam_step(a["w"], a["v"], a["w"] * -0.5, 0.9, 0.999, 0.01, 1.2, 1e-8), 8),
+    KernelCase(
+        "adam_step",
+        lambda rng: {**_signals(rng), "v": rng.random((N_POST, N_PRE))},
+        lambda k, a: k.adam_step(a["w"], a["v"], a["w"] * -0.5, 0.9, 0.999, 0.01, 1.2, 1e-8),
+        8,
+    ),
     KernelCase("read_error", _signals, lambda k, a: k.read_error(stream_key(1, 2, 16), a["pre"], 0.05, N_POST), N_PRE),
     KernelCase("zeros", _signals, lambda k, a: k.zeros((N_POST, N_PRE)) + a["w"], 1),
     KernelCase("to_complex", _signals, lambda k, a: k.to_complex(a["w"]).real * 2.0, 1),
@@ -72,7 +94,16 @@ KERNELS = [
 # every verb of the Backend base the battery checks (a verb added without a check fails
 # tests/testing/test_conformance.py)
 VERBS = {c.name.replace("linear_bias", "linear") for c in KERNELS} | {
-    "asarray", "to_numpy", "xp", "rng", "normal", "uniform", "counter_uniform", "counter_normal", "fused"}
+    "asarray",
+    "to_numpy",
+    "xp",
+    "rng",
+    "normal",
+    "uniform",
+    "counter_uniform",
+    "counter_normal",
+    "fused",
+}
 
 
 def _cast(k, host: dict) -> dict:
@@ -92,8 +123,7 @@ def check_kernels(k, seed: int = 0) -> None:
         inputs = _cast(k, host)
         got = case.call(k, inputs)
         expected = case.call(ref, _reference(inputs))
-        assert_close(got, expected, dtype=k.dtype_name, reduction=case.reduction,
-                     what=f"{k.name}.{case.name}")
+        assert_close(got, expected, dtype=k.dtype_name, reduction=case.reduction, what=f"{k.name}.{case.name}")
     _check_normal(k, seed)
     _check_counter_draws(k)
     _check_plumbing(k, seed)
@@ -114,8 +144,9 @@ def _check_plumbing(k, seed: int) -> None:
     a = k.asarray(host)
     back = to_host(k.to_numpy(a))
     if back.shape != host.shape or str(back.dtype) != k.dtype_name:
-        raise AssertionError(f"{k.name}: asarray/to_numpy gave {back.shape} {back.dtype}, expected {host.shape} "
-                             f"{k.dtype_name}")
+        raise AssertionError(
+            f"{k.name}: asarray/to_numpy gave {back.shape} {back.dtype}, expected {host.shape} {k.dtype_name}"
+        )
     if not np.array_equal(back, host.astype(k.dtype_name)):
         raise AssertionError(f"{k.name}: asarray/to_numpy does not round-trip its dtype's values")
     if not hasattr(k.xp, "exp") or not hasattr(k.xp, "where"):
@@ -143,15 +174,25 @@ def _check_normal(k, seed: int) -> None:
     if not np.array_equal(x, to_host(k.normal(k.rng(seed), (200, 100))).astype(np.float64)):
         raise AssertionError(f"{k.name}.normal is not deterministic under a seed")
     u = to_host(k.uniform(k.rng(seed), (200, 100))).astype(np.float64)
-    if u.min() < 0 or u.max() >= 1 or abs(u.mean() - 0.5) > 5 * np.sqrt(1 / 12 / n) \
-            or abs(u.var() - 1 / 12) > 5 * np.sqrt(1 / 180 / n):
-        raise AssertionError(f"{k.name}.uniform: range [{u.min():.3f}, {u.max():.3f}], mean {u.mean():.4f}, "
-                             f"var {u.var():.5f} not uniform on [0, 1)")
+    if (
+        u.min() < 0
+        or u.max() >= 1
+        or abs(u.mean() - 0.5) > 5 * np.sqrt(1 / 12 / n)
+        or abs(u.var() - 1 / 12) > 5 * np.sqrt(1 / 180 / n)
+    ):
+        raise AssertionError(
+            f"{k.name}.uniform: range [{u.min():.3f}, {u.max():.3f}], mean {u.mean():.4f}, "
+            f"var {u.var():.5f} not uniform on [0, 1)"
+        )
 
 
 def rule_signals(rng, n_pre: int = N_PRE, n_post: int = N_POST, batch: int = B) -> dict:
-    return {"pre": rng.standard_normal((batch, n_pre)), "post": rng.standard_normal((batch, n_post)),
-            "mod": rng.standard_normal((batch, n_post)), "w": rng.standard_normal((n_post, n_pre))}
+    return {
+        "pre": rng.standard_normal((batch, n_pre)),
+        "post": rng.standard_normal((batch, n_post)),
+        "mod": rng.standard_normal((batch, n_post)),
+        "w": rng.standard_normal((n_post, n_pre)),
+    }
 
 
 def signals_for(rule, a: dict):
@@ -188,9 +229,15 @@ def check_rule(rule, k, seed: int = 0) -> None:
     cast = _reference(_cast(k, host))
     d, state = _direction(k, rule, host)
     d_ref, state_ref = _direction(get_backend("numpy", dtype="float64"), rule, cast)
-    assert_close(d, d_ref, dtype=k.dtype_name, reduction=B, scale=float(np.abs(d_ref).max()) + 1.0,
-                 what=f"{name} direction on {k.name}")
-    for got, exp in zip(_leaves(state), _leaves(state_ref)):
+    assert_close(
+        d,
+        d_ref,
+        dtype=k.dtype_name,
+        reduction=B,
+        scale=float(np.abs(d_ref).max()) + 1.0,
+        what=f"{name} direction on {k.name}",
+    )
+    for got, exp in zip(_leaves(state), _leaves(state_ref), strict=True):
         assert_close(got, exp, dtype=k.dtype_name, reduction=B, what=f"{name} state on {k.name}")
 
 
@@ -232,8 +279,9 @@ def check_locality(rule, k=None, seed: int = 0) -> None:
         changed = np.abs(to_host(d) - base) > 1e-9
         if signal not in reads:
             if changed.any():
-                raise AssertionError(f"rule {name!r} does not declare {signal!r} but its direction changed "
-                                     f"when {signal} was perturbed")
+                raise AssertionError(
+                    f"rule {name!r} does not declare {signal!r} but its direction changed when {signal} was perturbed"
+                )
             continue
         allowed = np.zeros_like(changed)
         if scope == "column":
@@ -244,8 +292,10 @@ def check_locality(rule, k=None, seed: int = 0) -> None:
             allowed[i, j] = True
         if (changed & ~allowed).any():
             where = np.argwhere(changed & ~allowed)[0]
-            raise AssertionError(f"rule {name!r} is not local: perturbing {signal} at its {scope} "
-                                 f"{j if scope == 'column' else i} changed direction entry {tuple(where)}")
+            raise AssertionError(
+                f"rule {name!r} is not local: perturbing {signal} at its {scope} "
+                f"{j if scope == 'column' else i} changed direction entry {tuple(where)}"
+            )
         if not changed.any():
             raise AssertionError(f"rule {name!r} declares {signal!r} but ignoring it changed nothing")
 
@@ -287,21 +337,28 @@ def check_transform(transform: Transform, k, seed: int = 0, steps: int = 3) -> N
             if not np.array_equal(to_host(u), before):
                 raise AssertionError(f"{transform.name} on {backend.name}: the update mutated its input")
             if tuple(update.shape) != tuple(w.shape):
-                raise AssertionError(f"{transform.name} on {backend.name}: update shape {tuple(update.shape)}, "
-                                     f"expected {tuple(w.shape)}")
+                raise AssertionError(
+                    f"{transform.name} on {backend.name}: update shape {tuple(update.shape)}, expected {tuple(w.shape)}"
+                )
             w = w + update
             out.append(to_host(w).astype(np.float64))
         return out
 
     got, again = run(k), run(k)
-    for a, b in zip(got, again):
+    for a, b in zip(got, again, strict=True):
         if not np.array_equal(a, b):
             raise AssertionError(f"{transform.name} on {k.name}: the same inputs gave different updates")
     ref = run(get_backend("numpy", dtype="float64"))
     rtol = steps * (worst_case(k.dtype_name, 12) + libm_disagreement(k.dtype_name, 2))
-    for t, (a, b) in enumerate(zip(got, ref)):
-        assert_close(a, b, dtype=k.dtype_name, rtol=rtol, scale=float(np.abs(b).max()),
-                     what=f"{transform.name} on {k.name}, step {t + 1}")
+    for t, (a, b) in enumerate(zip(got, ref, strict=True)):
+        assert_close(
+            a,
+            b,
+            dtype=k.dtype_name,
+            rtol=rtol,
+            scale=float(np.abs(b).max()),
+            what=f"{transform.name} on {k.name}, step {t + 1}",
+        )
 
 
 def check_fused(k, seed: int = 0) -> None:

@@ -8,6 +8,7 @@ third-party backend.
 name, an installed ``bioplast.backends`` plugin or a ``package.module:Backend`` reference; each is
 tested in float32 and float64.  Without the option, every available built-in backend is tested.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,13 @@ from bioplast.backends import available_backends, get_backend
 
 def pytest_addoption(parser):
     group = parser.getgroup("bioplast")
-    group.addoption("--bioplast-backend", action="append", default=[], metavar="NAME",
-                    help="a backend to test: a built-in name, a plugin, or package.module:Backend (repeatable)")
+    group.addoption(
+        "--bioplast-backend",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a backend to test: a built-in name, a plugin, or package.module:Backend (repeatable)",
+    )
 
 
 def _backends(config) -> list:
@@ -27,8 +33,10 @@ def _backends(config) -> list:
 
 
 def _parametrized_itself(metafunc) -> bool:
-    return any("backend" in [a.strip() for a in str(m.args[0]).split(",")]
-               for m in metafunc.definition.iter_markers("parametrize"))
+    return any(
+        "backend" in [a.strip() for a in str(m.args[0]).split(",")]
+        for m in metafunc.definition.iter_markers("parametrize")
+    )
 
 
 def pytest_generate_tests(metafunc):

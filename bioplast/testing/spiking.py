@@ -7,6 +7,7 @@ libraries' exp disagreement (:func:`bioplast.testing.libm_disagreement`) and fol
 through the recurrence: leaky variables damp them (:func:`drift`), weights add them up
 (:func:`stdp_weights`).  All are worst cases (first order in u), so they hold on every machine.
 """
+
 import numpy as np
 
 from bioplast.dynamics.spiking.network import stdp_projection
@@ -47,8 +48,10 @@ def cond_membrane(dtype, m, dt, dge, dgi, libm):
 def _trace_peaks(p, pre, post):
     """Largest values of the rule's traces r₁, r₂ (pre) and o₁, o₂ (post): 1 for nearest-spike
     traces, else the peak of the filtered spike trains."""
+
     def one(s, tau):
         return 1.0 if p.nearest else peak(s, np.eye(s.shape[2]), np.exp(-p.dt / tau))
+
     return one(pre, p.tau_plus), one(pre, p.tau_x), one(post, p.tau_minus), one(post, p.tau_y)
 
 
@@ -75,13 +78,23 @@ def stdp_weights(dtype, plasticity, w0, pre, post, libm=0, clock=0.0, traces_ali
     if traces_alike:
         dr1 = dr2 = do1 = do2 = float(np.finfo(dtype).tiny)
     else:
-        dr1, dr2, do1, do2 = (drift(dtype, 3, np.exp(-p.dt / tau), x, libm, extra=clock / tau * x)
-                              for tau, x in zip(taus, (r1, r2, o1, o2)))
+        dr1, dr2, do1, do2 = (
+            drift(dtype, 3, np.exp(-p.dt / tau), x, libm, extra=clock / tau * x)
+            for tau, x in zip(taus, (r1, r2, o1, o2), strict=True)
+        )
     soft = (p.w_max - p.w_min) if p.soft else 1.0
     pot, dep = (p.a2_plus + p.a3_plus * o2) * r1, o1 * (p.a2_minus + p.a3_minus * r2)
     u = lr * (pot + dep) * soft
-    du = lr * soft * ((p.a2_plus + p.a3_plus * o2) * dr1 + p.a3_plus * r1 * do2
-                      + (p.a2_minus + p.a3_minus * r2) * do1 + p.a3_minus * o1 * dr2)
+    du = (
+        lr
+        * soft
+        * (
+            (p.a2_plus + p.a3_plus * o2) * dr1
+            + p.a3_plus * r1 * do2
+            + (p.a2_minus + p.a3_minus * r2) * do1
+            + p.a3_minus * o1 * dr2
+        )
+    )
     n = int(np.max(pre.any(1).sum(0)[None, :] + post.any(1).sum(0)[:, None]))
     big_w = max(abs(fs.lo), abs(fs.hi)) if fs.lo is not None else float(np.max(np.abs(w0))) + n * u
     return n * (2 * worst_case(dtype, 1) * (big_w + u) + 2 * worst_case(dtype, pre.shape[1] + 11) * u + du)

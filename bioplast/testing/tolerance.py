@@ -32,6 +32,7 @@ Two results computed by the *same* operations in the *same* order with the
 same library function are equal bit for bit on every machine: tests of such
 pairs assert equality, not closeness.
 """
+
 from __future__ import annotations
 
 import math
@@ -80,8 +81,16 @@ def to_host(x) -> np.ndarray:
     return np.asarray(x)
 
 
-def assert_close(actual, expected, *, dtype="float64", reduction: int = 1, scale: float | None = None,
-                 what: str = "value", rtol: float | None = None) -> None:
+def assert_close(
+    actual,
+    expected,
+    *,
+    dtype="float64",
+    reduction: int = 1,
+    scale: float | None = None,
+    what: str = "value",
+    rtol: float | None = None,
+) -> None:
     """Assert ``|actual − expected| <= rtol·|expected| + rtol·scale`` elementwise.
 
     ``rtol`` comes from :func:`tolerance` (``dtype``, ``reduction``) unless a derived one is given;
@@ -97,6 +106,8 @@ def assert_close(actual, expected, *, dtype="float64", reduction: int = 1, scale
     bound = rtol * np.abs(e) + rtol * scale
     if not np.all(err <= bound):
         i = np.unravel_index(np.argmax(err - bound), err.shape)
-        raise AssertionError(f"{what}: max violation at {i}: got {a[i]!r}, expected {e[i]!r} "
-                             f"(|diff| {err[i]:.3e} > bound {bound[i]:.3e}; rtol {rtol:.2e}, dtype {dtype}, "
-                             f"reduction {reduction})")
+        raise AssertionError(
+            f"{what}: max violation at {i}: got {a[i]!r}, expected {e[i]!r} "
+            f"(|diff| {err[i]:.3e} > bound {bound[i]:.3e}; rtol {rtol:.2e}, dtype {dtype}, "
+            f"reduction {reduction})"
+        )

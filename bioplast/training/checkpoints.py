@@ -15,6 +15,7 @@ Both files are written atomically (temp file + rename); the JSON is written
 last and names the ``.npz`` it belongs to by content hash, so a crash between
 the two leaves the previous checkpoint readable.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,8 +67,11 @@ def unflatten(template, leaves, k):
             return g
         if _is_array(node):
             value = next(it)
-            return k.asarray(value).to(node.dtype) if hasattr(node, "dtype") and hasattr(node, "detach") \
+            return (
+                k.asarray(value).to(node.dtype)
+                if hasattr(node, "dtype") and hasattr(node, "detach")
                 else np.asarray(value, dtype=node.dtype)
+            )
         if isinstance(node, dict):
             return {key: build(node[key]) for key in sorted(node)}
         if isinstance(node, tuple) and hasattr(node, "_fields"):
@@ -84,7 +88,7 @@ def save(folder, state, meta: dict) -> None:
     folder = Path(folder)
     leaves, fingerprint = flatten(state)
     arrays, scalars = {}, {}
-    for i, (leaf, fp) in enumerate(zip(leaves, fingerprint_leaves(fingerprint))):
+    for i, (leaf, fp) in enumerate(zip(leaves, fingerprint_leaves(fingerprint), strict=True)):
         if fp[1] == "array":
             arrays[f"L{i}"] = np.asarray(leaf.detach().cpu() if hasattr(leaf, "detach") else leaf)
         else:
@@ -93,8 +97,16 @@ def save(folder, state, meta: dict) -> None:
     np.savez(buf, **arrays)
     data = buf.getvalue()
     atomic_write_bytes(folder / "checkpoint.npz", data)
-    atomic_write_json(folder / "checkpoint.json", {"format": FORMAT, "npz_sha256": hashlib.sha256(data).hexdigest(),
-                                                   "meta": meta, "fingerprint": fingerprint, "scalars": scalars})
+    atomic_write_json(
+        folder / "checkpoint.json",
+        {
+            "format": FORMAT,
+            "npz_sha256": hashlib.sha256(data).hexdigest(),
+            "meta": meta,
+            "fingerprint": fingerprint,
+            "scalars": scalars,
+        },
+    )
 
 
 def fingerprint_leaves(fingerprint: list) -> list:
@@ -124,35 +136,44 @@ def load(folder, template, k, meta_expected: dict):
     except (ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"checkpoint.json in {str(folder)!r} is not valid JSON: {exc}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise DataError(f"checkpoint in {str(folder)!r} has format {header.get('format') if isinstance(header, dict) else None!r}, "
-                        f"expected {FORMAT}")
+        raise DataError(
+            f"checkpoint in {str(folder)!r} has format {header.get('format') if isinstance(header, dict) else None!r}, "
+            f"expected {FORMAT}"
+        )
     if hashlib.sha256(data).hexdigest() != header.get("npz_sha256"):
-        raise DataError(f"checkpoint.npz in {str(folder)!r} does not match checkpoint.json (interrupted write or "
-                        "edited file)")
+        raise DataError(
+            f"checkpoint.npz in {str(folder)!r} does not match checkpoint.json (interrupted write or edited file)"
+        )
     for key, want in meta_expected.items():
         got = header.get("meta", {}).get(key)
         if isinstance(got, dict) and isinstance(want, dict):
             want = json.loads(json.dumps(want))
             diff = sorted(n for n in set(got) | set(want) if got.get(n) != want.get(n))
             if diff:
-                raise DataError(f"checkpoint in {str(folder)!r} comes from another {key}: "
-                                + ", ".join(f"{n} = {got.get(n)!r} there, {want.get(n)!r} here" for n in diff))
+                raise DataError(
+                    f"checkpoint in {str(folder)!r} comes from another {key}: "
+                    + ", ".join(f"{n} = {got.get(n)!r} there, {want.get(n)!r} here" for n in diff)
+                )
         elif got != want:
             raise DataError(f"checkpoint in {str(folder)!r} was written with {key} = {got!r}; this run has {want!r}")
     _, expected = flatten(template)
     stored = header.get("fingerprint")
     if stored != json.loads(json.dumps(expected)):
-        diff = next(((s, e) for s, e in zip(stored or [], expected) if s != list(e)), (stored, expected))
-        raise DataError(f"checkpoint in {str(folder)!r} does not fit this model: stored {diff[0]}, expected "
-                        f"{list(diff[1]) if diff[1] is not None else None}")
+        diff = next(((s, e) for s, e in zip(stored or [], expected, strict=True) if s != list(e)), (stored, expected))
+        raise DataError(
+            f"checkpoint in {str(folder)!r} does not fit this model: stored {diff[0]}, expected "
+            f"{list(diff[1]) if diff[1] is not None else None}"
+        )
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as f:
             arrays = {name: f[name] for name in f.files}
     except ValueError as exc:
         raise DataError(f"checkpoint.npz in {str(folder)!r} is not a plain-array .npz: {exc}") from None
     try:
-        leaves = [arrays[f"L{i}"] if fp[1] == "array" else header["scalars"][str(i)]
-                  for i, fp in enumerate(fingerprint_leaves(expected))]
+        leaves = [
+            arrays[f"L{i}"] if fp[1] == "array" else header["scalars"][str(i)]
+            for i, fp in enumerate(fingerprint_leaves(expected))
+        ]
         return unflatten(template, leaves, k), header["meta"]
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"checkpoint in {str(folder)!r} is incomplete: {exc!r} missing or malformed") from None

@@ -11,6 +11,7 @@ registry; the one training loop (:mod:`bioplast.training.loop`) runs either.
 * :class:`SpikingConfig` — ``diehl_cook`` (unsupervised STDP with adaptive thresholds and lateral
   inhibition, Diehl & Cook 2015) or ``surrogate`` (BPTT with a surrogate spike derivative).
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,11 @@ def objects_identity(cfg) -> dict:
     out = {}
     if isinstance(cfg.rule_value, Rule):
         spec = cfg.rule_value.spec
-        out["rule"] = {"name": spec.name, "family": spec.family, "params": json.loads(json.dumps(spec.params,
-                                                                                               default=str))}
+        out["rule"] = {
+            "name": spec.name,
+            "family": spec.family,
+            "params": json.loads(json.dumps(spec.params, default=str)),
+        }
     if isinstance(cfg.task, Dataset):
         out["task"] = cfg.task.fingerprint()
     if isinstance(cfg.backend, Backend):
@@ -98,7 +102,7 @@ class TrainConfig:
     def rule_value(self):
         return self.rule
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         positive_int("epochs", self.epochs)
         positive_int("batch_size", self.batch_size)
         positive_int("seed", self.seed, allow_zero=True)
@@ -115,10 +119,12 @@ class TrainConfig:
             raise unknown_name("network", self.network, NETWORKS)
         in_range("inhibitory_fraction", self.inhibitory_fraction, 0.0, 1.0)
         if device.state_bits is not None and not device.inference_only:  # inference-only: refused by the chain
-            raise ConfigError(f"substrate {device.name!r} has state_bits = {device.state_bits}: a fixed-point neuron "
-                              "state is modelled for spiking networks (bioplast.deploy.on_substrate), not rate "
-                              "networks; pick a substrate without it (from Python: substrate_params="
-                              "{'state_bits': None})")
+            raise ConfigError(
+                f"substrate {device.name!r} has state_bits = {device.state_bits}: a fixed-point neuron "
+                "state is modelled for spiking networks (bioplast.deploy.on_substrate), not rate "
+                "networks; pick a substrate without it (from Python: substrate_params="
+                "{'state_bits': None})"
+            )
         _ = self.kind  # an unknown rule, or one of a role no rate model trains, fails here
         return self
 
@@ -143,8 +149,10 @@ class TrainConfig:
             return self.model
         if self.network != "mlp":
             if self.rule != "backprop":
-                raise ConfigError(f"network {self.network!r} is trained by the backprop baseline; got rule "
-                                  f"{self.rule!r} (use --network mlp with other rules)")
+                raise ConfigError(
+                    f"network {self.network!r} is trained by the backprop baseline; got rule "
+                    f"{self.rule!r} (use --network mlp with other rules)"
+                )
             return "dale"
         spec = get_rule(self.rule, **self.rule_params).spec
         if spec.contrast:
@@ -152,10 +160,12 @@ class TrainConfig:
         if spec.params.get("probe") is not None:
             return "zeroth_order"
         if spec.role not in ROLE_KINDS:
-            raise ConfigError(f"rule {self.rule!r} has role {spec.role!r}, which `train` cannot wire into a "
-                              f"classifier; roles it can: {', '.join(ROLE_KINDS)} (see the lateral rules in "
-                              "examples/decorrelation.py, spiking rules in examples/spiking_stdp.py and "
-                              "bioplast.dynamics.spiking)")
+            raise ConfigError(
+                f"rule {self.rule!r} has role {spec.role!r}, which `train` cannot wire into a "
+                f"classifier; roles it can: {', '.join(ROLE_KINDS)} (see the lateral rules in "
+                "examples/decorrelation.py, spiking rules in examples/spiking_stdp.py and "
+                "bioplast.dynamics.spiking)"
+            )
         return ROLE_KINDS[spec.role]
 
     @property
@@ -170,21 +180,30 @@ class TrainConfig:
 
     def as_dict(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
-        return {**d, "rule": named(self.rule, "rule"), "task": named(self.task, "task"),
-                "backend": named(self.backend, "backend"), "hidden": list(self.hidden),
-                **({"objects": objects_identity(self)} if objects_identity(self) else {})}
+        return {
+            **d,
+            "rule": named(self.rule, "rule"),
+            "task": named(self.task, "task"),
+            "backend": named(self.backend, "backend"),
+            "hidden": list(self.hidden),
+            **({"objects": objects_identity(self)} if objects_identity(self) else {}),
+        }
 
     def describe(self, model) -> dict:
         """What ``config.json`` records beyond the configuration: the layer sizes and the rule's spec."""
         rule = getattr(model, "rule", None)
         spec = rule.spec if rule is not None else get_rule(self.rule, **self.rule_params).spec
-        return {"sizes": model.sizes, "rule_spec": json.loads(json.dumps({**asdict(spec), "reads": sorted(spec.reads)},
-                                                                        default=str))}
+        return {
+            "sizes": model.sizes,
+            "rule_spec": json.loads(json.dumps({**asdict(spec), "reads": sorted(spec.reads)}, default=str)),
+        }
 
     def check_resources(self, data) -> None:
         sizes = [data.n_features, *self.hidden, data.n_classes]
-        check_fits(training_bytes(sizes, max(self.batch_size, 1000), np.dtype(self.dtype).itemsize),
-                   f"a {'-'.join(map(str, sizes))} network with batch {self.batch_size} ({self.dtype})")
+        check_fits(
+            training_bytes(sizes, max(self.batch_size, 1000), np.dtype(self.dtype).itemsize),
+            f"a {'-'.join(map(str, sizes))} network with batch {self.batch_size} ({self.dtype})",
+        )
 
 
 @dataclass
@@ -203,7 +222,7 @@ class SpikingConfig:
     substrate_params: dict | None = None  # overrides of the substrate's fields ({"bits": 4})
     data_dir: str | None = None
 
-    def validate(self) -> "SpikingConfig":
+    def validate(self) -> SpikingConfig:
         if self.model not in SPIKING_MODELS:
             raise unknown_name("spiking model", self.model, SPIKING_MODELS)
         positive_int("epochs", self.epochs)
@@ -219,15 +238,18 @@ class SpikingConfig:
         get_substrate(self.profile)
         device = self.device
         if self.model != "diehl_cook" and (self.substrate != "ideal" or self.substrate_params):
-            raise ConfigError(f"substrate {self.substrate!r}: only the diehl_cook model trains on device "
-                              f"weights; the {self.model!r} model runs on ideal weights")
+            raise ConfigError(
+                f"substrate {self.substrate!r}: only the diehl_cook model trains on device "
+                f"weights; the {self.model!r} model runs on ideal weights"
+            )
         if self.model == "diehl_cook" and device.inference_only:
             raise ConfigError(f"substrate {device.name!r} is inference only: it has no on-chip plasticity")
         if self.model == "diehl_cook":
             get_backend(self.backend)  # unknown backends fail before anything runs
         elif self.backend != "torch":
-            raise ConfigError(f"the surrogate model trains with snnTorch; backend must be 'torch', "
-                              f"got {self.backend!r}")
+            raise ConfigError(
+                f"the surrogate model trains with snnTorch; backend must be 'torch', got {self.backend!r}"
+            )
         return self
 
     @property
@@ -262,8 +284,12 @@ class SpikingConfig:
 
     def as_dict(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
-        return {**d, "task": named(self.task, "task"), "backend": named(self.backend, "backend"),
-                **({"objects": objects_identity(self)} if objects_identity(self) else {})}
+        return {
+            **d,
+            "task": named(self.task, "task"),
+            "backend": named(self.backend, "backend"),
+            **({"objects": objects_identity(self)} if objects_identity(self) else {}),
+        }
 
     def describe(self, model) -> dict:
         return {"kind": "spiking"}

@@ -20,13 +20,14 @@ that was not interrupted on numpy and numba.  The checkpoint must come from the 
 configuration (``epochs`` may grow) and bioplast version, else
 :class:`~bioplast.errors.DataError`.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -40,10 +41,10 @@ from bioplast.models import build_model
 from bioplast.training import checkpoints
 
 RECORD_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops", "energy_J", "grad_alignment"]
-Measure = Callable[..., Optional[float]]
+Measure = Callable[..., float | None]
 
 
-def train(cfg, out=None, progress=True, resume: bool = True, measures: Optional[dict] = None) -> list:
+def train(cfg, out=None, progress=True, resume: bool = True, measures: dict | None = None) -> list:
     """Train ``cfg`` (a :class:`~bioplast.training.config.TrainConfig` or
     :class:`~bioplast.training.config.SpikingConfig`) and return the per-epoch records (module
     docstring).  ``progress``: ``False`` (no bar), ``True`` (the next free line) or an ``int``, the
@@ -69,38 +70,56 @@ def train(cfg, out=None, progress=True, resume: bool = True, measures: Optional[
         (state, rng), meta = checkpoints.load(out, (model.state(), rng), k, identity)
         model.load_state(state)
         if "ops" not in meta:
-            raise DataError(f"checkpoint in {str(out)!r} predates the per-operation counts that energy "
-                            "estimates need; train into a new folder (or with resume=False)")
+            raise DataError(
+                f"checkpoint in {str(out)!r} predates the per-operation counts that energy "
+                "estimates need; train into a new folder (or with resume=False)"
+            )
         records, wall, ops = meta["records"], meta["wall_time_s"], meta["ops"]
         first = meta["epoch"] + 1
     measures = dict(measures or {})
 
     def record(epoch, loss):
         train_acc, test_acc = model.accuracies(data)
-        row = {"epoch": epoch, "loss": loss, "train_acc": train_acc, "test_acc": test_acc, "wall_time_s": wall,
-               "synops": ops["synops"], "energy_J": total_energy(ops, cfg.energy)}
+        row = {
+            "epoch": epoch,
+            "loss": loss,
+            "train_acc": train_acc,
+            "test_acc": test_acc,
+            "wall_time_s": wall,
+            "synops": ops["synops"],
+            "energy_J": total_energy(ops, cfg.energy),
+        }
         row.update({c: math.nan for c in RECORD_COLUMNS if c not in row})  # columns nobody measures
         for name, fn in measures.items():
             value = fn(model, data)
             row[name] = math.nan if value is None else float(value)
         records.append(row)
         if out is not None:
-            write_epoch(out, records, model.arrays(), (model.state(), rng),
-                        {**identity, "epoch": epoch, "records": records, "wall_time_s": wall, "ops": ops})
+            write_epoch(
+                out,
+                records,
+                model.arrays(),
+                (model.state(), rng),
+                {**identity, "epoch": epoch, "records": records, "wall_time_s": wall, "ops": ops},
+            )
 
     if first == 1:
         record(0, math.nan)
     if plan.batch_size is None and hasattr(model, "progress"):
         model.progress = progress is True  # the epoch is one step: the model draws its own bar
-    bar = progress_bar((cfg.epochs - first + 1) * n_batches, cfg.label(), progress,
-                       unit="batch" if plan.batch_size is not None else "epoch")
+    bar = progress_bar(
+        (cfg.epochs - first + 1) * n_batches,
+        cfg.label(),
+        progress,
+        unit="batch" if plan.batch_size is not None else "epoch",
+    )
     try:
         for epoch in range(first, cfg.epochs + 1):
             order = rng.permutation(n) if plan.shuffle else np.arange(n)
             losses = []
             t0 = time.perf_counter()
             for b in range(n_batches):
-                idx = order[b * batch:(b + 1) * batch]
+                idx = order[b * batch : (b + 1) * batch]
                 step = model.train_batch(x_train[idx], targets[idx])
                 losses.append(step.loss)
                 for name in OPS:
@@ -112,9 +131,11 @@ def train(cfg, out=None, progress=True, resume: bool = True, measures: Optional[
             # last good weights and checkpoint
             if plan.has_loss and not np.isfinite(loss):
                 at = next(i for i, v in enumerate(losses) if not np.isfinite(v))
-                raise DivergenceError(f"{cfg.label()} diverged: non-finite loss in epoch {epoch} from step "
-                                      f"{(epoch - 1) * n_batches + at + 1} (batch {at + 1} of {n_batches}, "
-                                      f"phase: training); the last good checkpoint (epoch {epoch - 1}) is kept")
+                raise DivergenceError(
+                    f"{cfg.label()} diverged: non-finite loss in epoch {epoch} from step "
+                    f"{(epoch - 1) * n_batches + at + 1} (batch {at + 1} of {n_batches}, "
+                    f"phase: training); the last good checkpoint (epoch {epoch - 1}) is kept"
+                )
             check_finite(model, cfg.label(), epoch)
             record(epoch, loss)
             bar.set_postfix(test_acc=f"{records[-1]['test_acc']:.3f}")
@@ -128,8 +149,9 @@ def check_finite(model, label: str, epoch: int) -> None:
     for i, w in enumerate(model.parameters()):
         host = w.detach().cpu().numpy() if hasattr(w, "detach") else np.asarray(w)
         if not np.isfinite(host).all():
-            raise DivergenceError(f"{label} diverged: non-finite weights in parameter {i} after epoch {epoch} "
-                                  "(phase: weight update)")
+            raise DivergenceError(
+                f"{label} diverged: non-finite weights in parameter {i} after epoch {epoch} (phase: weight update)"
+            )
 
 
 def write_epoch(out: Path, records: list, arrays: dict, state, meta: dict) -> None:

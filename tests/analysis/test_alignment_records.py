@@ -3,6 +3,7 @@
 The references are independent of the rule under test: backprop's errors for the one-phase
 rules, the float64 autograd oracle (recurrent backprop) for EP.
 """
+
 import math
 
 import numpy as np
@@ -43,12 +44,10 @@ def test_ep_alignment_is_measured_against_the_autograd_oracle():
     """Symmetric-nudge EP is second-order accurate in β (Laborieux et al. 2021): its estimate is
     within a few degrees of the recurrent-backprop gradient at β = 0.2 (cosine > 0.995; measured
     0.998-0.999), closer than the first-order one-sided estimate (0.995)."""
-    one_sided = _alignments(rule="eqprop", epochs=1, hidden=(32,), rule_params={"estimator": "one_sided",
-                                                                                "beta": 0.2})
-    symmetric = _alignments(rule="eqprop", epochs=1, hidden=(32,), rule_params={"estimator": "symmetric",
-                                                                                "beta": 0.2})
+    one_sided = _alignments(rule="eqprop", epochs=1, hidden=(32,), rule_params={"estimator": "one_sided", "beta": 0.2})
+    symmetric = _alignments(rule="eqprop", epochs=1, hidden=(32,), rule_params={"estimator": "symmetric", "beta": 0.2})
     assert min(symmetric) > 0.995
-    assert all(s > o for s, o in zip(symmetric, one_sided))
+    assert all(s > o for s, o in zip(symmetric, one_sided, strict=True))
 
 
 def test_dale_networks_report_the_direction_before_the_optimiser():
@@ -60,12 +59,17 @@ def test_dale_networks_report_the_direction_before_the_optimiser():
     assert all(0.3 < a < 0.95 for a in dann)
 
 
-@pytest.mark.parametrize("rule, kw", [
-    ("node_perturbation", {"substrate": "pcm-differential",
-                           "rule_params": {"noise": "device", "estimator": "forward"}}),
-    ("weight_perturbation", {}),
-    ("eqprop", {"rule_params": {"estimator": "random_sign"}}),
-])
+@pytest.mark.parametrize(
+    "rule, kw",
+    [
+        (
+            "node_perturbation",
+            {"substrate": "pcm-differential", "rule_params": {"noise": "device", "estimator": "forward"}},
+        ),
+        ("weight_perturbation", {}),
+        ("eqprop", {"rule_params": {"estimator": "random_sign"}}),
+    ],
+)
 def test_measuring_alignment_leaves_the_training_untouched(rule, kw):
     """The measurement draws its own probes, read noise and signs of β: the model's state (weights,
     read counter, probe step, random streams) is the same before and after."""

@@ -1,4 +1,5 @@
 """``gradcheck`` checks a two-phase rule's own update, whoever wrote the rule."""
+
 import dataclasses
 
 import pytest

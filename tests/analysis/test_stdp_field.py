@@ -1,4 +1,5 @@
 """Curl of STDP's expected update field: closed form, exact zero for time-symmetric input, bad input."""
+
 import numpy as np
 import pytest
 
@@ -31,14 +32,19 @@ def _fd_error(pre, jacobian, rate="linear", gain=1.0):
     (γ₃|J|), and θ ± ε rounds the step by ≤ u|θ|, a relative u|θ|/ε of J."""
     p = get_rule("pair_stdp").spec.params
     kw = dict(tau_plus=p["tau_plus"], tau_minus=p["tau_minus"], dt=p["dt"])
-    parts = [expected_stdp_field(pair_stdp(a_plus=ap, a_minus=am, **kw), pre, W.shape[0], rate, gain=gain)(W.ravel())
-             for ap, am in ((p["a2_plus"], 0.0), (0.0, p["a2_minus"]))]
+    parts = [
+        expected_stdp_field(pair_stdp(a_plus=ap, a_minus=am, **kw), pre, W.shape[0], rate, gain=gain)(W.ravel())
+        for ap, am in ((p["a2_plus"], 0.0), (0.0, p["a2_minus"]))
+    ]
     size = float(np.max(parts[0] - parts[1]))
     n = pre.shape[1] + 1 / (1 - np.exp(-p["dt"] / p["tau_plus"])) + pre.shape[0] + 4
-    truncation = EPS_FD ** 2 / 6 * gain ** 3 * size if rate == "exponential" else 0.0
+    truncation = EPS_FD**2 / 6 * gain**3 * size if rate == "exponential" else 0.0
     top = float(np.abs(jacobian).max())
-    return tolerance("float64", n) * size / EPS_FD + truncation + (
-        worst_case("float64", 3) + eps("float64") / 2 * float(np.abs(W).max()) / EPS_FD) * top
+    return (
+        tolerance("float64", n) * size / EPS_FD
+        + truncation
+        + (worst_case("float64", 3) + eps("float64") / 2 * float(np.abs(W).max()) / EPS_FD) * top
+    )
 
 
 def test_pair_stdp_jacobian_matches_the_correlogram_closed_form():
@@ -71,6 +77,7 @@ def test_stdp_is_a_gradient_flow_for_time_reversal_symmetric_input():
     assert stdp_curl(get_rule("triplet_stdp"), pal, W).rho > 0.03
 
 
+@pytest.mark.slow
 def test_stationary_poisson_input_has_curl_only_from_sampling():
     """ρ shrinks like 1/√T with the window for independent Poisson trains (measured 0.48, 0.23, 0.13):
     1/√T predicts a factor 4 from 250 to 4000 steps; 2.5 leaves room for the sampling spread."""

@@ -1,4 +1,5 @@
 """Counter-based draws: the same numbers on every backend, and the right distributions."""
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -40,7 +41,7 @@ def test_torch_mixes_the_same_words_in_int32_and_in_int64(monkeypatch):
 def test_normal_draws_are_the_normal_quantile_of_their_uniform():
     """Against scipy's ndtri (independent): Acklam's rational is good to 1.2e-9 relative in float64."""
     h = cr.bits_numpy(cr.stream_key(1, 2, 3), 400_000)
-    p = ((h >> 9).astype(np.float64) + 0.5) / 2 ** 23
+    p = ((h >> 9).astype(np.float64) + 0.5) / 2**23
     exact = stats.norm.ppf(p)
     z64 = cr.normal_from_bits(np, h, "float64")
     # Acklam's bound 1.15e-9 (relative, in exact arithmetic) plus float64 rounding, far below 2e-9
@@ -59,7 +60,7 @@ def test_normal_draws_are_the_normal_quantile_of_their_uniform():
 def test_uniform_draws_are_24_bit_and_unbiased():
     u = cr.uniform_from_bits(np, cr.bits_numpy(cr.stream_key(5, 0, 2), 1 << 20), "float32")
     assert u.min() >= 0 and u.max() < 1
-    assert np.all(u * 2 ** 24 == np.round(u * 2 ** 24))
+    assert np.all(u * 2**24 == np.round(u * 2**24))
     assert abs(u.mean() - 0.5) < 4 * np.sqrt(1 / 12 / u.size)
     assert stats.kstest(u, "uniform").pvalue > 0.01
 
@@ -91,13 +92,12 @@ def test_the_portable_log_and_tail_sqrt_are_accurate():
     (truncation < 10⁻²⁰); its last step's three roundings leave it within ``γ₃`` of ``√y``."""
     from bioplast.testing import libm_disagreement, worst_case
 
-    p = np.concatenate([np.geomspace(1e-300, 0.999, 20_001), (np.arange(cr.TAIL_LOW) + 0.5) / 2 ** 23])
+    p = np.concatenate([np.geomspace(1e-300, 0.999, 20_001), (np.arange(cr.TAIL_LOW) + 0.5) / 2**23])
     got, ref = cr.portable_log(np, p), np.log(p)
     _, e = np.frexp(p)
-    bound = worst_case("float64", 30) * (np.abs(e) * cr.LN2 + 0.35) + libm_disagreement("float64") * np.abs(ref) \
-        + 1e-17
+    bound = worst_case("float64", 30) * (np.abs(e) * cr.LN2 + 0.35) + libm_disagreement("float64") * np.abs(ref) + 1e-17
     assert np.all(np.abs(got - ref) <= bound)
-    y = np.linspace(-2 * np.log(cr.TAIL_LOW / 2 ** 23), -2 * np.log(0.5 / 2 ** 23), 50_001)
+    y = np.linspace(-2 * np.log(cr.TAIL_LOW / 2**23), -2 * np.log(0.5 / 2**23), 50_001)
     np.testing.assert_array_less(np.abs(cr.tail_sqrt(y) - np.sqrt(y)), worst_case("float64", 3) * np.sqrt(y) + 1e-20)
 
 
@@ -117,14 +117,16 @@ def test_streams_of_different_steps_salts_and_seeds_are_uncorrelated():
 
 def test_draws_larger_than_the_counter_are_refused():
     with pytest.raises(ValueError, match="2\\*\\*32"):
-        cr.bits_numpy((0, 0), 2 ** 32 + 1)
+        cr.bits_numpy((0, 0), 2**32 + 1)
 
 
 def test_the_keys_of_a_run_of_steps_are_the_scalar_keys():
     """The vectorised key derivation (the fused spiking engine's per-step read-noise keys) equals
     :func:`stream_key` step by step, across the 32-bit boundary of seeds and steps."""
-    steps = np.array([0, 1, 5, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, 123456789012], dtype=np.uint64)
-    for seed, salt in ((0, 0), (2 ** 33 + 5, 64), (997, 17), (2 ** 63 + 3, 65)):
+    steps = np.array([0, 1, 5, 2**32 - 1, 2**32, 2**40 + 7, 123456789012], dtype=np.uint64)
+    for seed, salt in ((0, 0), (2**33 + 5, 64), (997, 17), (2**63 + 3, 65)):
         k0, k1 = cr.stream_keys(seed, steps, salt)
         assert k0.dtype == k1.dtype == np.uint32
-        assert [(int(a), int(b)) for a, b in zip(k0, k1)] == [cr.stream_key(seed, int(s), salt) for s in steps]
+        assert [(int(a), int(b)) for a, b in zip(k0, k1, strict=True)] == [
+            cr.stream_key(seed, int(s), salt) for s in steps
+        ]

@@ -7,6 +7,7 @@ polynomial's Horner rounding γ₁₄·Σ|aᵢ||r|ⁱ (Higham, eq. 5.3; fewer ro
 of evaluation stays within it), the rounded coefficients 1/i! (i ≥ 3), the truncation
 |r|⁸/8!·e^{|r|}, the rounding of 1 + p(r), and the reduction's error in r, u(|r| + 2·127·|ln2_lo|).
 """
+
 import math
 
 import numpy as np
@@ -14,15 +15,16 @@ import numpy as np
 from bioplast.backends.numba import kernels as nk
 from bioplast.testing import worst_case
 
-U = 2.0 ** -24
+U = 2.0**-24
 R = math.log(2) / 2 * (1 + 256 * U)  # |r| after the reduction (the rounded x·log₂e may pick k off by a hair)
 
 
 def _exp32_bound():
     """Relative error of exp32, in units of u (≈ 10.8)."""
     e = math.exp(R)
-    absolute = (worst_case("float32", 14) * (e - 1) + U * (e - 1 - R - R * R / 2) + R ** 8 / math.factorial(8) * e
-                + U * e)  # for e^r ∈ [e^{−R}, e^R]
+    absolute = (
+        worst_case("float32", 14) * (e - 1) + U * (e - 1 - R - R * R / 2) + R**8 / math.factorial(8) * e + U * e
+    )  # for e^r ∈ [e^{−R}, e^R]
     return (absolute / math.exp(-R) + U * (R + 2 * 127 * abs(float(nk._LN2_LO)))) / U
 
 
@@ -40,10 +42,16 @@ def _activation_bounds():
     reference's own error (a few ulp of float64) is negligible."""
     exp32, s = _exp32_bound(), float(nk._SMALL)
     a = -(1 - math.exp(-s))  # the smallest |a| where the exp32 branch is used
-    series = ((worst_case("float32", 14) + U) * math.exp(s) + s ** 7 / math.factorial(8) * math.exp(2 * s)) / U
+    series = ((worst_case("float32", 14) + U) * math.exp(s) + s**7 / math.factorial(8) * math.exp(2 * s)) / U
     tanh = max(series * 2 / (2 + a), exp32 * 2 * (1 + a) / ((2 + a) * abs(a)) + 2 / (2 + a)) + 3
-    return {"identity": 0.0, "relu": 0.0, "hard_sigmoid": 0.0, "sigmoid": exp32 + 2,
-            "sigmoid4": math.log(2.0 ** 24) + exp32 + 2, "tanh": tanh}
+    return {
+        "identity": 0.0,
+        "relu": 0.0,
+        "hard_sigmoid": 0.0,
+        "sigmoid": exp32 + 2,
+        "sigmoid4": math.log(2.0**24) + exp32 + 2,
+        "tanh": tanh,
+    }
 
 
 def test_exp32_is_within_its_error_bound_over_the_float32_range():

@@ -1,4 +1,5 @@
 """The benchmark harness: suites as data, resumable sweeps, failures recorded, local and Dask executors."""
+
 import csv
 import json
 import math
@@ -10,17 +11,36 @@ from bioplast.bench.suite import expand, load_suite
 from bioplast.bench.sweep import run_suite
 from bioplast.testing import worst_case
 
-TINY = {"name": "tiny", "tasks": ["digits"], "backends": ["numpy"], "seeds": [0, 1], "epochs": 1, "hidden": [16],
-        "runs": [{"label": "backprop", "rule": "backprop"},
-                 {"label": "delta", "rule": "delta", "lr": 0.05}]}
+TINY = {
+    "name": "tiny",
+    "tasks": ["digits"],
+    "backends": ["numpy"],
+    "seeds": [0, 1],
+    "epochs": 1,
+    "hidden": [16],
+    "runs": [{"label": "backprop", "rule": "backprop"}, {"label": "delta", "rule": "delta", "lr": 0.05}],
+}
 
 
 def _comparable(rows):
     """Rows without the wall clock: what must be identical between runs of the same suite."""
-    keys = ("label", "task", "seed", "epoch", "loss", "train_acc", "test_acc", "synops", "energy_J", "grad_alignment",
-            "status", "run_id")
-    return sorted(tuple("nan" if isinstance(r[k], float) and math.isnan(r[k]) else str(r[k]) for k in keys)
-                  for r in rows)
+    keys = (
+        "label",
+        "task",
+        "seed",
+        "epoch",
+        "loss",
+        "train_acc",
+        "test_acc",
+        "synops",
+        "energy_J",
+        "grad_alignment",
+        "status",
+        "run_id",
+    )
+    return sorted(
+        tuple("nan" if isinstance(r[k], float) and math.isnan(r[k]) else str(r[k]) for k in keys) for r in rows
+    )
 
 
 def test_suites_are_validated_before_anything_runs(tmp_path):
@@ -42,8 +62,9 @@ def test_suites_are_validated_before_anything_runs(tmp_path):
         load_suite(tmp_path / "s.toml")
     with pytest.raises(ConfigError, match="unknown suite 'quik'; did you mean 'quick'"):
         load_suite("quik")
-    (tmp_path / "ok.toml").write_text('name = "t"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\n'
-                                      '[[runs]]\nrule = "delta"\nparams = {}\n')
+    (tmp_path / "ok.toml").write_text(
+        'name = "t"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\n[[runs]]\nrule = "delta"\nparams = {}\n'
+    )
     assert len(expand(load_suite(tmp_path / "ok.toml"))) == 1
     assert len(expand(load_suite("quick"))) == 24
     assert len(expand(load_suite("curl"))) == 8 * 2 * 3  # runs × tasks × seeds
@@ -60,8 +81,11 @@ def test_soak_a_thousand_steps_with_a_diverging_run_and_a_killed_one(tmp_path, m
     result is present, identical to an uninterrupted sweep, and not duplicated."""
     from bioplast.models.mlp import MLP as _Model
 
-    suite = {**TINY, "epochs": 4, "runs": TINY["runs"] + [{"label": "diverges", "rule": "backprop", "loss": "mse",
-                                                           "lr": 10.0}]}
+    suite = {
+        **TINY,
+        "epochs": 4,
+        "runs": TINY["runs"] + [{"label": "diverges", "rule": "backprop", "loss": "mse", "lr": 10.0}],
+    }
     clean = run_suite(suite, tmp_path / "clean", progress=False)
     original, calls = _Model.train_batch, {"n": 0}
 
@@ -100,15 +124,16 @@ def test_a_finished_sweep_is_not_run_again(tmp_path, monkeypatch):
     assert again["overhead"]["fraction"] < 1.0
 
 
+@pytest.mark.slow
 def test_process_and_dask_executors_give_the_same_table(tmp_path):
     from distributed import LocalCluster
 
     ref = run_suite(TINY, tmp_path / "inproc", progress=False)
     local = run_suite(TINY, tmp_path / "pool", workers=2, progress=False)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
-        dask = run_suite(TINY, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address,
-                         progress=False)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        dask = run_suite(TINY, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address, progress=False)
     assert _comparable(local["rows"]) == _comparable(ref["rows"]) == _comparable(dask["rows"])
 
 
@@ -121,11 +146,17 @@ def test_parallel_sweeps_show_a_bar_per_run_under_the_sweeps(tmp_path, capfd):
 
 
 def test_report_compares_energy_and_alignment(tmp_path):
-    suite = {**TINY, "seeds": [0], "epochs": 2,
-             "runs": [{"label": "backprop", "rule": "backprop"},
-                      {"label": "FA", "rule": "feedback_alignment"},
-                      {"label": "Oja", "rule": "oja"},
-                      {"label": "backprop @ fixed-point", "rule": "backprop", "substrate": "fixed-point"}]}
+    suite = {
+        **TINY,
+        "seeds": [0],
+        "epochs": 2,
+        "runs": [
+            {"label": "backprop", "rule": "backprop"},
+            {"label": "FA", "rule": "feedback_alignment"},
+            {"label": "Oja", "rule": "oja"},
+            {"label": "backprop @ fixed-point", "rule": "backprop", "substrate": "fixed-point"},
+        ],
+    }
     result = run_suite(suite, tmp_path, progress=False)
     summary = {s["label"]: s for s in result["summary"]}
     # backprop's direction is the reference itself: each record's cosine is within γ₄ (float32) of 1
@@ -151,8 +182,9 @@ def test_bench_cli_and_bad_executor(tmp_path, capsys):
     from bioplast.cli import main
 
     suite = tmp_path / "s.toml"
-    suite.write_text('name = "cli"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\nepochs = 1\n'
-                     '[[runs]]\nrule = "delta"\n')
+    suite.write_text(
+        'name = "cli"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\nepochs = 1\n[[runs]]\nrule = "delta"\n'
+    )
     assert main(["bench", "--suite", str(suite), "--out", str(tmp_path / "o"), "--quiet"]) == 0
     assert json.loads(next((tmp_path / "o" / "runs").iterdir()).joinpath("status.json").read_text())["status"] == "done"
     assert main(["bench", "--suite", str(suite), "--out", str(tmp_path / "o"), "--executor", "ray"]) == 2
@@ -160,11 +192,12 @@ def test_bench_cli_and_bad_executor(tmp_path, capsys):
     assert main(["bench", "--suite", str(suite), "--out", str(tmp_path / "o"), "--executor", "dask"]) == 2
 
 
+@pytest.mark.slow
 def test_damaged_run_files_are_recovered_cleanly(tmp_path):
     """A torn status file counts as unfinished; a damaged checkpoint restarts that run; results agree."""
     first = run_suite(TINY, tmp_path, progress=False)
     run_dirs = sorted((tmp_path / "runs").iterdir())
-    (run_dirs[0] / "status.json").write_text('{"status": "do')           # torn write of another tool
+    (run_dirs[0] / "status.json").write_text('{"status": "do')  # torn write of another tool
     (run_dirs[0] / "checkpoint.npz").write_bytes(b"garbage")
     again = run_suite(TINY, tmp_path, progress=False)
     assert _comparable(again["rows"]) == _comparable(first["rows"])
@@ -197,16 +230,30 @@ def test_unwritable_results_folder_is_a_clear_error(tmp_path):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=True) |
-                       st.sampled_from(["digits", "numpy", "delta", "oja", "x", ""]),
-                       lambda c: st.lists(c, max_size=3) | st.dictionaries(
-                           st.sampled_from(["rule", "lr", "label", "params", "tasks", "seeds", "epochs", "runs",
-                                            "backends", "zzz"]), c, max_size=4), max_leaves=15)
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=True)
+    | st.sampled_from(["digits", "numpy", "delta", "oja", "x", ""]),
+    lambda c: (
+        st.lists(c, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["rule", "lr", "label", "params", "tasks", "seeds", "epochs", "runs", "backends", "zzz"]),
+            c,
+            max_size=4,
+        )
+    ),
+    max_leaves=15,
+)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(st.dictionaries(st.sampled_from(["name", "tasks", "backends", "seeds", "epochs", "hidden", "runs", "bad"]),
-                       _VALUES, max_size=6))
+@given(
+    st.dictionaries(
+        st.sampled_from(["name", "tasks", "backends", "seeds", "epochs", "hidden", "runs", "bad"]), _VALUES, max_size=6
+    )
+)
 def test_suite_parser_fuzz_gives_config_errors_only(suite):
     """Malformed suites are ConfigErrors (or DataErrors), never a crash or a hang."""
     from bioplast import BioplastError

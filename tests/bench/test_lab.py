@@ -1,4 +1,5 @@
 """Lab experiments of the curl study as suite jobs (kind = "lab"): tables, figures, resume, bad input."""
+
 import csv
 import json
 
@@ -8,39 +9,58 @@ from bioplast import ConfigError
 from bioplast.bench.suite import expand, load_suite
 from bioplast.bench.sweep import run_suite
 
-PHASE = {"label": "phase diagram", "kind": "lab", "experiment": "phase_diagram",
-         "settings": {"c_values": [0.2, 1.0], "steps": 3000, "theory_hidden": 40, "sim_teachers": 2}}
+PHASE = {
+    "label": "phase diagram",
+    "kind": "lab",
+    "experiment": "phase_diagram",
+    "settings": {"c_values": [0.2, 1.0], "steps": 3000, "theory_hidden": 40, "sim_teachers": 2},
+}
 CHAOS = {"label": "chaos", "kind": "lab", "experiment": "chaos", "settings": {"fractions": [0.0, 1.0], "steps": 400}}
-SADDLE = {"label": "saddle escape", "kind": "lab", "experiment": "saddle_escape",
-          "settings": {"seeds": 1, "steps": 1500, "n_train": 200, "records": 20}}
+SADDLE = {
+    "label": "saddle escape",
+    "kind": "lab",
+    "experiment": "saddle_escape",
+    "settings": {"seeds": 1, "steps": 1500, "n_train": 200, "records": 20},
+}
 
 
+@pytest.mark.slow
 def test_a_lab_suite_writes_tables_and_figures_and_resumes(tmp_path, monkeypatch):
     """A suite of lab runs needs no tasks; each job's table and figure reach the report; beside a rate
     run the summary holds only the training runs; a finished sweep does not run its experiments again."""
-    suite = {"name": "lab", "tasks": ["digits"], "backends": ["numba"], "seeds": [0], "epochs": 1,
-             "runs": [PHASE, CHAOS, SADDLE, {"label": "delta", "rule": "delta", "lr": 0.05}]}
+    suite = {
+        "name": "lab",
+        "tasks": ["digits"],
+        "backends": ["numba"],
+        "seeds": [0],
+        "epochs": 1,
+        "runs": [PHASE, CHAOS, SADDLE, {"label": "delta", "rule": "delta", "lr": 0.05}],
+    }
     assert [j.config["task"] for j in expand(load_suite(suite))] == ["student-teacher"] * 3 + ["digits"]
     out = run_suite(suite, tmp_path, progress=False)
     assert [s["label"] for s in out["summary"]] == ["delta"]
     labs = {r["label"]: r for r in out["rows"] if r["task"] == "student-teacher"}
     assert set(labs) == {"phase diagram", "chaos", "saddle escape"}
-    assert all(r["status"] == "done" and r["rule"] in ("phase_diagram", "chaos", "saddle_escape")
-               for r in labs.values())
+    assert all(
+        r["status"] == "done" and r["rule"] in ("phase_diagram", "chaos", "saddle_escape") for r in labs.values()
+    )
     report = (tmp_path / "report.md").read_text()
-    for title in ("## phase diagram (experiment phase_diagram", "## chaos (experiment chaos",
-                  "## saddle escape (experiment saddle_escape"):
+    for title in (
+        "## phase diagram (experiment phase_diagram",
+        "## chaos (experiment chaos",
+        "## saddle escape (experiment saddle_escape",
+    ):
         assert title in report
     figures = sorted(p.name for p in tmp_path.glob("lab_*.png"))
     assert len(figures) == 3 and all(f"]({f})" in report for f in figures)
     assert all((tmp_path / f).stat().st_size > 10_000 for f in figures)
     html = (tmp_path / "report.html").read_text()
     assert html.count("<h2>") == 3 and html.count("data:image/png;base64") == 3 + len(
-        [f for f in tmp_path.glob("*.png") if not f.name.startswith("lab_")])
+        [f for f in tmp_path.glob("*.png") if not f.name.startswith("lab_")]
+    )
     # the numbers are the experiments' own (theory statements that hold at any size)
     lab = {job.label: job for job in expand(load_suite(suite))}
-    status = {k: json.loads((tmp_path / "runs" / lab[k].run_id / "status.json").read_text())
-              for k in labs}
+    status = {k: json.loads((tmp_path / "runs" / lab[k].run_id / "status.json").read_text()) for k in labs}
     phase = status["phase diagram"]["lab"]["rows"]
     assert phase[0]["c"] == 0.2 and phase[0]["hidden_layer_flips"] == 1.0 and phase[0]["sim_inputs"] == 1.0
     assert phase[1]["hidden_layer_flips"] <= 0.1 and phase[1]["sim_inputs"] == phase[1]["theory_small_inputs"]
@@ -76,11 +96,11 @@ def test_lab_runs_are_validated_and_failures_are_recorded(tmp_path):
         assert next(csv.DictReader(fh))["task"] == "student-teacher"
 
 
-def test_the_readme_lab_suite_is_valid(tmp_path):
-    """The README's TOML example of a lab suite parses and validates as written."""
+def test_the_documented_lab_suite_is_valid(tmp_path):
+    """The suites page's TOML example of a lab suite parses and validates as written."""
     from pathlib import Path
 
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "docs" / "suites.md").read_text()
     blocks = [b.split("```")[0] for b in readme.split("```toml\n")[1:]]
     lab = [b for b in blocks if 'kind = "lab"' in b]
     assert len(lab) == 1

@@ -1,5 +1,6 @@
 """Datasets from the user's files: npz arrays, CIFAR binaries, PNG folders, IDX — tested on small
 files the tests write, with every malformed input a DataError naming the file and the problem."""
+
 import gzip
 
 import numpy as np
@@ -13,8 +14,13 @@ from bioplast.errors import ConfigError, DataError
 
 def _npz(path, **over):
     rng = np.random.default_rng(0)
-    arrays = {"x_train": rng.random((30, 2, 3, 3)).astype(np.float32), "y_train": np.arange(30) % 3,
-              "x_test": rng.random((9, 2, 3, 3)).astype(np.float32), "y_test": np.arange(9) % 3, **over}
+    arrays = {
+        "x_train": rng.random((30, 2, 3, 3)).astype(np.float32),
+        "y_train": np.arange(30) % 3,
+        "x_test": rng.random((9, 2, 3, 3)).astype(np.float32),
+        "y_test": np.arange(9) % 3,
+        **over,
+    }
     np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
     return path
 
@@ -26,25 +32,27 @@ def test_npz_task_flattens_keeps_the_shape_and_trains(tmp_path):
     d = load_task("npz", data_dir=path)
     assert d.x_train.shape == (30, 18) and d.shape == (2, 3, 3) and d.n_classes == 3 and d.name == "mine"
     assert d.x_train.dtype == np.float32
-    records = train(TrainConfig(rule="backprop", task="npz", data_dir=str(path), epochs=1, hidden=(4,)),
-                    progress=False)
+    records = train(TrainConfig(rule="backprop", task="npz", data_dir=str(path), epochs=1, hidden=(4,)), progress=False)
     assert len(records) == 2
     # uint8 inputs are pixels, scaled to [0, 1]
     pix = _npz(tmp_path / "pix.npz", x_train=np.full((30, 4), 255, np.uint8), x_test=np.zeros((9, 4), np.uint8))
     assert load_npz(pix).x_train.max() == 1.0
 
 
-@pytest.mark.parametrize("over, message", [
-    ({"y_test": None}, "lacks \\['y_test'\\]"),
-    ({"y_train": np.arange(29) % 3}, "y_train must be \\[30\\] labels"),
-    ({"x_train": np.full((30, 18), np.nan, np.float32)}, "non-finite value"),
-    ({"y_train": np.r_[np.arange(29) % 3, 255]}, "label 255 makes 256 classes"),
-    ({"y_train": -(np.arange(30) % 3)}, "labels must be >= 0"),
-    ({"y_train": np.arange(30) % 3 + 0.5}, "labels must be integers"),
-    ({"x_test": np.zeros((9, 5), np.float32)}, "train samples have shape"),
-    ({"x_train": np.zeros((30, 18), complex)}, "real numbers"),
-    ({"n_classes": np.array(2)}, "out of range for 2 classes"),
-])
+@pytest.mark.parametrize(
+    "over, message",
+    [
+        ({"y_test": None}, "lacks \\['y_test'\\]"),
+        ({"y_train": np.arange(29) % 3}, "y_train must be \\[30\\] labels"),
+        ({"x_train": np.full((30, 18), np.nan, np.float32)}, "non-finite value"),
+        ({"y_train": np.r_[np.arange(29) % 3, 255]}, "label 255 makes 256 classes"),
+        ({"y_train": -(np.arange(30) % 3)}, "labels must be >= 0"),
+        ({"y_train": np.arange(30) % 3 + 0.5}, "labels must be integers"),
+        ({"x_test": np.zeros((9, 5), np.float32)}, "train samples have shape"),
+        ({"x_train": np.zeros((30, 18), complex)}, "real numbers"),
+        ({"n_classes": np.array(2)}, "out of range for 2 classes"),
+    ],
+)
 def test_malformed_npz_files_are_data_errors_naming_the_file(tmp_path, over, message):
     path = _npz(tmp_path / "bad.npz", **over)
     with pytest.raises(DataError, match=message) as err:
@@ -56,8 +64,13 @@ def test_npz_files_that_are_not_plain_arrays(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip file")
     with pytest.raises(DataError, match="cannot read .*junk.npz"):
         load_npz(tmp_path / "junk.npz")
-    np.savez(tmp_path / "obj.npz", x_train=np.array([{"a": 1}], dtype=object), y_train=np.zeros(1),
-             x_test=np.zeros((1, 1)), y_test=np.zeros(1))
+    np.savez(
+        tmp_path / "obj.npz",
+        x_train=np.array([{"a": 1}], dtype=object),
+        y_train=np.zeros(1),
+        x_test=np.zeros((1, 1)),
+        y_test=np.zeros(1),
+    )
     with pytest.raises(DataError, match="plain arrays"):  # object arrays would need pickle: refused
         load_npz(tmp_path / "obj.npz")
     with pytest.raises(DataError, match="npz file not found"):
@@ -68,8 +81,11 @@ def test_npz_files_that_are_not_plain_arrays(tmp_path):
 
 def _cifar(folder, task="cifar10", n=6):
     rng = np.random.default_rng(1)
-    files = ([f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]) if task == "cifar10" \
+    files = (
+        ([f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"])
+        if task == "cifar10"
         else ["train.bin", "test.bin"]
+    )
     classes = 10 if task == "cifar10" else 100
     images = {f: rng.integers(0, 256, (n if task == "cifar10" else classes, 3, 32, 32)) for f in files}
     labels = {f: np.arange(len(images[f])) % classes for f in files}
@@ -85,8 +101,9 @@ def test_cifar_binary_distributions_read_as_written(tmp_path, task):
     test_file = "test_batch.bin" if task == "cifar10" else "test.bin"
     assert d.shape == (3, 32, 32) and d.n_classes == (10 if task == "cifar10" else 100)
     # exact: k/255 in float64, rounded once to float32, on both sides
-    np.testing.assert_array_equal(d.x_test, (images[test_file].reshape(len(images[test_file]), -1) / 255.0)
-                                  .astype(np.float32))
+    np.testing.assert_array_equal(
+        d.x_test, (images[test_file].reshape(len(images[test_file]), -1) / 255.0).astype(np.float32)
+    )
     np.testing.assert_array_equal(d.y_test, labels[test_file])
     assert d.x_train.shape[0] == sum(len(images[f]) for f in images if f != test_file)
 
@@ -189,7 +206,8 @@ def test_a_task_from_a_module_loader_or_a_dataset_object(tmp_path, monkeypatch):
         "def load(seed, data_dir):\n"
         "    x = np.eye(4, dtype=np.float32)\n"
         "    return Dataset('eye', x, np.arange(4) % 2, x, np.arange(4) % 2, 2)\n"
-        "def wrong(seed, data_dir):\n    return 'not a dataset'\n")
+        "def wrong(seed, data_dir):\n    return 'not a dataset'\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     d = load_task("mytasks:load")
     assert d.name == "eye" and load_task(d) is d

@@ -1,4 +1,5 @@
 """Rate networks to spiking ones (ANN→SNN conversion) and their NIR graphs."""
+
 import numpy as np
 import pytest
 
@@ -20,8 +21,11 @@ def trained(tmp_path_factory):
     from bioplast.training import TrainConfig, train
 
     out = tmp_path_factory.mktemp("mlp")
-    train(TrainConfig(task="digits", rule="backprop", hidden=(64, 32), epochs=8, lr=0.05, backend="numpy"),
-          out=out, progress=False)
+    train(
+        TrainConfig(task="digits", rule="backprop", hidden=(64, 32), epochs=8, lr=0.05, backend="numpy"),
+        out=out,
+        progress=False,
+    )
     arrays = np.load(out / "weights.npz", allow_pickle=False)
     weights = [arrays[f"W{i}"] for i in range(3)]
     biases = [arrays[f"b{i}"] for i in range(3)]
@@ -29,7 +33,7 @@ def trained(tmp_path_factory):
 
 
 def _ann(weights, biases, x):
-    for w, b in zip(weights[:-1], biases[:-1]):
+    for w, b in zip(weights[:-1], biases[:-1], strict=True):
         x = np.maximum(x @ w.T + b, 0.0)
     return x @ weights[-1].T + biases[-1]
 
@@ -84,10 +88,12 @@ def test_nir_round_trip_and_graph_semantics(trained, tmp_path):
     np.testing.assert_array_equal(graph.nodes["layer0"].r, 1 / conv.dt)  # the export's same 1.0/dt
     # a Dirac spike through the hidden Affine (W' dt) into r = 1/dt adds W' to the membrane; W'·dt/dt
     # rounds twice (float64 in the file), so it is W' to γ₂ relative — as are the reloaded weights
-    assert np.all(np.abs(graph.nodes["affine1"].weight / conv.dt - conv.weights[1])
-                  <= worst_case("float64", 2) * np.abs(conv.weights[1]))
+    assert np.all(
+        np.abs(graph.nodes["affine1"].weight / conv.dt - conv.weights[1])
+        <= worst_case("float64", 2) * np.abs(conv.weights[1])
+    )
     back = import_converted(path)
-    for a, b in zip(back.weights, conv.weights):
+    for a, b in zip(back.weights, conv.weights, strict=True):
         assert np.all(np.abs(a - b) <= worst_case("float64", 2) * np.abs(b))
     assert back.scales == conv.scales and back.reset == "zero"  # float64 metadata, read back unchanged
     np.testing.assert_array_equal(predict_converted(back, data.x_test, 100), predict_converted(conv, data.x_test, 100))

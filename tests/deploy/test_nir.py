@@ -1,4 +1,5 @@
 """NIR export/import: round trips through the file format, sidecar for plasticity, clear refusals."""
+
 import json
 
 import numpy as np
@@ -32,11 +33,17 @@ def network(plastic=True):
     stdp = plasticity(diehl_cook_stdp(dt=DT, nu_pre=1e-3, nu_post=2e-2), additive(1.0), clip_bounds(0.0, 1.0))
     return SpikingNetwork(
         [SpikeSource("x", 30)],
-        [Population("a", 8, LIF(tau_mem=15e-3, resistance=2.0, v_rest=0.1, v_reset=0.0, v_thresh=1.0)),
-         Population("b", 5, LIF(tau_mem=20e-3, tau_syn=5e-3, v_thresh=0.8))],
-        [Projection("x", "a", "v", rng.uniform(0, 0.4, (8, 30)), plasticity=stdp if plastic else None),
-         Projection("a", "b", "syn", rng.uniform(0, 0.5, (5, 8))),
-         Projection("a", "a", "v", -0.05, "all_but_self")], DT)
+        [
+            Population("a", 8, LIF(tau_mem=15e-3, resistance=2.0, v_rest=0.1, v_reset=0.0, v_thresh=1.0)),
+            Population("b", 5, LIF(tau_mem=20e-3, tau_syn=5e-3, v_thresh=0.8)),
+        ],
+        [
+            Projection("x", "a", "v", rng.uniform(0, 0.4, (8, 30)), plasticity=stdp if plastic else None),
+            Projection("a", "b", "syn", rng.uniform(0, 0.5, (5, 8))),
+            Projection("a", "a", "v", -0.05, "all_but_self"),
+        ],
+        DT,
+    )
 
 
 def run(net, x):
@@ -59,16 +66,19 @@ def test_round_trip_through_the_file_reproduces_the_simulation(tmp_path):
     # sum and the all-but-self jump, 5 for the leak update) by what those weights change in its input;
     # b's current (8 inputs, 2 more for the rounded weights) and membrane as in bioplast.testing.spiking.drift
     w0, w1 = (np.asarray(pr.weights) for pr in net.projections[:2])
-    dw = ROUND_TRIP * np.abs(w0).max() + stdp_weights("float64", net.projections[0].plasticity, w0, x,
-                                                       r0.spikes["a"], traces_alike=True)
+    dw = ROUND_TRIP * np.abs(w0).max() + stdp_weights(
+        "float64", net.projections[0].plasticity, w0, x, r0.spikes["a"], traces_alike=True
+    )
     a, b = (p.neuron for p in net.populations)
     active = int(x.sum(2).max())  # the most input spikes in one step; weights ≤ 1 (the clip)
     size_a = 4 * (np.abs(r0.v["a"]).max() + abs(a.v_rest) + active + 7 * 0.05)
     rho_s = np.exp(-DT / b.tau_syn)
     current = peak(r0.spikes["a"], w1, rho_s)
-    bounds = {"a": drift("float64", active + 7, np.exp(-DT / a.tau_mem), size_a, extra=active * dw),
-              "b": b.resistance * drift("float64", 12, rho_s, current)
-              + drift("float64", 7, np.exp(-DT / b.tau_mem), 4 * (np.abs(r0.v["b"]).max() + current))}
+    bounds = {
+        "a": drift("float64", active + 7, np.exp(-DT / a.tau_mem), size_a, extra=active * dw),
+        "b": b.resistance * drift("float64", 12, rho_s, current)
+        + drift("float64", 7, np.exp(-DT / b.tau_mem), 4 * (np.abs(r0.v["b"]).max() + current)),
+    }
     for pop in ("a", "b"):
         np.testing.assert_array_equal(r1.spikes[pop], r0.spikes[pop])
         assert np.abs(r1.v[pop] - r0.v[pop]).max() <= bounds[pop]
@@ -92,8 +102,10 @@ def test_a_network_on_a_substrate_reloads_with_its_device_writes(tmp_path, subst
     export_nir(net, path, substrate=substrate)
     back = import_nir(path)
     assert back.projections[0].plasticity.name == net.projections[0].plasticity.name
-    assert (back.projections[0].read_noise, back.projections[0].read_seed) == \
-        (net.projections[0].read_noise, net.projections[0].read_seed)
+    assert (back.projections[0].read_noise, back.projections[0].read_seed) == (
+        net.projections[0].read_noise,
+        net.projections[0].read_seed,
+    )
     x = poisson(np.full((1, 30), 60.0), 300, DT, seed=1)
     st0, r0 = run(net, x)
     st1, _ = run(back, x)
@@ -114,8 +126,7 @@ def test_graph_alone_is_a_static_dense_network_in_nir_units(tmp_path):
     graph = export_nir(net)
     # a jump of w on v is a Dirac input of weight w τ/R; on syn, w τ_syn.  Exact: the export computes
     # w·(τ/R), and τ/R = 15e-3/2 is an exact halving, so w·(τ/R) = (w·τ)/2 bit for bit
-    np.testing.assert_array_equal(graph.nodes["projection0"].weight,
-                                  np.asarray(net.projections[0].weights) * 15e-3 / 2)
+    np.testing.assert_array_equal(graph.nodes["projection0"].weight, np.asarray(net.projections[0].weights) * 15e-3 / 2)
     np.testing.assert_array_equal(graph.nodes["projection1"].weight, np.asarray(net.projections[1].weights) * 5e-3)
     assert isinstance(graph.nodes["b"], nir.CubaLIF) and isinstance(graph.nodes["a"], nir.LIF)
     back = import_nir(graph)  # no sidecar: dt from the graph's metadata, dense projections
@@ -132,8 +143,9 @@ def test_continuing_a_learning_network_after_reload(tmp_path):
     path = tmp_path / "mid.nir"
     export_nir(net, path, weights={"x->a": np.asarray(state.weights[0])})
     back = import_nir(path)
-    assert np.all(np.abs(np.asarray(back.projections[0].weights) - state.weights[0])
-                  <= ROUND_TRIP * np.abs(state.weights[0]))
+    assert np.all(
+        np.abs(np.asarray(back.projections[0].weights) - state.weights[0]) <= ROUND_TRIP * np.abs(state.weights[0])
+    )
     later, _ = run(back, x[300:])
     assert np.abs(later.weights[0] - state.weights[0]).max() > 1e-4
 
@@ -160,9 +172,18 @@ def test_continuing_on_a_noisy_substrate_after_reload_equals_an_uninterrupted_ru
         rest, rec_rest = simulate(back, {"x": x[200:]}, backend=backend, state=resumed, record=("spikes",))
         np.testing.assert_array_equal(np.asarray(rest.weights[0]), np.asarray(whole.weights[0]))
         np.testing.assert_array_equal(rec_rest.spikes["a"], rec.spikes["a"][200:])
-        restarted, _ = simulate(back, {"x": x[200:]}, backend=backend, state=half._replace(
-            plasticity=tuple(pr.plasticity.init(get_backend(backend), w) if pr.plasticity else None
-                             for pr, w in zip(back.projections, half.weights)), step=0))
+        restarted, _ = simulate(
+            back,
+            {"x": x[200:]},
+            backend=backend,
+            state=half._replace(
+                plasticity=tuple(
+                    pr.plasticity.init(get_backend(backend), w) if pr.plasticity else None
+                    for pr, w in zip(back.projections, half.weights, strict=True)
+                ),
+                step=0,
+            ),
+        )
         assert np.abs(np.asarray(restarted.weights[0]) - np.asarray(whole.weights[0])).max() > 1e-3
 
 
@@ -184,8 +205,9 @@ def test_a_state_that_does_not_fit_is_refused(tmp_path):
 
 
 def test_what_nir_cannot_say_is_refused(tmp_path):
-    cond = SpikingNetwork([SpikeSource("x", 2)], [Population("p", 2, CondLIF())],
-                          [Projection("x", "p", "ge", np.ones((2, 2)))], 0.5e-3)
+    cond = SpikingNetwork(
+        [SpikeSource("x", 2)], [Population("p", 2, CondLIF())], [Projection("x", "p", "ge", np.ones((2, 2)))], 0.5e-3
+    )
     with pytest.raises(ConfigError, match="CondLIF \\(NIR 1.0 has no conductance-based neuron\\)"):
         export_nir(cond)
     refractory = SpikingNetwork([], [Population("p", 2, LIF(refractory=2e-3, reset="subtract"))], [], DT)
@@ -222,9 +244,12 @@ def test_snntorch_reads_our_nir_graph_with_its_documented_conventions(tmp_path):
     w = np.random.default_rng(0).uniform(0, 0.3, (n, n_in))
 
     def network(tau_mem):
-        return SpikingNetwork([SpikeSource("x", n_in)], [Population("p", n, LIF(tau_mem=tau_mem, v_thresh=1.0,
-                                                                                reset="zero"))],
-                              [Projection("x", "p", "v", w)], dt=dt)
+        return SpikingNetwork(
+            [SpikeSource("x", n_in)],
+            [Population("p", n, LIF(tau_mem=tau_mem, v_thresh=1.0, reset="zero"))],
+            [Projection("x", "p", "v", w)],
+            dt=dt,
+        )
 
     export_nir(network(tau), tmp_path / "net.nir")
     import nir
@@ -244,8 +269,12 @@ def test_snntorch_reads_our_nir_graph_with_its_documented_conventions(tmp_path):
         spikes.append(out.detach().numpy()[0])
         mem.append(module.p.mem.detach().numpy()[0] * (dt / tau))  # back to our units of v
     spikes, mem = np.array(spikes) > 0, np.array(mem)
-    _, rec = simulate(network(-dt / math.log(1 - dt / tau)), {"x": x}, backend=get_backend("numpy", dtype="float64"),
-                      record=("v", "spikes"))
+    _, rec = simulate(
+        network(-dt / math.log(1 - dt / tau)),
+        {"x": x},
+        backend=get_backend("numpy", dtype="float64"),
+        record=("v", "spikes"),
+    )
     ours, v = rec.spikes["p"][:, 0] > 0, rec.v["p"][:, 0]
     # before the first spike both are v_t = β v_{t−1} + w x_t (theirs in units of v: mem·dt/τ, weights
     # w·τ/R held in float32, ≤ γ₂ of float32).  Their β differs from our e^{−dt/τ'} = 1 − dt/τ by
@@ -255,8 +284,12 @@ def test_snntorch_reads_our_nir_graph_with_its_documented_conventions(tmp_path):
     err, bound = np.zeros(n), np.zeros((len(x), n))
     for t in range(len(x)):
         prev = np.abs(v[t - 1]) if t else np.zeros(n)
-        err = (1 - dt / tau) * err + beta_err * prev + worst_case("float32", 2) * inc[t] + \
-            worst_case("float64", 8) * (prev + inc[t])
+        err = (
+            (1 - dt / tau) * err
+            + beta_err * prev
+            + worst_case("float32", 2) * inc[t]
+            + worst_case("float64", 8) * (prev + inc[t])
+        )
         bound[t] = err
     for i in range(n):
         first_theirs, first_ours = np.argmax(spikes[:, i]), np.argmax(ours[:, i])

@@ -1,4 +1,5 @@
 """Per-neuron parameters and the neuron mismatch of a substrate in spiking networks."""
+
 import dataclasses
 import math
 
@@ -31,15 +32,15 @@ def _membrane_bound(x, w, potentials, libm):
     Since ``Δv ← ρ_m Δv + (1 − ρ_m) R Δsyn + δ_v``, |Δv| ≤ R·max|Δsyn| + δ_v/(1 − ρ_m)."""
     rho_s, rho_m = np.exp(-DT / TAU_SYN), np.exp(-DT / TAU_MEM)
     top = peak(x, w, rho_s)
-    return drift("float64", w.shape[1] + 2, rho_s, top, libm) + drift("float64", 7, rho_m, 4 * (potentials + top),
-                                                                      libm)
+    return drift("float64", w.shape[1] + 2, rho_s, top, libm) + drift("float64", 7, rho_m, 4 * (potentials + top), libm)
 
 
 def _network(w=None, per_neuron=None, refractory=1e-3):
     w = np.random.default_rng(2).uniform(0, 0.6, (6, 15)) if w is None else w
     cur = LIF(tau_mem=TAU_MEM, tau_syn=TAU_SYN, v_thresh=1.0, v_rest=0.0, v_reset=0.0, refractory=refractory)
-    return SpikingNetwork([SpikeSource("x", 15)], [Population("p", 6, cur, per_neuron)],
-                          [Projection("x", "p", "syn", w)], dt=DT)
+    return SpikingNetwork(
+        [SpikeSource("x", 15)], [Population("p", 6, cur, per_neuron)], [Projection("x", "p", "syn", w)], dt=DT
+    )
 
 
 def _input(T=600):
@@ -101,8 +102,7 @@ def test_offset_mismatch_is_a_leak_potential_that_fires_on_its_own_in_closed_for
 
 @pytest.mark.parametrize("backend", ["numba", "torch"])
 def test_every_engine_runs_the_per_neuron_parameters(backend):
-    chip = on_substrate(_network(), get_substrate("ideal", {"gain_mismatch": 0.3, "offset_mismatch": 0.3}),
-                        seed=2)
+    chip = on_substrate(_network(), get_substrate("ideal", {"gain_mismatch": 0.3, "offset_mismatch": 0.3}), seed=2)
     ref = simulate(chip, _input(), backend="numpy", record=("spikes",))[1]
     got = simulate(chip, _input(), backend=backend, record=("spikes",))[1]
     assert ref.spikes["p"].sum() > 30
@@ -113,8 +113,7 @@ def test_per_neuron_parameters_match_brian2():
     pytest.importorskip("brian2")
     from bioplast.reference.brian2_ref import run_brian2
 
-    chip = on_substrate(_network(), get_substrate("ideal", {"gain_mismatch": 0.3, "offset_mismatch": 0.3}),
-                        seed=2)
+    chip = on_substrate(_network(), get_substrate("ideal", {"gain_mismatch": 0.3, "offset_mismatch": 0.3}), seed=2)
     x = _input(400)
     ref = run_brian2(chip, x)
     _, rec = simulate(chip, x, backend=K64, record=("spikes", "v"))
@@ -140,15 +139,20 @@ def test_per_neuron_values_survive_a_nir_round_trip(tmp_path):
     pytest.importorskip("nir")
     from bioplast.deploy.nir import export_nir, import_nir
 
-    chip = on_substrate(_network(refractory=0.0),  # NIR's LIF has no refractory period
-                        get_substrate("ideal", {"gain_mismatch": 0.3, "offset_mismatch": 0.3}), seed=2)
+    chip = on_substrate(
+        _network(refractory=0.0),  # NIR's LIF has no refractory period
+        get_substrate("ideal", {"gain_mismatch": 0.3, "offset_mismatch": 0.3}),
+        seed=2,
+    )
     path = tmp_path / "chip.nir"
     export_nir(chip, path)
     back = import_nir(path)
     for f in ("v_rest", "v_reset", "v_thresh"):  # float64 arrays in the file, unchanged: exact
         np.testing.assert_array_equal(back.populations[0].values(f), chip.populations[0].values(f))
-    np.testing.assert_array_equal(simulate(back, _input(), backend=K64, record=("spikes",))[1].spikes["p"],
-                                  simulate(chip, _input(), backend=K64, record=("spikes",))[1].spikes["p"])
+    np.testing.assert_array_equal(
+        simulate(back, _input(), backend=K64, record=("spikes",))[1].spikes["p"],
+        simulate(chip, _input(), backend=K64, record=("spikes",))[1].spikes["p"],
+    )
 
 
 def test_bad_per_neuron_parameters_are_refused_by_name():

@@ -1,4 +1,5 @@
 """The primitive-function dynamics against the Hopfield energy (independent autograd)."""
+
 import numpy as np
 import pytest
 import torch
@@ -26,16 +27,25 @@ def test_primitive_drive_equals_energy_descent_step():
     W = [torch.tensor(w) for w in p.weights]
     b = [torch.tensor(v) for v in p.biases]
     xt = torch.tensor(x)
-    energy = 0.5 * sum((a ** 2).sum() for a in st) - (st[0] * (xt @ W[0].T + b[0])).sum() \
-        - (st[1] * (st[0] @ W[1].T + b[1])).sum() + beta * 0.5 * ((st[1] - torch.tensor(y)) ** 2).sum()
+    energy = (
+        0.5 * sum((a**2).sum() for a in st)
+        - (st[0] * (xt @ W[0].T + b[0])).sum()
+        - (st[1] * (st[0] @ W[1].T + b[1])).sum()
+        + beta * 0.5 * ((st[1] - torch.tensor(y)) ** 2).sum()
+    )
     grad_e = torch.autograd.grad(energy, st)
     w, bias = p.weights, p.biases
-    summands = [np.abs(x) @ np.abs(w[0]).T + np.abs(bias[0]) + np.abs(s[1]) @ np.abs(w[1]) + np.abs(s[0]),
-                np.abs(s[0]) @ np.abs(w[1]).T + np.abs(bias[1]) + beta * (np.abs(s[1]) + np.abs(y)) + np.abs(s[1])]
-    for d, a, g, size in zip(drives(k, EPNet(p.weights, p.biases), x, s, Nudge(beta, y)), s, grad_e, summands):
+    summands = [
+        np.abs(x) @ np.abs(w[0]).T + np.abs(bias[0]) + np.abs(s[1]) @ np.abs(w[1]) + np.abs(s[0]),
+        np.abs(s[0]) @ np.abs(w[1]).T + np.abs(bias[1]) + beta * (np.abs(s[1]) + np.abs(y)) + np.abs(s[1]),
+    ]
+    for d, a, g, size in zip(
+        drives(k, EPNet(p.weights, p.biases), x, s, Nudge(beta, y)), s, grad_e, summands, strict=True
+    ):
         assert_close(d, a - g.numpy(), dtype="float64", reduction=10, scale=float(size.max()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", ["mse", "cross_entropy", "feedback", "one_layer", "three_layers"])
 def test_fused_numba_relaxation_matches_the_step_loop(dtype, case):
@@ -53,14 +63,27 @@ def test_fused_numba_relaxation_matches_the_step_loop(dtype, case):
         for dt, beta in ((1.0, 0.0), (0.5, 0.3), (1.0, -0.2)):
             results = []
             for k in (kn, kb):
-                net = init_epnet(k, sizes + ([3] if cost == "cross_entropy" else []), 1, cost,
-                                 asymmetry=0.6 if case == "feedback" else None)
+                net = init_epnet(
+                    k,
+                    sizes + ([3] if cost == "cross_entropy" else []),
+                    1,
+                    cost,
+                    asymmetry=0.6 if case == "feedback" else None,
+                )
                 target = y[:, :3] if cost == "cross_entropy" else y
                 start = [k.asarray(rng.random((6, w.shape[0])) * 0 + 0.1) for w in net.weights]
-                states, rep = relax(k, net, k.asarray(x), start, 7, act, dt=dt,
-                                    nudge=Nudge(beta, k.asarray(target), cost) if beta else None)
+                states, rep = relax(
+                    k,
+                    net,
+                    k.asarray(x),
+                    start,
+                    7,
+                    act,
+                    dt=dt,
+                    nudge=Nudge(beta, k.asarray(target), cost) if beta else None,
+                )
                 results.append((states, rep.residual))
-            for a, b in zip(results[0][0], results[1][0]):
+            for a, b in zip(results[0][0], results[1][0], strict=True):
                 # 7 steps of products over ≤ 12 terms
                 assert_close(b, a, dtype=dtype, reduction=7 * 12, what=f"{case}/{act}/dt={dt}/β={beta}")
             # the residual max|s₇ − s₆| of each side: s₇ and s₆ each within the bound above
@@ -78,7 +101,7 @@ def test_fused_relaxation_does_not_touch_its_inputs():
     copies = [s.copy() for s in start]
     for steps in (1, 2, 3):
         relax(k, net, np.ones((2, 4)), start, steps, "tanh")
-        assert all(np.array_equal(a, b) for a, b in zip(start, copies))
+        assert all(np.array_equal(a, b) for a, b in zip(start, copies, strict=True))
 
 
 def _fixed_point_gap(net, x, s, residual, dt):
@@ -96,11 +119,13 @@ def _fixed_point_gap(net, x, s, residual, dt):
     jac = np.block([[np.zeros((w1.shape[1],) * 2), w1.T], [w1, np.zeros((w1.shape[0],) * 2)]])
     kappa = lip = 0.0
     for row in np.concatenate([h, o], axis=1):
-        m = (1 - row ** 2)[:, None] * jac
+        m = (1 - row**2)[:, None] * jac
         kappa = max(kappa, np.abs(np.linalg.inv(np.eye(len(row)) - m)).sum(1).max())
         lip = max(lip, np.abs(m).sum(1).max())
-    size = max((np.abs(x) @ np.abs(w0).T + np.abs(b0) + np.abs(o) @ np.abs(w1)).max(),
-               (np.abs(h) @ np.abs(w1).T + np.abs(b1)).max())
+    size = max(
+        (np.abs(x) @ np.abs(w0).T + np.abs(b0) + np.abs(o) @ np.abs(w1)).max(),
+        (np.abs(h) @ np.abs(w1).T + np.abs(b1)).max(),
+    )
     u = eps("float64") / 2
     delta = worst_case("float64", 13) * size + LIBM_ULPS * eps("float64")
 
@@ -108,6 +133,7 @@ def _fixed_point_gap(net, x, s, residual, dt):
         if dt == 1.0:
             return kappa * (delta + lip * r)
         return kappa * ((1 + lip) * r + (r + u) / (dt * (1 - worst_case("float64", 2))) + delta)
+
     return gap(residual), gap(0.0)
 
 
@@ -123,8 +149,9 @@ def test_leaky_and_plain_relaxation_reach_the_same_fixed_point():
     zeros = [np.zeros((3, 6)), np.zeros((3, 4))]
     a, ra = relax(k, net, x, zeros, 1000, "tanh", dt=1.0)
     b, rb = relax(k, net, x, zeros, 2000, "tanh", dt=0.3)
-    (gap_a, floor_a), (gap_b, floor_b) = (_fixed_point_gap(net, x, s, r.residual, dt)
-                                          for s, r, dt in ((a, ra, 1.0), (b, rb, 0.3)))
+    (gap_a, floor_a), (gap_b, floor_b) = (
+        _fixed_point_gap(net, x, s, r.residual, dt) for s, r, dt in ((a, ra, 1.0), (b, rb, 0.3))
+    )
     assert ra.residual <= 2 * floor_a and rb.residual <= 2 * floor_b
-    for u, v in zip(a, b):
+    for u, v in zip(a, b, strict=True):
         assert np.abs(u - v).max() <= gap_a + gap_b

@@ -6,6 +6,9 @@ by exp from another library, so spike steps are identical (the issue's bar,
 "within one time step", is looser) and membranes and weights agree to the
 bounds derived in :mod:`bioplast.testing.spiking` (:func:`drift`, :func:`cond_membrane`, :func:`stdp_weights`).
 """
+
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -32,10 +35,15 @@ def small_network(seed=0, n_in=40, n_exc=8, plastic=True):
     inh = CondLIF(v_rest=-60e-3, v_reset=-45e-3, v_thresh=-40e-3, tau_mem=10e-3, e_inh=-85e-3, refractory=2e-3)
     stdp = plasticity(diehl_cook_stdp(dt=DT, nu_pre=5e-3, nu_post=5e-2), additive(1.0), clip_bounds(0.0, 1.0))
     return SpikingNetwork(
-        [SpikeSource("x", n_in)], [Population("exc", n_exc, exc), Population("inh", n_exc, inh)],
-        [Projection("x", "exc", "ge", rng.uniform(0.05, 0.4, (n_exc, n_in)), plasticity=stdp if plastic else None),
-         Projection("exc", "inh", "ge", 10.4, "one_to_one"), Projection("inh", "exc", "gi", 5.0, "all_but_self")],
-        DT)
+        [SpikeSource("x", n_in)],
+        [Population("exc", n_exc, exc), Population("inh", n_exc, inh)],
+        [
+            Projection("x", "exc", "ge", rng.uniform(0.05, 0.4, (n_exc, n_in)), plasticity=stdp if plastic else None),
+            Projection("exc", "inh", "ge", 10.4, "one_to_one"),
+            Projection("inh", "exc", "gi", 5.0, "all_but_self"),
+        ],
+        DT,
+    )
 
 
 def test_neuron_parameters_are_checked():
@@ -48,11 +56,13 @@ def test_neuron_parameters_are_checked():
     with pytest.raises(ConfigError, match="refractory.*whole number of steps"):
         SpikingNetwork([], [Population("p", 3, LIF(refractory=1.3e-3))], [], dt=1e-3)
     with pytest.raises(ConfigError, match="target 'ge' is not a variable of LIF"):
-        SpikingNetwork([SpikeSource("x", 2)], [Population("p", 3, LIF())], [Projection("x", "p", "ge", np.ones((3, 2)))],
-                       dt=1e-3)
+        SpikingNetwork(
+            [SpikeSource("x", 2)], [Population("p", 3, LIF())], [Projection("x", "p", "ge", np.ones((3, 2)))], dt=1e-3
+        )
     with pytest.raises(DataError, match=r"weights must have shape \(3, 2\)"):
-        SpikingNetwork([SpikeSource("x", 2)], [Population("p", 3, LIF())], [Projection("x", "p", "v", np.ones((2, 3)))],
-                       dt=1e-3)
+        SpikingNetwork(
+            [SpikeSource("x", 2)], [Population("p", 3, LIF())], [Projection("x", "p", "v", np.ones((2, 3)))], dt=1e-3
+        )
 
 
 def test_bad_inputs_are_named():
@@ -100,8 +110,10 @@ def test_snntorch_modules_are_neuron_layers(backend):
     snn = pytest.importorskip("snntorch")
     T, n = 300, 16
     current = np.random.default_rng(2).uniform(-0.1, 0.45, (T, 2, n))
-    for leaky in (snn.Leaky(beta=0.875, threshold=1.0, reset_mechanism="zero"),
-                  snn.Leaky(beta=torch.tensor(0.75), threshold=0.5, learn_beta=True)):
+    for leaky in (
+        snn.Leaky(beta=0.875, threshold=1.0, reset_mechanism="zero"),
+        snn.Leaky(beta=torch.tensor(0.75), threshold=0.5, learn_beta=True),
+    ):
         mem, ref = torch.zeros(2, n, dtype=torch.float64), []
         with torch.no_grad():
             for t in range(T):
@@ -117,11 +129,13 @@ def test_snntorch_modules_are_neuron_layers(backend):
 def test_snntorch_modules_without_a_lif_equivalent_are_refused():
     torch = pytest.importorskip("torch")
     snn = pytest.importorskip("snntorch")
-    for module, match in ((snn.Leaky(beta=torch.tensor([0.5, 0.9])), "beta has 2 values"),
-                          (snn.Leaky(beta=0.9, inhibition=True), "uses inhibition"),
-                          (snn.Leaky(beta=0.9, graded_spikes_factor=2.0), "graded_spikes_factor"),
-                          (snn.Leaky(beta=0.9, reset_mechanism="none"), "reset_mechanism must be one of"),
-                          (snn.Synaptic(alpha=0.8, beta=0.9), "usable as populations: Leaky")):
+    for module, match in (
+        (snn.Leaky(beta=torch.tensor([0.5, 0.9])), "beta has 2 values"),
+        (snn.Leaky(beta=0.9, inhibition=True), "uses inhibition"),
+        (snn.Leaky(beta=0.9, graded_spikes_factor=2.0), "graded_spikes_factor"),
+        (snn.Leaky(beta=0.9, reset_mechanism="none"), "reset_mechanism must be one of"),
+        (snn.Synaptic(alpha=0.8, beta=0.9), "usable as populations: Leaky"),
+    ):
         with pytest.raises(ConfigError, match=match):
             SpikingNetwork([], [Population("p", 2, module)], [], dt=1e-3)
 
@@ -133,11 +147,16 @@ def _deterministic_network():
     cur = LIF(tau_mem=10e-3, tau_syn=3e-3, v_thresh=1.0, refractory=2e-3, reset="subtract", v_reset=0.2)
     cond = CondLIF(v_thresh=-58e-3, refractory=3e-3, theta_plus=2e-3, tau_theta=0.1)
     net = SpikingNetwork(
-        [SpikeSource("x", 12)], [Population("a", 5, cur), Population("b", 4, cond)],
-        [Projection("x", "a", "syn", rng.uniform(0, 1.5, (5, 12))),
-         Projection("x", "b", "ge", rng.uniform(0.2, 0.8, (4, 12))),
-         Projection("a", "b", "gi", rng.uniform(0, 0.05, (4, 5))),
-         Projection("b", "a", "v", rng.uniform(-0.3, 0.3, (5, 4)))], dt=0.25e-3)
+        [SpikeSource("x", 12)],
+        [Population("a", 5, cur), Population("b", 4, cond)],
+        [
+            Projection("x", "a", "syn", rng.uniform(0, 1.5, (5, 12))),
+            Projection("x", "b", "ge", rng.uniform(0.2, 0.8, (4, 12))),
+            Projection("a", "b", "gi", rng.uniform(0, 0.05, (4, 5))),
+            Projection("b", "a", "v", rng.uniform(-0.3, 0.3, (5, 4))),
+        ],
+        dt=0.25e-3,
+    )
     x = regular(np.linspace(20, 300, 12)[None, :], 800, 0.25e-3)
     return net, {"x": x}
 
@@ -158,10 +177,13 @@ def test_membrane_and_spikes_match_brian2():
     # on operands ≤ 4(V + |v_rest| + R S + J): V the largest |v| (or θ), J the largest jump
     rho_syn = np.exp(-dt / a.tau_syn)
     current = peak(x, w[0], rho_syn)
-    size = max(np.abs(ref.v["a"]).max(), a.v_thresh) + abs(a.v_rest) + a.resistance * current + \
-        np.abs(w[3]).sum(1).max()
-    bounds = {"a": a.resistance * drift("float64", 14, rho_syn, current, libm=1)
-              + drift("float64", 16, np.exp(-dt / a.tau_mem), 4 * size, libm=1)}
+    size = (
+        max(np.abs(ref.v["a"]).max(), a.v_thresh) + abs(a.v_rest) + a.resistance * current + np.abs(w[3]).sum(1).max()
+    )
+    bounds = {
+        "a": a.resistance * drift("float64", 14, rho_syn, current, libm=1)
+        + drift("float64", 16, np.exp(-dt / a.tau_mem), 4 * size, libm=1)
+    }
     # b: CondLIF; g_e from x (12 + 2 operations), g_i from a's spikes (5 + 2)
     rho_ge, rho_gi = np.exp(-dt / b.tau_ge), np.exp(-dt / b.tau_gi)
     dge = drift("float64", 14, rho_ge, peak(x, w[1], rho_ge), libm=1)
@@ -179,9 +201,14 @@ def _stdp_network(rule, transforms):
     post = LIF(tau_mem=5e-3, v_thresh=1.0, v_reset=0.0)
     w = np.random.default_rng(4).uniform(0.01, 0.02, (3, 6))
     return SpikingNetwork(
-        [SpikeSource("x", 6), SpikeSource("teach", 3)], [Population("post", 3, post)],
-        [Projection("x", "post", "v", w, plasticity=plasticity(rule, *transforms)),
-         Projection("teach", "post", "v", 5.0, "one_to_one")], dt=1e-3)
+        [SpikeSource("x", 6), SpikeSource("teach", 3)],
+        [Population("post", 3, post)],
+        [
+            Projection("x", "post", "v", w, plasticity=plasticity(rule, *transforms)),
+            Projection("teach", "post", "v", 5.0, "one_to_one"),
+        ],
+        dt=1e-3,
+    )
 
 
 def _prescribed_trains(seed=5, T=400):
@@ -203,11 +230,15 @@ def _rules():
 
     return {
         "pair all-to-all": (pair_stdp(a_plus=0.004, a_minus=0.003, dt=1e-3), (additive(1.0),)),
-        "pair nearest, soft bounds": (pair_stdp(dt=1e-3, traces="nearest", weight_dependence="soft", w_max=0.05),
-                                      (additive(0.5),)),
+        "pair nearest, soft bounds": (
+            pair_stdp(dt=1e-3, traces="nearest", weight_dependence="soft", w_max=0.05),
+            (additive(0.5),),
+        ),
         "triplet all-to-all": (triplet_stdp(dt=1e-3), ()),
-        "Diehl & Cook, clipped": (diehl_cook_stdp(dt=1e-3, nu_pre=1e-3, nu_post=1e-2),
-                                  (additive(1.0), clip_bounds(0.0, 0.02))),
+        "Diehl & Cook, clipped": (
+            diehl_cook_stdp(dt=1e-3, nu_pre=1e-3, nu_post=1e-2),
+            (additive(1.0), clip_bounds(0.0, 0.02)),
+        ),
     }
 
 
@@ -228,8 +259,9 @@ def test_stdp_weight_changes_match_brian2(name):
     # float64 on both sides: the same updates rounded otherwise, Brian2's trace decays from its own exp
     # of (t − t_last)/τ, t = i dt rounded at t ≤ T dt (clock: 3 u T dt)
     clock = 3 * eps("float64") / 2 * len(inputs["x"]) * net.dt
-    bound = stdp_weights("float64", net.projections[0].plasticity, w0, inputs["x"], rec.spikes["post"], libm=1,
-                          clock=clock)
+    bound = stdp_weights(
+        "float64", net.projections[0].plasticity, w0, inputs["x"], rec.spikes["post"], libm=1, clock=clock
+    )
     assert np.abs(st.weights[0] - ref.weights["x->post"]).max() <= bound
 
 
@@ -254,8 +286,13 @@ def test_poisson_counts_match_brian2_in_distribution():
 
 
 def _engines():
-    return [("numba", "float64", "fused"), ("numba", "float64", "generic"), ("torch", "float64", "generic"),
-            ("numba", "float32", "fused"), ("torch", "float32", "generic")]
+    return [
+        ("numba", "float64", "fused"),
+        ("numba", "float64", "generic"),
+        ("torch", "float64", "generic"),
+        ("numba", "float32", "fused"),
+        ("torch", "float32", "generic"),
+    ]
 
 
 @pytest.mark.parametrize("backend,dtype,engine", _engines())
@@ -282,10 +319,13 @@ def test_engines_agree_with_numpy_reference(backend, dtype, engine):
         rho = {f: np.exp(-DT / getattr(m, f)) for m, f in ((exc, "tau_ge"), (exc, "tau_gi"), (inh, "tau_ge"))}
         dge = drift(dtype, 42, rho["tau_ge"], peak(x, np.ones_like(w0), rho["tau_ge"]), extra=x.shape[2] * dw)
         dgi = drift(dtype, 2, rho["tau_gi"], peak(ref.spikes["inh"], 5.0 * (1 - np.eye(8)), rho["tau_gi"]))
-        dge_inh = drift(dtype, 2, np.exp(-DT / inh.tau_ge), peak(ref.spikes["exc"], 10.4 * np.eye(8),
-                                                                    np.exp(-DT / inh.tau_ge)))
-        bounds = {"exc": cond_membrane(dtype, exc, DT, dge, dgi, libm=1),
-                  "inh": cond_membrane(dtype, inh, DT, dge_inh, 0.0, libm=1)}
+        dge_inh = drift(
+            dtype, 2, np.exp(-DT / inh.tau_ge), peak(ref.spikes["exc"], 10.4 * np.eye(8), np.exp(-DT / inh.tau_ge))
+        )
+        bounds = {
+            "exc": cond_membrane(dtype, exc, DT, dge, dgi, libm=1),
+            "inh": cond_membrane(dtype, inh, DT, dge_inh, 0.0, libm=1),
+        }
         for pop in ("exc", "inh"):
             np.testing.assert_array_equal(rec.spikes[pop], ref.spikes[pop])
             assert np.abs(rec.v[pop] - ref.v[pop]).max() <= bounds[pop]
@@ -297,8 +337,9 @@ def test_engines_agree_with_numpy_reference(backend, dtype, engine):
         # float32 weights (≤ 1, the clip) over the 600 updates, random walk tolerance(float32, 600)
         for pop in ("exc", "inh"):
             assert abs(int(rec.counts[pop].sum()) - int(ref.counts[pop].sum())) <= 0.05 * ref.counts[pop].sum() + 2
-        assert np.abs(w - w_ref).mean() < 0.02 * np.abs(w_ref - np.asarray(net.projections[0].weights)).mean() + \
-            tolerance("float32", 600)
+        assert np.abs(w - w_ref).mean() < 0.02 * np.abs(
+            w_ref - np.asarray(net.projections[0].weights)
+        ).mean() + tolerance("float32", 600)
 
 
 def test_same_seed_same_run_and_frozen_weights_stay():
@@ -324,8 +365,14 @@ def test_state_carries_over_between_calls():
     rest, r2 = simulate(net, {"x": x[300:]}, backend=k, state=half)
     np.testing.assert_array_equal(rest.weights[0], whole.weights[0])
     np.testing.assert_array_equal(r1.counts["exc"] + r2.counts["exc"], rw.counts["exc"])
-    bound = stdp_weights("float64", net.projections[0].plasticity, np.asarray(net.projections[0].weights), x,
-                          rw.spikes["exc"], traces_alike=True)
+    bound = stdp_weights(
+        "float64",
+        net.projections[0].plasticity,
+        np.asarray(net.projections[0].weights),
+        x,
+        rw.spikes["exc"],
+        traces_alike=True,
+    )
     for engine in ("fused",):
         kn = get_backend("numba", dtype="float64")
         h, _ = simulate(net, {"x": x[:300]}, backend=kn, engine=engine)
@@ -338,8 +385,9 @@ def test_ultralif_converges_to_the_hard_lif_as_eps_shrinks():
 
     beta, T, n = 0.875, 200, 12
     current = np.random.default_rng(6).uniform(-0.1, 0.5, (T, 2, n))
-    hard = SpikingNetwork([], [Population("p", n, from_snntorch(beta, 1.0, "subtract", reset_delay=False))], [],
-                          dt=1e-3)
+    hard = SpikingNetwork(
+        [], [Population("p", n, from_snntorch(beta, 1.0, "subtract", reset_delay=False))], [], dt=1e-3
+    )
     _, rec = simulate(hard, {"p": current}, backend=get_backend("numpy", dtype="float64"), record=("spikes", "v"))
     errors, mismatches = [], []
     for softness in (0.03, 0.01, 0.003, 1e-3, 1e-4):
@@ -350,8 +398,8 @@ def test_ultralif_converges_to_the_hard_lif_as_eps_shrinks():
         if softness <= 1e-4:  # at 1e-3 a crossing within ~1e-3 of θ can still be read either way
             np.testing.assert_array_equal(s > 0.5, rec.spikes["p"])
     assert rec.spikes["p"].sum() > 100
-    assert all(b < a for a, b in zip(errors, errors[1:])), errors  # monotone convergence
-    assert all(b <= a for a, b in zip(mismatches, mismatches[1:])) and mismatches[-1] == 0, mismatches
+    assert all(b < a for a, b in pairwise(errors)), errors  # monotone convergence
+    assert all(b <= a for a, b in pairwise(mismatches)) and mismatches[-1] == 0, mismatches
     assert errors[-1] < 1e-3 * errors[0], errors
 
 
@@ -366,8 +414,9 @@ def test_ultralif_is_differentiable_without_a_surrogate():
     assert torch.isfinite(current.grad).all() and current.grad.abs().sum() > 0
     assert torch.isfinite(eps.grad)
     # the gradient is the exact derivative of the forward pass (gradcheck on a short run)
-    assert torch.autograd.gradcheck(lambda c: ultralif(c, 0.9, 1.0, 0.2)[0].sum(), (current[:5, :1, :3].detach()
-                                                                                     .requires_grad_(),))
+    assert torch.autograd.gradcheck(
+        lambda c: ultralif(c, 0.9, 1.0, 0.2)[0].sum(), (current[:5, :1, :3].detach().requires_grad_(),)
+    )
 
 
 def test_surrogate_gradient_baseline_learns_digits_deterministically():
@@ -387,16 +436,21 @@ def test_operation_counts_follow_from_the_spikes():
     one-to-one / all-but-self partners: every count is derivable by hand."""
     lif = LIF(tau_mem=10e-3, v_thresh=1.0)
     net = SpikingNetwork(
-        [SpikeSource("x", 2)], [Population("a", 3, lif), Population("b", 3, lif)],
-        [Projection("x", "a", "v", np.array([[2.0, 0.0], [0.0, 0.0], [0.0, 0.0]])),
-         Projection("a", "b", "v", 0.1, "one_to_one"), Projection("a", "b", "v", 0.1, "all_but_self")], dt=1e-3)
+        [SpikeSource("x", 2)],
+        [Population("a", 3, lif), Population("b", 3, lif)],
+        [
+            Projection("x", "a", "v", np.array([[2.0, 0.0], [0.0, 0.0], [0.0, 0.0]])),
+            Projection("a", "b", "v", 0.1, "one_to_one"),
+            Projection("a", "b", "v", 0.1, "all_but_self"),
+        ],
+        dt=1e-3,
+    )
     x = spike_trains([0, 1], [0, 5], n=2, n_steps=20)
     for backend in ("numpy", "numba"):
         _, rec = simulate(net, {"x": x}, backend=backend)
         # a[0] fires once (the 2.0 jump); b never reaches threshold
         assert rec.counts["a"].sum() == 1 and rec.counts["b"].sum() == 0
-        assert rec.ops == {"spikes": 1, "synops": 2 * 3 + 1 * 1 + 1 * 2, "neuron_updates": 20 * 6,
-                           "weight_writes": 0}
+        assert rec.ops == {"spikes": 1, "synops": 2 * 3 + 1 * 1 + 1 * 2, "neuron_updates": 20 * 6, "weight_writes": 0}
 
 
 def test_stdp_composes_with_geometry_and_substrate_transforms():
@@ -409,10 +463,15 @@ def test_stdp_composes_with_geometry_and_substrate_transforms():
 
     rng = np.random.default_rng(8)
     w0 = rng.uniform(0.05, 0.9, (6, 20)) * np.where(rng.random(20) < 0.3, -1, 1)
-    chain = plasticity(pair_stdp(a_plus=0.2, a_minus=0.25, dt=DT), exponentiated(1.0), quantize(8, -1.0, 1.0,
-                                                                                                "stochastic", 3))
-    net = SpikingNetwork([SpikeSource("x", 20)], [Population("p", 6, LIF(tau_mem=10e-3, v_thresh=0.5))],
-                         [Projection("x", "p", "v", w0, plasticity=chain)], dt=DT)
+    chain = plasticity(
+        pair_stdp(a_plus=0.2, a_minus=0.25, dt=DT), exponentiated(1.0), quantize(8, -1.0, 1.0, "stochastic", 3)
+    )
+    net = SpikingNetwork(
+        [SpikeSource("x", 20)],
+        [Population("p", 6, LIF(tau_mem=10e-3, v_thresh=0.5))],
+        [Projection("x", "p", "v", w0, plasticity=chain)],
+        dt=DT,
+    )
     x = poisson(np.full((2, 20), 80.0), 800, DT, seed=1)
     state, rec = simulate(net, {"x": x}, backend="numba", record=("spikes",))
     w = np.asarray(state.weights[0], dtype=np.float64)
@@ -426,4 +485,5 @@ def test_stdp_composes_with_geometry_and_substrate_transforms():
     step = 2 / 255
     levels = w / step
     assert np.abs(levels - np.round(levels)).max() <= 5 * worst_case("float32", 4) / step + 128 * worst_case(
-        "float64", 1)
+        "float64", 1
+    )

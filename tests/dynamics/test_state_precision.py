@@ -1,4 +1,5 @@
 """Fixed-point neuron state (a substrate's ``state_bits``, Xylo's 16 bits) in spiking networks."""
+
 import math
 
 import numpy as np
@@ -19,8 +20,12 @@ NEURON = LIF(tau_mem=20e-3, tau_syn=5e-3, v_thresh=1.0, v_reset=0.0, resistance=
 
 
 def _one_neuron(w, grid):
-    return SpikingNetwork([SpikeSource("x", 1)], [Population("p", 1, NEURON, state_grid=grid)],
-                          [Projection("x", "p", "syn", np.array([[w]]))], dt=DT)
+    return SpikingNetwork(
+        [SpikeSource("x", 1)],
+        [Population("p", 1, NEURON, state_grid=grid)],
+        [Projection("x", "p", "syn", np.array([[w]]))],
+        dt=DT,
+    )
 
 
 def _spike_train(T=300, every=7):
@@ -93,10 +98,12 @@ def test_the_state_follows_the_fixed_point_recurrence_and_stays_on_its_grid():
 
 def test_the_state_saturates_at_the_top_of_its_range():
     """A drive far above threshold with a threshold beyond the range: the membrane sits at ``top``."""
-    net = SpikingNetwork([SpikeSource("x", 1)],
-                         [Population("p", 1, LIF(tau_mem=20e-3, tau_syn=5e-3, v_thresh=100.0, resistance=50.0),
-                                     state_grid=(0.25, 8.0))],
-                         [Projection("x", "p", "syn", np.array([[4.0]]))], dt=DT)
+    net = SpikingNetwork(
+        [SpikeSource("x", 1)],
+        [Population("p", 1, LIF(tau_mem=20e-3, tau_syn=5e-3, v_thresh=100.0, resistance=50.0), state_grid=(0.25, 8.0))],
+        [Projection("x", "p", "syn", np.array([[4.0]]))],
+        dt=DT,
+    )
     _, rec = simulate(net, {"x": np.ones((200, 1, 1), dtype=np.uint8)}, backend=K64, record=("v",))
     v = rec.v["p"][:, 0, 0]
     assert v.max() == 8.0 and np.all(v <= 8.0)
@@ -109,8 +116,12 @@ def test_every_engine_keeps_the_same_fixed_point_state(backend):
     In float32 the slack (≈ 4e-5) exceeds that margin: equal float32 states would rest on the
     exp and sum rounding of one machine, so this test runs the engines in float64."""
     rng = np.random.default_rng(0)
-    net = SpikingNetwork([SpikeSource("x", 20)], [Population("p", 8, NEURON, state_grid=(1 / 128, 4.0))],
-                         [Projection("x", "p", "syn", rng.uniform(0, 0.4, (8, 20)))], dt=DT)
+    net = SpikingNetwork(
+        [SpikeSource("x", 20)],
+        [Population("p", 8, NEURON, state_grid=(1 / 128, 4.0))],
+        [Projection("x", "p", "syn", rng.uniform(0, 0.4, (8, 20)))],
+        dt=DT,
+    )
     x = (rng.random((300, 2, 20)) < 0.05).astype(np.uint8)
     ref = simulate(net, {"x": x}, backend=K64, record=("spikes", "v"))[1]
     got = simulate(net, {"x": x}, backend=get_backend(backend, dtype="float64"), record=("spikes", "v"))[1]
@@ -124,8 +135,12 @@ def test_every_engine_keeps_the_same_fixed_point_state(backend):
 
 def test_xylo_like_puts_a_static_network_on_its_16_bit_state():
     rng = np.random.default_rng(1)
-    net = SpikingNetwork([SpikeSource("x", 30)], [Population("p", 10, NEURON)],
-                         [Projection("x", "p", "syn", rng.uniform(-0.5, 0.8, (10, 30)))], dt=DT)
+    net = SpikingNetwork(
+        [SpikeSource("x", 30)],
+        [Population("p", 10, NEURON)],
+        [Projection("x", "p", "syn", rng.uniform(-0.5, 0.8, (10, 30)))],
+        dt=DT,
+    )
     chip = on_substrate(net, get_substrate("xylo-like"))
     step = 2 / 255
     assert chip.populations[0].state_grid == (step, 32767 * step)  # the profile's same expressions: exact
@@ -159,5 +174,6 @@ def test_bad_state_precision_is_refused_by_name():
     from bioplast.training import TrainConfig, train
 
     with pytest.raises(ConfigError, match="a fixed-point neuron state is modelled for spiking networks"):
-        train(TrainConfig(rule="backprop", substrate="fixed-point", substrate_params={"state_bits": 16}),
-              progress=False)
+        train(
+            TrainConfig(rule="backprop", substrate="fixed-point", substrate_params={"state_bits": 16}), progress=False
+        )

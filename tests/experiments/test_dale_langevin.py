@@ -8,6 +8,7 @@ deviation, and 500 Euler steps add ≈ 0.4 % (measured 0.2–0.5 % at 1,000
 steps, 0.9–1.3 % at 200; a weak order-1 scheme's bias ∝ Δt makes that
 0.36–0.52 % at 500).
 """
+
 import numpy as np
 import pytest
 

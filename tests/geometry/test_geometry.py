@@ -1,4 +1,5 @@
 """Geometry transforms against independent implementations."""
+
 import numpy as np
 import pytest
 import torch
@@ -32,8 +33,9 @@ def test_adam_matches_torch_optim_adam(backend):
         u, state = t.update(k, k.asarray(-g), state, w)
         w = k.add(w, u)
         bound += eps("float64") * np.abs(k.to_numpy(w)).max() + worst_case("float64", 10 * step) * 2 * 3e-3
-        np.testing.assert_allclose(k.to_numpy(w), ref.detach().numpy(), rtol=0, atol=bound,
-                                   err_msg=f"{backend} adam, step {step}")
+        np.testing.assert_allclose(
+            k.to_numpy(w), ref.detach().numpy(), rtol=0, atol=bound, err_msg=f"{backend} adam, step {step}"
+        )
 
 
 def test_optimizer_by_name():
@@ -78,8 +80,9 @@ def test_ten_thousand_random_steps_flip_no_sign(backend):
 def _chain(*transforms):
     from bioplast.core import Transform, chain_init, chain_update
 
-    return Transform(lambda k, w: chain_init(k, transforms, w),
-                     lambda k, d, s, w: chain_update(k, transforms, d, s, w), "chain")
+    return Transform(
+        lambda k, w: chain_init(k, transforms, w), lambda k, d, s, w: chain_update(k, transforms, d, s, w), "chain"
+    )
 
 
 def test_eg_pm_keeps_both_conductances_positive_and_lets_w_cross_zero():
@@ -90,8 +93,9 @@ def test_eg_pm_keeps_both_conductances_positive_and_lets_w_cross_zero():
     assert (state.u > 0).all() and (state.v > 0).all()
     # each step returns Δw = fl(fl(u − v) − w) and the walk adds it back: w is u − v (computed the
     # same way here) up to those two roundings, afresh every step (u, v never read w): γ₂(|u| + |v|)
-    np.testing.assert_allclose(state.u - state.v, w, rtol=0,
-                               atol=worst_case("float64", 2) * (np.abs(state.u) + np.abs(state.v)).max())
+    np.testing.assert_allclose(
+        state.u - state.v, w, rtol=0, atol=worst_case("float64", 2) * (np.abs(state.u) + np.abs(state.v)).max()
+    )
     assert (np.sign(w) != np.sign(w0)).any()
 
 
@@ -209,8 +213,9 @@ def test_homeostatic_normalisation_keeps_each_neurons_incoming_total(backend):
     size = np.abs(new[:3]) + np.abs(w[:3])
     assert np.all(np.abs(new[:3].sum(1) - 5.0) <= gamma * cond * size.sum(1))
     assert np.all(np.abs(new[:3] - a[:3] * 5.0 / a[:3].sum(1, keepdims=True)) <= gamma * cond[:, None] * size)
-    np.testing.assert_allclose(new[3], a[3], rtol=0,
-                               atol=worst_case("float64", 2) * (np.abs(a[3]) + np.abs(w[3])).max())
+    np.testing.assert_allclose(
+        new[3], a[3], rtol=0, atol=worst_case("float64", 2) * (np.abs(a[3]) + np.abs(w[3])).max()
+    )
     with pytest.raises(ConfigError, match="every"):
         normalise_incoming(1.0, every=0)
 
@@ -233,11 +238,19 @@ def test_normalisation_composes_with_stdp_in_a_spiking_run():
     from bioplast.rules.stdp import pair_stdp
 
     dt = 1e-3
-    learn = plasticity(pair_stdp(a_plus=0.02, a_minus=0.021, dt=dt), additive(1.0), clip_bounds(0.0, 1.0),
-                       normalise_incoming(4.0, every=50))
+    learn = plasticity(
+        pair_stdp(a_plus=0.02, a_minus=0.021, dt=dt),
+        additive(1.0),
+        clip_bounds(0.0, 1.0),
+        normalise_incoming(4.0, every=50),
+    )
     w = np.random.default_rng(0).uniform(0, 0.5, (5, 20))
-    net = SpikingNetwork([SpikeSource("x", 20)], [Population("p", 5, LIF(tau_mem=20e-3, v_thresh=1.0))],
-                         [Projection("x", "p", "v", w, plasticity=learn)], dt=dt)
+    net = SpikingNetwork(
+        [SpikeSource("x", 20)],
+        [Population("p", 5, LIF(tau_mem=20e-3, v_thresh=1.0))],
+        [Projection("x", "p", "v", w, plasticity=learn)],
+        dt=dt,
+    )
     x = {"x": poisson(np.full((1, 20), 40.0), 300, dt, seed=1)}
     raw = {b: simulate(net, x, backend=b)[0].weights[0] for b in ("numpy", "numba")}
     runs = {b: np.asarray(v, dtype=np.float64) for b, v in raw.items()}

@@ -1,4 +1,5 @@
 """The fused device write: one pass, the same numbers as the stages one by one."""
+
 from dataclasses import replace
 
 import numpy as np
@@ -90,9 +91,11 @@ def test_fused_write_equals_the_staged_write_on_every_backend(name, dtype):
     profile = PROFILES[name]
     steps = 3
     ref = _train(get_backend("numpy", dtype=dtype), profile, steps)
-    runs = {"numba": _train(get_backend("numba", dtype=dtype), profile, steps),
-            "torch": _train(get_backend("torch", dtype=dtype), profile, steps),
-            "torch-staged": _train(get_backend("torch", dtype=dtype), profile, steps, generic=True)}
+    runs = {
+        "numba": _train(get_backend("numba", dtype=dtype), profile, steps),
+        "torch": _train(get_backend("torch", dtype=dtype), profile, steps),
+        "torch-staged": _train(get_backend("torch", dtype=dtype), profile, steps, generic=True),
+    }
     if profile.bounds != "exponential":
         for label, got in runs.items():
             np.testing.assert_array_equal(got, ref, err_msg=label)
@@ -106,8 +109,10 @@ def test_fused_write_equals_the_staged_write_on_every_backend(name, dtype):
 
 
 def test_profiles_fuse_their_elementwise_stages_in_write_order():
-    names = {n: [t.name.split("(")[0] for t in device_transforms(get_substrate(n))] for n in
-             ("loihi2-like", "pcm-crossbar", "pcm-differential", "fixed-point", "ideal")}
+    names = {
+        n: [t.name.split("(")[0] for t in device_transforms(get_substrate(n))]
+        for n in ("loihi2-like", "pcm-crossbar", "pcm-differential", "fixed-point", "ideal")
+    }
     assert names["loihi2-like"] == ["device_write"]
     assert names["pcm-crossbar"] == ["device_write"]
     assert names["pcm-differential"] == ["device_gain", "differential_pair", "device_write"]
@@ -141,7 +146,12 @@ def test_fused_write_handles_bias_vectors_like_one_row():
     w, u = k.zeros(17), k.asarray(np.full(17, 0.1))
     got, _ = chain_update(k, fused, u, chain_init(k, fused, w), w)
     staged = (write_noise(0.3, seed=2), clip_bounds(-1.0, 1.0))
-    ref, _ = chain_update(get_backend("numpy", dtype="float32"), staged, u,
-                          chain_init(get_backend("numpy", dtype="float32"), staged, w), w)
+    ref, _ = chain_update(
+        get_backend("numpy", dtype="float32"),
+        staged,
+        u,
+        chain_init(get_backend("numpy", dtype="float32"), staged, w),
+        w,
+    )
     assert got.shape == (17,)
     np.testing.assert_array_equal(got, ref)

@@ -1,4 +1,5 @@
 """Device profiles: each transform against its equation, presets, substrate selection."""
+
 import subprocess
 import sys
 
@@ -29,7 +30,7 @@ def grid_tolerance(dtype, bits, step, w_max=1.0):
     fl(n·step) − w and the learning step adds it back, so w is within u(|n·step| + |w_prev| + |w|)
     ≤ 3u·w_max of fl(n·step), itself within u·|n| levels of n·step (|n| ≤ 2^bits); the division by
     step here rounds once more.  γ₄ of ``dtype`` covers all of it."""
-    return worst_case(dtype, 4) * (3 * w_max / step + 2 ** bits)
+    return worst_case(dtype, 4) * (3 * w_max / step + 2**bits)
 
 
 def step(k, transforms, u, w, states=None):
@@ -59,7 +60,7 @@ def test_nearest_quantization_lands_on_the_grid_and_is_idempotent(backend):
 def test_stochastic_rounding_is_unbiased():
     q = (quantize(3, 0.0, 1.0, rounding="stochastic", seed=4),)
     w = K.asarray(np.full((200, 100), 3 / 7))  # on the grid (step 1/7)
-    u = K.asarray(np.full((200, 100), 0.05))   # 0.35 of a step up
+    u = K.asarray(np.full((200, 100), 0.05))  # 0.35 of a step up
     states = chain_init(K, q, w)
     upd, states = chain_update(K, q, u, states, w)
     new = K.to_numpy(w + upd)
@@ -119,8 +120,9 @@ def test_exponential_steps_shrink_towards_the_bound_they_approach(backend):
     # operations: numpy and numba (numpy's exp) give the closed form bit for bit; torch's exp is
     # another library's (then the product u·e rounds once more)
     if backend == "torch":
-        np.testing.assert_allclose(k.to_numpy(got), expected,
-                                   rtol=libm_disagreement("float64") + worst_case("float64", 1))
+        np.testing.assert_allclose(
+            k.to_numpy(got), expected, rtol=libm_disagreement("float64") + worst_case("float64", 1)
+        )
     else:
         np.testing.assert_array_equal(k.to_numpy(got), expected)
     flat, _ = step(k, (exponential_steps(-1.0, 1.0, 0.0),), k.asarray(u), k.asarray(w))
@@ -189,20 +191,32 @@ def _grid_steps(w, bits):
     return (np.asarray(w, dtype=np.float64) - origin) / step_
 
 
-@pytest.mark.parametrize("bits, config", [
-    # EP with Adam (SGD at lr 0.05 on 4 bits oscillates: 0.18–0.35 after 2 epochs across seeds 0–3;
-    # with Adam at 0.002: 0.69–0.86 cross-entropy, 0.66–0.73 squared error)
-    (4, {"rule": "eqprop", "hidden": (32,), "optimizer": "adam", "lr": 0.002,
-         "rule_params": {"cost": "cross_entropy"}}),
-    (4, {"rule": "eqprop", "hidden": (32,), "optimizer": "adam", "lr": 0.002, "rule_params": {"cost": "mse"}}),
-    # generalized EP on 4 bits ends anywhere in 0.13–0.42 across seeds 0–3 (too seed-dependent for a
-    # threshold); on 6 bits 0.37–0.56 (measured)
-    (6, {"rule": "gen_eqprop", "hidden": (32, 16), "rule_params": {"asymmetry": 0.5}}),
-    # DANN's initial weights (scale ~ 1/√(2·64)) mostly round to 0 on a 4-bit grid of step 2/15, which
-    # silences it (measured: chance); 6 bits keep it learning (0.76 after 2 epochs)
-    (6, {"rule": "backprop", "network": "dann", "lr": 0.02}),
-    (4, {"rule": "backprop", "network": "ei_mlp"}),
-], ids=["ep-ce", "ep-mse", "gen-ep", "dann", "ei-mlp"])
+@pytest.mark.parametrize(
+    "bits, config",
+    [
+        # EP with Adam (SGD at lr 0.05 on 4 bits oscillates: 0.18–0.35 after 2 epochs across seeds 0–3;
+        # with Adam at 0.002: 0.69–0.86 cross-entropy, 0.66–0.73 squared error)
+        (
+            4,
+            {
+                "rule": "eqprop",
+                "hidden": (32,),
+                "optimizer": "adam",
+                "lr": 0.002,
+                "rule_params": {"cost": "cross_entropy"},
+            },
+        ),
+        (4, {"rule": "eqprop", "hidden": (32,), "optimizer": "adam", "lr": 0.002, "rule_params": {"cost": "mse"}}),
+        # generalized EP on 4 bits ends anywhere in 0.13–0.42 across seeds 0–3 (too seed-dependent for a
+        # threshold); on 6 bits 0.37–0.56 (measured)
+        (6, {"rule": "gen_eqprop", "hidden": (32, 16), "rule_params": {"asymmetry": 0.5}}),
+        # DANN's initial weights (scale ~ 1/√(2·64)) mostly round to 0 on a 4-bit grid of step 2/15, which
+        # silences it (measured: chance); 6 bits keep it learning (0.76 after 2 epochs)
+        (6, {"rule": "backprop", "network": "dann", "lr": 0.02}),
+        (4, {"rule": "backprop", "network": "ei_mlp"}),
+    ],
+    ids=["ep-ce", "ep-mse", "gen-ep", "dann", "ei-mlp"],
+)
 def test_ep_and_dale_networks_learn_on_the_devices(tmp_path, bits, config):
     """Every synaptic matrix (EP: bottom-up, top-down, readout; Dale: W_EX, W_IX, W_EI / W) is
     programmed onto a coarse grid and stays on it through training; gains and biases stay exact;
@@ -212,8 +226,15 @@ def test_ep_and_dale_networks_learn_on_the_devices(tmp_path, bits, config):
     from bioplast.training import TrainConfig, train
     from bioplast.training import model_for as build_model
 
-    cfg = TrainConfig(task="digits", backend="numba", epochs=2, seed=1, substrate="fixed-point",
-                      substrate_params={"bits": bits}, **config)
+    cfg = TrainConfig(
+        task="digits",
+        backend="numba",
+        epochs=2,
+        seed=1,
+        substrate="fixed-point",
+        substrate_params={"bits": bits},
+        **config,
+    )
     records = train(cfg, out=tmp_path / "a", progress=False)
     model = build_model(get_backend("numpy"), cfg, 64, 10)
     weights = np.load(tmp_path / "a" / "weights.npz", allow_pickle=False)
@@ -221,16 +242,19 @@ def test_ep_and_dale_networks_learn_on_the_devices(tmp_path, bits, config):
     assert len(matrices) == sum(np.ndim(p) == 2 for p in model.parameters()) >= 2
     for name in matrices:
         steps = _grid_steps(weights[name], bits)
-        off = grid_tolerance(weights[name].dtype, bits, 2 / (2 ** bits - 1))  # float32 weights
+        off = grid_tolerance(weights[name].dtype, bits, 2 / (2**bits - 1))  # float32 weights
         np.testing.assert_allclose(steps, np.round(steps), rtol=0, atol=off, err_msg=name)
-        assert np.abs(weights[name]).max() <= 1 + off * 2 / (2 ** bits - 1)
+        assert np.abs(weights[name]).max() <= 1 + off * 2 / (2**bits - 1)
     # chance is 0.1: learning survives coarse stochastic rounding (twice chance at least; the E/I MLP on
     # 4 bits reaches 0.29–0.54 across seeds 0–3, EP with Adam 0.66–0.86)
     assert records[-1]["test_acc"] > 0.2
     half = TrainConfig(**{**cfg.__dict__, "epochs": 1})
     train(half, out=tmp_path / "b", progress=False)
     resumed = train(cfg, out=tmp_path / "b", progress=False)
-    clock = lambda rs: json.dumps([{k: v for k, v in r.items() if k != "wall_time_s"} for r in rs])
+
+    def clock(rs):
+        return json.dumps([{k: v for k, v in r.items() if k != "wall_time_s"} for r in rs])
+
     assert clock(resumed) == clock(records)
 
 
@@ -245,8 +269,9 @@ def test_ep_relaxes_with_noisy_reads_and_resumes_bit_for_bit(tmp_path):
 
     k = get_backend("numpy", dtype="float64")
     sigma = 0.1
-    model = build_model(k, TrainConfig(rule="eqprop", hidden=(6, 5), substrate="ideal",
-                                       substrate_params={"read_noise": sigma}), 8, 3)
+    model = build_model(
+        k, TrainConfig(rule="eqprop", hidden=(6, 5), substrate="ideal", substrate_params={"read_noise": sigma}), 8, 3
+    )
     rng = np.random.default_rng(0)
     B = 4000
     x = k.asarray(rng.random((B, 8)))
@@ -254,21 +279,31 @@ def test_ep_relaxes_with_noisy_reads_and_resumes_bit_for_bit(tmp_path):
     one, _ = relax(k, model.net, x, states, 1, "identity", read_noise=model._read_noise())
     exact = drives(k, model.net, x, states)
     below, above = [x, *states[:-1]], [*states[1:], None]
-    for l, (got, h) in enumerate(zip(one, exact)):
+    for l, (got, h) in enumerate(zip(one, exact, strict=True)):
         power = (below[l] ** 2).sum(1) + (0 if above[l] is None else (above[l] ** 2).sum(1))
         z = (got - h) / (sigma * np.sqrt(power))[:, None]
         # statistical: ≥ 12,000 draws per layer, the std's standard error ≤ 1/√24,000 ≈ 0.0065
         assert abs(z.std() - 1) < 0.03 and abs(z.mean()) < 4 / np.sqrt(z.size), l
-    noisy = TrainConfig(rule="eqprop", task="digits", epochs=2, hidden=(16,), substrate="pcm-crossbar",
-                        substrate_params={"w_min": -1.0})
+    noisy = TrainConfig(
+        rule="eqprop", task="digits", epochs=2, hidden=(16,), substrate="pcm-crossbar", substrate_params={"w_min": -1.0}
+    )
     straight = train(noisy, out=tmp_path / "a", progress=False)
     train(TrainConfig(**{**noisy.__dict__, "epochs": 1}), out=tmp_path / "b", progress=False)
     resumed = train(noisy, out=tmp_path / "b", progress=False)
     assert [r["test_acc"] for r in resumed] == [r["test_acc"] for r in straight]
     assert straight[-1]["test_acc"] > 0.3
     with pytest.raises(ConfigError, match="holomorphic EP needs the exact"):
-        train(TrainConfig(rule="holo_eqprop", task="digits", epochs=1, hidden=(8,), substrate="ideal",
-                          substrate_params={"read_noise": 0.01}), progress=False)
+        train(
+            TrainConfig(
+                rule="holo_eqprop",
+                task="digits",
+                epochs=1,
+                hidden=(8,),
+                substrate="ideal",
+                substrate_params={"read_noise": 0.01},
+            ),
+            progress=False,
+        )
 
 
 def test_dale_networks_read_their_devices_noisily_and_resume_bit_for_bit(tmp_path):
@@ -281,8 +316,9 @@ def test_dale_networks_read_their_devices_noisily_and_resume_bit_for_bit(tmp_pat
 
     k = get_backend("numpy", dtype="float64")
     sigma = 0.05
-    cfg = TrainConfig(rule="backprop", network="ei_mlp", hidden=(), substrate="ideal",
-                      substrate_params={"read_noise": sigma})
+    cfg = TrainConfig(
+        rule="backprop", network="ei_mlp", hidden=(), substrate="ideal", substrate_params={"read_noise": sigma}
+    )
     model = build_model(k, cfg, 30, 4)
     x = np.random.default_rng(0).random((3000, 30))
     exact = x @ model.params[0].T + model.params[1]
@@ -290,14 +326,21 @@ def test_dale_networks_read_their_devices_noisily_and_resume_bit_for_bit(tmp_pat
     # statistical: 12,000 draws, the std's relative standard error 1/√24,000 ≈ 0.0065
     assert abs(err.std() / sigma - 1) < 0.03 and abs(err.mean()) < 4 * sigma / np.sqrt(err.size)
     assert not np.allclose(k.to_numpy(model.predict(x)), k.to_numpy(model.predict(x)))  # fresh each pass
-    dann = TrainConfig(rule="backprop", network="dann", task="digits", epochs=2, hidden=(16,), lr=0.05,
-                       substrate="reram-crossbar", substrate_params={"bounds": "hard", "w_min": -1.0})
+    dann = TrainConfig(
+        rule="backprop",
+        network="dann",
+        task="digits",
+        epochs=2,
+        hidden=(16,),
+        lr=0.05,
+        substrate="reram-crossbar",
+        substrate_params={"bounds": "hard", "w_min": -1.0},
+    )
     straight = train(dann, out=tmp_path / "a", progress=False)
     train(TrainConfig(**{**dann.__dict__, "epochs": 1}), out=tmp_path / "b", progress=False)
     resumed = train(dann, out=tmp_path / "b", progress=False)
     assert [r["test_acc"] for r in resumed] == [r["test_acc"] for r in straight]
     assert straight[-1]["test_acc"] > 0.3
-
 
 
 @pytest.mark.parametrize("network", ["mlp", "dann", "ei_mlp"])
@@ -311,11 +354,21 @@ def test_eg_is_programmed_one_level_off_zero_and_keeps_every_sign(network):
     from bioplast.training import model_for as build_model
 
     k = get_backend("numpy")
-    cfg = TrainConfig(rule="backprop", network=network, optimizer="eg", lr=2.0, hidden=(32,),
-                      substrate="fixed-point", substrate_params={"bits": 4})
+    cfg = TrainConfig(
+        rule="backprop",
+        network=network,
+        optimizer="eg",
+        lr=2.0,
+        hidden=(32,),
+        substrate="fixed-point",
+        substrate_params={"bits": 4},
+    )
     model = build_model(k, cfg, 64, 10)
-    plain = program(k, get_substrate("fixed-point", {"bits": 4}),
-                    build_model(k, TrainConfig(rule="backprop", network=network, hidden=(32,)), 64, 10).parameters()[0])
+    plain = program(
+        k,
+        get_substrate("fixed-point", {"bits": 4}),
+        build_model(k, TrainConfig(rule="backprop", network=network, hidden=(32,)), 64, 10).parameters()[0],
+    )
     assert (k.to_numpy(plain) == 0).any()  # what rounding alone does to these initial weights
     matrices = [k.to_numpy(p) for p in model.parameters() if np.ndim(p) == 2]
     assert all((m != 0).all() for m in matrices)
@@ -328,8 +381,8 @@ def test_eg_is_programmed_one_level_off_zero_and_keeps_every_sign(network):
     for _ in range(10):
         model.train_batch(x, t)
     after = [k.to_numpy(p) for p in model.parameters() if np.ndim(p) == 2]
-    assert all((np.sign(m) * s >= 0).all() for m, s in zip(after, signs))  # no flips
-    assert all((m[h == 0] == 0).all() for m, h in zip(after, halfway))  # 0 is absorbing
+    assert all((np.sign(m) * s >= 0).all() for m, s in zip(after, signs, strict=True))  # no flips
+    assert all((m[h == 0] == 0).all() for m, h in zip(after, halfway, strict=True))  # 0 is absorbing
 
 
 def test_cli_lists_substrates():
@@ -344,13 +397,17 @@ def test_bench_suites_compare_substrates(tmp_path):
     from bioplast.bench.sweep import run_suite
 
     suite = tmp_path / "s.toml"
-    suite.write_text('name = "hw"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\nepochs = 1\n'
-                     '[[runs]]\nlabel = "delta ideal"\nrule = "delta"\nsubstrate = "ideal"\n'
-                     '[[runs]]\nlabel = "delta loihi"\nrule = "delta"\nsubstrate = "loihi2-like"\n')
+    suite.write_text(
+        'name = "hw"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\nepochs = 1\n'
+        '[[runs]]\nlabel = "delta ideal"\nrule = "delta"\nsubstrate = "ideal"\n'
+        '[[runs]]\nlabel = "delta loihi"\nrule = "delta"\nsubstrate = "loihi2-like"\n'
+    )
     rows = run_suite(suite, tmp_path / "out", progress=False)["rows"]
     assert sorted({r["substrate"] for r in rows}) == ["ideal", "loihi2-like"]
-    suite.write_text('name = "hw"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\n'
-                     '[[runs]]\nrule = "delta"\nsubstrate = "loihi3"\n')
+    suite.write_text(
+        'name = "hw"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\n'
+        '[[runs]]\nrule = "delta"\nsubstrate = "loihi3"\n'
+    )
     with pytest.raises(ConfigError, match="unknown substrate 'loihi3'"):
         load_suite(suite)
 
@@ -368,8 +425,11 @@ def test_substrate_parameters_override_a_profile_and_sweeps_get_a_robustness_plo
     with pytest.raises(ConfigError, match="bits must be an integer"):
         get_substrate("fixed-point", {"bits": 0})
     suite = tmp_path / "s.toml"
-    runs = "".join(f'[[runs]]\nlabel = "delta @ {b} bits"\nrule = "delta"\nsubstrate = "fixed-point"\n'
-                   f'substrate_params = {{ bits = {b} }}\n' for b in (2, 8))
+    runs = "".join(
+        f'[[runs]]\nlabel = "delta @ {b} bits"\nrule = "delta"\nsubstrate = "fixed-point"\n'
+        f"substrate_params = {{ bits = {b} }}\n"
+        for b in (2, 8)
+    )
     suite.write_text('name = "sweep"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0]\nepochs = 1\n' + runs)
     result = run_suite(suite, tmp_path / "out", progress=False)
     last = {json.loads(r["substrate_params"])["bits"]: r["test_acc"] for r in result["rows"] if r["epoch"] == 1}
@@ -398,6 +458,7 @@ def test_energy_estimate_is_counts_times_costs():
 
 # ---- more physics (bioplast.hardware.physics) --------------------------------------------------
 
+
 def _run(profile, updates, w0, seed=0):
     """Push a sequence of updates through a profile's chain; the weights after each step."""
     chain = device_transforms(profile, seed)
@@ -419,8 +480,11 @@ def test_update_precision_loses_small_updates_and_saturates_large_ones():
     np.testing.assert_allclose(got, [[0.0, 0.01, -0.03, 0.07, -0.07]], rtol=worst_case("float64", 2), atol=0)
     p = DeviceProfile("acc", bits=8, update_bits=10, w_min=-1.0, w_max=1.0)  # lsb = (2/255)/4
     # exact: the profile computes (1 − (−1))/(2⁸ − 1) / 2^(10 − 8), the same two divisions
-    assert device_transforms(p)[0].spec.stages[0].spec.to_dict() == {"kind": "update_precision", "update_bits": 10,
-                                                                     "lsb": 2 / 255 / 4}
+    assert device_transforms(p)[0].spec.stages[0].spec.to_dict() == {
+        "kind": "update_precision",
+        "update_bits": 10,
+        "lsb": 2 / 255 / 4,
+    }
 
 
 def test_learning_epoch_writes_the_sum_every_k_steps():
@@ -434,8 +498,9 @@ def test_learning_epoch_writes_the_sum_every_k_steps():
     np.testing.assert_array_equal(ws[4], ws[2])  # in between, the writes are u·0 = 0: w + 0 = w
     # (u₁ + u₂ + u₃) + ((0 + u₄ + u₅) + u₆) against sum()'s left-to-right order: each within
     # γ₅·Σ|uᵢ| of the exact sum (6 terms)
-    np.testing.assert_allclose(ws[5], sum(updates), rtol=0,
-                               atol=2 * worst_case("float64", 5) * sum(np.abs(u) for u in updates).max())
+    np.testing.assert_allclose(
+        ws[5], sum(updates), rtol=0, atol=2 * worst_case("float64", 5) * sum(np.abs(u) for u in updates).max()
+    )
 
 
 def test_differential_pair_keeps_both_devices_in_range_and_refreshes():
@@ -458,8 +523,12 @@ def test_differential_pair_keeps_both_devices_in_range_and_refreshes():
         # product the transform compares with), and a refreshed pair holds max(±w, 0) ≤ REFRESH here
         assert g_plus.max() <= REFRESH * 1.0 and g_minus.max() <= REFRESH * 1.0
         # w is G⁺ − G⁻ up to the two roundings of Δw = (G⁺ − G⁻) − w and of w + Δw, afresh each step
-        np.testing.assert_allclose(g_plus - g_minus, w, rtol=0,
-                                   atol=worst_case("float64", 3) * (np.abs(g_plus) + np.abs(g_minus) + np.abs(w)).max())
+        np.testing.assert_allclose(
+            g_plus - g_minus,
+            w,
+            rtol=0,
+            atol=worst_case("float64", 3) * (np.abs(g_plus) + np.abs(g_minus) + np.abs(w)).max(),
+        )
         refreshed += int(((g_plus == np.clip(w, 0, 1)) & (g_minus == np.clip(-w, 0, 1)) & (w > 0.3)).sum())
     assert refreshed > 0
     assert w.mean() > 0.3 and np.abs(w).max() <= 1.0  # the drift moved weights up, inside ±g_max
@@ -548,7 +617,7 @@ def test_training_in_the_loop_compensates_the_chips_own_neuron_mismatch():
         for epoch in range(5):
             order = np.random.default_rng(epoch).permutation(len(targets))
             for b in range(0, len(order), 32):
-                i = order[b:b + 32]
+                i = order[b : b + 32]
                 model.train_batch(k.asarray(data.x_train[i]), k.asarray(targets[i]))
         return model
 
@@ -560,7 +629,6 @@ def test_training_in_the_loop_compensates_the_chips_own_neuron_mismatch():
     other = accuracy(model, k, data.x_test, data.y_test)
     assert own > matched - 0.05
     assert other < own - 0.1
-
 
 
 def test_stdp_learns_on_the_devices_of_a_substrate():
@@ -579,8 +647,12 @@ def test_stdp_learns_on_the_devices_of_a_substrate():
     dt = 1e-3
     w = np.random.default_rng(0).uniform(0, 0.5, (5, 20))
     stdp = plasticity(pair_stdp(a_plus=0.02, a_minus=0.021, dt=dt), additive(1.0))
-    net = SpikingNetwork([SpikeSource("x", 20)], [Population("p", 5, LIF(tau_mem=20e-3, v_thresh=1.0))],
-                         [Projection("x", "p", "v", w, plasticity=stdp)], dt=dt)
+    net = SpikingNetwork(
+        [SpikeSource("x", 20)],
+        [Population("p", 5, LIF(tau_mem=20e-3, v_thresh=1.0))],
+        [Projection("x", "p", "v", w, plasticity=stdp)],
+        dt=dt,
+    )
     x = {"x": poisson(np.full((2, 20), 40.0), 500, dt, seed=1)}
     ideal_net = on_substrate(net, get_substrate("ideal"))
     assert np.array_equal(ideal_net.projections[0].weights, w)  # the ideal substrate changes nothing
@@ -656,9 +728,13 @@ def test_ep_relaxes_through_the_chips_mismatched_neurons():
     from bioplast.training import model_for as build_model
 
     k = get_backend("numpy", dtype="float64")
-    cfg = TrainConfig(rule="eqprop", hidden=(12, 8), substrate="ideal",
-                      substrate_params={"gain_mismatch": 0.3, "offset_mismatch": 0.2},
-                      rule_params={"cost": "cross_entropy"})
+    cfg = TrainConfig(
+        rule="eqprop",
+        hidden=(12, 8),
+        substrate="ideal",
+        substrate_params={"gain_mismatch": 0.3, "offset_mismatch": 0.2},
+        rule_params={"cost": "cross_entropy"},
+    )
     model = build_model(k, cfg, 20, 5)
     rng = np.random.default_rng(0)
     x = k.asarray(rng.random((4, 20)))
@@ -667,16 +743,25 @@ def test_ep_relaxes_through_the_chips_mismatched_neurons():
     # the chip folds g into its rows (g ⊙ W, g ⊙ B, g ⊙ b + o), the check scales the drive after the
     # products: both within γ_{n+4} of the exact value, relative to |g|(Σ|products| + |b|) + |o|, for
     # n = inputs from below + from above (≤ 20 + 8)
-    ideal_abs = drives(k, model.net.__class__(*[None if p is None else type(p)(np.abs(a) for a in p)
-                                                for p in model.net]), np.abs(x), [np.abs(s) for s in states])
+    ideal_abs = drives(
+        k,
+        model.net.__class__(*[None if p is None else type(p)(np.abs(a) for a in p) for p in model.net]),
+        np.abs(x),
+        [np.abs(s) for s in states],
+    )
     gamma = 2 * worst_case("float64", 20 + 8 + 4)
-    for (g, o), h, h_chip, size in zip(model.neurons, ideal, chip, ideal_abs):
+    # the drives of the hidden layers (the states given); the output layer has no state here
+    for (g, o), h, h_chip, size in zip(model.neurons[: len(ideal)], ideal, chip, ideal_abs, strict=True):
         np.testing.assert_allclose(h_chip, g * h + o, rtol=0, atol=gamma * (np.abs(g) * size + np.abs(o)).max())
     g_o, o_o = model.neurons[-1]
     w_o, b_o = model.net.readout
     size = np.abs(g_o) * (np.abs(states[-1]) @ np.abs(w_o).T + np.abs(b_o)) + np.abs(o_o)
-    np.testing.assert_allclose(output(k, model.network(), states), g_o * output(k, model.net, states) + o_o, rtol=0,
-                               atol=2 * worst_case("float64", 8 + 3) * size.max())
+    np.testing.assert_allclose(
+        output(k, model.network(), states),
+        g_o * output(k, model.net, states) + o_o,
+        rtol=0,
+        atol=2 * worst_case("float64", 8 + 3) * size.max(),
+    )
     matched = build_model(k, TrainConfig(rule="eqprop", hidden=(12, 8)), 20, 5)
     assert matched.neurons is None and matched.network() is matched.net
 
@@ -690,8 +775,17 @@ def test_ep_trained_in_the_loop_fits_its_own_chip():
     from bioplast.training import TrainConfig, train
     from bioplast.training import model_for as build_model
 
-    common = dict(rule="eqprop", task="digits", epochs=3, hidden=(32,), seed=0, backend="numba", optimizer="adam",
-                  lr=0.002, rule_params={"estimator": "symmetric", "cost": "cross_entropy"})
+    common = dict(
+        rule="eqprop",
+        task="digits",
+        epochs=3,
+        hidden=(32,),
+        seed=0,
+        backend="numba",
+        optimizer="adam",
+        lr=0.002,
+        rule_params={"estimator": "symmetric", "cost": "cross_entropy"},
+    )
     spread = {"gain_mismatch": 0.3, "offset_mismatch": 0.5}
     ideal = train(TrainConfig(**common), progress=False)[-1]["test_acc"]
     k = get_backend("numba")
@@ -700,7 +794,7 @@ def test_ep_trained_in_the_loop_fits_its_own_chip():
     eye = np.eye(10)
     for _ in range(3):
         for a in range(0, len(data.x_train), 32):
-            model.train_batch(k.asarray(data.x_train[a:a + 32]), k.asarray(eye[data.y_train[a:a + 32]]))
+            model.train_batch(k.asarray(data.x_train[a : a + 32]), k.asarray(eye[data.y_train[a : a + 32]]))
     x_test = k.asarray(data.x_test)
     mine = np.mean(k.to_numpy(model.predict(x_test)).argmax(1) == data.y_test)
     model.neurons = Chip(get_substrate("ideal", spread), 12345).neurons([32, 10])  # another chip
@@ -753,8 +847,12 @@ def test_dale_networks_compute_through_the_chips_mismatched_neurons(network):
 
     k = get_backend("numpy", dtype="float64")
     spread = {"gain_mismatch": 0.4, "offset_mismatch": 0.3}
-    model = build_model(k, TrainConfig(rule="backprop", network=network, hidden=(16,), substrate="ideal",
-                                       substrate_params=spread), 12, 4)
+    model = build_model(
+        k,
+        TrainConfig(rule="backprop", network=network, hidden=(16,), substrate="ideal", substrate_params=spread),
+        12,
+        4,
+    )
     x = np.random.default_rng(0).random((5, 12))
     relu = activation("relu")
     if network == "ei_mlp":
@@ -771,8 +869,10 @@ def test_dale_networks_compute_through_the_chips_mismatched_neurons(network):
     # exact: predict computes these very operations in this order (gains and offsets after the
     # products, the same matmuls on the same arrays)
     np.testing.assert_array_equal(k.to_numpy(model.predict(k.asarray(x))), expected)
-    assert not np.allclose(expected, k.to_numpy(build_model(k, TrainConfig(rule="backprop", network=network,
-                                                                             hidden=(16,)), 12, 4).predict(x)))
+    assert not np.allclose(
+        expected,
+        k.to_numpy(build_model(k, TrainConfig(rule="backprop", network=network, hidden=(16,)), 12, 4).predict(x)),
+    )
 
 
 def test_dann_trained_in_the_loop_fits_its_own_chip():
@@ -786,13 +886,17 @@ def test_dann_trained_in_the_loop_fits_its_own_chip():
 
     k = get_backend("numpy")
     spread = {"gain_mismatch": 0.3, "offset_mismatch": 0.5}
-    model = build_model(k, TrainConfig(rule="backprop", network="dann", hidden=(32,), lr=0.05, substrate="ideal",
-                                       substrate_params=spread), 64, 10)
+    model = build_model(
+        k,
+        TrainConfig(rule="backprop", network="dann", hidden=(32,), lr=0.05, substrate="ideal", substrate_params=spread),
+        64,
+        10,
+    )
     data = load_task("digits", 0)
     eye = np.eye(10)
     for _ in range(3):
         for a in range(0, len(data.x_train), 32):
-            model.train_batch(k.asarray(data.x_train[a:a + 32]), k.asarray(eye[data.y_train[a:a + 32]]))
+            model.train_batch(k.asarray(data.x_train[a : a + 32]), k.asarray(eye[data.y_train[a : a + 32]]))
     mine = np.mean(k.to_numpy(model.predict(k.asarray(data.x_test))).argmax(1) == data.y_test)
     n = len(model.params) // 2  # two layers of (W_EX, W_IX, W_EI, b, α, g)
     inter = [model.params[1].shape[0], model.params[n + 1].shape[0]]

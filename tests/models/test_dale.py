@@ -1,4 +1,5 @@
 """Dale's law: DANN layers, E/I networks, sign-frozen and EG training keep their constraints."""
+
 import numpy as np
 import pytest
 
@@ -52,20 +53,20 @@ def test_dann_gradient_matches_finite_differences():
         return float(torch_loss("cross_entropy")(torch.tensor(out), torch.tensor(y)))
 
     before = [p.copy() for p in model.params]
-    model.scales = [1.0] * len(model.scales)          # no correction: compare the raw gradient
+    model.scales = [1.0] * len(model.scales)  # no correction: compare the raw gradient
     model.chains = [model.chains[0][:1]] * len(model.chains)  # plain SGD, no projection
-    model.states = [()] * len(model.states)
+    model.states = [tuple(t.init(model.k, p) for t in c) for c, p in zip(model.chains, model.params, strict=True)]
     model.train_batch(x, y)
-    moved = model.params[0] - before[0]                 # = −lr ∂L/∂W_EX
+    moved = model.params[0] - before[0]  # = −lr ∂L/∂W_EX
     eps = 1e-6
     # Central differences at h = eps.  Rounding: the loss is a float64 reduction through each
     # layer's inputs and interneurons, the 3-class softmax and the mean over 6 samples (n terms),
     # off by ≤ tolerance(n)·|L|, so the quotient by ≤ tolerance(n)·|L|/eps; truncation
     # eps²|∂³L|/6 is negligible next to it.
-    layers = [model.params[i:i + 6] for i in range(0, len(model.params), 6)]
+    layers = [model.params[i : i + 6] for i in range(0, len(model.params), 6)]
     n = sum(wex.shape[1] + wix.shape[0] for wex, wix, *_ in layers) + 3 + len(x)
     atol = tolerance("float64", n) * abs(loss(before)) / eps
-    for (i, j) in [(0, 0), (2, 3), (4, 1)]:
+    for i, j in [(0, 0), (2, 3), (4, 1)]:
         plus, minus = [p.copy() for p in before], [p.copy() for p in before]
         plus[0][i, j] += eps
         minus[0][i, j] -= eps
@@ -73,8 +74,10 @@ def test_dann_gradient_matches_finite_differences():
         assert moved[i, j] == pytest.approx(-fd, rel=0, abs=atol)
 
 
-@pytest.mark.parametrize("network,optimizer,lr,floor", [("dann", "sgd", 0.05, 0.75), ("dann", "eg", 0.5, 0.75),
-                                                        ("ei_mlp", "sgd", 0.05, 0.3), ("ei_mlp", "eg", 1.0, 0.2)])
+@pytest.mark.parametrize(
+    "network,optimizer,lr,floor",
+    [("dann", "sgd", 0.05, 0.75), ("dann", "eg", 0.5, 0.75), ("ei_mlp", "sgd", 0.05, 0.3), ("ei_mlp", "eg", 1.0, 0.2)],
+)
 def test_e_i_networks_learn_and_keep_dale(network, optimizer, lr, floor):
     """Two epochs on digits (chance 0.1; measured: DANN ≈ 0.8–0.9, ColumnEi ≈ 0.3–0.7) without
     any constrained parameter changing sign."""
@@ -89,11 +92,11 @@ def test_e_i_networks_learn_and_keep_dale(network, optimizer, lr, floor):
     y = one_hot(d.y_train, 10)
     for _ in range(2):
         for b in range(0, len(d.x_train), 32):
-            model.train_batch(k.asarray(d.x_train[b:b + 32]), k.asarray(y[b:b + 32]))
+            model.train_batch(k.asarray(d.x_train[b : b + 32]), k.asarray(y[b : b + 32]))
     assert accuracy(model, k, d.x_test, d.y_test) > floor
     constrained = [len(c) > 1 or c[0].name.startswith("exponentiated") for c in model.chains]
     assert sum(constrained) >= len(model.params) // 2
-    for p, s0, keep in zip(model.params, signs0, constrained):
+    for p, s0, keep in zip(model.params, signs0, constrained, strict=True):
         if keep:
             s = np.sign(k.to_numpy(p))
             assert ((s == s0) | (s == 0)).all()
@@ -108,8 +111,8 @@ def test_sign_frozen_training_never_flips_a_weight():
 
     d = load_task("digits", 0)
     for b in range(0, 1400, 50):
-        model.train_batch(k.asarray(d.x_train[b:b + 50]), k.asarray(one_hot(d.y_train[b:b + 50], 10)))
-    for w, s0 in zip(model.params.weights, w0):
+        model.train_batch(k.asarray(d.x_train[b : b + 50]), k.asarray(one_hot(d.y_train[b : b + 50], 10)))
+    for w, s0 in zip(model.params.weights, w0, strict=True):
         assert (np.sign(w) * s0 >= 0).all()
         assert (w == 0).any()  # the projection did act
 

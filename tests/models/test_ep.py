@@ -1,4 +1,5 @@
 """Training every EP rule through the public trainer."""
+
 import numpy as np
 import pytest
 
@@ -17,8 +18,11 @@ CASES = [
 
 @pytest.mark.parametrize("rule,params,opt,lr", CASES)
 def test_every_ep_rule_learns_digits(tmp_path, rule, params, opt, lr):
-    rec = train(TrainConfig(rule=rule, task="digits", backend="numba", epochs=2, lr=lr, optimizer=opt,
-                            rule_params=params), out=tmp_path, progress=False)
+    rec = train(
+        TrainConfig(rule=rule, task="digits", backend="numba", epochs=2, lr=lr, optimizer=opt, rule_params=params),
+        out=tmp_path,
+        progress=False,
+    )
     assert rec[0]["test_acc"] < 0.25 and rec[-1]["test_acc"] > 0.75, rec  # chance is 0.1
     arrays = np.load(tmp_path / "weights.npz", allow_pickle=False)
     expect = {"W0", "b0", "W1", "b1"} if params.get("cost") != "cross_entropy" else {"W0", "b0", "W_out", "b_out"}
@@ -31,7 +35,7 @@ def test_same_seed_same_run():
     cfg = dict(rule="eqprop", task="digits", backend="numba", epochs=1, rule_params={"estimator": "random_sign"})
     a = train(TrainConfig(**cfg), progress=False)
     b = train(TrainConfig(**cfg), progress=False)
-    for ra, rb in zip(a, b):
+    for ra, rb in zip(a, b, strict=True):
         for key in ("loss", "train_acc", "test_acc", "synops"):  # everything but the wall clock
             np.testing.assert_array_equal(ra[key], rb[key])
 
@@ -41,12 +45,15 @@ def test_unknown_optimizer_is_a_clear_error():
         train(TrainConfig(rule="eqprop", optimizer="sdg"), progress=False)
 
 
-@pytest.mark.parametrize("rule,params", [
-    ("eqprop", {"estimator": "symmetric", "cost": "cross_entropy"}),
-    ("eqprop", {"estimator": "one_sided", "dt": 0.5}),
-    ("holo_eqprop", {"cost": "cross_entropy", "points": 3}),
-    ("gen_eqprop", {"asymmetry": 0.5, "homeostasis": 0.3}),
-])
+@pytest.mark.parametrize(
+    "rule,params",
+    [
+        ("eqprop", {"estimator": "symmetric", "cost": "cross_entropy"}),
+        ("eqprop", {"estimator": "one_sided", "dt": 0.5}),
+        ("holo_eqprop", {"cost": "cross_entropy", "points": 3}),
+        ("gen_eqprop", {"asymmetry": 0.5, "homeostasis": 0.3}),
+    ],
+)
 def test_one_training_batch_agrees_across_backends(rule, params):
     """numpy (reference), numba (fused float32 relaxation) and torch run the same step, up to
     rounding.  A state carries ≤ tolerance(float32, 64) (the longest reduction, the 64-input drive;

@@ -1,4 +1,5 @@
 """The backprop baseline against central finite differences (independent of autograd)."""
+
 import numpy as np
 import pytest
 
@@ -11,7 +12,7 @@ from bioplast.testing import tolerance
 
 def _loss(params, x, t, act):
     h = x
-    for i, (w, b) in enumerate(zip(params.weights, params.biases)):
+    for i, (w, b) in enumerate(zip(params.weights, params.biases, strict=True)):
         a = h @ w.T + b
         h = a if i == len(params.weights) - 1 else {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}[act](a)
     z = h - h.max(1, keepdims=True)

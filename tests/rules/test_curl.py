@@ -1,4 +1,5 @@
 """Sign-diverse ("curl") learning: the rule, the student–teacher lab, curl and stability measurements."""
+
 import numpy as np
 import pytest
 
@@ -28,12 +29,13 @@ def test_unflipped_field_is_minus_the_gradient(small):
     # ≈ 2e-8.  Truncation eps²|∂³E|/6 ≈ 2e-13·|∂³E| is negligible next to it.
     n = 30 + 8 + 2 + 100
     atol = tolerance("float64", n) * st.error(w1, w2, task.x_train, task.y_train, "tanh") / eps
-    for (i, j) in [(0, 0), (3, 7), (7, 29)]:
+    for i, j in [(0, 0), (3, 7), (7, 29)]:
         p, m = w1.copy(), w1.copy()
         p[i, j] += eps
         m[i, j] -= eps
-        fd = (st.error(p, w2, task.x_train, task.y_train, "tanh") - st.error(m, w2, task.x_train, task.y_train,
-                                                                                 "tanh")) / (2 * eps)
+        fd = (
+            st.error(p, w2, task.x_train, task.y_train, "tanh") - st.error(m, w2, task.x_train, task.y_train, "tanh")
+        ) / (2 * eps)
         assert g1[i, j] == pytest.approx(-fd, rel=0, abs=atol)
 
 
@@ -49,12 +51,12 @@ def _gradient_curl_bound(w1, w2, x, y, d1=None, d2=None, h=1e-6):
     (n_hidden, m), p, b = w1.shape, w2.shape[0], x.shape[0]
     hid = np.tanh(x @ w1.T)
     e = hid @ w2.T - y
-    delta = (e @ w2) * (1 - hid ** 2)
+    delta = (e @ w2) * (1 - hid**2)
     size = max((np.abs(delta).T @ np.abs(x)).max(), (np.abs(e).T @ np.abs(hid)).max()) / b
     r = tolerance("float64", m + n_hidden + p + b) * size
 
     def field(t):
-        g1, g2 = st.update_field(t[:w1.size].reshape(w1.shape), t[w1.size:].reshape(w2.shape), x, y, "tanh", d1, d2)
+        g1, g2 = st.update_field(t[: w1.size].reshape(w1.shape), t[w1.size :].reshape(w2.shape), x, y, "tanh", d1, d2)
         return np.concatenate([g1.ravel(), g2.ravel()])
 
     jac = field_curl(field, np.concatenate([w1.ravel(), w2.ravel()]), eps=h).jacobian
@@ -85,8 +87,9 @@ def test_minibatch_indices_are_the_same_hash_on_every_backend():
     assert counts.min() > 850 and counts.max() < 1150  # 1000 expected each; ±5 σ
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(batch=16, renormalise=True), dict(feedback="random"),
-                                dict(readout="tanh", batch=10)])
+@pytest.mark.parametrize(
+    "kw", [dict(), dict(batch=16, renormalise=True), dict(feedback="random"), dict(readout="tanh", batch=10)]
+)
 def test_sweep_backends_agree_with_the_numpy_loop(small, kw):
     """Three runs at once on numba (fused, parallel over runs) and torch (batched) against the plain
     numpy loop of update_field: float64, so they differ by rounding only.  One step passes through
@@ -142,8 +145,16 @@ def test_stability_matrix_predicts_whether_a_solution_attracts():
         rate = 0.05 + 0.3 * (trial % 3) / 2
         d1, d2 = np.where(rng.random(m) < rate, -1.0, 1.0), np.where(rng.random(n) < rate, -1.0, 1.0)
         stable = np.linalg.eigvalsh(st.stability_matrix(w1, w2, d1, d2)).min() > 0
-        r = st.run(w1 + 1e-4 * rng.standard_normal(w1.shape), w2[None, :] + 1e-4 * rng.standard_normal((1, n)),
-                   task, 0.02, 20000, d1, d2, records=5)
+        r = st.run(
+            w1 + 1e-4 * rng.standard_normal(w1.shape),
+            w2[None, :] + 1e-4 * rng.standard_normal((1, n)),
+            task,
+            0.02,
+            20000,
+            d1,
+            d2,
+            records=5,
+        )
         with np.errstate(over="ignore", invalid="ignore"):
             drift = np.sqrt(((r.w1 - w1) ** 2).sum() + ((r.w2[0] - w2) ** 2).sum())
         if stable:
@@ -199,9 +210,9 @@ def test_exact_statements_of_the_theory_at_finite_size():
     where finite-size fluctuations decide (measured: 0.70 stable at c = 0.25, 0.50 at c = 0.67)."""
     assert st.stability_fraction(0.2, 1.0, "inputs") == 1.0
     assert st.stability_fraction(0.3, 1.0, "inputs") == 0.0
-    assert st.stability_fraction(0.5, 1 / 100, "inputs") == 1.0     # one of M = 100 inputs flipped
-    assert st.stability_fraction(1.0, 1 / 200, "inputs") == 0.0     # one of M = 200 inputs flipped
-    assert st.critical_fraction(0.1, "inputs") == 1.0                # c ≤ 1/4: even all flipped is stable
+    assert st.stability_fraction(0.5, 1 / 100, "inputs") == 1.0  # one of M = 100 inputs flipped
+    assert st.stability_fraction(1.0, 1 / 200, "inputs") == 0.0  # one of M = 200 inputs flipped
+    assert st.critical_fraction(0.1, "inputs") == 1.0  # c ≤ 1/4: even all flipped is stable
     with pytest.raises(ConfigError, match="unknown flip population 'outputs'"):
         st.stability_fraction(0.5, 0.1, "outputs")
 
@@ -254,7 +265,7 @@ def test_below_the_threshold_curl_descent_converges_and_above_it_does_not():
         w2 = task.w2 + 1e-4 * rng.standard_normal((len(fractions), 1, n))
         with np.errstate(over="ignore", invalid="ignore"):
             final = st.sweep(w1, w2, task, 0.02, 20000, d1, records=3).train_error[:, -1]
-        for f, ok, loss in zip(fractions, converge, final):
+        for f, ok, loss in zip(fractions, converge, final, strict=True):
             assert (loss < 1e-20) if ok else not (loss < 1e-2), (c, f, loss)
         theory = [np.linalg.eigvalsh(st.stability_matrix(task.w1, task.w2, d, np.ones(n))).min() > 0 for d in d1]
         assert theory == converge
@@ -312,12 +323,12 @@ def test_how_non_gradient_is_a_registered_rule():
     # plus the four 144-term norms, tolerance(144) each.
     a = np.random.default_rng(0).standard_normal((12, 12))
     full = field_curl(lambda t: a @ t, np.zeros(12))
-    rel = (2 * worst_case("float64", 3) * np.linalg.norm(a) / np.linalg.norm(a - a.T)
-           + 4 * tolerance("float64", a.size))
+    rel = 2 * worst_case("float64", 3) * np.linalg.norm(a) / np.linalg.norm(a - a.T) + 4 * tolerance("float64", a.size)
     assert full.rho == pytest.approx(np.linalg.norm(a - a.T) / 2 / np.linalg.norm(a), rel=rel)
     part = field_curl(lambda t: a @ t, np.zeros(12), coords=5, seed=1)
-    np.testing.assert_allclose(part.jacobian, a[np.ix_(part.coordinates, part.coordinates)],
-                               rtol=worst_case("float64", 2), atol=0)
+    np.testing.assert_allclose(
+        part.jacobian, a[np.ix_(part.coordinates, part.coordinates)], rtol=worst_case("float64", 2), atol=0
+    )
 
 
 def test_flip_fractions_and_masks_per_layer():
@@ -356,5 +367,5 @@ def test_feedback_through_the_transposed_weights_is_backprop():
     for act in ("tanh", "relu"):
         _, exact, _ = backprop_errors(k, params, x, target, act, "cross_entropy")
         _, via_b, _ = backprop_errors(k, params, x, target, act, "cross_entropy", feedback=params.weights)
-        for a, b in zip(exact, via_b):
+        for a, b in zip(exact, via_b, strict=True):
             np.testing.assert_array_equal(b, a)

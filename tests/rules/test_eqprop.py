@@ -11,6 +11,9 @@ coefficients are ≈ 1.1 (one-sided: 0.109 at β = 0.1) and ≈ 0.9 (symmetric:
 0.0093 at β = 0.1), and test_bias_orders checks the orders themselves.  The
 float32 rounding of the contrast, O(ε₃₂/β), is well below these biases.
 """
+
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -43,8 +46,17 @@ def _ep(setup, beta, estimator, backend=None):
     k, p, x, y, oracle = setup
     kb = backend or k
     net = EPNet([kb.asarray(w) for w in p.weights], [kb.asarray(b) for b in p.biases])
-    e = ep_estimate(kb, net, kb.asarray(x), kb.asarray(y), beta=beta, free_steps=30, nudge_steps=10,
-                    estimator=estimator, rng=np.random.default_rng(0))
+    e = ep_estimate(
+        kb,
+        net,
+        kb.asarray(x),
+        kb.asarray(y),
+        beta=beta,
+        free_steps=30,
+        nudge_steps=10,
+        estimator=estimator,
+        rng=np.random.default_rng(0),
+    )
     # the free phase reached its fixed point (a convergence criterion; float32's floor is ≈ ε₃₂·max|s| ≈ 1e-7)
     assert e.reports[0].residual < 1e-5
     return -np.concatenate([kb.to_numpy(a).ravel().astype(np.float64) for a in e.weights + e.biases]), oracle
@@ -98,13 +110,15 @@ def test_truncated_bptt_approaches_the_implicit_gradient():
     k = get_backend("numpy", dtype="float64")
     p = init_mlp(k, [6, 5, 3], seed=1, scheme="torch")
     x, y = rng.random((4, 6)), np.eye(3)[[0, 1, 2, 0]]
+
     def bptt(steps):
-        return np.concatenate([g.ravel() for g in bptt_gradient(p.weights, p.biases, x, y, free_steps=60,
-                                                                 bptt_steps=steps).weights])
+        return np.concatenate(
+            [g.ravel() for g in bptt_gradient(p.weights, p.biases, x, y, free_steps=60, bptt_steps=steps).weights]
+        )
 
     ginf = np.concatenate([g.ravel() for g in implicit_gradient(p.weights, p.biases, x, y, free_steps=60).weights])
     errors = [relative_error(bptt(steps), ginf) for steps in (5, 10, 20, 40)]
-    assert all(a > b for a, b in zip(errors, errors[1:])), errors  # monotone
+    assert all(a > b for a, b in pairwise(errors)), errors  # monotone
     assert errors[-1] < 1e-3, errors  # truncation of K-step BPTT: geometric in K (the relaxation contracts)
     # and symmetric EP with many nudged steps matches the implicit gradient up to its O(β²) bias:
     # c·β² with c ≈ 2.4 on this net (2.4e-4 at β = 0.01) = 2.4e-6 at β = 1e-3; float64 rounding ε/β ≈ 2e-13
@@ -140,8 +154,16 @@ def test_non_finite_states_name_the_phase():
     big = [k.asarray(np.full((4, 3), 1e30)), k.asarray(np.full((2, 4), 1e30))]
     bias = [k.zeros((4,)), k.zeros((2,))]
     with pytest.raises(DivergenceError, match="non-finite states in the free phase"), np.errstate(all="ignore"):
-        ep_estimate(k, EPNet(big, bias), k.asarray(np.ones((2, 3))), k.asarray(np.ones((2, 2))), beta=0.1,
-                    free_steps=3, nudge_steps=1, activation="identity")
+        ep_estimate(
+            k,
+            EPNet(big, bias),
+            k.asarray(np.ones((2, 3))),
+            k.asarray(np.ones((2, 2))),
+            beta=0.1,
+            free_steps=3,
+            nudge_steps=1,
+            activation="identity",
+        )
 
 
 def test_eqprop_trains_digits():

@@ -7,12 +7,15 @@ inside the radius of convergence of ``β ↦ s*(β)`` and N = 12 leaves an
 aliasing error below float64 rounding, so what remains is rounding
 (:func:`_holomorphic_rounding`).  With the squared-error cost the radius is
 < 0.5 on this data (the estimate at 0.5 does not converge in N; at 0.05 it
-reaches 1e-11), which the README states.
+reaches 1e-11), as the equilibrium-propagation guide states.
 
 Real-β estimates against the oracle err by the estimator's bias: O(β²) for
 symmetric EP, c·β² with c = O(1) (≤ 3 on these setups at β = 0.1, where the
 bias is 100× larger and dominates rounding), so 1e-3 holds at β = 0.01.
 """
+
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -53,14 +56,25 @@ def mnist20():
 
 
 def _flat(k, e):
-    return -np.concatenate([k.to_numpy(a).astype(np.float64).ravel() for a in e.weights + e.biases + e.feedback
-                            + e.readout])
+    return -np.concatenate(
+        [k.to_numpy(a).astype(np.float64).ravel() for a in e.weights + e.biases + e.feedback + e.readout]
+    )
 
 
 def _oracle(net, x, y, free_steps, nudge_steps, dt=1.0, activation="tanh"):
     host = [[np.asarray(a, dtype=np.float64) for a in g] if g is not None else None for g in net]
-    g = bptt_gradient(host[0], host[1], x, y, free_steps=free_steps, bptt_steps=nudge_steps, feedback=host[2],
-                      readout=host[3], dt=dt, activation=activation)
+    g = bptt_gradient(
+        host[0],
+        host[1],
+        x,
+        y,
+        free_steps=free_steps,
+        bptt_steps=nudge_steps,
+        feedback=host[2],
+        readout=host[3],
+        dt=dt,
+        activation=activation,
+    )
     return np.concatenate([a.ravel() for a in g.weights + g.biases + g.feedback + g.readout])
 
 
@@ -85,10 +99,24 @@ def test_holomorphic_is_exact_at_finite_beta(mnist20, ce_setup, dtype):
     x, y = mnist20
     net64, ref = ce_setup
     k = get_backend("numba", dtype=dtype)
-    net = EPNet([k.asarray(w) for w in net64.weights], [k.asarray(b) for b in net64.biases], None,
-                tuple(k.asarray(a) for a in net64.readout))
-    e = ep_estimate(k, net, k.asarray(x), k.asarray(y), beta=0.5, free_steps=60, nudge_steps=60,
-                    estimator="holomorphic", points=12, cost="cross_entropy")
+    net = EPNet(
+        [k.asarray(w) for w in net64.weights],
+        [k.asarray(b) for b in net64.biases],
+        None,
+        tuple(k.asarray(a) for a in net64.readout),
+    )
+    e = ep_estimate(
+        k,
+        net,
+        k.asarray(x),
+        k.asarray(y),
+        beta=0.5,
+        free_steps=60,
+        nudge_steps=60,
+        estimator="holomorphic",
+        points=12,
+        cost="cross_entropy",
+    )
     assert relative_error(_flat(k, e), ref) < _holomorphic_rounding(dtype, 0.5)
 
 
@@ -97,10 +125,28 @@ def test_holomorphic_error_falls_geometrically_with_points(mnist20, ce_setup):
     x, y = mnist20
     net, ref = ce_setup
     k = get_backend("numpy", dtype="float64")
-    errors = [relative_error(_flat(k, ep_estimate(k, net, x, y, beta=0.5, free_steps=60, nudge_steps=60,
-                                                  estimator="holomorphic", points=n, cost="cross_entropy")), ref)
-              for n in (2, 4, 6, 8)]
-    assert all(a > 10 * b for a, b in zip(errors, errors[1:])), errors
+    errors = [
+        relative_error(
+            _flat(
+                k,
+                ep_estimate(
+                    k,
+                    net,
+                    x,
+                    y,
+                    beta=0.5,
+                    free_steps=60,
+                    nudge_steps=60,
+                    estimator="holomorphic",
+                    points=n,
+                    cost="cross_entropy",
+                ),
+            ),
+            ref,
+        )
+        for n in (2, 4, 6, 8)
+    ]
+    assert all(a > 10 * b for a, b in pairwise(errors)), errors
 
 
 def test_holomorphic_with_two_points_is_symmetric_ep_and_one_point_one_sided(mnist20, small_net):
@@ -131,10 +177,29 @@ def test_holomorphic_runs_on_torch_like_numpy(mnist20):
     p = init_mlp(kn, [784, 32, 10], 0, scheme="torch")
     ests = []
     for k in (kn, kt):
-        net = EPNet([k.asarray(w) for w in p.weights[:1]], [k.asarray(b) for b in p.biases[:1]], None,
-                    (k.asarray(p.weights[1]), k.asarray(p.biases[1])))
-        ests.append(_flat(k, ep_estimate(k, net, k.asarray(x), k.asarray(y), beta=0.5, free_steps=30,
-                                         nudge_steps=20, estimator="holomorphic", points=6, cost="cross_entropy")))
+        net = EPNet(
+            [k.asarray(w) for w in p.weights[:1]],
+            [k.asarray(b) for b in p.biases[:1]],
+            None,
+            (k.asarray(p.weights[1]), k.asarray(p.biases[1])),
+        )
+        ests.append(
+            _flat(
+                k,
+                ep_estimate(
+                    k,
+                    net,
+                    k.asarray(x),
+                    k.asarray(y),
+                    beta=0.5,
+                    free_steps=30,
+                    nudge_steps=20,
+                    estimator="holomorphic",
+                    points=6,
+                    cost="cross_entropy",
+                ),
+            )
+        )
     assert relative_error(ests[1], ests[0]) < _holomorphic_rounding("float32", 0.5)  # two libraries' rounding
 
 
@@ -142,8 +207,7 @@ def test_cross_entropy_symmetric_ep_matches_the_oracle(mnist20, ce_setup):
     x, y = mnist20
     net, _ = ce_setup
     k = get_backend("numpy", dtype="float64")
-    e = ep_estimate(k, net, x, y, beta=0.01, free_steps=30, nudge_steps=10, estimator="symmetric",
-                    cost="cross_entropy")
+    e = ep_estimate(k, net, x, y, beta=0.01, free_steps=30, nudge_steps=10, estimator="symmetric", cost="cross_entropy")
     ref = _oracle(net, x, y, 30, 10)
     # bias O(β²): c·β² with c ≤ 1 gives 1e-4 at β = 0.01 (c ≈ 0.003 here: 2.9e-5 at β = 0.1)
     assert relative_error(_flat(k, e), ref) < 1e-4
@@ -182,15 +246,16 @@ def test_generalized_ep_with_symmetric_feedback_is_ep(mnist20):
 def test_alignment_degrades_with_asymmetry_and_homeostasis_restores_it():
     from bioplast.analysis.alignment import alignment_curve
 
-    rows = alignment_curve(hidden=(64,), asymmetries=(0.0, 0.5, 1.0), homeostasis=(0.0, 1.0),
-                           train_batches=10, samples=16)
+    rows = alignment_curve(
+        hidden=(64,), asymmetries=(0.0, 0.5, 1.0), homeostasis=(0.0, 1.0), train_batches=10, samples=16
+    )
     assert max(r["free_residual"] for r in rows) < 1e-8  # fixed points reached (float64): the bias is the asymmetry's
     plain = [r["cosine"] for r in rows if r["homeostasis"] == 0.0]
     homeo = [r["cosine"] for r in rows if r["homeostasis"] == 1.0]
-    assert plain[0] > 0.98 and plain[-1] < 0.5, plain       # measured 0.999, 0.73, 0.04
-    assert all(a > b for a, b in zip(plain, plain[1:])), plain  # monotone in the asymmetry
-    assert all(h > p for h, p in zip(homeo[1:], plain[1:])), (homeo, plain)
-    assert homeo[-1] > plain[-1] + 0.4                      # measured 0.73 vs 0.04
+    assert plain[0] > 0.98 and plain[-1] < 0.5, plain  # measured 0.999, 0.73, 0.04
+    assert all(a > b for a, b in pairwise(plain)), plain  # monotone in the asymmetry
+    assert all(h > p for h, p in zip(homeo[1:], plain[1:], strict=True)), (homeo, plain)
+    assert homeo[-1] > plain[-1] + 0.4  # measured 0.73 vs 0.04
     asym = [r["jacobian_asymmetry"] for r in rows if r["homeostasis"] == 1.0]
     assert max(asym) < 0.6 * max(r["jacobian_asymmetry"] for r in rows if r["homeostasis"] == 0.0)
 
@@ -215,9 +280,12 @@ def test_homeostatic_objective_is_half_the_squared_jacobian_asymmetry():
         assert 0.5 * ((J - J.T) ** 2).sum() == pytest.approx(h, rel=tolerance("float64", J.size))
     # the directions are −∂H/∂θ: a small step along them lowers H to first order
     eps = 1e-6
-    moved = EPNet(net.weights[:1] + [w + eps * d for w, d in zip(net.weights[1:], dw[1:])], net.biases,
-                  [b + eps * d for b, d in zip(net.feedback, db)])
-    slope = sum((d ** 2).sum() for d in dw[1:] + db)
+    moved = EPNet(
+        net.weights[:1] + [w + eps * d for w, d in zip(net.weights[1:], dw[1:], strict=True)],
+        net.biases,
+        [b + eps * d for b, d in zip(net.feedback, db, strict=True)],
+    )
+    slope = sum((d**2).sum() for d in dw[1:] + db)
     size = sum(np.linalg.norm(a) for a in net.weights[1:] + net.feedback) / np.sqrt(h)
     rounding = (2 * tolerance("float64", 144) + 4 * worst_case("float64", 1) * size) / (8 * eps)
     assert (h - jacobian_homeostasis(k, moved)[0]) / eps == pytest.approx(slope, rel=2 * eps + rounding)
@@ -271,12 +339,21 @@ def test_classic_ep_with_hard_sigmoid_and_leaky_dynamics(mnist20, small_net):
     k, net = small_net
     ref = _oracle(net, x, y, 60, 30, dt=0.5, activation="hard_sigmoid")
     for est in ("one_sided", "symmetric"):
-        e = ep_estimate(k, net, x, y, beta=0.01, free_steps=60, nudge_steps=30, activation="hard_sigmoid",
-                        estimator=est, dt=0.5)
+        e = ep_estimate(
+            k, net, x, y, beta=0.01, free_steps=60, nudge_steps=30, activation="hard_sigmoid", estimator=est, dt=0.5
+        )
         assert cosine(_flat(k, e), ref) > 0.9995 and relative_error(_flat(k, e), ref) < 0.03, est
     from bioplast.training import TrainConfig, train
 
-    rec = train(TrainConfig(rule="eqprop", task="digits", backend="numba", epochs=2, activation="hard_sigmoid",
-                            rule_params=dict(estimator="one_sided", dt=0.5, free_steps=40, nudge_steps=10)),
-                progress=False)
+    rec = train(
+        TrainConfig(
+            rule="eqprop",
+            task="digits",
+            backend="numba",
+            epochs=2,
+            activation="hard_sigmoid",
+            rule_params=dict(estimator="one_sided", dt=0.5, free_steps=40, nudge_steps=10),
+        ),
+        progress=False,
+    )
     assert rec[-1]["test_acc"] > 0.7  # measured 0.82 after 2 epochs (0.88 after 3); chance 0.1

@@ -4,6 +4,7 @@ The hand-derived cases use small integers and halves: every product, sum and div
 batch size is exactly representable in float64, so the rules' results are exact on any machine
 (whatever the BLAS's summation order) and are asserted equal, not close.
 """
+
 import numpy as np
 import pytest
 
@@ -18,8 +19,12 @@ K = get_backend("numpy", dtype="float64")
 def _dir(rule, pre, post, w, mod=None, state=None):
     w = np.array(w, float)
     s = rule.init(K, w) if state is None else state
-    return rule.update(K, Local(np.array(pre, float), np.array(post, float),
-                                None if mod is None else np.array(mod, float)), s, np.array(w, float))
+    return rule.update(
+        K,
+        Local(np.array(pre, float), np.array(post, float), None if mod is None else np.array(mod, float)),
+        s,
+        np.array(w, float),
+    )
 
 
 def test_hebb_hand_derived():

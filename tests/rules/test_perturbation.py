@@ -1,5 +1,6 @@
 """Zeroth-order rules: unbiased on quadratics (z-tests), alignment grows with probes, device read
 noise as the probe, training, and bad input."""
+
 import numpy as np
 import pytest
 
@@ -46,8 +47,7 @@ def test_weight_perturbation_is_unbiased_for_a_quadratic_loss(estimator):
     probes = 4000 if estimator != "none" else 40000  # no baseline: the loss's full variance
     xi = weight_probe(K, ProbeState(3, 0), params.weights[0].shape, probes)
     zeta = np.random.default_rng(9).standard_normal((probes, 3))
-    trials = weight_perturbation_signals(K, params, x, t, "relu", "mse", [xi], [zeta], 0.1, estimator, START,
-                                         _never)
+    trials = weight_perturbation_signals(K, params, x, t, "relu", "mse", [xi], [zeta], 0.1, estimator, START, _never)
     r = trials.signals[0].mod
     assert _z_scores(r[:, None, None] * xi, g_w).max() < 4.5
     assert _z_scores(r[:, None] * zeta, g_b).max() < 4.5
@@ -77,8 +77,7 @@ def test_baselines_reduce_the_variance_of_the_estimate():
 def test_node_perturbation_is_unbiased_for_a_quadratic_loss(estimator):
     params, x, t, g_w, g_b = _linear_task(seed=2)
     probes = 3000
-    tr = node_perturbation_signals(K, params, x, t, "relu", "mse", 0.1, probes, estimator, "injected", 4, START,
-                                   _never)
+    tr = node_perturbation_signals(K, params, x, t, "relu", "mse", 0.1, probes, estimator, "injected", 4, START, _never)
     s = tr.signals[0]
     per_probe = (s.mod[:, None] * s.post).reshape(probes, len(x), 3)  # r_b ξ_b, grouped by probe
     w_contrib = np.einsum("pbi,bj->pij", per_probe, x) / len(x)
@@ -96,8 +95,21 @@ def test_device_read_noise_serves_as_an_unbiased_probe():
     params, x, t, g_w, g_b = _linear_task(seed=3)
     device = DeviceProfile("noisy", read_noise=0.05)
     reads = iter(range(1, 10))
-    tr = node_perturbation_signals(K, params, x, t, "relu", "mse", 1.0, 3000, "forward", "device", 0, START,
-                                   lambda: read_noise(K, device, 7, next(reads)))
+    tr = node_perturbation_signals(
+        K,
+        params,
+        x,
+        t,
+        "relu",
+        "mse",
+        1.0,
+        3000,
+        "forward",
+        "device",
+        0,
+        START,
+        lambda: read_noise(K, device, 7, next(reads)),
+    )
     s = tr.signals[0]
     per_probe = (s.mod[:, None] * s.post).reshape(3000, len(x), 3)
     assert _z_scores(np.einsum("pbi,bj->pij", per_probe, x) / len(x), g_w).max() < 4.5
@@ -130,8 +142,12 @@ def test_alignment_with_backprop_grows_with_the_number_of_probes():
     rng = np.random.default_rng(0)
     params = MLPParams([rng.normal(0, 0.5, (8, 6)), rng.normal(0, 0.5, (3, 8))], [np.zeros(8), np.zeros(3)])
     x, t = rng.normal(size=(32, 6)), np.eye(3)[rng.integers(0, 3, 32)]
-    cos = {p: alignment_with_backprop(K, params, x, t, get_rule("weight_perturbation", probes=p, sigma=1e-3),
-                                      steps=20).mean() for p in (1, 16, 256)}
+    cos = {
+        p: alignment_with_backprop(
+            K, params, x, t, get_rule("weight_perturbation", probes=p, sigma=1e-3), steps=20
+        ).mean()
+        for p in (1, 16, 256)
+    }
     assert cos[1] < cos[16] < cos[256]
     assert abs(cos[256] - np.sqrt(256 / (256 + 99))) < 0.1
     # node perturbation estimates in the 11-dimensional space of drives: well aligned with 16 probes
@@ -144,8 +160,9 @@ def test_alignment_with_backprop_grows_with_the_number_of_probes():
 # chance is 0.1; weight perturbation's estimate has cosine ≈ √(P/d) ≈ 0.04 with the gradient of
 # this 2,410-parameter net, so it learns far more slowly than node perturbation (d = 42 neurons;
 # 0.46–0.58 after 2 epochs across seeds 0–3: the floor is four times chance)
-@pytest.mark.parametrize("rule,params,floor", [("node_perturbation", {}, 0.4),
-                                               ("weight_perturbation", {"probes": 4}, 0.3)])
+@pytest.mark.parametrize(
+    "rule,params,floor", [("node_perturbation", {}, 0.4), ("weight_perturbation", {"probes": 4}, 0.3)]
+)
 def test_zeroth_order_rules_learn_digits_and_reproduce(rule, params, floor):
     cfg = dict(rule=rule, task="digits", epochs=2, hidden=(32,), lr=0.05, rule_params=params)
     records = train(TrainConfig(**cfg), progress=False)
@@ -170,8 +187,12 @@ def test_backends_agree_on_a_zeroth_order_step():
     cfg = TrainConfig(**cfg)
     steps = -(-len(load_task("digits", 0).x_train) // cfg.batch_size)
     sigma = get_rule("node_perturbation").spec.params["sigma"]
-    rel = steps * (tolerance("float64", 64 + 16 + 10 + cfg.batch_size) + libm_disagreement("float64", 2)) \
-        * acc["numpy"] / sigma
+    rel = (
+        steps
+        * (tolerance("float64", 64 + 16 + 10 + cfg.batch_size) + libm_disagreement("float64", 2))
+        * acc["numpy"]
+        / sigma
+    )
     assert acc["numba"] == pytest.approx(acc["numpy"], rel=rel) and acc["torch"] == pytest.approx(acc["numpy"], rel=rel)
 
 
@@ -185,16 +206,19 @@ def test_on_a_noisy_device_its_own_read_noise_beats_injected_noise(monkeypatch):
     subs = importlib.import_module("bioplast.hardware.substrates")
     monkeypatch.setitem(subs.PRESETS, "noisy-read", DeviceProfile("noisy-read", bounds="none", read_noise=0.05))
     cfg = dict(rule="node_perturbation", task="digits", epochs=2, hidden=(32,), lr=0.05, substrate="noisy-read")
-    device = train(TrainConfig(**cfg, rule_params={"noise": "device", "estimator": "forward", "probes": 4}),
-                   progress=False)
+    device = train(
+        TrainConfig(**cfg, rule_params={"noise": "device", "estimator": "forward", "probes": 4}), progress=False
+    )
     injected = train(TrainConfig(**cfg, rule_params={"probes": 4}), progress=False)
     assert device[-1]["test_acc"] > 0.4 and device[-1]["test_acc"] > injected[-1]["test_acc"] + 0.15
 
 
 def test_bad_zeroth_order_configurations_are_named():
     with pytest.raises(ConfigError, match="read noise"):
-        train(TrainConfig(rule="node_perturbation", rule_params={"noise": "device", "estimator": "forward"}),
-              progress=False)
+        train(
+            TrainConfig(rule="node_perturbation", rule_params={"noise": "device", "estimator": "forward"}),
+            progress=False,
+        )
     with pytest.raises(ConfigError, match="antithetic"):
         get_rule("node_perturbation", noise="device")
     with pytest.raises(ConfigError, match="estimator"):

@@ -8,6 +8,7 @@ calls add 2·LIBM_ULPS·ε.  Each argument (|k·dt/τ| ≤ 1 here) is rounded 3 
 (two decimal literals, a division): ≤ 2γ₃ on the result.  The trace multiplications and the
 amplitude products and sums are ≤ 2T + 8 correctly rounded operations: γ_{2T+8}.
 """
+
 import math
 
 import numpy as np
@@ -58,8 +59,9 @@ def test_all_to_all_and_nearest_traces_differ_as_derived():
     all_to_all = pair_stdp(a_plus=a, a_minus=0.0, tau_plus=tau, dt=DT)
     nearest = pair_stdp(a_plus=a, a_minus=0.0, tau_plus=tau, dt=DT, traces="nearest")
     # all-to-all: every earlier pre spike pairs with the post spike
-    assert run(all_to_all, {2, 6}, {10}) == pytest.approx(a * (math.exp(-8e-3 / tau) + math.exp(-4e-3 / tau)),
-                                                          rel=REL)  # a sum of two positive terms: no cancellation
+    assert run(all_to_all, {2, 6}, {10}) == pytest.approx(
+        a * (math.exp(-8e-3 / tau) + math.exp(-4e-3 / tau)), rel=REL
+    )  # a sum of two positive terms: no cancellation
     # nearest: the trace resets to 1, only the last pre spike counts
     assert run(nearest, {2, 6}, {10}) == pytest.approx(a * math.exp(-4e-3 / tau), rel=REL)
 
@@ -116,6 +118,9 @@ def test_rule_parameters_are_checked():
         from bioplast.dynamics.spiking.network import Population, Projection, SpikeSource, SpikingNetwork
         from bioplast.dynamics.spiking.neurons import LIF
 
-        SpikingNetwork([SpikeSource("x", 2)], [Population("p", 2, LIF())],
-                       [Projection("x", "p", "v", np.zeros((2, 2)), plasticity=plasticity(pair_stdp(dt=1e-3)))],
-                       dt=0.5e-3)
+        SpikingNetwork(
+            [SpikeSource("x", 2)],
+            [Population("p", 2, LIF())],
+            [Projection("x", "p", "v", np.zeros((2, 2)), plasticity=plasticity(pair_stdp(dt=1e-3)))],
+            dt=0.5e-3,
+        )

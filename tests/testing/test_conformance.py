@@ -1,5 +1,6 @@
 """The conformance battery over objects: every verb, fused kernel, rule and transform on every
 available backend against numpy float64 — and the battery fails on broken ones."""
+
 import inspect
 import subprocess
 import sys
@@ -38,16 +39,18 @@ def test_chain_keeps_shape_dtype_and_inputs(rule, backend):
 
 
 def test_the_battery_covers_every_verb_of_the_backend_base():
-    public = {n for n, _ in inspect.getmembers(Backend) if not n.startswith("_") and n not in ("info", "name",
-                                                                                              "device")}
+    public = {
+        n for n, _ in inspect.getmembers(Backend) if not n.startswith("_") and n not in ("info", "name", "device")
+    }
     assert public - conformance.VERBS == set(), "verbs the battery does not check"
 
 
 def test_the_battery_takes_rule_objects_and_catches_a_nonlocal_rule():
     """A rule that mixes rows (normalises by a global sum), passed as an object: no registry involved."""
+
     def update(k, s, state, w):
         d = k.outer_mean(s.post, s.pre)
-        return d / (1.0 + (d ** 2).sum()), state
+        return d / (1.0 + (d**2).sum()), state
 
     bad = Rule(lambda k, w: (), update, RuleSpec("bad", "test", frozenset({"pre", "post"}), "feature", "", ""))
     with pytest.raises(AssertionError, match="not local"):
@@ -55,8 +58,11 @@ def test_the_battery_takes_rule_objects_and_catches_a_nonlocal_rule():
 
 
 def test_locality_check_catches_an_undeclared_read():
-    sneaky = Rule(lambda k, w: (), lambda k, s, st, w: (k.outer_mean(s.post, s.pre) - w, st),
-                  RuleSpec("sneaky", "test", frozenset({"pre", "post"}), "feature", "", ""))
+    sneaky = Rule(
+        lambda k, w: (),
+        lambda k, s, st, w: (k.outer_mean(s.post, s.pre) - w, st),
+        RuleSpec("sneaky", "test", frozenset({"pre", "post"}), "feature", "", ""),
+    )
     with pytest.raises(AssertionError, match="does not declare 'w'"):
         conformance.check_locality(sneaky)
 
@@ -107,14 +113,33 @@ def test_the_pytest_plugin_runs_the_battery_on_a_third_party_backend(tmp_path):
         "from bioplast.backends.numpy_backend import NumpyBackend\n"
         "class Good(NumpyBackend):\n    name = 'good'\n"
         "class Bad(NumpyBackend):\n    name = 'bad'\n"
-        "    def row_scale(self, w, s):\n        return s[:, None] * w * 1.01\n")
+        "    def row_scale(self, w, s):\n        return s[:, None] * w * 1.01\n"
+    )
 
     def run(backend):
-        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-                               "bioplast.testing.plugin", "--bioplast-backend", backend, "--pyargs",
-                               "bioplast.testing.suite", "-k", "verb or oja"],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                              env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "bioplast.testing.plugin",
+                "--bioplast-backend",
+                backend,
+                "--pyargs",
+                "bioplast.testing.suite",
+                "-k",
+                "verb or oja",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
+        )
 
     good = run("thirdparty:Good")
     assert good.returncode == 0, good.stdout[-2000:]

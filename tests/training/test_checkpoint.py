@@ -1,4 +1,5 @@
 """Checkpoints: exact resume, refusal of foreign or damaged files, divergence keeps the last good one."""
+
 import json
 
 import numpy as np
@@ -101,11 +102,17 @@ def test_damaged_checkpoints_are_clear_errors(tmp_path):
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(st.one_of(st.binary(max_size=300),
-                 st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
-                 st.recursive(st.none() | st.integers() | st.text(max_size=10),
-                              lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
-                              max_leaves=20).map(lambda v: json.dumps(v).encode())))
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.recursive(
+            st.none() | st.integers() | st.text(max_size=10),
+            lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+            max_leaves=20,
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
 def test_checkpoint_parser_fuzz_gives_data_errors_only(tmp_path_factory, data):
     from bioplast import get_backend
     from bioplast.training import checkpoints as checkpoint
@@ -130,8 +137,10 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
         return step._replace(loss=float("nan")) if calls["n"] > 50 else step  # epoch 2 goes non-finite
 
     monkeypatch.setattr(_Model, "train_batch", poisoned)
-    message = (r"non-finite loss in epoch 2 from step 51 \(batch 6 of 45, phase: training\); "
-               r"the last good checkpoint \(epoch 1\)")
+    message = (
+        r"non-finite loss in epoch 2 from step 51 \(batch 6 of 45, phase: training\); "
+        r"the last good checkpoint \(epoch 1\)"
+    )
     with pytest.raises(DivergenceError, match=message):
         train(cfg, out=tmp_path, progress=False)
     assert json.loads((tmp_path / "checkpoint.json").read_text())["meta"]["epoch"] == 1

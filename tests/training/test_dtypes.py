@@ -1,5 +1,6 @@
 """A float32 run stays float32: no parameter is promoted to float64 by a numpy scalar or a bool
 mask (NEP 50 promotion), which on the numpy backend broke DANN's second step and doubled memory."""
+
 import numpy as np
 import pytest
 
@@ -12,8 +13,11 @@ CONFIGS = [
     {"rule": "backprop", "network": "dann", "optimizer": "eg", "lr": 2.0},
     {"rule": "backprop", "network": "dann"},
     {"rule": "backprop", "network": "ei_mlp"},
-    {"rule": "node_perturbation", "substrate": "pcm-differential",
-     "rule_params": {"noise": "device", "estimator": "forward"}},
+    {
+        "rule": "node_perturbation",
+        "substrate": "pcm-differential",
+        "rule_params": {"noise": "device", "estimator": "forward"},
+    },
     {"rule": "weight_perturbation", "substrate": "reram-crossbar"},
     {"rule": "weight_perturbation", "substrate_params": {"gain_mismatch": 0.2, "offset_mismatch": 0.1}},
     {"rule": "backprop", "substrate_params": {"gain_mismatch": 0.2}},

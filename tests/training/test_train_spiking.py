@@ -1,4 +1,5 @@
 """Spiking runs as benchmark jobs: records like the rate trainer's, exact resume, suites that mix both kinds."""
+
 import dataclasses
 import json
 import math
@@ -52,12 +53,33 @@ def test_stdp_energy_prices_the_simulated_operations_on_the_profile():
 
 
 def test_spiking_runs_in_a_suite_beside_rate_runs(tmp_path):
-    suite = {"name": "mixed", "tasks": ["digits"], "backends": ["numpy"], "seeds": [0], "epochs": 1, "hidden": [16],
-             "runs": [{"label": "backprop", "rule": "backprop"},
-                      {"label": "STDP", "kind": "spiking", "model": "diehl_cook", "backends": ["numba"],
-                       "n_neurons": 10, "train_samples": 40},
-                      {"label": "BPTT", "kind": "spiking", "model": "surrogate", "backends": ["torch"],
-                       "n_neurons": 16, "train_samples": 200}]}
+    suite = {
+        "name": "mixed",
+        "tasks": ["digits"],
+        "backends": ["numpy"],
+        "seeds": [0],
+        "epochs": 1,
+        "hidden": [16],
+        "runs": [
+            {"label": "backprop", "rule": "backprop"},
+            {
+                "label": "STDP",
+                "kind": "spiking",
+                "model": "diehl_cook",
+                "backends": ["numba"],
+                "n_neurons": 10,
+                "train_samples": 40,
+            },
+            {
+                "label": "BPTT",
+                "kind": "spiking",
+                "model": "surrogate",
+                "backends": ["torch"],
+                "n_neurons": 16,
+                "train_samples": 200,
+            },
+        ],
+    }
     jobs = expand(load_suite(suite))
     assert [j.config["backend"] for j in jobs] == ["numpy", "numba", "torch"]
     assert "kind" not in jobs[0].config  # rate runs keep the run ids they had before job kinds
@@ -87,13 +109,16 @@ def test_spiking_runs_are_validated_before_anything_runs():
     with pytest.raises(ConfigError, match="n_neurons"):
         load_suite({**base, "runs": [{"kind": "spiking", "model": "diehl_cook", "n_neurons": 0}]})
     with pytest.raises(ConfigError, match="theta_plus is a parameter of the diehl_cook model"):
-        load_suite({**base, "runs": [{"kind": "spiking", "model": "surrogate", "backends": ["torch"],
-                                      "theta_plus": 1e-4}]})
+        load_suite(
+            {**base, "runs": [{"kind": "spiking", "model": "surrogate", "backends": ["torch"], "theta_plus": 1e-4}]}
+        )
     with pytest.raises(ConfigError, match="unknown substrate 'loihi'"):
         load_suite({**base, "runs": [{"kind": "spiking", "model": "diehl_cook", "energy_profile": "loihi"}]})
 
 
-ON_CHIP = dataclasses.replace(TINY_STDP, substrate="fixed-point", substrate_params={"bits": 4, "sign_mode": "excitatory"})
+ON_CHIP = dataclasses.replace(
+    TINY_STDP, substrate="fixed-point", substrate_params={"bits": 4, "sign_mode": "excitatory"}
+)
 
 
 def test_stdp_learns_on_a_substrate_a_write_per_digit_and_resumes_bit_for_bit(tmp_path):
@@ -114,10 +139,13 @@ def test_stdp_learns_on_a_substrate_a_write_per_digit_and_resumes_bit_for_bit(tm
     assert np.abs(w / step - np.round(w / step)).max() <= 15 * worst_case("float64", 2)
     assert w.min() >= 0 and w.max() <= 1
     assert len(np.unique(w)) > 3  # it learned more than its initial levels
-    ideal = train_spiking(dataclasses.replace(TINY_STDP, epochs=1, substrate="ideal",
-                                              substrate_params={"read_noise": 0.0}), progress=False)
-    assert _without_clock(ideal) == _without_clock(train_spiking(dataclasses.replace(TINY_STDP, epochs=1),
-                                                                 progress=False))
+    ideal = train_spiking(
+        dataclasses.replace(TINY_STDP, epochs=1, substrate="ideal", substrate_params={"read_noise": 0.0}),
+        progress=False,
+    )
+    assert _without_clock(ideal) == _without_clock(
+        train_spiking(dataclasses.replace(TINY_STDP, epochs=1), progress=False)
+    )
     assert straight[-1]["synops"] > 0
 
 
@@ -143,8 +171,9 @@ def test_stdp_reads_its_devices_noisily_and_resumes_bit_for_bit(tmp_path):
     data = load_task("digits", 0)
     x = data.x_train[:20].astype(np.float64)
     cfg = DiehlCookConfig(n_neurons=10, weight_total=78.0 * 64 / 784)
-    noisy, quiet = (DiehlCook(64, cfg, seed=1, substrate=NOISY_READS.device if r else ON_CHIP.device)
-                    for r in (True, False))
+    noisy, quiet = (
+        DiehlCook(64, cfg, seed=1, substrate=NOISY_READS.device if r else ON_CHIP.device) for r in (True, False)
+    )
     assert noisy._read_noise == 0.05 and quiet._read_noise == 0  # σ_read·S with S = 1: exact
     first = noisy.responses(x, batch=8, seed=[1, 2])
     np.testing.assert_array_equal(noisy.responses(x, batch=8, seed=[1, 2]), first)
@@ -164,10 +193,25 @@ def test_spiking_substrates_are_validated():
 
 def test_a_spiking_sweep_gets_its_robustness_line(tmp_path):
     """A sweep whose runs also fix another substrate parameter (the sign mode) is still one series."""
-    suite = {"name": "stdp-bits", "tasks": ["digits"], "backends": ["numba"], "seeds": [0], "epochs": 1,
-             "runs": [{"label": f"STDP @ {b} bits", "kind": "spiking", "model": "diehl_cook", "n_neurons": 10,
-                       "train_samples": 30, "substrate": "fixed-point",
-                       "substrate_params": {"bits": b, "sign_mode": "excitatory"}} for b in (2, 6)]}
+    suite = {
+        "name": "stdp-bits",
+        "tasks": ["digits"],
+        "backends": ["numba"],
+        "seeds": [0],
+        "epochs": 1,
+        "runs": [
+            {
+                "label": f"STDP @ {b} bits",
+                "kind": "spiking",
+                "model": "diehl_cook",
+                "n_neurons": 10,
+                "train_samples": 30,
+                "substrate": "fixed-point",
+                "substrate_params": {"bits": b, "sign_mode": "excitatory"},
+            }
+            for b in (2, 6)
+        ],
+    }
     result = run_suite(suite, tmp_path, progress=False)
     rows = [r for r in result["rows"] if r["epoch"] == 1]
     assert [json.loads(r["substrate_params"])["bits"] for r in rows] == [2, 6]

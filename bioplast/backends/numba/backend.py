@@ -1,4 +1,5 @@
 """The numba backend: numpy arrays, njit kernels (see :mod:`bioplast.backends.numba.kernels`)."""
+
 from __future__ import annotations
 
 import functools
@@ -15,8 +16,9 @@ def numba_info() -> BackendInfo:
         import numba
     except Exception as exc:  # noqa: BLE001 - report any import failure as unavailable
         return BackendInfo("numba", False, "cpu", "-", f"import failed: {exc}")
-    return BackendInfo("numba", True, "cpu", numba.__version__,
-                       f"njit kernels, {numba.config.NUMBA_NUM_THREADS} threads")
+    return BackendInfo(
+        "numba", True, "cpu", numba.__version__, f"njit kernels, {numba.config.NUMBA_NUM_THREADS} threads"
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -77,19 +79,20 @@ class NumbaBackend(NumpyBackend):
         w = self._c(w)
         if w.dtype != np.float32:  # the fused kernel's expm1 is float32-accurate only
             return super().signed_expm1(w, d, scale, shrink)
-        return self._nk.signed_expm1(w, self._c(d).astype(np.float32, copy=False), np.float32(scale),
-                                     np.float32(shrink))
+        return self._nk.signed_expm1(
+            w, self._c(d).astype(np.float32, copy=False), np.float32(scale), np.float32(shrink)
+        )
 
     def adam_step(self, m, v, d, b1, b2, step_scale, v_scale, eps):
         m = self._c(m)
         t = m.dtype.type
-        return self._nk.adam_step(m, self._c(v), self._c(d).astype(m.dtype, copy=False), t(b1), t(b2),
-                                  t(step_scale), t(v_scale), t(eps))
+        return self._nk.adam_step(
+            m, self._c(v), self._c(d).astype(m.dtype, copy=False), t(b1), t(b2), t(step_scale), t(v_scale), t(eps)
+        )
 
     def decay_trace(self, trace, events, decay):
         trace = self._c(trace)
-        return self._nk.decay_trace(trace, self._c(events).astype(trace.dtype, copy=False),
-                                    trace.dtype.type(decay))
+        return self._nk.decay_trace(trace, self._c(events).astype(trace.dtype, copy=False), trace.dtype.type(decay))
 
     def normal(self, rng, shape):
         n = math.prod(shape) if isinstance(shape, tuple) else int(shape)
@@ -129,11 +132,17 @@ class NumbaBackend(NumpyBackend):
 
         shape = w.shape
         rows = (1, -1) if w.ndim < 2 else shape  # a bias is one row: the counter runs over it the same way
-        g = (self._c(gain).astype(w.dtype, copy=False).reshape(rows) if gain is not None
-             else np.empty((0, 0), w.dtype))
-        out = nd.device_write(self._c(w).reshape(rows), self._c(u).astype(w.dtype, copy=False).reshape(rows), g,
-                              _typed_spec(spec, w.dtype.type), np.uint32(noise_key[0]), np.uint32(noise_key[1]),
-                              np.uint32(round_key[0]), np.uint32(round_key[1]))
+        g = self._c(gain).astype(w.dtype, copy=False).reshape(rows) if gain is not None else np.empty((0, 0), w.dtype)
+        out = nd.device_write(
+            self._c(w).reshape(rows),
+            self._c(u).astype(w.dtype, copy=False).reshape(rows),
+            g,
+            _typed_spec(spec, w.dtype.type),
+            np.uint32(noise_key[0]),
+            np.uint32(noise_key[1]),
+            np.uint32(round_key[0]),
+            np.uint32(round_key[1]),
+        )
         return out.reshape(shape)
 
     def relax_fused(self, weights, downs, base, states, steps, activation, dt, beta, target, cost, readout):

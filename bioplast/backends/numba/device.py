@@ -12,6 +12,7 @@ second loop, and the physics runs in a third.  Serial, for the reason given
 in :mod:`~bioplast.backends.numba.kernels` (a second thread for half the rows,
 tried, lost on average to the hand-off and to torch's spinning threads).
 """
+
 from __future__ import annotations
 
 import math
@@ -26,10 +27,10 @@ _opts = dict(cache=True, nogil=True, error_model="numpy")
 _M0, _M1 = np.uint32(cr.MIX_MULTIPLIERS[0]), np.uint32(cr.MIX_MULTIPLIERS[1])
 _A, _B, _C, _D = cr.ACKLAM_A, cr.ACKLAM_B, cr.ACKLAM_C, cr.ACKLAM_D
 _HALF_MINUS = cr.HALF - 0.5
-_INV23 = 1.0 / 2 ** cr.NORMAL_BITS
-_TOP23 = 2 ** cr.NORMAL_BITS - 1
+_INV23 = 1.0 / 2**cr.NORMAL_BITS
+_TOP23 = 2**cr.NORMAL_BITS - 1
 _TAIL_LOW, _TAIL_HIGH = cr.TAIL_LOW, cr.TAIL_HIGH
-_INV24 = 1.0 / 2 ** 24
+_INV24 = 1.0 / 2**24
 _LN2, _SQRT_HALF, _LOG_TERMS, _SQRT_ITERATIONS = cr.LN2, cr.SQRT_HALF, cr.LOG_TERMS, cr.SQRT_ITERATIONS
 
 
@@ -78,8 +79,9 @@ def _lower_tail(low):
     q = y * 0.125 + 2.0  # counter_rng.tail_sqrt: the same Newton steps
     for _ in range(_SQRT_ITERATIONS):
         q = (q + y / q) * 0.5
-    return (((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / \
-        ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0)
+    return (((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / (
+        (((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0
+    )
 
 
 @njit(**_opts)

@@ -11,6 +11,7 @@ oversubscribes the cores and its spinning threads slowed the following
 BLAS products 2–7× in ``benchmarks/kernels.py``; products go to BLAS
 (``np.dot``), which already uses every core.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -156,8 +157,10 @@ SKINNY = 64
 @intrinsic
 def _f32_from_bits(typingctx, bits):
     """Reinterpret an int32 as float32 (an LLVM bitcast, which vectorises)."""
+
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], context.get_value_type(types.float32))
+
     return types.float32(types.int32), codegen
 
 
@@ -346,22 +349,22 @@ def _readout_nudge(top, target, beta, w_o, b_o):
 
 
 class RelaxNet(NamedTuple):
-    ups: tuple    # W_l, bottom-up (ups[0] unused: base[0] holds the input drive)
+    ups: tuple  # W_l, bottom-up (ups[0] unused: base[0] holds the input drive)
     downs: tuple  # the matrix of each layer's top-down product (downs[-1] unused)
-    base: tuple   # constant drives: the input drive, then each bias as a [1, n_l] row
+    base: tuple  # constant drives: the input drive, then each bias as a [1, n_l] row
 
 
 class RelaxBuffers(NamedTuple):
-    cur: tuple    # the states (copies: they are overwritten)
-    nxt: tuple    # a second set, swapped with cur every step
+    cur: tuple  # the states (copies: they are overwritten)
+    nxt: tuple  # a second set, swapped with cur every step
     drive: tuple  # scratch drives
 
 
 class RelaxNudge(NamedTuple):
-    beta: float   # 0: the free phase
+    beta: float  # 0: the free phase
     target: object
-    cost: int     # COST_CODES
-    w_o: object   # the cross-entropy readout (placeholders under mse)
+    cost: int  # COST_CODES
+    w_o: object  # the cross-entropy readout (placeholders under mse)
     b_o: object
 
 

@@ -21,6 +21,7 @@ is 0): the two engines add the same noise.
 The kernel's arguments are the flat tables of :mod:`bioplast.backends.spiking_tables`; the
 lowering of a network into them is :mod:`bioplast.dynamics.spiking.lowering`.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,16 +62,44 @@ from bioplast.backends.spiking_tables import (
 )
 
 _opts = dict(cache=True, nogil=True)
-_IS_SRC, _PRE0, _NPRE, _POST0, _NPOST, _SLOT, _KIND, _WOFF, _PLASTIC, _READ = (IS_SRC, PRE0, NPRE, POST0, NPOST, SLOT,
-                                                                              KIND, WOFF, PLASTIC, READ)
-(_A2P, _A3P, _A2M, _A3M, _DP, _DX, _DM, _DY, _NEAREST, _SOFT, _WMIN, _WMAX, _LR, _HAS_CLIP, _LO, _HI, _TPRE,
- _TPOST) = (A2P, A3P, A2M, A3M, DP, DX, DM, DY, NEAREST, SOFT, WMIN, WMAX, LR, HAS_CLIP, LO, HI, TPRE, TPOST)
+_IS_SRC, _PRE0, _NPRE, _POST0, _NPOST, _SLOT, _KIND, _WOFF, _PLASTIC, _READ = (
+    IS_SRC,
+    PRE0,
+    NPRE,
+    POST0,
+    NPOST,
+    SLOT,
+    KIND,
+    WOFF,
+    PLASTIC,
+    READ,
+)
+(_A2P, _A3P, _A2M, _A3M, _DP, _DX, _DM, _DY, _NEAREST, _SOFT, _WMIN, _WMAX, _LR, _HAS_CLIP, _LO, _HI, _TPRE, _TPOST) = (
+    A2P,
+    A3P,
+    A2M,
+    A3M,
+    DP,
+    DX,
+    DM,
+    DY,
+    NEAREST,
+    SOFT,
+    WMIN,
+    WMAX,
+    LR,
+    HAS_CLIP,
+    LO,
+    HI,
+    TPRE,
+    TPOST,
+)
 
 
 _TINY = 1e-30
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _flush(x):
     # decaying variables sink into the subnormal range after a few hundred silent
     # steps, where every multiply costs ~100 cycles; below 1e-30 they are zero for
@@ -78,7 +107,7 @@ def _flush(x):
     return x if abs(x) > _TINY else x * 0
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _neurons(t, st, spk, inputs, nt):
     v, ge, gi, theta, ref, counts = st.v, st.ge, st.gi, st.theta, st.ref, st.counts
     cur, has_cur = inputs.current, inputs.has_current
@@ -120,12 +149,12 @@ def _neurons(t, st, spk, inputs, nt):
             ref[b, n] = r
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _spiked(t, b, j, is_src, src, spk):
     return src[t, b, j] if is_src else spk[b, j]
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _reset(v, spk_ev, n_spk, v_thresh, v_reset, subtract):
     for b in range(v.shape[0]):
         for e in range(n_spk[b]):
@@ -133,7 +162,7 @@ def _reset(v, spk_ev, n_spk, v_thresh, v_reset, subtract):
             v[b, n] = v[b, n] - (v_thresh[n] - v_reset[n]) if subtract[n] > 0 else v_reset[n]
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _events(spikes, out, count):
     """Indices of the nonzero entries of each row of ``spikes[B, n]`` into ``out[B, n]``, counts into ``count[B]``."""
     for b in range(spikes.shape[0]):
@@ -145,7 +174,7 @@ def _events(spikes, out, count):
         count[b] = c
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _deliver(row, ev, n_ev, v, ge, gi, ref, wflat, scalar):
     """Add projection ``row``'s presynaptic spikes (event lists ``ev``/``n_ev`` of its pre side) to its target;
     jumps of ``v`` skip refractory neurons."""
@@ -155,7 +184,7 @@ def _deliver(row, ev, n_ev, v, ge, gi, ref, wflat, scalar):
         _deliver_into(row, ev, n_ev, ge if row[_SLOT] == 1 else gi, ref, False, wflat, scalar)
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _deliver_into(row, ev, n_ev, target, ref, gated, wflat, scalar):
     n_pre, n_post, pre0, post0, kind = row[_NPRE], row[_NPOST], row[_PRE0], row[_POST0], row[_KIND]
     for b in range(target.shape[0]):
@@ -199,7 +228,7 @@ def _read_error(row, ev, n_ev, target, ref, gated, k0, k1, sigma, z, marks):
                 target[b, post0 + i] += std * z[i]
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _read(row, ev, n_ev, v, ge, gi, ref, k0, k1, sigma, z, marks):
     if row[_SLOT] == 0:
         _read_error(row, ev, n_ev, v, ref, True, k0, k1, sigma, z, marks)
@@ -207,14 +236,14 @@ def _read(row, ev, n_ev, v, ge, gi, ref, k0, k1, sigma, z, marks):
         _read_error(row, ev, n_ev, ge if row[_SLOT] == 1 else gi, ref, False, k0, k1, sigma, z, marks)
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _bump(trace, spiked, nearest):
     if spiked == 0:
         return trace
     return 1.0 if nearest else trace + 1.0
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _write(wflat, k, pot, dep, prm):
     """Apply potentiation ``pot`` and depression ``dep`` to weight ``k``: soft bounds, learning
     rate, and the clip of :func:`bioplast.hardware.clip_bounds` on written synapses.
@@ -235,9 +264,26 @@ def _write(wflat, k, pot, dep, prm):
     return 0
 
 
-@njit(inline='always', **_opts)
-def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre, tr_post, row_flag, col_flag, pot,
-          col_factor, writes):
+@njit(inline="always", **_opts)
+def _stdp(
+    row,
+    prm,
+    src,
+    spk,
+    t,
+    pre_ev,
+    n_pre_ev,
+    spk_ev,
+    n_spk,
+    wflat,
+    tr_pre,
+    tr_post,
+    row_flag,
+    col_flag,
+    pot,
+    col_factor,
+    writes,
+):
     """One step of the fused triplet rule (:func:`bioplast.rules.stdp.triplet_stdp`), batch-averaged.
 
     Only rows of neurons that fired (potentiation, contiguous) and columns of
@@ -266,8 +312,9 @@ def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre,
             for j in range(n_pre):
                 if col_flag[j]:
                     fired = _spiked(t, b, pre0 + j, is_src, src, spk)
-                    col_factor[b * n_pre + j] = (prm[_A2M] + prm[_A3M] * tr_pre[a + sp + b * n_pre + j]) * inv_b \
-                        if fired else 0.0
+                    col_factor[b * n_pre + j] = (
+                        (prm[_A2M] + prm[_A3M] * tr_pre[a + sp + b * n_pre + j]) * inv_b if fired else 0.0
+                    )
     if any_post:
         for i in range(n_post):
             if row_flag[i] == 0:
@@ -301,13 +348,13 @@ def _stdp(row, prm, src, spk, t, pre_ev, n_pre_ev, spk_ev, n_spk, wflat, tr_pre,
     _bump_events(tr_post, o, sq, spk_ev, n_spk, post0, n_post, nearest)
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _decay(trace, start, n, factor):
     for x in range(start, start + n):
         trace[x] = _flush(trace[x] * factor)
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _mark(ev, n_ev, start, n, flag):
     """Flag the entries ``start ≤ k < start + n`` of the event lists; True if any."""
     hit = False
@@ -320,7 +367,7 @@ def _mark(ev, n_ev, start, n, flag):
     return hit
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _bump_events(trace, base, stride, ev, n_ev, start, n, nearest):
     """Both traces of one side (``base`` and ``base + stride``) take this step's spikes."""
     for b in range(ev.shape[0]):
@@ -332,7 +379,7 @@ def _bump_events(trace, base, stride, ev, n_ev, start, n, nearest):
                 trace[x + stride] = _bump(trace[x + stride], 1, nearest)
 
 
-@njit(inline='always', **_opts)
+@njit(inline="always", **_opts)
 def _depression(col_factor, tr_post, o, B, n_pre, n_post, i, j):
     """``Σ_b o₁[b, i] · col_factor[b, j]``: the batch-averaged depression of synapse ``(i, j)``."""
     dep = 0.0
@@ -373,23 +420,81 @@ def simulate_fused(nt, st, syn, inputs, learn, rec, reads):
             if table[p, _IS_SRC]:
                 _deliver(table[p], src_ev, n_src, v, st.ge, st.gi, st.ref, wflat, scalars[p])
                 if r >= 0:
-                    _read(table[p], src_ev, n_src, v, st.ge, st.gi, st.ref, reads.k0[r, t], reads.k1[r, t],
-                          reads.sigma[r], z, marks)
+                    _read(
+                        table[p],
+                        src_ev,
+                        n_src,
+                        v,
+                        st.ge,
+                        st.gi,
+                        st.ref,
+                        reads.k0[r, t],
+                        reads.k1[r, t],
+                        reads.sigma[r],
+                        z,
+                        marks,
+                    )
             else:
                 _deliver(table[p], spk_ev, n_spk, v, st.ge, st.gi, st.ref, wflat, scalars[p])
                 if r >= 0:
-                    _read(table[p], spk_ev, n_spk, v, st.ge, st.gi, st.ref, reads.k0[r, t], reads.k1[r, t],
-                          reads.sigma[r], z, marks)
+                    _read(
+                        table[p],
+                        spk_ev,
+                        n_spk,
+                        v,
+                        st.ge,
+                        st.gi,
+                        st.ref,
+                        reads.k0[r, t],
+                        reads.k1[r, t],
+                        reads.sigma[r],
+                        z,
+                        marks,
+                    )
         _reset(v, spk_ev, n_spk, nt.v_thresh, nt.v_reset, nt.subtract)
         if learn:
             for p in range(table.shape[0]):
                 if table[p, _PLASTIC] >= 0:
                     if table[p, _IS_SRC]:
-                        _stdp(table[p], stdp[table[p, _PLASTIC]], src, spk, t, src_ev, n_src, spk_ev, n_spk,
-                              wflat, tr_pre, tr_post, row_flag, col_flag, pot, col_factor, writes)
+                        _stdp(
+                            table[p],
+                            stdp[table[p, _PLASTIC]],
+                            src,
+                            spk,
+                            t,
+                            src_ev,
+                            n_src,
+                            spk_ev,
+                            n_spk,
+                            wflat,
+                            tr_pre,
+                            tr_post,
+                            row_flag,
+                            col_flag,
+                            pot,
+                            col_factor,
+                            writes,
+                        )
                     else:
-                        _stdp(table[p], stdp[table[p, _PLASTIC]], src, spk, t, spk_ev, n_spk, spk_ev, n_spk,
-                              wflat, tr_pre, tr_post, row_flag, col_flag, pot, col_factor, writes)
+                        _stdp(
+                            table[p],
+                            stdp[table[p, _PLASTIC]],
+                            src,
+                            spk,
+                            t,
+                            spk_ev,
+                            n_spk,
+                            spk_ev,
+                            n_spk,
+                            wflat,
+                            tr_pre,
+                            tr_post,
+                            row_flag,
+                            col_flag,
+                            pot,
+                            col_factor,
+                            writes,
+                        )
         if rec.do_spikes:
             rec.spikes[t] = spk
         if rec.do_v:

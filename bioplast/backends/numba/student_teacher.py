@@ -14,6 +14,7 @@ paths use, so every backend draws the same samples.
 No BLAS inside: a ``prange`` region next to threaded BLAS oversubscribes
 the cores (see :mod:`bioplast.backends.numba.kernels`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -161,6 +162,17 @@ def two_layer_sweep(runs, data, cfg):
     tr = np.empty((n_runs, cfg.record_at.shape[0]))
     te = np.empty((n_runs, cfg.record_at.shape[0]))
     for r in prange(n_runs):
-        _one_run(runs.w1[r], runs.w2[r], runs.d1[r], runs.d2[r], runs.feedback[r * runs.use_feedback],
-                 runs.use_feedback, data, cfg, runs.streams[r], tr[r], te[r])
+        _one_run(
+            runs.w1[r],
+            runs.w2[r],
+            runs.d1[r],
+            runs.d2[r],
+            runs.feedback[r * runs.use_feedback],
+            runs.use_feedback,
+            data,
+            cfg,
+            runs.streams[r],
+            tr[r],
+            te[r],
+        )
     return tr, te

@@ -19,9 +19,10 @@ an STDP-family rule with additive / clip-bound transforms run in one fused
 event-driven kernel (:mod:`bioplast.backends.numba.spiking`) instead; the two
 agree (tests).  ``engine="generic"`` forces the generic path.
 """
+
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,10 +43,10 @@ class SimState(NamedTuple):
     ge: object
     gi: object
     theta: object
-    refractory: object     # steps left (float, 0 when free)
-    weights: tuple         # per projection: backend array (dense) or None
-    plasticity: tuple      # per projection: PlasticityState or None
-    step: int = 0          # steps simulated so far (keys the devices' read-noise draws)
+    refractory: object  # steps left (float, 0 when free)
+    weights: tuple  # per projection: backend array (dense) or None
+    plasticity: tuple  # per projection: PlasticityState or None
+    step: int = 0  # steps simulated so far (keys the devices' read-noise draws)
 
 
 class Record(NamedTuple):
@@ -74,12 +75,20 @@ def initial_state(net: SpikingNetwork, k, batch: int, low: Lowered | None = None
         else:
             weights.append(None)
             states.append(None)
-    return SimState(zeros + k.asarray(low.v_rest), zeros, zeros + 0, zeros + k.asarray(low.theta_init), zeros + 0,
-                    tuple(weights), tuple(states))
+    return SimState(
+        zeros + k.asarray(low.v_rest),
+        zeros,
+        zeros + 0,
+        zeros + k.asarray(low.theta_init),
+        zeros + 0,
+        tuple(weights),
+        tuple(states),
+    )
 
 
 def _inputs(net: SpikingNetwork, low: Lowered, inputs: dict):
-    """Validate ``inputs`` (source spikes and external currents): ``(T, B, spikes[T,B,n_in], current[T,B,N] | None)``."""
+    """Validate ``inputs`` (source spikes and external currents):
+    ``(T, B, spikes[T,B,n_in], current[T,B,N] | None)``."""
     if not isinstance(inputs, dict):
         raise DataError(f"inputs must be a dict name -> array[T, B, n], got {type(inputs).__name__}")
     known = set(low.source_offsets) | set(low.offsets)
@@ -107,7 +116,7 @@ def _inputs(net: SpikingNetwork, low: Lowered, inputs: dict):
         x = np.asarray(inputs[name])
         if x.dtype != bool and not np.isin(x, (0, 1)).all():
             raise DataError(f"inputs[{name!r}] are spikes and must be 0/1 or bool")
-        spikes[:, :, a:a + n] = x
+        spikes[:, :, a : a + n] = x
     current = None
     for name, (a, n) in low.offsets.items():
         if name in inputs:
@@ -116,7 +125,7 @@ def _inputs(net: SpikingNetwork, low: Lowered, inputs: dict):
                 raise DataError(f"inputs[{name!r}] (external current) must be finite")
             if current is None:
                 current = np.zeros((T, B, low.n_neurons))
-            current[:, :, a:a + n] = x
+            current[:, :, a : a + n] = x
     return T, B, spikes, current
 
 
@@ -142,8 +151,9 @@ def _params(k, low: Lowered) -> _Params:
     grid = None
     if low.state_step.any():
         on = low.state_step > 0
-        grid = tuple(k.asarray(x) for x in (np.where(on, low.state_step, 1.0), np.where(on, low.state_max, 0.0),
-                                             on * 1.0))
+        grid = tuple(
+            k.asarray(x) for x in (np.where(on, low.state_step, 1.0), np.where(on, low.state_max, 0.0), on * 1.0)
+        )
     return _Params(*(k.asarray(x) for x in (*low.neuron_parameters(), low.ref_steps.astype(np.float64))), grid)
 
 
@@ -170,8 +180,9 @@ def neuron_step(k, p: _Params, st: SimState, current):
     if current is not None:
         drive = drive + (1 - p.cond) * p.resistance * current
     target = drive / g_sum
-    v = to_state_grid(k, xp.where(active, target + (st.v - target) * xp.exp(-g_sum * p.dt_over_tau), st.v),
-                      p.state_grid)
+    v = to_state_grid(
+        k, xp.where(active, target + (st.v - target) * xp.exp(-g_sum * p.dt_over_tau), st.v), p.state_grid
+    )
     theta = st.theta * p.decay_theta
     fired = active & (v > p.v_thresh + theta)
     zero = v * 0
@@ -192,9 +203,10 @@ def _deliver(k, low: Lowered, weights, src, spikes, slots, free, step: int = 0):
     ``read_noise`` adds the error of its reads: sample ``b``'s ``n_b`` presynaptic spikes read ``n_b``
     synapses of every postsynaptic row, so row ``i`` receives ``σ √n_b ζ_{b,i}``, ``ζ ~ N(0, 1)`` —
     exact in distribution, one draw per row instead of one per read."""
-    for p, ((from_src, a, n), (b, m), slot, pr, w) in enumerate(zip(low.proj_pre, low.proj_post, low.proj_slot,
-                                                                    low.projections, weights)):
-        s_pre = (src if from_src else spikes)[:, a:a + n]
+    for p, ((from_src, a, n), (b, m), slot, pr, w) in enumerate(
+        zip(low.proj_pre, low.proj_post, low.proj_slot, low.projections, weights, strict=True)
+    ):
+        s_pre = (src if from_src else spikes)[:, a : a + n]
         if pr.connectivity == "dense":
             inc = k.linear(s_pre, w)
             if pr.read_noise:
@@ -204,18 +216,18 @@ def _deliver(k, low: Lowered, weights, src, spikes, slots, free, step: int = 0):
             inc = s_pre * float(pr.weights)
         else:
             inc = (s_pre.sum(1)[:, None] - s_pre) * float(pr.weights)
-        slots[slot][:, b:b + m] += inc * free[:, b:b + m] if slot == 0 else inc
+        slots[slot][:, b : b + m] += inc * free[:, b : b + m] if slot == 0 else inc
 
 
 def _learn(k, low: Lowered, st: SimState, src, spikes, mod):
     """Step 6; also returns how many synapses changed value (the weight writes of the step)."""
     weights, states = list(st.weights), list(st.plasticity)
     writes = 0
-    for i, ((from_src, a, n), (b, m), pr) in enumerate(zip(low.proj_pre, low.proj_post, low.projections)):
+    for i, ((from_src, a, n), (b, m), pr) in enumerate(zip(low.proj_pre, low.proj_post, low.projections, strict=True)):
         if pr.plasticity is None:
             continue
-        pre = (src if from_src else spikes)[:, a:a + n]
-        weights[i], states[i] = pr.plasticity.step(k, Local(pre, spikes[:, b:b + m], mod), states[i], weights[i])
+        pre = (src if from_src else spikes)[:, a : a + n]
+        weights[i], states[i] = pr.plasticity.step(k, Local(pre, spikes[:, b : b + m], mod), states[i], weights[i])
         writes = writes + (weights[i] != st.weights[i]).sum()
     return tuple(weights), tuple(states), writes
 
@@ -232,15 +244,28 @@ def operation_counts(low: Lowered, src_spikes, counts, writes: int, steps: int) 
     src_total = src_spikes.sum(axis=(0, 1)) if src_spikes.size else np.zeros(0)
     neuron_total = counts.sum(axis=0)
     synops = 0
-    for (from_src, a, n), (_, m), pr in zip(low.proj_pre, low.proj_post, low.projections):
-        fired = int((src_total if from_src else neuron_total)[a:a + n].sum())
+    for (from_src, a, n), (_, m), pr in zip(low.proj_pre, low.proj_post, low.projections, strict=True):
+        fired = int((src_total if from_src else neuron_total)[a : a + n].sum())
         synops += fired * {"dense": m, "one_to_one": 1, "all_but_self": m - 1}[pr.connectivity]
-    return {"spikes": int(neuron_total.sum()), "synops": int(synops),
-            "neuron_updates": int(steps * counts.shape[0] * low.n_neurons), "weight_writes": int(writes)}
+    return {
+        "spikes": int(neuron_total.sum()),
+        "synops": int(synops),
+        "neuron_updates": int(steps * counts.shape[0] * low.n_neurons),
+        "weight_writes": int(writes),
+    }
 
 
-def simulate(net: SpikingNetwork, inputs: dict, *, backend="numpy", state: Optional[SimState] = None,
-             learn: bool = True, record=(), modulator=None, engine: str = "auto"):
+def simulate(
+    net: SpikingNetwork,
+    inputs: dict,
+    *,
+    backend="numpy",
+    state: SimState | None = None,
+    learn: bool = True,
+    record=(),
+    modulator=None,
+    engine: str = "auto",
+):
     """Run ``net`` for the ``T`` steps of ``inputs``; returns ``(state, Record)``.
 
     ``inputs``: source name → spikes ``[T, B, n]`` (bool or 0/1), and optionally
@@ -260,8 +285,7 @@ def simulate(net: SpikingNetwork, inputs: dict, *, backend="numpy", state: Optio
     if modulator is not None:
         mod = np.asarray(modulator, dtype=np.float64)
         if mod.shape[:2] != (T, B) or not np.isfinite(mod).all():
-            raise DataError(f"modulator must be finite with shape ({T}, {B}) or ({T}, {B}, n_post), "
-                            f"got {mod.shape}")
+            raise DataError(f"modulator must be finite with shape ({T}, {B}) or ({T}, {B}, n_post), got {mod.shape}")
     st = state if state is not None else initial_state(net, k, B, low)
     if tuple(st.v.shape) != (B, low.n_neurons):
         raise DataError(f"state is for batch {tuple(st.v.shape)[0]}, inputs have batch {B}")
@@ -272,14 +296,20 @@ def simulate(net: SpikingNetwork, inputs: dict, *, backend="numpy", state: Optio
             return st, _record(low, counts, recorded, src_spikes, writes)
         if engine == "fused":
             if low.state_step.any():
-                raise ConfigError("the fused engine keeps the neurons' state exact; this network has a "
-                                  "fixed-point state grid; use engine='auto' or 'generic'")
+                raise ConfigError(
+                    "the fused engine keeps the neurons' state exact; this network has a "
+                    "fixed-point state grid; use engine='auto' or 'generic'"
+                )
             plastic = [pr.plasticity.name for pr in low.projections if pr.plasticity is not None]
-            raise ConfigError(f"the fused engine runs STDP-family rules with additive/clip_bounds transforms; "
-                              f"this network has {plastic}; use engine='auto' or 'generic'")
+            raise ConfigError(
+                f"the fused engine runs STDP-family rules with additive/clip_bounds transforms; "
+                f"this network has {plastic}; use engine='auto' or 'generic'"
+            )
     elif engine == "fused":
-        raise ConfigError(f"the fused engine runs on a backend with a fused spiking kernel (numba) without a "
-                          f"modulator; got backend {k.name!r}{' with a modulator' if mod is not None else ''}")
+        raise ConfigError(
+            f"the fused engine runs on a backend with a fused spiking kernel (numba) without a "
+            f"modulator; got backend {k.name!r}{' with a modulator' if mod is not None else ''}"
+        )
     return _run_generic(k, low, st, src_spikes, current, learn, tuple(record), mod)
 
 
@@ -313,7 +343,10 @@ def _run_generic(k, low, st, src_spikes, current, learn, record, mod):
 def _record(low, counts, recorded: dict, src_spikes, writes: int) -> Record:
     """The :class:`Record` from host arrays: ``counts[B, N]`` and ``recorded`` name → ``[T, B, N]``."""
     host_counts = np.rint(counts).astype(np.int64)
-    per_pop = {name: {p: arr[..., a:a + n] for p, (a, n) in low.offsets.items()} for name, arr in recorded.items()}
-    return Record({p: host_counts[:, a:a + n] for p, (a, n) in low.offsets.items()},
-                  per_pop.get("spikes", {}), per_pop.get("v", {}),
-                  operation_counts(low, src_spikes, host_counts, writes, src_spikes.shape[0]))
+    per_pop = {name: {p: arr[..., a : a + n] for p, (a, n) in low.offsets.items()} for name, arr in recorded.items()}
+    return Record(
+        {p: host_counts[:, a : a + n] for p, (a, n) in low.offsets.items()},
+        per_pop.get("spikes", {}),
+        per_pop.get("v", {}),
+        operation_counts(low, src_spikes, host_counts, writes, src_spikes.shape[0]),
+    )

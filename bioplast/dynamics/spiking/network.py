@@ -7,12 +7,13 @@ rule and its transforms).  :func:`lower` turns it into per-neuron parameter
 arrays and a projection table that the engines share, so the numpy/torch
 engine and the fused numba engine read the same numbers.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Optional, Tuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -45,10 +46,10 @@ class Population:
     neuron: Any  # LIF | CondLIF | snntorch.Leaky
     # field → [size] values replacing the model's scalar neuron by neuron (one of PER_NEURON): the
     # fixed-pattern mismatch of analog neurons (bioplast.hardware.physics.spiking_mismatch)
-    per_neuron: Optional[dict] = dataclasses.field(default=None, compare=False)
+    per_neuron: dict | None = dataclasses.field(default=None, compare=False)
     # (step, top): membrane potential and synaptic current kept on the levels k·step, |k·step| ≤ top,
     # after every update (fixed-point neuron state, e.g. Xylo's 16 bits); None: exact
-    state_grid: Optional[tuple] = None
+    state_grid: tuple | None = None
 
     def values(self, field: str) -> np.ndarray:
         """``field`` of every neuron, ``[size]`` float64: the per-neuron values, or the model's scalar."""
@@ -71,7 +72,7 @@ class Projection:
     target: str
     weights: Any
     connectivity: str = "dense"
-    plasticity: Optional[Plasticity] = None
+    plasticity: Plasticity | None = None
     # noisy reads of a dense projection's devices: every delivered spike reads its synapse as
     # w + read_noise·ξ, fresh ξ ~ N(0, 1) per read (σ_read S of the substrate; 0: exact), drawn from
     # the counter-based stream of (read_seed, step)
@@ -90,15 +91,15 @@ class STDPProjection(NamedTuple):
 
     rule: TripletParams
     lr: float
-    lo: Optional[float]
-    hi: Optional[float]
+    lo: float | None
+    hi: float | None
 
 
 # the transform chains an STDP projection may carry to be run by an engine of its own (by spec kind)
 STDP_CHAINS = ([], ["additive"], ["clip_bounds"], ["additive", "clip_bounds"])
 
 
-def stdp_projection(plasticity: Plasticity) -> Optional[STDPProjection]:
+def stdp_projection(plasticity: Plasticity) -> STDPProjection | None:
     """``plasticity`` as data when it is an STDP-family rule followed by at most an ``additive``
     transform and then at most a ``clip_bounds`` transform (read from their spec records); else
     ``None``."""
@@ -107,8 +108,12 @@ def stdp_projection(plasticity: Plasticity) -> Optional[STDPProjection]:
         return None
     specs = {t.kind: t.spec for t in plasticity.transforms}
     clip = specs.get("clip_bounds")
-    return STDPProjection(params, specs["additive"].lr if "additive" in specs else 1.0,
-                          None if clip is None else clip.lo, None if clip is None else clip.hi)
+    return STDPProjection(
+        params,
+        specs["additive"].lr if "additive" in specs else 1.0,
+        None if clip is None else clip.lo,
+        None if clip is None else clip.hi,
+    )
 
 
 class Lowered(NamedTuple):
@@ -116,11 +121,11 @@ class Lowered(NamedTuple):
     order) and the projection table; built by :func:`lower`."""
 
     dt: float
-    offsets: dict           # population name -> (start, size) in the neuron vector
-    source_offsets: dict    # source name -> (start, size) in the input vector
+    offsets: dict  # population name -> (start, size) in the neuron vector
+    source_offsets: dict  # source name -> (start, size) in the input vector
     n_neurons: int
     n_inputs: int
-    cond: np.ndarray        # 1: conductance-based, 0: current-based
+    cond: np.ndarray  # 1: conductance-based, 0: current-based
     v_rest: np.ndarray
     v_reset: np.ndarray
     v_thresh: np.ndarray
@@ -128,26 +133,38 @@ class Lowered(NamedTuple):
     resistance: np.ndarray
     e_exc: np.ndarray
     e_inh: np.ndarray
-    decay_ge: np.ndarray    # per-step decay of slot 1 (g_e, or the synaptic current)
+    decay_ge: np.ndarray  # per-step decay of slot 1 (g_e, or the synaptic current)
     decay_gi: np.ndarray
-    subtract: np.ndarray    # 1: reset by subtraction
+    subtract: np.ndarray  # 1: reset by subtraction
     theta_plus: np.ndarray
     decay_theta: np.ndarray
     theta_init: np.ndarray
-    ref_steps: np.ndarray   # int
+    ref_steps: np.ndarray  # int
     state_step: np.ndarray  # fixed-point state grid (0: exact)
-    state_max: np.ndarray   # its largest magnitude (inf: exact)
-    projections: Tuple[Projection, ...]
-    proj_pre: Tuple[Tuple[bool, int, int], ...]   # (from a source?, start, size)
-    proj_post: Tuple[Tuple[int, int], ...]        # (start, size)
-    proj_slot: Tuple[int, ...]
+    state_max: np.ndarray  # its largest magnitude (inf: exact)
+    projections: tuple[Projection, ...]
+    proj_pre: tuple[tuple[bool, int, int], ...]  # (from a source?, start, size)
+    proj_post: tuple[tuple[int, int], ...]  # (start, size)
+    proj_slot: tuple[int, ...]
 
     def neuron_parameters(self) -> tuple:
         """The per-neuron arrays every engine's neuron update reads, in one order: ``cond, v_rest,
         v_reset, v_thresh, dt/τ_m, R, E_e, E_i, decay_ge, decay_gi, subtract, θ₊, decay_θ``."""
-        return (self.cond, self.v_rest, self.v_reset, self.v_thresh, self.dt / self.tau_mem, self.resistance,
-                self.e_exc, self.e_inh, self.decay_ge, self.decay_gi, self.subtract, self.theta_plus,
-                self.decay_theta)
+        return (
+            self.cond,
+            self.v_rest,
+            self.v_reset,
+            self.v_thresh,
+            self.dt / self.tau_mem,
+            self.resistance,
+            self.e_exc,
+            self.e_inh,
+            self.decay_ge,
+            self.decay_gi,
+            self.subtract,
+            self.theta_plus,
+            self.decay_theta,
+        )
 
 
 class SpikingNetwork:
@@ -156,8 +173,12 @@ class SpikingNetwork:
     def __init__(self, sources, populations, projections, dt: float):
         self.dt = positive("dt", dt)
         self.sources = tuple(sources)
-        self.populations = tuple(dataclasses.replace(p, neuron=from_snntorch_module(p.neuron, self.dt))
-                                 if is_snntorch_neuron(p.neuron) else p for p in populations)
+        self.populations = tuple(
+            dataclasses.replace(p, neuron=from_snntorch_module(p.neuron, self.dt))
+            if is_snntorch_neuron(p.neuron)
+            else p
+            for p in populations
+        )
         self.projections = tuple(projections)
         self._check()
 
@@ -175,8 +196,10 @@ class SpikingNetwork:
             if not isinstance(p.size, (int, np.integer)) or p.size <= 0:
                 raise ConfigError(f"population {p.name!r} size must be a positive integer, got {p.size!r}")
             if not isinstance(p.neuron, (LIF, CondLIF)):
-                raise ConfigError(f"population {p.name!r} neuron must be LIF, CondLIF or snntorch.Leaky, got "
-                                  f"{type(p.neuron).__name__}")
+                raise ConfigError(
+                    f"population {p.name!r} neuron must be LIF, CondLIF or snntorch.Leaky, got "
+                    f"{type(p.neuron).__name__}"
+                )
             p.neuron.check_dt(self.dt)
             self._check_per_neuron(p)
             self._check_state_grid(p)
@@ -186,42 +209,50 @@ class SpikingNetwork:
             if pr.pre not in sizes:
                 raise ConfigError(f"projection {pr.name}: unknown pre {pr.pre!r}; known: {sorted(sizes)}")
             if pr.post not in pops:
-                raise ConfigError(f"projection {pr.name}: post must be a population, got {pr.post!r}; "
-                                  f"populations: {sorted(pops)}")
+                raise ConfigError(
+                    f"projection {pr.name}: post must be a population, got {pr.post!r}; populations: {sorted(pops)}"
+                )
             targets = pops[pr.post].neuron.targets
             if pr.target not in targets:
-                raise ConfigError(f"projection {pr.name}: target {pr.target!r} is not a variable of "
-                                  f"{type(pops[pr.post].neuron).__name__} here; expected one of {targets}")
+                raise ConfigError(
+                    f"projection {pr.name}: target {pr.target!r} is not a variable of "
+                    f"{type(pops[pr.post].neuron).__name__} here; expected one of {targets}"
+                )
             if pr.connectivity not in CONNECTIVITY:
-                raise ConfigError(f"projection {pr.name}: connectivity must be one of {CONNECTIVITY}, "
-                                  f"got {pr.connectivity!r}")
+                raise ConfigError(
+                    f"projection {pr.name}: connectivity must be one of {CONNECTIVITY}, got {pr.connectivity!r}"
+                )
             n_pre, n_post = sizes[pr.pre], sizes[pr.post]
             if pr.connectivity == "dense":
                 w = np.asarray(pr.weights)
                 if w.shape != (n_post, n_pre):
-                    raise DataError(f"projection {pr.name}: weights must have shape ({n_post}, {n_pre}), "
-                                    f"got {w.shape}")
+                    raise DataError(f"projection {pr.name}: weights must have shape ({n_post}, {n_pre}), got {w.shape}")
                 if not np.isfinite(w).all():
                     raise DataError(f"projection {pr.name}: weights must be finite")
             else:
                 if n_pre != n_post:
-                    raise ConfigError(f"projection {pr.name}: {pr.connectivity} needs equal sizes, "
-                                      f"got {n_pre} -> {n_post}")
+                    raise ConfigError(
+                        f"projection {pr.name}: {pr.connectivity} needs equal sizes, got {n_pre} -> {n_post}"
+                    )
                 if np.ndim(pr.weights) != 0 or not math.isfinite(float(pr.weights)):
-                    raise ConfigError(f"projection {pr.name}: {pr.connectivity} takes one finite scalar "
-                                      f"weight, got {pr.weights!r}")
+                    raise ConfigError(
+                        f"projection {pr.name}: {pr.connectivity} takes one finite scalar weight, got {pr.weights!r}"
+                    )
                 if pr.plasticity is not None:
                     raise ConfigError(f"projection {pr.name}: only dense projections can be plastic")
                 if pr.read_noise:
                     raise ConfigError(f"projection {pr.name}: only dense projections read devices (read_noise)")
             if not (isinstance(pr.read_noise, (int, float)) and math.isfinite(pr.read_noise) and pr.read_noise >= 0):
-                raise ConfigError(f"projection {pr.name}: read_noise must be a finite number >= 0, "
-                                  f"got {pr.read_noise!r}")
+                raise ConfigError(
+                    f"projection {pr.name}: read_noise must be a finite number >= 0, got {pr.read_noise!r}"
+                )
             if pr.plasticity is not None:
                 rule_dt = pr.plasticity.rule.spec.params.get("dt")
                 if rule_dt is not None and abs(rule_dt - self.dt) > 1e-9 * self.dt:
-                    raise ConfigError(f"projection {pr.name}: rule {pr.plasticity.rule.spec.name!r} was built "
-                                      f"for dt = {rule_dt:g} s but the network runs at dt = {self.dt:g} s")
+                    raise ConfigError(
+                        f"projection {pr.name}: rule {pr.plasticity.rule.spec.name!r} was built "
+                        f"for dt = {rule_dt:g} s but the network runs at dt = {self.dt:g} s"
+                    )
 
     @staticmethod
     def _check_state_grid(p):
@@ -232,26 +263,34 @@ class SpikingNetwork:
         except (TypeError, ValueError):
             raise ConfigError(f"population {p.name!r}: state_grid must be (step, top), got {p.state_grid!r}") from None
         if not (math.isfinite(step) and step > 0 and top >= step):
-            raise ConfigError(f"population {p.name!r}: state_grid needs a finite step > 0 and top >= step, got "
-                              f"{p.state_grid!r}")
+            raise ConfigError(
+                f"population {p.name!r}: state_grid needs a finite step > 0 and top >= step, got {p.state_grid!r}"
+            )
         if not isinstance(p.neuron, LIF):
-            raise ConfigError(f"population {p.name!r}: a fixed-point state grid is modelled for current-based LIF "
-                              f"neurons (as on Xylo), not {type(p.neuron).__name__}")
+            raise ConfigError(
+                f"population {p.name!r}: a fixed-point state grid is modelled for current-based LIF "
+                f"neurons (as on Xylo), not {type(p.neuron).__name__}"
+            )
 
     @staticmethod
     def _check_per_neuron(p):
         for field, values in (p.per_neuron or {}).items():
             if field not in PER_NEURON:
-                raise ConfigError(f"population {p.name!r}: per_neuron sets {field!r}; only {PER_NEURON} "
-                                  "may vary neuron by neuron")
+                raise ConfigError(
+                    f"population {p.name!r}: per_neuron sets {field!r}; only {PER_NEURON} may vary neuron by neuron"
+                )
             v = np.asarray(values, dtype=np.float64)
             if v.shape != (p.size,) or np.isnan(v).any():
-                raise DataError(f"population {p.name!r}: per_neuron {field!r} must be {p.size} numbers "
-                                f"(no NaN), got shape {v.shape}")
+                raise DataError(
+                    f"population {p.name!r}: per_neuron {field!r} must be {p.size} numbers "
+                    f"(no NaN), got shape {v.shape}"
+                )
         if p.per_neuron and np.any(p.values("v_reset") >= p.values("v_thresh")):
             bad = int(np.argmax(p.values("v_reset") >= p.values("v_thresh")))
-            raise ConfigError(f"population {p.name!r}: neuron {bad} has v_reset {p.values('v_reset')[bad]:g} "
-                              f">= v_thresh {p.values('v_thresh')[bad]:g}")
+            raise ConfigError(
+                f"population {p.name!r}: neuron {bad} has v_reset {p.values('v_reset')[bad]:g} "
+                f">= v_thresh {p.values('v_thresh')[bad]:g}"
+            )
 
     def size(self, name: str) -> int:
         for x in self.sources + self.populations:
@@ -259,7 +298,7 @@ class SpikingNetwork:
                 return x.size
         raise ConfigError(f"no source or population called {name!r}")
 
-    def with_weights(self, weights: dict) -> "SpikingNetwork":
+    def with_weights(self, weights: dict) -> SpikingNetwork:
         """A copy whose dense projections named in ``weights`` (``"pre->post"`` → array) are replaced."""
         from dataclasses import replace
 
@@ -275,25 +314,53 @@ def lower(net: SpikingNetwork) -> Lowered:
     """Per-neuron parameter arrays and the projection table of ``net``."""
     dt = net.dt
     offsets, start = {}, 0
-    cols = {k: [] for k in ("cond", "v_rest", "v_reset", "v_thresh", "tau_mem", "resistance", "e_exc", "e_inh",
-                            "decay_ge", "decay_gi", "subtract", "theta_plus", "decay_theta", "theta_init",
-                            "ref_steps", "state_step", "state_max")}
+    cols = {
+        k: []
+        for k in (
+            "cond",
+            "v_rest",
+            "v_reset",
+            "v_thresh",
+            "tau_mem",
+            "resistance",
+            "e_exc",
+            "e_inh",
+            "decay_ge",
+            "decay_gi",
+            "subtract",
+            "theta_plus",
+            "decay_theta",
+            "theta_init",
+            "ref_steps",
+            "state_step",
+            "state_max",
+        )
+    }
     for p in net.populations:
         n, m = p.size, p.neuron
         offsets[p.name] = (start, n)
         start += n
         cond = isinstance(m, CondLIF)
         tau_ge = m.tau_ge if cond else m.tau_syn
-        row = {"cond": float(cond), "v_rest": m.v_rest, "v_reset": m.v_reset, "v_thresh": m.v_thresh,
-               "tau_mem": m.tau_mem, "resistance": 0.0 if cond else m.resistance,
-               "e_exc": m.e_exc if cond else 0.0, "e_inh": m.e_inh if cond else 0.0,
-               "decay_ge": math.exp(-dt / tau_ge) if tau_ge else 0.0,
-               "decay_gi": math.exp(-dt / m.tau_gi) if cond else 0.0,
-               "subtract": float(m.reset == "subtract"), "theta_plus": m.theta_plus,
-               "decay_theta": math.exp(-dt / m.tau_theta) if m.tau_theta else 1.0, "theta_init": m.theta_init,
-               "ref_steps": int(round(m.refractory / dt)),
-               "state_step": float(p.state_grid[0]) if p.state_grid else 0.0,
-               "state_max": float(p.state_grid[1]) if p.state_grid else math.inf}
+        row = {
+            "cond": float(cond),
+            "v_rest": m.v_rest,
+            "v_reset": m.v_reset,
+            "v_thresh": m.v_thresh,
+            "tau_mem": m.tau_mem,
+            "resistance": 0.0 if cond else m.resistance,
+            "e_exc": m.e_exc if cond else 0.0,
+            "e_inh": m.e_inh if cond else 0.0,
+            "decay_ge": math.exp(-dt / tau_ge) if tau_ge else 0.0,
+            "decay_gi": math.exp(-dt / m.tau_gi) if cond else 0.0,
+            "subtract": float(m.reset == "subtract"),
+            "theta_plus": m.theta_plus,
+            "decay_theta": math.exp(-dt / m.tau_theta) if m.tau_theta else 1.0,
+            "theta_init": m.theta_init,
+            "ref_steps": int(round(m.refractory / dt)),
+            "state_step": float(p.state_grid[0]) if p.state_grid else 0.0,
+            "state_max": float(p.state_grid[1]) if p.state_grid else math.inf,
+        }
         for k, v in row.items():
             cols[k].append(p.values(k) if k in PER_NEURON else np.full(n, v))
     src_offsets, s0 = {}, 0
@@ -302,8 +369,16 @@ def lower(net: SpikingNetwork) -> Lowered:
         s0 += s.size
     arrays = {k: np.concatenate(v) for k, v in cols.items()}
     arrays["ref_steps"] = arrays["ref_steps"].astype(np.int64)
-    proj_pre = tuple((pr.pre in src_offsets, *(src_offsets.get(pr.pre) or offsets[pr.pre]))
-                     for pr in net.projections)
-    return Lowered(dt, offsets, src_offsets, start, s0, **arrays, projections=net.projections,
-                   proj_pre=proj_pre, proj_post=tuple(offsets[pr.post] for pr in net.projections),
-                   proj_slot=tuple(SLOTS[pr.target] for pr in net.projections))
+    proj_pre = tuple((pr.pre in src_offsets, *(src_offsets.get(pr.pre) or offsets[pr.pre])) for pr in net.projections)
+    return Lowered(
+        dt,
+        offsets,
+        src_offsets,
+        start,
+        s0,
+        **arrays,
+        projections=net.projections,
+        proj_pre=proj_pre,
+        proj_post=tuple(offsets[pr.post] for pr in net.projections),
+        proj_slot=tuple(SLOTS[pr.target] for pr in net.projections),
+    )

@@ -33,11 +33,11 @@ Spikes of a projection reach their target at the end of the step in which
 they were emitted (Brian2's default schedule), so a spike at step ``t`` acts
 on the membrane from step ``t + 1``.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Optional
 
 import numpy as np
 
@@ -74,8 +74,8 @@ class _Neuron:
     tau_mem: float
     refractory: float = 0.0
     reset: str = "zero"
-    theta_plus: float = 0.0   # threshold increment per spike (0: fixed threshold)
-    tau_theta: Optional[float] = None  # None: θ does not decay
+    theta_plus: float = 0.0  # threshold increment per spike (0: fixed threshold)
+    tau_theta: float | None = None  # None: θ does not decay
     theta_init: float = 0.0
 
     def _check_common(self):
@@ -92,8 +92,9 @@ class _Neuron:
 
     def time_constants(self) -> dict:
         """Every time constant of the model (name → seconds), for the ``dt`` check."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name.startswith("tau") and getattr(self, f.name)}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name.startswith("tau") and getattr(self, f.name)
+        }
 
     def check_dt(self, dt: float) -> None:
         """``dt`` must not exceed the shortest time constant: exponential Euler
@@ -101,11 +102,14 @@ class _Neuron:
         its own decay time is no longer a faithful discretisation."""
         for name, tau in self.time_constants().items():
             if dt > tau:
-                raise ConfigError(f"dt = {dt:g} s is larger than {type(self).__name__}.{name} = {tau:g} s; "
-                                  f"use dt <= {tau:g} s")
+                raise ConfigError(
+                    f"dt = {dt:g} s is larger than {type(self).__name__}.{name} = {tau:g} s; use dt <= {tau:g} s"
+                )
         if self.refractory and abs(self.refractory / dt - round(self.refractory / dt)) > 1e-6:
-            raise ConfigError(f"{type(self).__name__}.refractory = {self.refractory:g} s is not a whole "
-                              f"number of steps of dt = {dt:g} s")
+            raise ConfigError(
+                f"{type(self).__name__}.refractory = {self.refractory:g} s is not a whole "
+                f"number of steps of dt = {dt:g} s"
+            )
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ class LIF(_Neuron):
     v_thresh: float = 1.0
     tau_mem: float = 20e-3
     resistance: float = 1.0
-    tau_syn: Optional[float] = None
+    tau_syn: float | None = None
 
     def __post_init__(self):
         self._check_common()
@@ -160,8 +164,9 @@ class CondLIF(_Neuron):
         return ("v", "ge", "gi")
 
 
-def from_snntorch(beta: float, threshold: float = 1.0, reset_mechanism: str = "subtract",
-                  reset_delay: bool = True, dt: float = 1e-3) -> LIF:
+def from_snntorch(
+    beta: float, threshold: float = 1.0, reset_mechanism: str = "subtract", reset_delay: bool = True, dt: float = 1e-3
+) -> LIF:
     r"""The :class:`LIF` that reproduces ``snntorch.Leaky(beta, threshold, reset_mechanism)``.
 
     snnTorch's update is ``U[t] = β U[t−1] + X[t] − R[t]`` with ``S[t] = H(U[t] − U_thr)``.
@@ -177,16 +182,24 @@ def from_snntorch(beta: float, threshold: float = 1.0, reset_mechanism: str = "s
         raise ConfigError(f"reset_mechanism must be one of {RESETS}, got {reset_mechanism!r}")
     thr = _finite("threshold", threshold)
     drop = thr / b if (reset_mechanism == "subtract" and reset_delay) else thr
-    return LIF(v_rest=0.0, v_reset=thr - drop if reset_mechanism == "subtract" else 0.0, v_thresh=thr,
-               tau_mem=-dt / math.log(b), resistance=1.0 / (1.0 - b), reset=reset_mechanism)
+    return LIF(
+        v_rest=0.0,
+        v_reset=thr - drop if reset_mechanism == "subtract" else 0.0,
+        v_thresh=thr,
+        tau_mem=-dt / math.log(b),
+        resistance=1.0 / (1.0 - b),
+        reset=reset_mechanism,
+    )
 
 
 def _one_value(name: str, value) -> float:
     """A module parameter that must be one number for the whole layer (a 0-d or one-element tensor)."""
     arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value, dtype=np.float64).ravel()
     if arr.size != 1:
-        raise ConfigError(f"{name} has {arr.size} values; a population has one neuron model, so give each "
-                          f"value its own population (got {arr[:4].tolist()}…)")
+        raise ConfigError(
+            f"{name} has {arr.size} values; a population has one neuron model, so give each "
+            f"value its own population (got {arr[:4].tolist()}…)"
+        )
     return float(arr[0])
 
 
@@ -202,13 +215,21 @@ def from_snntorch_module(module, dt: float) -> LIF:
     kind = type(module).__name__
     if not is_snntorch_neuron(module) or kind != "Leaky":
         raise ConfigError(f"snnTorch neurons usable as populations: Leaky; got {type(module).__module__}.{kind}")
-    unsupported = [name for name, on in (("inhibition", module.inhibition),
-                                         ("state_quant", bool(module.state_quant)),
-                                         ("graded_spikes_factor ≠ 1",
-                                          _one_value("graded_spikes_factor", module.graded_spikes_factor) != 1.0))
-                   if on]
+    unsupported = [
+        name
+        for name, on in (
+            ("inhibition", module.inhibition),
+            ("state_quant", bool(module.state_quant)),
+            ("graded_spikes_factor ≠ 1", _one_value("graded_spikes_factor", module.graded_spikes_factor) != 1.0),
+        )
+        if on
+    ]
     if unsupported:
         raise ConfigError(f"this snntorch.Leaky uses {', '.join(unsupported)}, which a LIF population does not model")
-    return from_snntorch(_one_value("snntorch.Leaky beta", module.beta),
-                         _one_value("snntorch.Leaky threshold", module.threshold), module.reset_mechanism,
-                         bool(module.reset_delay), dt)
+    return from_snntorch(
+        _one_value("snntorch.Leaky beta", module.beta),
+        _one_value("snntorch.Leaky threshold", module.threshold),
+        module.reset_mechanism,
+        bool(module.reset_delay),
+        dt,
+    )

@@ -17,6 +17,7 @@ hard LIF with immediate subtractive reset —
 This module implements the paper's principle with the equations above; the
 paper's learnable per-layer ε is the ``eps`` argument (a tensor works).
 """
+
 from __future__ import annotations
 
 from bioplast.errors import ConfigError

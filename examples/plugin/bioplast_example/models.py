@@ -10,6 +10,7 @@ so a correctly classified sample changes nothing and a mistake moves the target'
 with ``--rule delta --model perceptron`` swaps the delta rule's softmax error for this one: the
 rule is the same, the model gives it another signal.
 """
+
 from __future__ import annotations
 
 import numpy as np

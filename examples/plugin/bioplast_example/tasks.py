@@ -1,4 +1,5 @@
 """A task plugin: the 8×8 digits with seeded Gaussian pixel noise (σ = 0.2, clipped to [0, 1])."""
+
 from __future__ import annotations
 
 import numpy as np
