@@ -14,10 +14,14 @@ bioplast demo --out DIR             small rule comparison with table and plots
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
+import warnings
+from pathlib import Path
 
 from bioplast import __version__
-from bioplast.errors import BioplastError
+from bioplast.errors import BioplastError, BioplastWarning
 
 
 def _table(rows: list, headers: list) -> str:
@@ -176,7 +180,7 @@ def cmd_train(args) -> int:
     measures = standard_measures()
     if "grad_alignment" not in measures:
         print(f"bioplast: note: {UNMEASURED}", file=sys.stderr)
-    records = train(cfg, out=args.out, progress=not args.quiet, measures=measures)
+    records = train(cfg, out=args.out, progress=not args.quiet, resume=not args.restart, measures=measures)
     last = records[-1]
     model = f" in a {args.model} model" if args.model else ""
     print(
@@ -268,7 +272,7 @@ def cmd_geometry_test(args) -> int:
 def cmd_bench(args) -> int:
     from bioplast.bench.sweep import run_suite
 
-    run_suite(
+    result = run_suite(
         args.suite,
         args.out,
         executor=args.executor,
@@ -276,6 +280,15 @@ def cmd_bench(args) -> int:
         scheduler=args.scheduler,
         progress=not args.quiet,
     )
+    failed = sorted({r["label"] for r in result["rows"] if r["status"] != "done"})
+    if failed:  # the table is written; the exit status says it is not all there
+        runs = len({r["run_id"] for r in result["rows"] if r["status"] != "done"})
+        print(
+            f"bioplast: {runs} run(s) failed ({', '.join(failed)}); each run's error is in results.csv "
+            f"and its run.log under {args.out}/runs/",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -365,6 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="rule parameter, e.g. --param beta=0.1 --param estimator=one_sided",
     )
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--restart",
+        action="store_true",
+        help="start over in --out: an existing checkpoint is moved aside (kept, never read again); "
+        "without it a run resumes from its checkpoint",
+    )
     t.set_defaults(fn=cmd_train)
 
     g = sub.add_parser("gradcheck", help="compare a rule's gradient estimate with an independent oracle")
@@ -433,8 +452,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings bioplast raises on purpose read as one line; others keep Python's form."""
+    if issubclass(category, BioplastWarning):
+        print(f"bioplast: warning: {message}", file=sys.stderr)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning = warnings.showwarning
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.showwarning = _show_warning
     try:
         status = args.fn(args)
         sys.stdout.flush()  # a reader that left shows up here, inside the handler below
@@ -442,14 +473,31 @@ def main(argv=None) -> int:
     except BioplastError as exc:
         print(f"bioplast: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(
+            "bioplast: error: out of memory; use a smaller model, batch or task (or a machine with more memory)",
+            file=sys.stderr,
+        )
+        return 2
     except BrokenPipeError:  # the reader left (`bioplast substrates | head`): stop quietly
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
     except KeyboardInterrupt:
         print("bioplast: interrupted; finished results are kept, nothing half-written", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: a short message, the details on request
+        if os.environ.get("BIOPLAST_TRACEBACK"):
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        print(
+            f"bioplast: internal error: {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno}).\n"
+            "This is a bug in bioplast or a plugin, not in your input: please report it to the bioplast developers "
+            "with the command you ran and its full traceback (rerun with BIOPLAST_TRACEBACK=1 to see it).",
+            file=sys.stderr,
+        )
+        return 3
+    finally:
+        warnings.showwarning = _python_show_warning
 
 
 if __name__ == "__main__":

@@ -26,6 +26,11 @@ class DivergenceError(BioplastError, RuntimeError):
     """A simulation produced non-finite values or failed to converge."""
 
 
+class BioplastWarning(UserWarning):
+    """Something was recovered from (a damaged checkpoint moved aside, a run restarted): the run goes
+    on, and the user should know."""
+
+
 def unknown_name(kind: str, name: object, valid: Iterable[str]) -> ConfigError:
     """Build the error for an unknown ``kind`` called ``name``.
 

@@ -126,7 +126,6 @@ def test_train_interrupted_mid_run_keeps_only_complete_files(tmp_path, monkeypat
     records = json.loads((out / "metrics.json").read_text())
     assert [r["epoch"] for r in records] == [0, 1]
     assert sorted(p.name for p in out.iterdir()) == [
-        "checkpoint.json",
         "checkpoint.npz",
         "config.json",
         "metrics.csv",

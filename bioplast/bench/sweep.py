@@ -27,9 +27,13 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
+import signal
 import subprocess
+import threading
 import time
 import traceback
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -38,13 +42,14 @@ from tqdm.auto import tqdm
 
 from bioplast import __version__
 from bioplast.analysis.alignment import standard_measures
-from bioplast.bench import plots
+from bioplast.bench import plots, runfolder
 from bioplast.bench.lab import LAB_TASK, LabConfig, run_lab
 from bioplast.bench.suite import Job, expand, load_suite, make_config
-from bioplast.errors import BioplastError, ConfigError, DataError, unknown_name
-from bioplast.io import atomic_write_bytes, atomic_write_csv, atomic_write_json, atomic_write_text, ensure_dir
+from bioplast.errors import BioplastError, BioplastWarning, ConfigError, unknown_name
+from bioplast.io import atomic_write_bytes, atomic_write_csv, atomic_write_text, ensure_dir
 from bioplast.optional import available, require
 from bioplast.training import RECORD_COLUMNS, SpikingConfig, train
+from bioplast.training.checkpoints import CheckpointMismatch
 
 COLUMNS = [
     "suite",
@@ -82,24 +87,30 @@ _BAR_LINE = False  # a worker's line for its runs' progress bars (False: no bars
 def run_job(job: Job, run_dir: str, progress=False) -> dict:
     """Train one job into ``run_dir`` (resuming), record its status; never raises a BioplastError.
 
-    A status file that cannot be read, or whose records lack columns of the current results
-    schema (written by an older bioplast), counts as unfinished; a checkpoint that
-    cannot be used (damaged, or from another configuration) restarts the run
-    from scratch, which the run's log records.
+    The folder is locked while the job runs in it (:func:`~bioplast.bench.runfolder.locked`); a
+    folder another process trains in makes this job fail, by name.  A status file that is missing,
+    unreadable or invalid (:func:`~bioplast.bench.runfolder.read_status`: wrong types, edited,
+    records without the current results schema's columns) counts as unfinished and the job runs
+    again; a damaged checkpoint, or one from another bioplast version, restarts the run from
+    scratch.  The run's log records each of these.
     """
     run_dir = ensure_dir(run_dir)
-    status_file = run_dir / "status.json"
     log = run_dir / "run.log"
     try:
-        status = json.loads(status_file.read_text())
-        if isinstance(status, dict) and status.get("status") in ("done", "failed"):
-            if all(set(RECORD_COLUMNS) <= set(r) for r in status.get("records") or []):
-                return status
-            # finished by an older bioplast whose records lack columns (energy, alignment): train again
-            _append(log, f"status.json has records without {RECORD_COLUMNS}; re-running with this version")
-            status_file.unlink()
-    except (OSError, ValueError):
-        pass
+        with runfolder.locked(run_dir):
+            return _run_unlocked(job, run_dir, log, progress)
+    except runfolder.RunFolderBusy as exc:
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "records": []}
+
+
+def _run_unlocked(job: Job, run_dir: Path, log: Path, progress) -> dict:
+    status_file = run_dir / runfolder.STATUS
+    status, why = runfolder.read_status(run_dir)
+    if status is not None:
+        return status
+    if why:
+        _append(log, f"{why}; running the job again")
+        status_file.unlink(missing_ok=True)
     t0 = time.perf_counter()
     _append(log, f"start {job.run_id}: {json.dumps(job.config, sort_keys=True, default=list)}")
     cfg = make_config(job.config)
@@ -109,24 +120,34 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
             lab = run_lab(cfg, run_dir, progress)
             status = {"status": "done", "error": "", "records": [], "lab": lab}
             return _finish(status, status_file, log, t0)
-        try:
-            records = train(cfg, out=run_dir, progress=progress, measures=measures)
-        except DataError as exc:
-            if not (run_dir / "checkpoint.json").exists():
-                raise
-            _append(log, f"checkpoint unusable ({exc}); restarting the run from scratch")
-            records = train(cfg, out=run_dir, progress=progress, resume=False, measures=measures)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", BioplastWarning)
+            try:
+                records = train(cfg, out=run_dir, progress=progress, measures=measures)
+            except CheckpointMismatch as exc:
+                _append(log, f"checkpoint unusable ({exc}); restarting the run from scratch")
+                records = train(cfg, out=run_dir, progress=progress, resume=False, measures=measures)
+        for w in caught:
+            _append(log, f"warning: {w.message}")
         status = {"status": "done", "error": "", "records": records}
     except BioplastError as exc:
-        records = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").exists() else []
-        status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "records": records}
+        status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "records": _last_records(run_dir)}
         _append(log, traceback.format_exc())
     return _finish(status, status_file, log, t0)
 
 
+def _last_records(run_dir: Path) -> list:
+    """The records a failed run had written (``[]`` if none, or if ``metrics.json`` is not valid)."""
+    try:
+        records = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return []
+    return records if runfolder.valid_records(records) is None else []
+
+
 def _finish(status: dict, status_file: Path, log: Path, t0: float) -> dict:
     status["elapsed_s"] = time.perf_counter() - t0
-    atomic_write_json(status_file, status)
+    runfolder.write_status(status_file.parent, status)
     _append(log, f"{status['status']} after {status['elapsed_s']:.2f} s {status['error']}")
     return status
 
@@ -136,10 +157,31 @@ def _append(path: Path, line: str) -> None:
         fh.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
 
-def _init_worker(lock, workers_started, progress: bool) -> None:
-    """Worker initialiser: one BLAS/torch thread per process (the processes are the parallelism), and
-    with ``progress`` a terminal line of its own for its runs' bars, under the sweep's (tqdm's shared
-    lock keeps the processes' writes apart)."""
+def _die_with(parent: int) -> None:
+    """End this worker when the sweep that started it ends, however it ends (SIGKILL included): the
+    kernel's parent-death signal where there is one (Linux), and a thread that watches the parent."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the watcher alone
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="bioplast-parent-watch", daemon=True).start()
+
+
+def _init_worker(lock, workers_started, progress: bool, parent: int) -> None:
+    """Worker initialiser: die with the sweep (:func:`_die_with`), one BLAS/torch thread per process
+    (the processes are the parallelism), and with ``progress`` a terminal line of its own for its
+    runs' bars, under the sweep's (tqdm's shared lock keeps the processes' writes apart)."""
+    _die_with(parent)
     threadpoolctl = require("threadpoolctl", "worker processes (--workers)")
     if available("torch"):
         import torch
@@ -179,14 +221,21 @@ def _execute(jobs, out: Path, executor: str, workers: int, scheduler, progress: 
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
             from concurrent.futures import as_completed as done
+            from concurrent.futures.process import BrokenProcessPool
 
             started = multiprocessing.Value("i", 0)
             with ProcessPoolExecutor(
-                workers, initializer=_init_worker, initargs=(tqdm.get_lock(), started, progress)
+                workers, initializer=_init_worker, initargs=(tqdm.get_lock(), started, progress, os.getpid())
             ) as pool:
                 futures = {pool.submit(_run_in_worker, job, dirs[job.run_id]): job for job in jobs}
                 for fut in done(futures):
-                    results[futures[fut].run_id] = fut.result()
+                    try:
+                        results[futures[fut].run_id] = fut.result()
+                    except BrokenProcessPool:
+                        raise BioplastError(
+                            f"a worker process died (killed, or out of memory) while running "
+                            f"{futures[fut].label!r}; finished runs are kept: run the same command to resume"
+                        ) from None
                     bar.update(1)
     finally:
         bar.close()
@@ -408,7 +457,12 @@ def lab_sections(jobs, results: dict, out: Path) -> list:
             continue
         heads = list(lab["rows"][0]) if lab["rows"] else []
         figure = f"lab_{job.run_id}.png"
-        atomic_write_bytes(out / figure, (out / "runs" / job.run_id / lab["figure"]).read_bytes())
+        try:  # a name from a file: only ever a file inside the run's own folder
+            source = runfolder.inside(out / "runs" / job.run_id, lab["figure"])
+        except BioplastError as exc:
+            sections.append({"title": title, "heads": [], "cells": [], "figure": None, "error": str(exc)})
+            continue
+        atomic_write_bytes(out / figure, source.read_bytes())
         sections.append(
             {
                 "title": title,

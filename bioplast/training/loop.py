@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from tqdm.auto import tqdm
 
 from bioplast import __version__
 from bioplast.data import load_task, one_hot
-from bioplast.errors import DataError, DivergenceError
+from bioplast.errors import BioplastWarning, DivergenceError
 from bioplast.hardware.energy import OPS, total_energy
 from bioplast.io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
 from bioplast.models import build_model
@@ -66,14 +67,9 @@ def train(cfg, out=None, progress=True, resume: bool = True, measures: dict | No
     n_batches = (n + batch - 1) // batch
     rng = np.random.default_rng(cfg.seed)
     records, wall, ops, first = [], 0.0, dict.fromkeys(OPS, 0), 1
-    if out is not None and resume and (out / "checkpoint.json").exists():
-        (state, rng), meta = checkpoints.load(out, (model.state(), rng), k, identity)
-        model.load_state(state)
-        if "ops" not in meta:
-            raise DataError(
-                f"checkpoint in {str(out)!r} predates the per-operation counts that energy "
-                "estimates need; train into a new folder (or with resume=False)"
-            )
+    resumed = _resume(out, resume, model, rng, k, identity)
+    if resumed is not None:
+        rng, meta = resumed
         records, wall, ops = meta["records"], meta["wall_time_s"], meta["ops"]
         first = meta["epoch"] + 1
     measures = dict(measures or {})
@@ -103,7 +99,7 @@ def train(cfg, out=None, progress=True, resume: bool = True, measures: dict | No
                 {**identity, "epoch": epoch, "records": records, "wall_time_s": wall, "ops": ops},
             )
 
-    if first == 1:
+    if resumed is None:  # a resumed run has its epoch-0 record; evaluating again would shift its noise
         record(0, math.nan)
     if plan.batch_size is None and hasattr(model, "progress"):
         model.progress = progress is True  # the epoch is one step: the model draws its own bar
@@ -142,6 +138,56 @@ def train(cfg, out=None, progress=True, resume: bool = True, measures: dict | No
     finally:
         bar.close()
     return records
+
+
+def _resume(out, resume: bool, model, rng, k, identity: dict):
+    """``(rng, meta)`` of the checkpoint in ``out`` loaded into ``model``, or ``None`` (start from
+    scratch).  ``resume=False`` starts over; a damaged checkpoint is moved aside with a warning and
+    the run starts over; one from another configuration or bioplast version is refused (it belongs
+    to another run: keep it, or start over explicitly)."""
+    if out is None or not checkpoints.exists(out):
+        return None
+    if not resume:
+        moved = checkpoints.move_aside(out, "the run was started over (restart requested)")
+        warnings.warn(
+            f"starting {str(out)!r} over; its checkpoint was moved to {moved.name}", BioplastWarning, stacklevel=3
+        )
+        return None
+    try:
+        (state, rng), meta = checkpoints.load(out, (model.state(), rng), k, identity)
+        _check_progress(out, meta)
+    except checkpoints.CheckpointDamaged as exc:
+        moved = checkpoints.move_aside(out, str(exc))
+        warnings.warn(f"{exc}; it was moved to {moved.name} and the run starts over", BioplastWarning, stacklevel=3)
+        return None
+    except checkpoints.CheckpointMismatch as exc:
+        raise checkpoints.CheckpointMismatch(
+            f"{exc}; to start over in this folder: bioplast train --restart (from Python: resume=False)"
+        ) from None
+    model.load_state(state)
+    return rng, meta
+
+
+def _check_progress(out, meta: dict) -> None:
+    """The progress a checkpoint declares is a consistent history: epochs 0…E recorded once each,
+    with every record column, a wall time and the operation counts."""
+    epoch, records = meta.get("epoch"), meta.get("records")
+    where = f"checkpoint in {str(out)!r}"
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise checkpoints.CheckpointDamaged(f"{where} declares epoch {epoch!r}; expected an integer >= 0")
+    if not isinstance(records, list) or [r.get("epoch") if isinstance(r, dict) else None for r in records] != list(
+        range(epoch + 1)
+    ):
+        raise checkpoints.CheckpointDamaged(f"{where} does not hold one record for each epoch 0…{epoch}")
+    for r in records:
+        bad = [c for c in RECORD_COLUMNS if not isinstance(r.get(c), (int, float)) or isinstance(r.get(c), bool)]
+        if bad:
+            raise checkpoints.CheckpointDamaged(f"{where}: the record of epoch {r['epoch']} lacks numbers for {bad}")
+    ops = meta.get("ops")
+    if not isinstance(ops, dict) or any(not isinstance(ops.get(n), int) or ops[n] < 0 for n in OPS):
+        raise checkpoints.CheckpointDamaged(f"{where} lacks the operation counts {list(OPS)} (integers >= 0)")
+    if not isinstance(meta.get("wall_time_s"), (int, float)):
+        raise checkpoints.CheckpointDamaged(f"{where} lacks its wall time")
 
 
 def check_finite(model, label: str, epoch: int) -> None:

@@ -201,24 +201,25 @@ def test_damaged_run_files_are_recovered_cleanly(tmp_path):
     (run_dirs[0] / "checkpoint.npz").write_bytes(b"garbage")
     again = run_suite(TINY, tmp_path, progress=False)
     assert _comparable(again["rows"]) == _comparable(first["rows"])
-    assert "restarting the run from scratch" in (run_dirs[0] / "run.log").read_text()
+    log = (run_dirs[0] / "run.log").read_text()
+    assert "status.json cannot be read" in log and "the run starts over" in log
 
 
 def test_runs_finished_by_an_older_results_schema_are_trained_again(tmp_path):
-    """A results folder from an older bioplast (records without energy and alignment, a checkpoint
-    without operation counts) is brought up to the current schema, not silently reused."""
+    """A results folder from an older bioplast (records without energy and alignment, a status
+    without its digest, a checkpoint of the older two-file format) is brought up to the current
+    schema, not silently reused."""
     first = run_suite(TINY, tmp_path, progress=False)
     run_dir = sorted((tmp_path / "runs").iterdir())[0]
     status = json.loads((run_dir / "status.json").read_text())
     old = [{k: v for k, v in r.items() if k not in ("energy_J", "grad_alignment")} for r in status["records"]]
-    (run_dir / "status.json").write_text(json.dumps({**status, "records": old}))
-    header = json.loads((run_dir / "checkpoint.json").read_text())
-    header["meta"].pop("ops")
-    (run_dir / "checkpoint.json").write_text(json.dumps(header))
+    (run_dir / "status.json").write_text(json.dumps({"status": "done", "error": "", "records": old}))
+    (run_dir / "checkpoint.npz").unlink()
+    (run_dir / "checkpoint.json").write_text(json.dumps({"format": 1, "meta": {}}))
     again = run_suite(TINY, tmp_path, progress=False)
     assert _comparable(again["rows"]) == _comparable(first["rows"])
     log = (run_dir / "run.log").read_text()
-    assert "re-running with this version" in log and "restarting the run from scratch" in log
+    assert "running the job again" in log and "restarting the run from scratch" in log
 
 
 def test_unwritable_results_folder_is_a_clear_error(tmp_path):
