@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	@echo "(mypy: not yet part of lint)"
+	$(BIN)/mypy
 
 # the documentation site, strict: a broken link or a missing reference fails
 docs: $(STAMP)

@@ -138,11 +138,11 @@ class TransformSpec:
     factory: ClassVar[Callable[..., Transform]]
 
     def build(self) -> Transform:
-        return self.factory(**{f.name: getattr(self, f.name) for f in fields(self)})
+        return self.factory(**{f.name: getattr(self, f.name) for f in fields(self)})  # type: ignore[arg-type]  # subclasses are dataclasses (transform_factory makes them); the base cannot say so
 
     def to_dict(self) -> dict:
         """``{"kind": …, field: value}`` with arrays as lists and nested specs as dicts (JSON-ready)."""
-        return {"kind": self.kind, **{f.name: _plain(getattr(self, f.name)) for f in fields(self)}}
+        return {"kind": self.kind, **{f.name: _plain(getattr(self, f.name)) for f in fields(self)}}  # type: ignore[arg-type]  # as in build
 
 
 _SPECS: dict = {}  # kind -> TransformSpec subclass, filled by transform_factory

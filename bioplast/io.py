@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,8 @@ def atomic_write_csv(path, rows: list, columns: list | None = None) -> None:
 def atomic_save_npz(path, **arrays) -> None:
     """Save arrays as ``.npz`` (no pickled objects: load with ``allow_pickle=False``)."""
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    plain: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
+    np.savez(buf, **plain)
     atomic_write_bytes(path, buf.getvalue())
 
 

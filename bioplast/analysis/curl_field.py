@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -117,7 +117,8 @@ def rule_curl(cfg, coords: int = 150, batch: int = 64, eps: float = 1e-6, seed: 
     cfg = replace(cfg, backend="numpy", dtype="float64").validate()
     k = get_backend("numpy", dtype="float64")
     data = load_task(cfg.task, cfg.seed, cfg.data_dir)
-    model = build_model(cfg.kind, cfg, k, data)
+    # any Model: model_field reads the learning rate set on it as ``model.lr`` (outside the protocol)
+    model: Any = build_model(cfg.kind, cfg, k, data)
     x = data.x_train[: positive_int("batch", batch)].astype(np.float64)
     target = one_hot(data.y_train[:batch], data.n_classes)
     model.lr = cfg.lr

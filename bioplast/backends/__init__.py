@@ -10,6 +10,7 @@ torch      PyTorch kernels; ``device='cpu'`` or ``'cuda'``
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 
 from bioplast.backends.base import Backend, BackendInfo
 from bioplast.backends.numba.backend import NumbaBackend, numba_info
@@ -46,6 +47,7 @@ REGISTRY = Registry("backend", dict.fromkeys(BACKENDS), _as_factory)
 
 def _plugin(name: str, device: str, dtype: str) -> Backend:
     factory = REGISTRY.get(name)
+    params: Mapping[str, inspect.Parameter]
     try:
         params = inspect.signature(factory).parameters
     except (TypeError, ValueError):

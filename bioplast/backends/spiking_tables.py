@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 # projection table columns
 (IS_SRC, PRE0, NPRE, POST0, NPOST, SLOT, KIND, WOFF, PLASTIC, READ) = range(10)
 PROJECTION_COLUMNS = 10
@@ -33,56 +35,56 @@ STDP_COLUMNS = 18
 
 
 class NeuronTable(NamedTuple):
-    cond: object  # 1: conductance-based, 0: current-based
-    v_rest: object
-    v_reset: object
-    v_thresh: object
-    dt_over_tau: object
-    resistance: object
-    e_exc: object
-    e_inh: object
-    decay_ge: object
-    decay_gi: object
-    subtract: object  # 1: reset by subtraction
-    theta_plus: object
-    decay_theta: object
-    ref_steps: object  # int64
-    alpha: object  # e^{−dt/τ_m}: the leak of a neuron without input
+    cond: np.ndarray  # 1: conductance-based, 0: current-based
+    v_rest: np.ndarray
+    v_reset: np.ndarray
+    v_thresh: np.ndarray
+    dt_over_tau: np.ndarray
+    resistance: np.ndarray
+    e_exc: np.ndarray
+    e_inh: np.ndarray
+    decay_ge: np.ndarray
+    decay_gi: np.ndarray
+    subtract: np.ndarray  # 1: reset by subtraction
+    theta_plus: np.ndarray
+    decay_theta: np.ndarray
+    ref_steps: np.ndarray  # int64
+    alpha: np.ndarray  # e^{−dt/τ_m}: the leak of a neuron without input
 
 
 class NetState(NamedTuple):
-    v: object
-    ge: object
-    gi: object
-    theta: object
-    ref: object  # int64 steps left
-    counts: object  # int64 spikes so far
+    v: np.ndarray
+    ge: np.ndarray
+    gi: np.ndarray
+    theta: np.ndarray
+    ref: np.ndarray  # int64 steps left
+    counts: np.ndarray  # int64 spikes so far
 
 
 class SynapseTable(NamedTuple):
-    table: object  # int64 [P, PROJECTION_COLUMNS]
-    scalars: object  # [P]: the weight of one-to-one and all-but-self projections
-    wflat: object  # every dense matrix, column-major, one after the other
-    stdp: object  # [S, STDP_COLUMNS]
-    tr_pre: object  # presynaptic traces r₁, r₂ of every plastic projection
-    tr_post: object  # postsynaptic traces o₁, o₂
+    table: np.ndarray  # int64 [P, PROJECTION_COLUMNS]
+    scalars: np.ndarray  # [P]: the weight of one-to-one and all-but-self projections
+    wflat: np.ndarray  # every dense matrix, column-major, one after the other
+    stdp: np.ndarray  # [S, STDP_COLUMNS]
+    tr_pre: np.ndarray  # presynaptic traces r₁, r₂ of every plastic projection
+    tr_post: np.ndarray  # postsynaptic traces o₁, o₂
 
 
 class Inputs(NamedTuple):
-    src: object  # uint8 [T, B, n_in]
-    current: object  # [T, B, N], or [1, 1, 1] when has_current is False
+    src: np.ndarray  # uint8 [T, B, n_in]
+    current: np.ndarray  # [T, B, N], or [1, 1, 1] when has_current is False
     has_current: bool
 
 
 class ReadTable(NamedTuple):
-    k0: object  # uint32 [R, T]
-    k1: object
-    sigma: object  # [R]
+    k0: np.ndarray  # uint32 [R, T]
+    k1: np.ndarray
+    sigma: np.ndarray  # [R]
 
 
 class Recording(NamedTuple):
-    spikes: object  # uint8 [T, B, N] (or [1, 1, 1])
+    spikes: np.ndarray  # uint8 [T, B, N] (or [1, 1, 1])
     do_spikes: bool
-    v: object  # [T, B, N] (or [1, 1, 1])
+    v: np.ndarray  # [T, B, N] (or [1, 1, 1])
     do_v: bool
-    writes: object  # int64 [1]: weight writes so far
+    writes: np.ndarray  # int64 [1]: weight writes so far

@@ -93,7 +93,12 @@ def run_lab(cfg: LabConfig, out, progress=False) -> dict:
         from tqdm.auto import tqdm
 
         bar = tqdm(desc="phase diagram", unit="c", leave=False, position=None if progress is True else progress)
-        kwargs["progress"] = lambda i, n: (setattr(bar, "total", n), bar.update(1))
+
+        def advance(i, n):
+            bar.total = n
+            bar.update(1)
+
+        kwargs["progress"] = advance
     try:
         result = fn(**kwargs)
     finally:

@@ -4,6 +4,7 @@ energy, and robustness to the substrate (PNG, paper-ready)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,7 @@ def learning_curves(
     """``key`` (default test accuracy) vs epoch, mean ± std over seeds, one line per rule; records
     where ``key`` is undefined (NaN) are left out."""
     plt = pyplot()
-    by_rule = defaultdict(lambda: defaultdict(list))
+    by_rule: defaultdict[str, defaultdict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         if _defined(r.get(key)):
             by_rule[r["rule"]][r["epoch"]].append(r[key])
@@ -57,7 +58,7 @@ def has_values(rows: list, key: str) -> bool:
 
 
 def _last_epochs(rows: list) -> dict:
-    last = {}
+    last: dict[str, dict] = {}
     for r in rows:
         if r["epoch"] is not None and (r["run_id"] not in last or r["epoch"] > last[r["run_id"]]["epoch"]):
             last[r["run_id"]] = r
@@ -83,15 +84,15 @@ def robustness(rows: list, param: str, path, title: str = "") -> None:
     import json
 
     plt = pyplot()
-    series = defaultdict(lambda: defaultdict(list))
+    values: defaultdict[str, defaultdict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
     fixed = defaultdict(set)
     for r in _last_epochs(rows).values():
         params = json.loads(r.get("substrate_params") or "{}")
         if param in params:
             name = r["rule"].split(" @ ")[0]
-            series[name][params[param]].append(r["test_acc"])
+            values[name][params[param]].append(r["test_acc"])
             fixed[name].add(json.dumps({k: v for k, v in params.items() if k != param}, sort_keys=True))
-    series = {name: v for name, v in series.items() if len(fixed[name]) == 1}  # one sweep, not a grid
+    series = {name: v for name, v in values.items() if len(fixed[name]) == 1}  # one sweep, not a grid
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for name, per_value in series.items():
         xs = sorted(per_value)

@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 from bioplast.errors import BioplastError
@@ -132,11 +133,9 @@ def locked(run_dir: Path):
     path = Path(run_dir) / LOCK
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
+        if sys.platform != "win32":  # Windows has no advisory locks: one sweep per folder is the user's duty
             import fcntl
-        except ImportError:  # Windows: no advisory locks; one sweep per folder is the user's duty
-            fcntl = None
-        if fcntl is not None:
+
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -42,8 +42,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from bioplast.backends import BACKENDS
 from bioplast.backends import REGISTRY as BACKEND_REGISTRY
@@ -79,7 +81,7 @@ SWEPT = (
 STDP_SWEPT = "STDP (Diehl & Cook) N=100"
 STDP_RUN = {"kind": "spiking", "model": "diehl_cook", "n_neurons": 100, "train_samples": 600, "epochs": 1}
 
-BUILTIN = {
+BUILTIN: dict[str, dict[str, Any]] = {
     # the README's main job: the baseline and one rule of each family, < 5 minutes on 2 cores
     "quick": {
         "name": "quick",
@@ -344,7 +346,10 @@ def load_suite(spec) -> dict:
                 if path.suffix != ".toml"
                 else DataError(f"suite file {str(path)!r} does not exist")
             )
-        import tomllib
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # the same parser, as a package, before Python 3.11
+            import tomli as tomllib
 
         try:
             suite = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -427,7 +432,7 @@ def _check_method(run: dict, i: int, kind: str) -> None:
 
 
 def _label(run: dict) -> str:
-    return run.get("label", run.get("rule", run.get("model", run.get("experiment"))))
+    return str(run.get("label", run.get("rule", run.get("model", run.get("experiment")))))
 
 
 def _config_keys(kind: str) -> set:

@@ -36,6 +36,7 @@ import traceback
 import warnings
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -94,11 +95,11 @@ def run_job(job: Job, run_dir: str, progress=False) -> dict:
     again; a damaged checkpoint, or one from another bioplast version, restarts the run from
     scratch.  The run's log records each of these.
     """
-    run_dir = ensure_dir(run_dir)
-    log = run_dir / "run.log"
+    folder = ensure_dir(run_dir)
+    log = folder / "run.log"
     try:
-        with runfolder.locked(run_dir):
-            return _run_unlocked(job, run_dir, log, progress)
+        with runfolder.locked(folder):
+            return _run_unlocked(job, folder, log, progress)
     except runfolder.RunFolderBusy as exc:
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "records": []}
 
@@ -441,7 +442,7 @@ def _lab_cell(v) -> str:
 
 def lab_sections(jobs, results: dict, out: Path) -> list:
     """One report section per lab job: its table, and its figure copied beside the report."""
-    sections = []
+    sections: list[dict[str, Any]] = []
     for job in jobs:
         if job.config.get("kind") != "lab":
             continue

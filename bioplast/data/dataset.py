@@ -60,7 +60,7 @@ class Dataset:
             )
 
 
-def stratified_split(x, y, test_fraction: float, seed: int):
+def stratified_split(x, y, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split ``(x, y)`` into train/test keeping class proportions; deterministic in ``seed``.
 
     Each class contributes ``round(test_fraction · n_c)`` test samples chosen

@@ -200,7 +200,9 @@ def import_converted(graph_or_path) -> ConvertedSNN:
         raise DataError("this NIR graph holds no bioplast_dt: it was not written by export_converted")
     dt = float(np.asarray(dt))
     following = dict(graph.edges)
-    node, weights, biases = following.get("input"), [], []
+    node = following.get("input")
+    weights: list[np.ndarray] = []
+    biases: list[np.ndarray] = []
     while node is not None and node != "output":
         affine = graph.nodes[node]
         cell_name = following.get(node)

@@ -50,6 +50,7 @@ import bioplast.hardware  # noqa: F401  (its transform kinds register for from_s
 from bioplast.backends import get_backend
 from bioplast.core import RuleSpec, Transform, from_spec
 from bioplast.core import plasticity as make_plasticity
+from bioplast.deploy.sidecar import check_sidecar
 from bioplast.dynamics.spiking.engine import initial_state
 from bioplast.dynamics.spiking.network import PER_NEURON, Population, Projection, SpikeSource, SpikingNetwork
 from bioplast.dynamics.spiking.neurons import LIF
@@ -72,7 +73,11 @@ def _dense(pr: Projection, n_pre: int, n_post: int) -> np.ndarray:
 
 def _input_scale(neuron: LIF, target: str) -> float:
     """NIR Dirac weight per unit of bioplast jump (see the module docstring)."""
-    return neuron.tau_mem / neuron.resistance if target == "v" else neuron.tau_syn
+    if target == "v":
+        return neuron.tau_mem / neuron.resistance
+    if neuron.tau_syn is None:
+        raise DataError("a projection onto the synaptic current needs a neuron with a synapse (tau_syn)")
+    return neuron.tau_syn
 
 
 def _check_exportable(p: Population) -> LIF:
@@ -261,15 +266,15 @@ def _read_sidecar(path) -> dict | None:
     if not p.exists():
         return None
     try:
-        data = json.loads(p.read_text())
-    except ValueError as exc:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"sidecar {p} is not valid JSON: {exc}") from None
-    if data.get("format") != SIDECAR_FORMAT or data.get("version") != SIDECAR_VERSION:
+    if not isinstance(data, dict) or data.get("format") != SIDECAR_FORMAT or data.get("version") != SIDECAR_VERSION:
+        got = (data.get("format"), data.get("version")) if isinstance(data, dict) else (type(data).__name__, None)
         raise DataError(
-            f"{p} is not a version-{SIDECAR_VERSION} {SIDECAR_FORMAT} file "
-            f"(format={data.get('format')!r}, version={data.get('version')!r})"
+            f"{p} is not a version-{SIDECAR_VERSION} {SIDECAR_FORMAT} file (format={got[0]!r}, version={got[1]!r})"
         )
-    return data
+    return check_sidecar(p, data)
 
 
 def read_graph(path):
@@ -320,6 +325,8 @@ def import_nir(graph_or_path, *, dt: float | None = None) -> SpikingNetwork:
         if isinstance(node, nir.Affine) and np.any(np.asarray(node.bias) != 0):
             raise DataError(f"NIR node {name!r} has a nonzero bias; bioplast projections have none")
         pre, post = incoming.get(name), outgoing.get(name)
+        if pre is None or post is None:
+            raise DataError(f"NIR node {name!r} must have one input and one output edge")
         if post not in pops:
             raise DataError(f"NIR node {name!r} must feed a LIF or CubaLIF node, feeds {post!r}")
         neuron = pops[post].neuron
@@ -332,7 +339,9 @@ def import_nir(graph_or_path, *, dt: float | None = None) -> SpikingNetwork:
         if "plasticity" in entry:
             spec = entry["plasticity"]
             rule = stdp_from_spec(
-                RuleSpec(spec["rule"], spec["family"], frozenset(), "spiking", "", spec["citation"], spec["params"])
+                RuleSpec(
+                    spec["rule"], spec["family"], frozenset(), "spiking", "", spec.get("citation", ""), spec["params"]
+                )
             )
             plastic = make_plasticity(rule, *[_transform_from(t) for t in spec["transforms"]])
         projections.append(

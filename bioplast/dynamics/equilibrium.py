@@ -123,8 +123,8 @@ def ep_phases(
                 f"holomorphic EP needs a holomorphic activation, got {activation!r}; "
                 f"use one of {', '.join(HOLOMORPHIC)}"
             )
-        cnet = EPNet(
-            *[None if p is None else (tuple if isinstance(p, tuple) else list)(k.to_complex(a) for a in p) for p in net]
+        cnet = EPNet._make(
+            [None if p is None else (tuple if isinstance(p, tuple) else list)(k.to_complex(a) for a in p) for p in net]
         )
         cx, cfree, cdrive = k.to_complex(x), [k.to_complex(s) for s in free], k.to_complex(drive)
         complex_contrasts = _contrast_builder(cx, cfree, generalized=net.feedback is not None)

@@ -6,6 +6,7 @@ Parameters are plain lists of backend arrays (``W_l[n_l, n_{l−1}]``,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -26,7 +27,7 @@ class MLPParams(NamedTuple):
 INITS = ("glorot", "torch")
 
 
-def init_mlp(k, sizes, seed: int, gain: float = 1.0, scheme: str = "glorot") -> MLPParams:
+def init_mlp(k, sizes, seed: int | Sequence[int], gain: float = 1.0, scheme: str = "glorot") -> MLPParams:
     """Uniform init drawn on the host from ``seed``, so every backend starts from identical weights.
 
     ``glorot``: ``W ~ U(±gain·√(6/(n_in+n_out)))``, ``b = 0``.

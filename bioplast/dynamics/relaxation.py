@@ -89,9 +89,16 @@ def _softmax(xp, z):
     return e / e.sum(1, keepdims=True) if xp is np else e / e.sum(1, keepdim=True)
 
 
+def _readout(net: EPNet) -> tuple:
+    """``(W_o, b_o)``: the readout the cross-entropy cost needs."""
+    if net.readout is None:
+        raise ConfigError("the cross_entropy cost needs a readout (W_o, b_o); got none")
+    return net.readout
+
+
 def readout_probs(k, net: EPNet, top):
     """``softmax(W_o s_L + b_o)``: the cross-entropy readout's class probabilities."""
-    w_o, b_o = net.readout
+    w_o, b_o = _readout(net)
     return _softmax(k.xp, k.linear(top, w_o, b_o))
 
 
@@ -106,7 +113,7 @@ def nudge_drive(k, net: EPNet, top, nudge: Nudge):
     """``−β ∂C/∂s_L``, added to the top layer's drive."""
     if nudge.cost == "mse":
         return (top - nudge.target) * (-nudge.beta)
-    return k.linear(nudge.target - readout_probs(k, net, top), net.readout[0].T) * nudge.beta
+    return k.linear(nudge.target - readout_probs(k, net, top), _readout(net)[0].T) * nudge.beta
 
 
 def drives(k, net: EPNet, x, states, nudge: Nudge | None = None, input_drive=None):
@@ -252,6 +259,8 @@ def check_net(net: EPNet, x_dim: int, target_dim: int | None = None, cost: str =
             raise ConfigError(
                 f"readout expects {net.readout[0].shape[1]} inputs but the top layer has {weights[-1].shape[0]} units"
             )
-    out_dim = net.readout[0].shape[0] if cost == "cross_entropy" else weights[-1].shape[0]
+        out_dim = net.readout[0].shape[0]
+    else:
+        out_dim = weights[-1].shape[0]
     if target_dim is not None and out_dim != target_dim:
         raise ConfigError(f"output layer has {out_dim} units but targets have {target_dim} columns")

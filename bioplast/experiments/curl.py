@@ -87,17 +87,17 @@ def saddle_escape(
         feedback = rng.uniform(-1, 1, (1, n_hidden)) / np.sqrt(n_hidden)  # the reference code's B
         flip = np.ones(n_hidden)
         flip[0] = -1.0
-        w1, w2, d2, fb = [], [], [], []
+        w1_rows, w2_rows, d2_rows, fb_rows = [], [], [], []
         for r in scales:
             a = rng.standard_normal((n_hidden, n_in)) * r / np.sqrt(n_in)
             b = rng.standard_normal((1, n_hidden)) * r / np.sqrt(n_hidden)
             for learner in LEARNERS:
-                w1.append(a)
-                w2.append(b)
-                d2.append(flip if "flip" in learner or learner == "curl" else np.ones(n_hidden))
-                fb.append(feedback)
+                w1_rows.append(a)
+                w2_rows.append(b)
+                d2_rows.append(flip if "flip" in learner or learner == "curl" else np.ones(n_hidden))
+                fb_rows.append(feedback)
         uses_fb = np.array([learner.startswith("FA") for _ in scales for learner in LEARNERS])
-        w1, w2, d2, fb = (np.array(v) for v in (w1, w2, d2, fb))
+        w1, w2, d2, fb = (np.array(v) for v in (w1_rows, w2_rows, d2_rows, fb_rows))
         # GD and curl feed back through W₂, FA through the fixed B: two sweeps, one minibatch stream
         parts = [
             sweep(
@@ -125,6 +125,7 @@ def saddle_escape(
         below = curves[-1] < threshold
         first = np.where(below.any(-1), at[np.argmax(below, -1)], np.inf)
         hits.append(first)
+    assert at is not None  # seeds ≥ 1: the loop ran
     return SaddleEscape(scales, at, np.array(curves), np.array(hits), threshold)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from bioplast.rules import delta
 from bioplast.training import TrainConfig, train
 
 # the three geometries compared on the same MLP (learning rates tuned on MNIST-5k, 3 epochs)
-GEOMETRIES = {
+GEOMETRIES: dict[str, dict[str, Any]] = {
     "GD": dict(optimizer="sgd", lr=0.05),
     "sign-frozen GD": dict(optimizer="sgd", lr=0.05, sign_frozen=True),
     "EG": dict(optimizer="eg", lr=2.0),
@@ -152,7 +153,12 @@ def dale_networks(
     """Backprop on a standard MLP, a DANN and a column-sign E/I MLP (10 % inhibitory): rows
     ``{network, seed, test_acc}``."""
     rows = []
-    for network, opts in (("mlp", dict(lr=0.05)), ("dann", dict(lr=0.05)), ("ei_mlp", dict(lr=0.05))):
+    networks: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("mlp", dict(lr=0.05)),
+        ("dann", dict(lr=0.05)),
+        ("ei_mlp", dict(lr=0.05)),
+    )
+    for network, opts in networks:
         for seed in seeds:
             rec = train(
                 TrainConfig(

@@ -16,7 +16,7 @@ from bioplast.validate import in_range, positive
 class AdamState(NamedTuple):
     m: Any  # first moment of the direction
     v: Any  # second moment
-    count: int  # steps taken
+    steps: int  # steps taken (not ``count``: that would shadow ``tuple.count``)
 
 
 @transform_factory("adam")
@@ -38,7 +38,7 @@ def adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Tr
         return AdamState(k.zeros(tuple(w.shape)), k.zeros(tuple(w.shape)), 0)
 
     def update(k, d, state, w):
-        count = state.count + 1
+        count = state.steps + 1
         step, m, v = k.adam_step(state.m, state.v, d, b1, b2, eta / (1 - b1**count), 1 / (1 - b2**count), eps)
         return step, AdamState(m, v, count)
 

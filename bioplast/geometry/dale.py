@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -88,7 +89,9 @@ def eg_pm(lr: float, offset: float = 1e-3) -> Transform:
     return Transform(init, update, f"eg_pm({eta:g})")
 
 
-def lognormal_signed(shape, signs, sigma: float = 1.0, scale: float | None = None, seed: int = 0) -> np.ndarray:
+def lognormal_signed(
+    shape, signs, sigma: float = 1.0, scale: float | None = None, seed: int | Sequence[int] = 0
+) -> np.ndarray:
     """``W[i, j] = signs[j] · scale · exp(σ z)``, ``z ~ N(0, 1)``: log-normal magnitudes,
     presynaptic signs.  Default ``scale = e^{−σ²/2}/√n_pre`` makes ``E|W| = 1/√n_pre``."""
     s = _check_signs(signs)

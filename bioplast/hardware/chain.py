@@ -22,6 +22,7 @@ def device_transforms(profile: DeviceProfile, seed: int = 0, kernel=None) -> tup
         )
     chain = []
     if profile.update_bits is not None:
+        assert profile.bits is not None  # a DeviceProfile with update_bits has bits (validated)
         lsb = profile.grid[1] / 2 ** (profile.update_bits - profile.bits)
         chain.append(physics.update_precision(profile.update_bits, lsb))
     if profile.learning_epoch > 1:
@@ -66,6 +67,7 @@ def program(k, profile: DeviceProfile, w, seed: int = 0, keep_sign: bool = False
             nudge = k.clip(k.xp.sign(original) * step, lo, hi)
             w = w + (w == 0) * nudge
     if profile.stuck > 0:
-        mask, values = physics.stuck_values(tuple(w.shape), profile.stuck, *profile.weight_range, seed, levels(profile))
+        lo, hi = profile.weight_range
+        mask, values = physics.stuck_values(tuple(w.shape), profile.stuck, lo, hi, seed, levels(profile))
         w = w * k.asarray(1.0 - mask) + k.asarray(values)
     return w

@@ -11,6 +11,8 @@ two agree to rounding.  The kernel's argument is a
 
 from __future__ import annotations
 
+from typing import Any
+
 from bioplast.backends import device_write as dw
 from bioplast.core import Transform, TransformSpec, chain_init, chain_update, from_spec, transform_factory
 from bioplast.hardware.bounds import clip_bounds
@@ -45,7 +47,8 @@ def fuse_runs(chain, kernel=None) -> tuple:
     """``chain`` with every run of two or more consecutive fusable stages, in write order, replaced by
     its :func:`fused_write` with ``kernel`` (a lone stage stays as it is: fused spiking engines read
     its spec)."""
-    out, run = [], []
+    out: list[Transform] = []
+    run: list[Transform] = []
 
     def flush():
         out.extend([fused_write(tuple(run), kernel)] if len(run) > 1 else run)
@@ -63,7 +66,7 @@ def fuse_runs(chain, kernel=None) -> tuple:
 def write_spec(stages) -> dw.WriteSpec:
     """The :class:`~bioplast.backends.device_write.WriteSpec` of fusable ``stages`` (in write order),
     read from their spec records."""
-    f = dict(
+    f: dict[str, Any] = dict(  # floats, and the int switches gain, bounds, grid
         update_lsb=0.0,
         update_top=0.0,
         gain=0,
@@ -105,16 +108,15 @@ def write_spec(stages) -> dw.WriteSpec:
             )
         elif isinstance(s, clip_bounds.Spec):
             f.update(grid=dw.GRID_CLIP, clip_lo=s.lo, clip_hi=s.hi)
-    return dw.WriteSpec(
-        **{
-            k: (
-                float(v)
-                if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("gain", "bounds", "grid")
-                else v
-            )
-            for k, v in f.items()
-        }
-    )
+    fields: dict[str, Any] = {
+        k: (
+            float(v)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("gain", "bounds", "grid")
+            else v
+        )
+        for k, v in f.items()
+    }
+    return dw.WriteSpec(**fields)
 
 
 @transform_factory("device_write", exclude=("kernel",))
@@ -132,10 +134,10 @@ def fused_write(stages: tuple, kernel=None) -> Transform:
 
     if kernel is None:
 
-        def update(k, u, states, w):
+        def staged_update(k, u, states, w):
             return chain_update(k, stages, u, states, w)
 
-        return Transform(init, update, name)
+        return Transform(init, staged_update, name)
     spec = write_spec(stages)
     types = [type(t.spec) for t in stages]
     gain_at = types.index(device_gain.Spec) if device_gain.Spec in types else None

@@ -149,7 +149,7 @@ def age(k, profile, w, seconds: float, seed: int = 0):
     return w * k.asarray((seconds / profile.drift_t0) ** -np.maximum(nu, 0.0))
 
 
-def neuron_mismatch(profile, sizes, seed: int = 0) -> list:
+def neuron_mismatch(profile, sizes, seed: int = 0) -> list | None:
     """Each layer's fixed-pattern ``(gain[n], offset[n])`` (host arrays) for layer widths ``sizes``
     (the neurons of every layer, input excluded), drawn from ``seed``; ``None`` for a profile whose
     neurons match."""
@@ -177,7 +177,7 @@ def mismatched(k, params, mismatch):
 MIN_GAIN = 1e-3  # a spiking neuron's gain floor: its threshold distance grows at most 1000-fold
 
 
-def spiking_mismatch(profile, population, seed: int = 0, index: int = 0) -> dict:
+def spiking_mismatch(profile, population, seed: int = 0, index: int = 0) -> dict | None:
     """The per-neuron ``v_rest``, ``v_reset``, ``v_thresh`` of ``population`` on a chip with neuron
     mismatch (``None`` for a profile whose neurons match): the spiking form of :func:`neuron_mismatch`.
 

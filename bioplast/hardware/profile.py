@@ -159,10 +159,13 @@ class DeviceProfile:
     @property
     def grid(self) -> tuple:
         """``(origin, step, k_min, k_max)`` of the weight format (:func:`weight_grid`; ``bits`` needed)."""
-        return weight_grid(self.bits, *self.weight_range, paired=self.row_signs == "paired")
+        if self.bits is None:
+            raise ConfigError(f"substrate {self.name!r} has no weight format (bits); its grid is undefined")
+        lo, hi = self.weight_range
+        return weight_grid(self.bits, lo, hi, paired=self.row_signs == "paired")
 
     @property
-    def weight_range(self) -> tuple:
+    def weight_range(self) -> tuple[float, float]:
         """``(lo, hi)`` the weights live in: ``[w_min, w_max]``, or its one-signed half of magnitude
         ``S = max(|w_min|, |w_max|)`` under an excitatory or inhibitory sign mode (Loihi's synapse sign
         modes: one-signed synapses spend every bit on magnitude, Davies et al. 2018)."""

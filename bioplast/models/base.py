@@ -13,10 +13,13 @@ A new model kind registers a builder ``build(cfg, k, data) -> Model`` under a na
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from bioplast.errors import ConfigError
 from bioplast.plugins import Registry
+
+if TYPE_CHECKING:
+    from bioplast.backends.base import Backend
 
 
 class Step(NamedTuple):
@@ -105,6 +108,10 @@ class RateModel:
     ``plastic_synapses``), shuffled minibatches of the configured size."""
 
     kind = "rate"
+    k: Backend
+    synops_per_sample: int
+    neuron_updates_per_sample: int
+    plastic_synapses: int
 
     def accuracies(self, data) -> tuple:
         return (

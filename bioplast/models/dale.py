@@ -67,7 +67,9 @@ class DaleModel(RateModel):
         seed, self.eg = chip.seed, optimizer_name == "eg"
         self.act = _activation(activation)
         self.network = network
-        self.params, self.chains, self.scales = [], [], []
+        self.params: list = []  # backend arrays
+        self.chains: list[tuple] = []  # one transform chain per parameter
+        self.scales: list[float] = []
         if network == "dann":
             layers = init_dann(k, sizes, seed, inhibitory_fraction)
             for p in layers:

@@ -189,7 +189,7 @@ class DiehlCook:
         rng = np.random.default_rng(self.seed)
         self.weights = self._program(rng.uniform(0.0, self.cfg.w_init, (self.cfg.n_neurons, self.n_inputs)))
         self.theta = np.full(self.cfg.n_neurons, self.cfg.theta_init)
-        self.labels = None
+        self.labels: np.ndarray | None = None
         self._stream = np.random.SeedSequence(self.seed)
         self._read_noise = 0.0
         self._read_steps = 0  # steps of training so far: the key of the training's next read-noise draw
@@ -271,7 +271,8 @@ class DiehlCook:
         net = build_network(cfg, self.weights, True, self._read_noise, self.chip.stream("reads"))
         state = self._state(net, 1, self._read_steps)
         rng = np.random.default_rng(self._stream.spawn(1)[0])
-        counts, retries, ops, rewrites = [], [], {}, 0
+        counts, retries, rewrites = [], [], 0
+        ops: dict[str, int] = {}
         for i in tqdm(range(len(x)), desc="Diehl & Cook training", unit="digit", disable=not progress):
             before = np.asarray(self.k.to_numpy(state.weights[0]), dtype=np.float64)
             w = self._program(normalize_incoming(before, cfg.weight_total))

@@ -71,7 +71,7 @@ class EPModel(RateModel):
         k,
         rule,
         sizes,
-        chip: Chip = None,
+        chip: Chip | None = None,
         *,
         activation: str = "tanh",
         optimizer_name: str = "sgd",
@@ -99,7 +99,7 @@ class EPModel(RateModel):
             list(weights),
             net.biases,
             list(feedback) if net.feedback is not None else None,
-            None if readout is None else (readout, net.readout[1]),
+            None if net.readout is None else (readout, net.readout[1]),
         )
         self.w_learn = [plasticity(rule, opt, *c) for c in w_chains]
         self.f_learn = [plasticity(rule, opt, *c) for c in f_chains]
@@ -129,13 +129,14 @@ class EPModel(RateModel):
         every state neuron (and the readout, under cross-entropy) updates at every step."""
         p, net = self.p, self.net
         syn = [w.shape[0] * w.shape[1] for w in net.weights]
-        readout = 0 if net.readout is None else net.readout[0].shape[0] * net.readout[0].shape[1]
+        readout_units = 0 if net.readout is None else net.readout[0].shape[0]
+        readout = 0 if net.readout is None else readout_units * net.readout[0].shape[1]
         est = p["estimator"]
         n_nudged = {"one_sided": 1, "random_sign": 1, "symmetric": 2}.get(est, p["points"] // 2 + 1)
         steps = p["free_steps"] + p["nudge_steps"] * n_nudged
         cross_entropy = p["cost"] == "cross_entropy"
         per_step = 2 * sum(syn[1:]) + (2 * readout if cross_entropy else 0)
-        units = sum(w.shape[0] for w in net.weights) + (net.readout[0].shape[0] if cross_entropy else 0)
+        units = sum(w.shape[0] for w in net.weights) + (readout_units if cross_entropy else 0)
         return ((1 + n_nudged) * syn[0] + steps * per_step + 2 * (1 + n_nudged) * sum(syn) + 2 * readout, steps * units)
 
     def _read_noise(self):
@@ -266,6 +267,8 @@ class EPModel(RateModel):
         self.b_states = b_states
         readout = net.readout
         if readout is not None:
+            # a network with a readout was built with its states, and its phases carry its signals
+            assert self.r_states is not None and ph.readout is not None
             (ws, bs) = self.r_states
             w_o, ws = self.readout_learn.step(k, ph.readout, ws, readout[0])
             u, bs = chain_update(k, self.chain, k.batch_mean(ph.readout.mod), bs, readout[1])

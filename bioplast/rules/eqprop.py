@@ -219,7 +219,7 @@ def holomorphic_points(beta: float, n: int) -> list:
     symmetry (real weights and data: ``s^{β̄} = conj s^β``) only ``n ≤ N/2``,
     the complex ones counted twice (their real part is taken)."""
     r = abs(beta)
-    out = [(r, 1.0 / n)]
+    out: list[tuple[complex, float]] = [(r, 1.0 / n)]
     for i in range(1, n // 2 + 1):
         if 2 * i == n:
             out.append((-r, 1.0 / n))

@@ -244,8 +244,23 @@ def triplet_params(rule: Rule) -> TripletParams | None:
 
 def stdp_from_spec(spec) -> Rule:
     """Rebuild an STDP-family rule from its :class:`~bioplast.core.RuleSpec` (name, citation, params),
-    e.g. when reloading a network from a NIR sidecar."""
-    p = TripletParams(**spec.params)
+    e.g. when reloading a network from a NIR sidecar (a file: every parameter is checked)."""
+    params = spec.params if isinstance(spec.params, dict) else {}
+    missing, unknown = set(TripletParams._fields) - set(params), set(params) - set(TripletParams._fields)
+    if missing or unknown:
+        raise ConfigError(
+            f"STDP rule {spec.name!r}: parameters {sorted(TripletParams._fields)} expected; "
+            f"missing {sorted(missing)}, unknown {sorted(unknown)}"
+        )
+    for name in TripletParams._fields:
+        value, flag = params[name], name in ("nearest", "soft")
+        if (flag and not isinstance(value, bool)) or (
+            not flag and (isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value))
+        ):
+            raise ConfigError(
+                f"STDP rule {spec.name!r}: {name} must be {'true or false' if flag else 'a number'}, got {value!r}"
+            )
+    p = TripletParams(**params)
     return triplet_stdp(
         p.a2_plus,
         p.a3_plus,

@@ -31,6 +31,7 @@ import json
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,12 +136,13 @@ def save(folder, state, meta: dict) -> Path:
         default=_json_default,  # keys keep their order: a resumed run's records read as the straight run's
     ).encode()
     digest = _digest(manifest, arrays)
-    buf = io.BytesIO()
-    np.savez(
-        buf,
+    members: dict[str, Any] = {
         **arrays,
-        **{_MANIFEST: np.frombuffer(manifest, dtype=np.uint8), _DIGEST: np.frombuffer(digest.encode(), np.uint8)},
-    )
+        _MANIFEST: np.frombuffer(manifest, dtype=np.uint8),
+        _DIGEST: np.frombuffer(digest.encode(), np.uint8),
+    }
+    buf = io.BytesIO()
+    np.savez(buf, **members)
     atomic_write_bytes(folder / FILE, buf.getvalue())
     (folder / LEGACY).unlink(missing_ok=True)  # a format-1 manifest must not outlive its arrays
     return folder / FILE
@@ -261,9 +263,9 @@ def load(folder, template, k, meta_expected: dict):
         raise CheckpointDamaged(f"checkpoint in {str(folder)!r} holds a malformed value: {exc!r}") from None
 
 
-def move_aside(folder, reason: str) -> Path | None:
+def move_aside(folder, reason: str) -> Path:
     """Rename the checkpoint files in ``folder`` to ``checkpoint.refused-<time>…`` (kept for
-    inspection, never read again) and return the new name of the main file (``None`` if none)."""
+    inspection, never read again) and return the new name of the first one moved."""
     folder = Path(folder)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     moved = None
@@ -277,6 +279,8 @@ def move_aside(folder, reason: str) -> Path | None:
             src.replace(dst)
             (folder / f"{dst.name}.why.txt").write_text(reason + "\n", encoding="utf-8")
             moved = moved or dst
+    if moved is None:
+        raise DataError(f"no checkpoint in {str(folder)!r} to move aside")
     return moved
 
 

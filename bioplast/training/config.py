@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from bioplast.dynamics.feedforward import LOSSES
 from bioplast.errors import ConfigError, unknown_name
 from bioplast.geometry import OPTIMIZERS
 from bioplast.hardware.chip import Chip
+from bioplast.hardware.profile import DeviceProfile
 from bioplast.hardware.substrates import get_substrate
 from bioplast.models import build_model
 from bioplast.models.dale import NETWORKS
@@ -48,13 +50,15 @@ def named(value, kind: str):
         return f"<{kind} {value.name}>"
     if isinstance(value, Backend):
         return f"<{kind} {value.name}>"
+    if isinstance(value, DeviceProfile):
+        return f"<{kind} {value.name}>"
     return value
 
 
 def objects_identity(cfg) -> dict:
     """What identifies objects given from Python, for checkpoints: a rule's spec, a dataset's
     fingerprint, a backend's class."""
-    out = {}
+    out: dict[str, Any] = {}
     if isinstance(cfg.rule_value, Rule):
         spec = cfg.rule_value.spec
         out["rule"] = {

@@ -296,3 +296,58 @@ def test_snntorch_reads_our_nir_graph_with_its_documented_conventions(tmp_path):
         assert spikes[:, i].any() and ours[:, i].any()
         assert first_ours - first_theirs in (0, 1)
         assert np.all(np.abs(v[:first_theirs, i] - mem[:first_theirs, i]) <= bound[:first_theirs, i])
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_JUNK = st.none() | st.booleans() | st.integers(-2, 3) | st.floats() | st.text(max_size=6) | st.just([]) | st.just({})
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    path = tmp_path_factory.mktemp("nir") / "net.nir"
+    export_nir(network(), path, substrate="ideal")
+    return path, json.loads(sidecar_path(path).read_text())
+
+
+def _mutations(sidecar: dict):
+    """(path of keys, junk) pairs: any field of the sidecar replaced, or removed (junk None)."""
+    paths = []
+
+    def walk(node, at):
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+        for key, value in items:
+            paths.append((*at, key))
+            walk(value, (*at, key))
+
+    walk(sidecar, ())
+    return st.tuples(st.sampled_from(paths), _JUNK, st.booleans())
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_a_mutated_sidecar_imports_or_gives_a_data_error(exported, tmp_path_factory, data):
+    """Any one field of a real sidecar replaced by junk (or deleted): the import either succeeds or
+    raises a DataError/ConfigError naming the problem — never a KeyError, TypeError or a division by
+    zero from deep inside."""
+    import copy
+
+    path, sidecar = exported
+    keys, junk, delete = data.draw(_mutations(sidecar))
+    mutated = copy.deepcopy(sidecar)
+    node = mutated
+    for key in keys[:-1]:
+        node = node[key]
+    if delete and isinstance(node, dict):
+        del node[keys[-1]]
+    else:
+        node[keys[-1]] = junk
+    folder = tmp_path_factory.mktemp("mutated")
+    target = folder / path.name
+    target.write_bytes(path.read_bytes())
+    sidecar_path(target).write_text(json.dumps(mutated))
+    try:
+        import_nir(target)
+    except (DataError, ConfigError) as exc:
+        assert str(exc)

@@ -16,9 +16,10 @@ def numba_info() -> BackendInfo:
         import numba
     except Exception as exc:  # noqa: BLE001 - report any import failure as unavailable
         return BackendInfo("numba", False, "cpu", "-", f"import failed: {exc}")
-    return BackendInfo(
-        "numba", True, "cpu", numba.__version__, f"njit kernels, {numba.config.NUMBA_NUM_THREADS} threads"
-    )
+    # numba.config sets its attributes from the environment at run time (globals()), so its
+    # stubs cannot declare NUMBA_NUM_THREADS
+    threads = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    return BackendInfo("numba", True, "cpu", numba.__version__, f"njit kernels, {threads} threads")
 
 
 @functools.lru_cache(maxsize=64)

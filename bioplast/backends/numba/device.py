@@ -16,6 +16,7 @@ tried, lost on average to the hand-off and to torch's spinning threads).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -23,7 +24,7 @@ from numba import njit
 from bioplast.backends import counter_rng as cr
 from bioplast.backends.device_write import BOUNDS_EXPONENTIAL, BOUNDS_SOFT, GRID_CLIP, GRID_NEAREST, GRID_STOCHASTIC
 
-_opts = dict(cache=True, nogil=True, error_model="numpy")
+_opts: dict[str, Any] = dict(cache=True, nogil=True, error_model="numpy")
 _M0, _M1 = np.uint32(cr.MIX_MULTIPLIERS[0]), np.uint32(cr.MIX_MULTIPLIERS[1])
 _A, _B, _C, _D = cr.ACKLAM_A, cr.ACKLAM_B, cr.ACKLAM_C, cr.ACKLAM_D
 _HALF_MINUS = cr.HALF - 0.5

@@ -14,13 +14,13 @@ BLAS products 2–7× in ``benchmarks/kernels.py``; products go to BLAS
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-_opts = dict(cache=True, fastmath=False, nogil=True)
+_opts: dict[str, Any] = dict(cache=True, fastmath=False, nogil=True)
 
 
 @njit(**_opts)
@@ -148,7 +148,9 @@ COST_CODES = {"mse": 0, "cross_entropy": 1}
 # reassociation lets LLVM vectorise the reductions and the polynomial; NaN/inf
 # semantics are kept (no 'nnan'/'ninf'), so divergence still shows in the residual;
 # error_model="numpy" drops the ZeroDivisionError branch that blocks vectorising 1/x
-_vec = dict(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract", "arcp", "nsz"})
+_vec: dict[str, Any] = dict(
+    cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract", "arcp", "nsz"}
+)
 # products whose inner dimension is at most this go through loops LLVM vectorises;
 # BLAS's call and threading overhead dominates such skinny products
 SKINNY = 64

@@ -25,6 +25,7 @@ lowering of a network into them is :mod:`bioplast.dynamics.spiking.lowering`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -61,7 +62,7 @@ from bioplast.backends.spiking_tables import (
     WOFF,
 )
 
-_opts = dict(cache=True, nogil=True)
+_opts: dict[str, Any] = dict(cache=True, nogil=True)
 _IS_SRC, _PRE0, _NPRE, _POST0, _NPOST, _SLOT, _KIND, _WOFF, _PLASTIC, _READ = (
     IS_SRC,
     PRE0,

@@ -17,10 +17,12 @@ the cores (see :mod:`bioplast.backends.numba.kernels`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
-_opts = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+_opts: dict[str, Any] = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
 IDENTITY, RELU, TANH = 0, 1, 2
 

@@ -22,7 +22,7 @@ agree (tests).  ``engine="generic"`` forces the generic path.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -39,11 +39,11 @@ RECORDABLE = ("spikes", "v")
 class SimState(NamedTuple):
     """Dynamic state, ``[B, N]`` over all neurons of all populations, plus weights and rule states."""
 
-    v: object
-    ge: object
-    gi: object
-    theta: object
-    refractory: object  # steps left (float, 0 when free)
+    v: Any
+    ge: Any
+    gi: Any
+    theta: Any
+    refractory: Any  # steps left (float, 0 when free)
     weights: tuple  # per projection: backend array (dense) or None
     plasticity: tuple  # per projection: PlasticityState or None
     step: int = 0  # steps simulated so far (keys the devices' read-noise draws)
@@ -130,21 +130,21 @@ def _inputs(net: SpikingNetwork, low: Lowered, inputs: dict):
 
 
 class _Params(NamedTuple):
-    cond: object
-    v_rest: object
-    v_reset: object
-    v_thresh: object
-    dt_over_tau: object
-    resistance: object
-    e_exc: object
-    e_inh: object
-    decay_ge: object
-    decay_gi: object
-    subtract: object
-    theta_plus: object
-    decay_theta: object
-    ref_steps: object
-    state_grid: object  # None, or (step, top, mask): the fixed-point state of the neurons where mask is 1
+    cond: Any
+    v_rest: Any
+    v_reset: Any
+    v_thresh: Any
+    dt_over_tau: Any
+    resistance: Any
+    e_exc: Any
+    e_inh: Any
+    decay_ge: Any
+    decay_gi: Any
+    subtract: Any
+    theta_plus: Any
+    decay_theta: Any
+    ref_steps: Any
+    state_grid: Any  # None, or (step, top, mask): the fixed-point state of the neurons where mask is 1
 
 
 def _params(k, low: Lowered) -> _Params:
@@ -154,7 +154,7 @@ def _params(k, low: Lowered) -> _Params:
         grid = tuple(
             k.asarray(x) for x in (np.where(on, low.state_step, 1.0), np.where(on, low.state_max, 0.0), on * 1.0)
         )
-    return _Params(*(k.asarray(x) for x in (*low.neuron_parameters(), low.ref_steps.astype(np.float64))), grid)
+    return _Params._make([*(k.asarray(x) for x in (*low.neuron_parameters(), low.ref_steps.astype(np.float64))), grid])
 
 
 def to_state_grid(k, x, grid):

@@ -35,7 +35,8 @@ def synapse_table(low: Lowered, st, dtype) -> tables.SynapseTable:
     n_proj = len(low.projections)
     table = np.zeros((n_proj, tables.PROJECTION_COLUMNS), dtype=np.int64)
     scalars = np.zeros(n_proj)
-    chunks, woff, stdp_rows, pre_len, post_len = [], 0, [], 0, 0
+    chunks, woff, pre_len, post_len = [], 0, 0, 0
+    stdp_rows: list[list[float]] = []
     B = int(st.v.shape[0])
     traces_pre, traces_post = [], []
     for p, (pr, (is_src, a, n), (b, m), slot) in enumerate(
@@ -53,6 +54,7 @@ def synapse_table(low: Lowered, st, dtype) -> tables.SynapseTable:
         if pr.plasticity is None:
             continue
         fs = stdp_projection(pr.plasticity)
+        assert fs is not None  # the network passed can_fuse
         r = fs.rule
         table[p, tables.PLASTIC] = len(stdp_rows)
         stdp_rows.append(
@@ -99,7 +101,8 @@ def synapse_table(low: Lowered, st, dtype) -> tables.SynapseTable:
 def read_table(low: Lowered, st, steps: int, table) -> tables.ReadTable:
     """Per projection with read noise: the keys of its draws at the run's ``steps`` steps (the generic
     engine's: stream ``(read_seed, step, READ_SALT + p)``), and its σ; marks the projection's row."""
-    k0, k1, sigma = [], [], []
+    k0, k1 = [], []
+    sigma: list[float] = []
     for p, pr in enumerate(low.projections):
         if pr.read_noise and pr.connectivity == "dense":
             table[p, tables.READ] = len(sigma)
@@ -114,7 +117,7 @@ def read_table(low: Lowered, st, steps: int, table) -> tables.ReadTable:
 
 def neuron_table(low: Lowered, dtype) -> tables.NeuronTable:
     params = [np.asarray(x, dtype=dtype) for x in low.neuron_parameters()]
-    return tables.NeuronTable(*params, low.ref_steps, np.exp(-low.dt / low.tau_mem).astype(dtype))
+    return tables.NeuronTable._make([*params, low.ref_steps, np.exp(-low.dt / low.tau_mem).astype(dtype)])
 
 
 def run_fused(kernel, k, low: Lowered, st, src_spikes, current, learn: bool, record: tuple):
@@ -125,10 +128,12 @@ def run_fused(kernel, k, low: Lowered, st, src_spikes, current, learn: bool, rec
     N = low.n_neurons
     syn = synapse_table(low, st, dtype)
     reads = read_table(low, st, int(T), syn.table)
-    state = tables.NetState(
-        *(np.array(x, dtype=dtype) for x in (st.v, st.ge, st.gi, st.theta)),
-        np.rint(np.asarray(st.refractory)).astype(np.int64),
-        np.zeros((B, N), dtype=np.int64),
+    state = tables.NetState._make(
+        [
+            *(np.array(x, dtype=dtype) for x in (st.v, st.ge, st.gi, st.theta)),
+            np.rint(np.asarray(st.refractory)).astype(np.int64),
+            np.zeros((B, N), dtype=np.int64),
+        ]
     )
     has_current = current is not None
     inputs = tables.Inputs(

@@ -96,7 +96,7 @@ class STDPProjection(NamedTuple):
 
 
 # the transform chains an STDP projection may carry to be run by an engine of its own (by spec kind)
-STDP_CHAINS = ([], ["additive"], ["clip_bounds"], ["additive", "clip_bounds"])
+STDP_CHAINS: tuple[list[str], ...] = ([], ["additive"], ["clip_bounds"], ["additive", "clip_bounds"])
 
 
 def stdp_projection(plasticity: Plasticity) -> STDPProjection | None:
@@ -314,7 +314,7 @@ def lower(net: SpikingNetwork) -> Lowered:
     """Per-neuron parameter arrays and the projection table of ``net``."""
     dt = net.dt
     offsets, start = {}, 0
-    cols = {
+    cols: dict[str, list[np.ndarray]] = {
         k: []
         for k in (
             "cond",
