@@ -28,13 +28,16 @@ def positive(name: str, value, *, allow_zero: bool = False) -> float:
     return v
 
 
-def positive_int(name: str, value, *, allow_zero: bool = False) -> int:
-    """Return ``value`` as int after checking it is an integer > 0 (or >= 0)."""
+def positive_int(name: str, value, *, allow_zero: bool = False, maximum: int | None = None) -> int:
+    """Return ``value`` as int after checking it is an integer > 0 (or >= 0) and, with ``maximum``,
+    at most that (a bound on work: a typo of a few zeros must not run for days)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ConfigError(f"{name} must be an integer, got {value!r}")
     if value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"{name} must be an integer {bound}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} = {value} is more than the {maximum:,} this setting allows")
     return int(value)
 
 

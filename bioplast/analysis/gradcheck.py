@@ -74,6 +74,8 @@ def ep_gradcheck(
     positive_int("samples", samples)
     p = phase_params(rule_obj)
     data = load_task(task, seed, data_dir)
+    if samples > len(data.x_train):
+        raise ConfigError(f"samples = {samples}, but task {task!r} has {len(data.x_train)} training samples")
     x = data.x_train[:samples]
     y = one_hot(data.y_train[:samples], data.n_classes)
     k = get_backend(backend, dtype=dtype)

@@ -340,6 +340,8 @@ def load_suite(spec) -> dict:
         suite = BUILTIN[str(spec)]
     else:
         path = Path(spec)
+        if path.is_dir():
+            raise DataError(f"suite {str(path)!r} is a folder; expected a .toml file or a built-in suite's name")
         if not path.exists():
             raise (
                 unknown_name("suite", str(spec), BUILTIN)
@@ -359,12 +361,34 @@ def load_suite(spec) -> dict:
     return suite
 
 
+#: keys whose values a TOML file could give with the wrong type, and the type each needs
+_TYPED = {
+    "name": (str, "a string"),
+    "label": (str, "a string"),
+    "params": (dict, "a table, e.g. { beta = 0.1 }"),
+    "settings": (dict, "a table of the experiment's settings"),
+    "substrate_params": (dict, "a table, e.g. { bits = 4 }"),
+    "hidden": (list, "a list of layer widths, e.g. [128] or [256, 128]"),
+}
+
+
+def _check_types(table: dict, where: str) -> None:
+    for key, (kind, what) in _TYPED.items():
+        if key in table and not isinstance(table[key], kind):
+            raise ConfigError(f"{where} {key!r} must be {what}, got {table[key]!r}")
+    if isinstance(table.get("hidden"), list):
+        for h in table["hidden"]:
+            if isinstance(h, bool) or not isinstance(h, int):
+                raise ConfigError(f"{where} 'hidden' holds layer widths (integers), got {h!r}")
+
+
 def validate_suite(suite) -> None:
     if not isinstance(suite, dict):
         raise ConfigError(f"a suite must be a table of settings, got {type(suite).__name__}")
     for key in suite:
         if key not in SUITE_KEYS:
             raise unknown_name("suite key", key, SUITE_KEYS)
+    _check_types(suite, "suite")
     lab_only = (
         isinstance(suite.get("runs"), list)
         and bool(suite["runs"])
@@ -387,6 +411,7 @@ def validate_suite(suite) -> None:
     for i, run in enumerate(suite["runs"]):
         if not isinstance(run, dict):
             raise ConfigError(f"runs[{i}] must be a table, got {run!r}")
+        _check_types(run, f"runs[{i}]")
         kind = run.get("kind", "rate")
         if kind not in KINDS:
             raise unknown_name(f"kind in runs[{i}]", kind, KINDS)
@@ -404,7 +429,12 @@ def validate_suite(suite) -> None:
             raise ConfigError(f"two runs are labelled {label!r}; labels name the rows of the results table")
         labels.add(label)
     for job in expand(suite):  # every configuration must validate before anything runs
-        make_config(job.config).validate()
+        try:
+            make_config(job.config).validate()
+        except (TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, ConfigError | DataError):
+                raise
+            raise ConfigError(f"run {job.label!r}: a setting has the wrong type: {exc}") from None
 
 
 def _check_backends(backends, where: str) -> None:

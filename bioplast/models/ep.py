@@ -327,6 +327,15 @@ class EPModel(RateModel):
         net = self.net
         return [*net.weights, *(net.feedback or []), *(net.readout or ())]
 
+    def parameter_names(self) -> list:
+        """What each of :meth:`parameters` is, for messages: bottom-up ``W``, top-down ``B``, readout."""
+        net = self.net
+        return [
+            *(f"W{i + 1} (bottom-up into layer {i + 1})" for i in range(len(net.weights))),
+            *(f"B{i + 1} (top-down feedback)" for i in range(len(net.feedback or []))),
+            *(f"readout {i}" for i in range(len(net.readout or ()))),
+        ]
+
 
 @register_model("ep")
 def _build(cfg, k, data) -> EPModel:

@@ -166,6 +166,11 @@ class MLP(RateModel):
     def parameters(self) -> list:
         return list(self.params.weights)
 
+    def parameter_names(self) -> list:
+        """What each of :meth:`parameters` is, for messages (``W1`` feeds the first hidden layer)."""
+        n = len(self.params.weights)
+        return [f"W{i + 1} (into {'the output' if i == n - 1 else f'hidden layer {i + 1}'})" for i in range(n)]
+
 
 class ErrorDrivenMLP(MLP):
     """Rules fed by an error per neuron: backprop's (through the chip's own activity), or carried

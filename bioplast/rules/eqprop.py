@@ -78,15 +78,20 @@ def contrast_direction(k, c, state, w):
     return (k.outer_mean(c.nudged.post, c.nudged.pre) - k.outer_mean(c.free.post, c.free.pre)) / c.beta, state
 
 
+#: relaxation steps per phase at most: far past convergence for any network EP trains (tens to
+#: hundreds are typical), and a bound that keeps a mistyped count from running for days
+MAX_STEPS = 100_000
+
+
 def _params(beta, free_steps, nudge_steps, estimator, cost, dt, points) -> dict:
     return {
         "beta": check_beta(beta),
-        "free_steps": positive_int("free_steps", free_steps),
-        "nudge_steps": positive_int("nudge_steps", nudge_steps),
+        "free_steps": positive_int("free_steps", free_steps, maximum=MAX_STEPS),
+        "nudge_steps": positive_int("nudge_steps", nudge_steps, maximum=MAX_STEPS),
         "estimator": check_estimator(estimator),
         "cost": check_cost(cost),
         "dt": check_dt(dt),
-        "points": positive_int("points", points),
+        "points": positive_int("points", points, maximum=10_000),
     }
 
 

@@ -107,7 +107,7 @@ class TrainConfig:
         return self.rule
 
     def validate(self) -> TrainConfig:
-        positive_int("epochs", self.epochs)
+        positive_int("epochs", self.epochs, maximum=1_000_000)
         positive_int("batch_size", self.batch_size)
         positive_int("seed", self.seed, allow_zero=True)
         positive("lr", self.lr)
@@ -229,7 +229,7 @@ class SpikingConfig:
     def validate(self) -> SpikingConfig:
         if self.model not in SPIKING_MODELS:
             raise unknown_name("spiking model", self.model, SPIKING_MODELS)
-        positive_int("epochs", self.epochs)
+        positive_int("epochs", self.epochs, maximum=1_000_000)
         positive_int("seed", self.seed, allow_zero=True)
         positive_int("n_neurons", self.n_neurons)
         positive("lr", self.lr)

@@ -127,10 +127,12 @@ def train(cfg, out=None, progress=True, resume: bool = True, measures: dict | No
             # last good weights and checkpoint
             if plan.has_loss and not np.isfinite(loss):
                 at = next(i for i, v in enumerate(losses) if not np.isfinite(v))
+                bad = non_finite_parameters(model)
                 raise DivergenceError(
                     f"{cfg.label()} diverged: non-finite loss in epoch {epoch} from step "
                     f"{(epoch - 1) * n_batches + at + 1} (batch {at + 1} of {n_batches}, "
-                    f"phase: training); the last good checkpoint (epoch {epoch - 1}) is kept"
+                    f"phase: training; non-finite weights: {', '.join(bad) or 'none yet'}); "
+                    f"the last good checkpoint (epoch {epoch - 1}) is kept"
                 )
             check_finite(model, cfg.label(), epoch)
             record(epoch, loss)
@@ -192,12 +194,24 @@ def _check_progress(out, meta: dict) -> None:
 
 def check_finite(model, label: str, epoch: int) -> None:
     """:class:`~bioplast.errors.DivergenceError` naming the parameter if any weight is not finite."""
-    for i, w in enumerate(model.parameters()):
+    bad = non_finite_parameters(model)
+    if bad:
+        raise DivergenceError(
+            f"{label} diverged: non-finite weights in {', '.join(bad)} after epoch {epoch} (phase: weight update)"
+        )
+
+
+def non_finite_parameters(model) -> list:
+    """The names of ``model``'s parameters that hold a NaN or an infinity (its ``parameter_names()``
+    where it has them: the layer they belong to)."""
+    params = model.parameters()
+    names = getattr(model, "parameter_names", lambda: [f"parameter {i}" for i in range(len(params))])()
+    bad = []
+    for name, w in zip(names, params, strict=True):
         host = w.detach().cpu().numpy() if hasattr(w, "detach") else np.asarray(w)
         if not np.isfinite(host).all():
-            raise DivergenceError(
-                f"{label} diverged: non-finite weights in parameter {i} after epoch {epoch} (phase: weight update)"
-            )
+            bad.append(name)
+    return bad
 
 
 def write_epoch(out: Path, records: list, arrays: dict, state, meta: dict) -> None:

@@ -92,10 +92,29 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(_Model, "train_batch", poisoned)
     message = (
-        r"non-finite loss in epoch 2 from step 51 \(batch 6 of 45, phase: training\); "
+        r"non-finite loss in epoch 2 from step 51 \(batch 6 of 45, phase: training; "
+        r"non-finite weights: none yet\); "
         r"the last good checkpoint \(epoch 1\)"
     )
     with pytest.raises(DivergenceError, match=message):
         train(cfg, out=tmp_path, progress=False)
     assert _epoch(tmp_path) == 1
     assert [r["epoch"] for r in json.loads((tmp_path / "metrics.json").read_text())] == [0, 1]
+
+
+def test_divergence_names_the_layer_whose_weights_went_non_finite(tmp_path, monkeypatch):
+    from bioplast.models.mlp import MLP as _Model
+
+    cfg = TrainConfig(rule="backprop", task="digits", backend="numpy", epochs=2, hidden=(16,))
+    original, calls = _Model.train_batch, {"n": 0}
+
+    def poisoned(self, x, t):
+        calls["n"] += 1
+        step = original(self, x, t)
+        if calls["n"] == 90:  # epoch 2's last batch: the output weights blow up after its loss was taken
+            self.params.weights[1][0, 0] = np.inf
+        return step
+
+    monkeypatch.setattr(_Model, "train_batch", poisoned)
+    with pytest.raises(DivergenceError, match=r"non-finite weights in W2 \(into the output\) after epoch 2"):
+        train(cfg, out=tmp_path, progress=False)
