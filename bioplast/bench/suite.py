@@ -16,11 +16,11 @@ A suite is a TOML file (or a built-in name)::
     params = { estimator = "symmetric", cost = "cross_entropy" }
 
 Every key of a ``[[runs]]`` entry other than ``label``/``params``/``backends``
-is a :class:`~bioplast.training.rate.TrainConfig` field; top-level ``epochs``,
+is a :class:`~bioplast.training.config.TrainConfig` field; top-level ``epochs``,
 ``hidden`` and ``batch_size`` are defaults for all runs, and a run's own
 ``backends`` list replaces the suite's.  A run with ``kind = "spiking"``
-trains a spiking network instead (:mod:`bioplast.training.spiking`); its keys
-are :class:`~bioplast.training.spiking.SpikingConfig` fields::
+trains a spiking network instead (:func:`bioplast.training.train` with a :class:`~bioplast.training.config.SpikingConfig`); its keys
+are :class:`~bioplast.training.config.SpikingConfig` fields::
 
     [[runs]]
     label = "STDP (Diehl & Cook), 100 neurons"

@@ -54,6 +54,13 @@ def _path(path, what: str) -> Path:
     return Path(os.path.expanduser(str(path)))
 
 
+def _declared_classes(path: Path, value: np.ndarray) -> int:
+    """An npz's ``n_classes``: one integer >= 2."""
+    if value.shape != () or not np.issubdtype(value.dtype, np.integer) or int(value) < 2:
+        raise DataError(f"{str(path)!r}: n_classes must be one integer >= 2, got {value!r}")
+    return int(value)
+
+
 def load_npz(path, seed: int = 0) -> Dataset:
     """A dataset from an ``.npz`` of ``x_train, y_train, x_test, y_test`` (module docstring)."""
     path = _path(path, "the npz task")
@@ -68,7 +75,7 @@ def load_npz(path, seed: int = 0) -> Dataset:
                     f"(and optionally n_classes), found {sorted(f.files)}"
                 )
             arrays = {k: f[k] for k in NPZ_KEYS}
-            declared = int(f["n_classes"]) if "n_classes" in f.files else None
+            declared = _declared_classes(path, f["n_classes"]) if "n_classes" in f.files else None
     except DataError:
         raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:

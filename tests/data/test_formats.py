@@ -216,3 +216,61 @@ def test_a_task_from_a_module_loader_or_a_dataset_object(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="has no attribute 'nothing'"):
         load_task("mytasks:nothing")
     assert isinstance(d, Dataset)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _idx_header(dtype_byte: int, shape: list) -> bytes:
+    return bytes([0, 0, dtype_byte, len(shape)]) + b"".join(int(n).to_bytes(4, "big") for n in shape)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(
+    st.one_of(
+        st.binary(max_size=64),
+        st.builds(
+            lambda t, shape, body: _idx_header(t, shape) + body,
+            st.sampled_from([0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E, 0x07, 0xFF]),
+            st.lists(st.integers(0, 5), max_size=4),
+            st.binary(max_size=80),
+        ),
+    ),
+    st.booleans(),
+)
+def test_idx_parser_fuzz_gives_data_errors_or_arrays(tmp_path_factory, data, gz):
+    """Any bytes as an IDX file (plain or gzip): an array of the declared shape, or a DataError."""
+    from bioplast.data.idx import read_idx
+
+    folder = tmp_path_factory.mktemp("idx")
+    path = folder / ("f.idx.gz" if gz else "f.idx")
+    path.write_bytes(gzip.compress(data) if gz and data[:1] != b"\x00" else data)
+    try:
+        a = read_idx(path)
+    except DataError:
+        return
+    assert a.ndim == data[3] if not gz or data[:1] == b"\x00" else True
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    st.dictionaries(
+        st.sampled_from(["x_train", "y_train", "x_test", "y_test", "n_classes", "other"]),
+        st.one_of(
+            st.lists(st.integers(-3, 300), min_size=0, max_size=6).map(np.array),
+            st.lists(st.floats(), min_size=1, max_size=6).map(np.array),
+            st.integers(0, 4).map(lambda n: np.zeros((n, 2), np.float32)),
+            st.just(np.array("text")),
+        ),
+        min_size=0,
+        max_size=6,
+    )
+)
+def test_npz_task_fuzz_gives_data_errors_or_a_dataset(tmp_path_factory, arrays):
+    folder = tmp_path_factory.mktemp("npz")
+    np.savez(folder / "d.npz", **arrays)
+    try:
+        load_npz(folder / "d.npz")
+    except (DataError, ConfigError):
+        pass
