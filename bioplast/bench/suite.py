@@ -19,8 +19,8 @@ Every key of a ``[[runs]]`` entry other than ``label``/``params``/``backends``
 is a :class:`~bioplast.training.config.TrainConfig` field; top-level ``epochs``,
 ``hidden`` and ``batch_size`` are defaults for all runs, and a run's own
 ``backends`` list replaces the suite's.  A run with ``kind = "spiking"``
-trains a spiking network instead (:func:`bioplast.training.train` with a :class:`~bioplast.training.config.SpikingConfig`); its keys
-are :class:`~bioplast.training.config.SpikingConfig` fields::
+trains a spiking network instead (:func:`bioplast.training.train` with a
+:class:`~bioplast.training.config.SpikingConfig`); its keys are that class's fields::
 
     [[runs]]
     label = "STDP (Diehl & Cook), 100 neurons"
