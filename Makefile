@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-portable lint docs bench install clean
+.PHONY: demo test test-fast test-portable lint docs gpu-check bench install clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,10 @@ test-fast: $(STAMP)
 # the suite on OpenBLAS's conservative Haswell kernels: tolerances must not depend on the CPU's BLAS kernel
 test-portable: $(STAMP)
 	OPENBLAS_CORETYPE=Haswell $(BIN)/python -m pytest -q -p no:cacheprovider -n auto
+
+# on a machine with a GPU: the cuda tests and short GPU benchmarks, results in benchmarks/results/gpu_check.md
+gpu-check: $(STAMP)
+	$(BIN)/python benchmarks/gpu_check.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/kernels.py

@@ -39,10 +39,18 @@ def _parametrized_itself(metafunc) -> bool:
     )
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cuda: runs on a CUDA device (the GPU check selects these with -m cuda)")
+
+
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames and not _parametrized_itself(metafunc):
-        params = [(n, d, t) for n, d in _backends(metafunc.config) for t in ("float32", "float64")]
-        metafunc.parametrize("backend", params, ids=[f"{n}-{d}-{t}" for n, d, t in params], indirect=True)
+        params = [
+            pytest.param((n, d, t), id=f"{n}-{d}-{t}", marks=[pytest.mark.cuda] if d.startswith("cuda") else [])
+            for n, d in _backends(metafunc.config)
+            for t in ("float32", "float64")
+        ]
+        metafunc.parametrize("backend", params, indirect=True)
 
 
 @pytest.fixture
