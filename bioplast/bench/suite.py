@@ -78,6 +78,10 @@ SWEPT = (
     ("EG-Dale (backprop, EG)", {"rule": "backprop", "optimizer": "eg", "lr": 2.0}),
 )
 
+#: the reference row of the comparison suites: backprop with Adam, its learning rate chosen on a
+#: validation split carved from the training set (benchmarks/baseline_lr.py; never the test split)
+BASELINE = {"label": "backprop (Adam)", "rule": "backprop", "optimizer": "adam", "lr": 0.01}
+
 STDP_SWEPT = "STDP (Diehl & Cook) N=100"
 STDP_RUN = {"kind": "spiking", "model": "diehl_cook", "n_neurons": 100, "train_samples": 600, "epochs": 1}
 
@@ -91,7 +95,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "epochs": 3,
         "hidden": [128],
         "runs": [
-            {"label": "backprop", "rule": "backprop", "lr": 0.05},
+            BASELINE,
             {
                 "label": "EP symmetric",
                 "rule": "eqprop",
@@ -153,6 +157,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "epochs": 10,
         "hidden": [256],
         "runs": [
+            BASELINE,
             {"label": "GD", "rule": "backprop", "lr": 0.05},
             {"label": "sign-frozen GD", "rule": "backprop", "lr": 0.05, "sign_frozen": True},
             {"label": "EG", "rule": "backprop", "optimizer": "eg", "lr": 2.0},
@@ -171,7 +176,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "epochs": 5,
         "hidden": [128],
         "runs": [
-            {"label": "backprop", "rule": "backprop", "lr": 0.05},
+            BASELINE,
             *(
                 {"label": f"curl {int(100 * f)}% (all layers)", "rule": "curl", "lr": 0.05, "params": {"fraction": f}}
                 for f in (0.05, 0.2, 0.5)
@@ -235,7 +240,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
                 "backends": ["torch"],
                 "epochs": 3,
             },
-            {"label": "backprop MLP (rate) 400", "rule": "backprop", "hidden": [400], "epochs": 3, "lr": 0.05},
+            {**BASELINE, "label": "backprop (Adam) MLP (rate) 400", "hidden": [400], "epochs": 3},
         ],
     },
     # the student–teacher studies of Ninou et al. (2025) as lab jobs: the phase diagram of the critical

@@ -68,7 +68,9 @@ def test_suites_are_validated_before_anything_runs(tmp_path):
     assert len(expand(load_suite(tmp_path / "ok.toml"))) == 1
     assert len(expand(load_suite("quick"))) == 24
     assert len(expand(load_suite("curl"))) == 8 * 2 * 3  # runs × tasks × seeds
-    assert len(expand(load_suite("eqprop"))) == 15 and len(expand(load_suite("dale"))) == 30
+    assert (
+        len(expand(load_suite("eqprop"))) == 15 and len(expand(load_suite("dale"))) == 6 * 2 * 3
+    )  # 6 runs (the Adam baseline first) × 2 tasks × 3 seeds
     assert len(expand(load_suite("substrate"))) == 2 * 6 * 2 * 3  # rules × substrates × tasks × seeds
     assert len(expand(load_suite("substrate-sweep"))) == 7 * (7 + 5) * 3  # (6 rate rules + STDP) × sweep points × seeds
     assert len(expand(load_suite("spiking"))) == 5 * 2 * 3  # runs × tasks × seeds
