@@ -6,7 +6,7 @@ second, per run, for M=100 inputs / N=10 hidden and M=400 / N=1000, with
 minibatches of 10 (the protocol of Ninou et al. 2025) and full batch, for
 one run and for a sweep of 16 runs in one call (numpy: 16 loops in turn).
 All three backends run in this process on the same data; the ratio column
-is against the numpy loop.  Issue 4's target: ≥ 10× over numpy for the
+is against the numpy loop.  The target: ≥ 10× over numpy for the
 small network.  Results: ``benchmarks/results/curl.{json,md}``.
 
 Run:  python benchmarks/curl.py
@@ -91,7 +91,7 @@ def main() -> None:
         "(best of 3), ratios against the plain numpy loop in the same process. A sweep of 16 runs is one call: "
         "numba runs them in parallel over the cores, torch as one batched computation, numpy one after another.",
         "",
-        f"Target (issue 4): ≥ 10× over numpy for M=100, N=10 — numba ×{min(r['numba_x'] for r in small):.0f}–"
+        f"Target: ≥ 10× over numpy for M=100, N=10 — numba ×{min(r['numba_x'] for r in small):.0f}–"
         f"×{max(r['numba_x'] for r in small):.0f} with the paper's minibatches of 10. With full batches of 200 "
         "the step is arithmetic, not overhead, and the hand-written loops (no BLAS inside a parallel region) "
         "gain little; at M=400, N=1000 BLAS (numpy, torch) wins per run.",

@@ -1,4 +1,4 @@
-"""Dale's law experiments (issue 5), full size; results in ``benchmarks/results/dale.{json,md}`` + PNGs.
+"""Dale's law experiments, full size; results in ``benchmarks/results/dale.{json,md}`` + PNGs.
 
 1. GD vs sign-frozen GD vs EG on the backprop MLP (784-256-10, MNIST-5k and
    digits, 10 epochs, seeds 0–2): accuracy, sign flips, skewness of log|w|,

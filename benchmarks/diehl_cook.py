@@ -4,9 +4,8 @@ Speed: seconds per training digit (350 ms presentation + 150 ms rest at
 dt 0.5 ms, STDP on, per-digit weight normalisation) for the same network
 description, N = 400: bioplast numba (fused, event-driven), Brian2's
 Cython runtime and Brian2's numpy runtime (each after one warm-up digit, so
-Brian2's code generation and compilation are not counted).  Issue 6's
-targets: ≥ 10× Brian2's runtime mode, ≥ 1× Brian2 standalone (the issue
-quotes ≈ 0.027 s per digit on this machine, simulation only).  Brian2's C++
+Brian2's code generation and compilation are not counted).  Targets:
+≥ 10× Brian2's runtime mode, ≥ 1× Brian2 standalone.  Brian2's C++
 standalone mode is run here too, in a subprocess (its device is global
 state): the same network description, one compiled simulation of 20 digits
 whose Poisson rates follow the digits through a ``TimedArray`` (350 ms
@@ -196,7 +195,6 @@ def main() -> None:
     cython = brian2_seconds_per_digit(images[:4], "cython")
     numpy_rt = brian2_seconds_per_digit(images[:3], "numpy")
     standalone = brian2_standalone_seconds_per_digit()
-    quoted = 0.027  # issue 6's figure for Brian2 C++ standalone on this machine (simulation only)
     rows = [
         {"engine": "bioplast numba (fused, event-driven; with normalisation and input draws)", "s": ours, "vs": 1.0},
         {"engine": "Brian2 runtime, Cython", "s": cython, "vs": cython / ours},
@@ -206,7 +204,6 @@ def main() -> None:
             "s": standalone,
             "vs": standalone / ours,
         },
-        {"engine": "Brian2 C++ standalone (the issue's figure, not run)", "s": quoted, "vs": quoted / ours},
     ]
     import torch
 
@@ -231,7 +228,7 @@ def main() -> None:
             rows,
         ),
         "",
-        "Targets (issue 6): ≥ 10× faster than Brian2's runtime mode, ≥ 1× Brian2 standalone.",
+        "Targets: ≥ 10× faster than Brian2's runtime mode, ≥ 1× Brian2 standalone.",
         "",
         "Batched inference on the torch engine (batch 100, no plasticity): "
         + ", ".join(f"{d}: {v:.1f} digits/s" for d, v in inference.items()),

@@ -6,7 +6,7 @@ Two timings per backend, 784 × 500 float32 weights:
 * ``training step``: a delta-rule step on a batch of 128 (direction
   ``⟨m xᵀ⟩``, then the geometry, then apply) — what a learning run pays.
 
-Target (issue 5): an EG training step costs ≤ 1.2× an additive one on the
+Target: an EG training step costs ≤ 1.2× an additive one on the
 same backend.  Results: ``benchmarks/results/geometry.{json,md}``.
 
 Run:  python benchmarks/geometry.py

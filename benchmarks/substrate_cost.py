@@ -3,8 +3,8 @@
 For each backend (numpy, numba, torch CPU) a 784-128-10 MLP on MNIST-5k-sized inputs (batch 32,
 float32) takes ``train_batch`` steps with the backprop baseline and with node perturbation;
 the substrate's transforms (quantisation, noise, bounds, differential pairs) and read noise are
-the only difference.  Best-of-5 seconds per step; the ratio to ideal is what the hardware issue
-targets (≤ 2× for ``loihi2-like`` and ``pcm-crossbar``).
+the only difference.  Best-of-5 seconds per step; the ratio to ideal is what the target
+bounds (≤ 2× for ``loihi2-like`` and ``pcm-crossbar``).
 
 numba and torch (CPU) run a profile's elementwise stages as one fused kernel
 (:func:`bioplast.hardware.fusion.fused_write`); numpy, the reference, runs them as array operations.
