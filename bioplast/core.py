@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Any, ClassVar, NamedTuple
 
-from bioplast.errors import ConfigError, DataError
+from bioplast.errors import ConfigError, DataError, DivergenceError
 
 Array = Any  # a numpy array or a torch tensor, as the backend supplies
 
@@ -280,7 +280,24 @@ class Plasticity:
         return update, PlasticityState(rule_state, states)
 
     def step(self, k, signals, state: PlasticityState, w) -> tuple[Array, PlasticityState]:
-        """Compute the update and apply it: ``(new_w, new_state)``."""
+        """Compute the update and apply it: ``(new_w, new_state)``.
+
+        :raises DivergenceError: a new weight is NaN or infinite (non-finite signals, or an update
+            that overflowed), naming the rule — instead of weights silently turned to NaN.  This
+            costs one pass over the weights (and a device sync on a GPU); the trainers' inner
+            loops call :meth:`apply`, which skips it, and check their weights once per epoch.
+        """
+        new_w, state = self.apply(k, signals, state, w)
+        if not bool(k.xp.isfinite(new_w).all()):
+            bad = [n for n, x in (("pre", signals_pre(signals)), ("post", signals_post(signals))) if x is not None
+                   and not bool(k.xp.isfinite(x).all())]  # fmt: skip
+            cause = f"non-finite {' and '.join(bad)} signals" if bad else "an update that overflowed"
+            raise DivergenceError(f"{self.name}: the step produced non-finite weights ({cause})")
+        return new_w, state
+
+    def apply(self, k, signals, state: PlasticityState, w) -> tuple[Array, PlasticityState]:
+        """:meth:`step` without its finiteness check: for inner loops that check their weights
+        themselves (the trainers do, once per epoch)."""
         update, state = self.update(k, signals, state, w)
         return apply_updates(k, w, update), state
 
@@ -330,14 +347,27 @@ def apply_updates(k, w: Array, update: Array) -> Array:
     return k.add(w, update)
 
 
+def _locals(signals) -> tuple:
+    if isinstance(signals, Oscillation):
+        return tuple(x for c in signals.contrasts for x in (c.free, c.nudged))
+    if isinstance(signals, Contrast):
+        return (signals.free, signals.nudged)
+    return (signals,)
+
+
+def signals_pre(signals):
+    """The first presynaptic activity of ``signals`` (a Local, a Contrast's free phase, …)."""
+    return _locals(signals)[0].pre
+
+
+def signals_post(signals):
+    """The first postsynaptic activity of ``signals``."""
+    return _locals(signals)[0].post
+
+
 def _check_signals(spec: RuleSpec, signals, w) -> None:
     """Shape checks at the contract boundary (O(1), no data scan)."""
-    if isinstance(signals, Oscillation):
-        locals_ = tuple(x for c in signals.contrasts for x in (c.free, c.nudged))
-    elif isinstance(signals, Contrast):
-        locals_ = (signals.free, signals.nudged)
-    else:
-        locals_ = (signals,)
+    locals_ = _locals(signals)
     n_post, n_pre = tuple(w.shape)
     for sig in locals_:
         if not isinstance(sig, Local):

@@ -113,7 +113,7 @@ def sparse_regression(
                     state = learn.init(k, w)
                     for _ in range(steps):
                         out = x @ w[0]
-                        w, state = learn.step(k, Local(pre=x, post=out[:, None], mod=(y - out)[:, None]), state, w)
+                        w, state = learn.apply(k, Local(pre=x, post=out[:, None], mod=(y - out)[:, None]), state, w)
                     errs.append(float(np.mean((xt @ w[0] - xt @ w_star) ** 2)) if np.isfinite(w).all() else np.inf)
                 best = min(best, float(np.mean(errs)))
             rows.append({"relevant": rel, "method": method, "test_mse": best})

@@ -270,7 +270,7 @@ class EPModel(RateModel):
             # a network with a readout was built with its states, and its phases carry its signals
             assert self.r_states is not None and ph.readout is not None
             (ws, bs) = self.r_states
-            w_o, ws = self.readout_learn.step(k, ph.readout, ws, readout[0])
+            w_o, ws = self.readout_learn.apply(k, ph.readout, ws, readout[0])
             u, bs = chain_update(k, self.chain, k.batch_mean(ph.readout.mod), bs, readout[1])
             readout, self.r_states = (w_o, apply_updates(k, readout[1], u)), (ws, bs)
         self.net = EPNet(weights, biases, feedback if net.feedback is not None else None, readout)
@@ -283,7 +283,7 @@ class EPModel(RateModel):
         new_p, new_s = [], []
         for learn, c, w, s, h in zip(learners, contrasts, params, states, homeostatic, strict=True):
             if h is None:
-                w2, s2 = learn.step(k, c, s, w)
+                w2, s2 = learn.apply(k, c, s, w)
             else:
                 direction, rs = self.rule.update(k, c, s.rule, w)
                 u, ts = chain_update(k, learn.transforms, direction + h * coef, s.transforms, w)

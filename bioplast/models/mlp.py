@@ -120,7 +120,7 @@ class MLP(RateModel):
         k = self.k
         weights, states, biases = [], [], list(self.params.biases)
         for i, (p, s, w) in enumerate(zip(self.plastic, self.states, self.params.weights, strict=True)):
-            w, s = p.step(k, signals[i], s, w)
+            w, s = p.apply(k, signals[i], s, w)
             weights.append(w)
             states.append(s)
             if bias_dirs[i] is not None:

@@ -177,6 +177,11 @@ def read(folder) -> tuple:
             arrays = {name: f[name] for name in f.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise CheckpointDamaged(f"{FILE} in {str(folder)!r} is not a readable plain-array .npz: {exc}") from None
+    if (_MANIFEST not in arrays or _DIGEST not in arrays) and (folder / LEGACY).exists():
+        raise CheckpointMismatch(
+            f"the checkpoint in {str(folder)!r} was written by an older bioplast (format 1: "
+            f"{FILE} + {LEGACY}); start over (bioplast train --restart) or use another folder"
+        )
     if _MANIFEST not in arrays or _DIGEST not in arrays:
         raise CheckpointDamaged(f"{FILE} in {str(folder)!r} has no manifest or digest: not a bioplast checkpoint")
     manifest, digest = arrays.pop(_MANIFEST), arrays.pop(_DIGEST)

@@ -242,8 +242,11 @@ def test_the_cli_restart_flag_and_the_refusal_message(tmp_path):
     assert json.loads((tmp_path / "config.json").read_text())["hidden"] == [4]
 
 
-def test_a_format_1_checkpoint_is_refused_with_the_way_out(tmp_path):
+@pytest.mark.parametrize("with_arrays", [False, True])
+def test_a_format_1_checkpoint_is_refused_with_the_way_out(tmp_path, with_arrays):
     (tmp_path / "checkpoint.json").write_text(json.dumps({"format": 1}))
+    if with_arrays:  # the complete older pair: arrays without a manifest, the manifest beside them
+        np.savez(tmp_path / "checkpoint.npz", L0=np.zeros(3))
     with pytest.raises(CheckpointMismatch, match=r"older bioplast \(format 1.*--restart"):
         train(TrainConfig(**dict(CFG, epochs=1)), out=tmp_path, progress=False)
 

@@ -168,7 +168,8 @@ def _f32_from_bits(typingctx, bits):
 
 _F = np.float32
 _LOG2E, _LN2_HI, _LN2_LO = _F(1.4426950408889634), _F(0.693359375), _F(-2.12194440e-4)
-_EXP_HI, _EXP_LO, _SMALL = _F(88.0), _F(-87.0), _F(0.34657359)
+# above log(FLT_MAX) ≈ 88.72 e^x overflows to inf, as libm's does; 89 keeps k ≤ 129 in the reduction
+_EXP_HI, _EXP_LO, _SMALL = _F(89.0), _F(-87.0), _F(0.34657359)
 _ONE, _TWO, _FOUR, _HALF = _F(1.0), _F(2.0), _F(4.0), _F(0.5)
 _P1, _P2, _P3, _P4, _P5, _P6 = _F(1 / 2), _F(1 / 6), _F(1 / 24), _F(1 / 120), _F(1 / 720), _F(1 / 5040)
 
@@ -185,9 +186,11 @@ def _exp32(x):
     (numba's scalar libm exp costs ~10 ns and blocks SIMD; this runs ~0.4 ns).
 
     Cody–Waite reduction ``x = k ln2 + r``, ``|r| ≤ ln2/2``, degree-7 Taylor
-    polynomial, ``2^k`` assembled in the exponent bits.  Arguments are clamped
-    to [−87, 88] (the float32 range; NaN passes through).  Measured ≤ 5 ulp
-    over the whole range (``tests/dynamics``).
+    polynomial, ``2^k`` assembled in the exponent bits.  Below −87 the argument
+    is clamped (e^−87 ≈ 1.6e-38, a normal float32, where libm would go
+    subnormal); above log(FLT_MAX) the result overflows to inf, as libm's does,
+    so a diverging exponentiated update is seen as one.  NaN passes through.
+    Within the bound of ``tests/backends/test_numba_kernels.py``.
     """
     if x > _EXP_HI:
         x = _EXP_HI
@@ -195,6 +198,8 @@ def _exp32(x):
         x = _EXP_LO
     k = np.floor(x * _LOG2E + _HALF)
     r = (x - k * _LN2_HI) - k * _LN2_LO
+    if k > _F(127.0):  # 2^k is not a float32: scale by 2^127, then by 2^(k−127) (→ inf past FLT_MAX)
+        return (_ONE + _expm1_poly(r)) * _f32_from_bits(np.int32(254) << np.int32(23)) * _TWO ** (k - _F(127.0))
     return (_ONE + _expm1_poly(r)) * _f32_from_bits((np.int32(k) + np.int32(127)) << np.int32(23))
 
 

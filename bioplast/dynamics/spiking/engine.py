@@ -227,7 +227,7 @@ def _learn(k, low: Lowered, st: SimState, src, spikes, mod):
         if pr.plasticity is None:
             continue
         pre = (src if from_src else spikes)[:, a : a + n]
-        weights[i], states[i] = pr.plasticity.step(k, Local(pre, spikes[:, b : b + m], mod), states[i], weights[i])
+        weights[i], states[i] = pr.plasticity.apply(k, Local(pre, spikes[:, b : b + m], mod), states[i], weights[i])
         writes = writes + (weights[i] != st.weights[i]).sum()
     return tuple(weights), tuple(states), writes
 
