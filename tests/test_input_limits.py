@@ -113,3 +113,14 @@ def test_param_and_substrate_param_fuzz_gives_bioplast_errors_only(rule, params,
 def test_a_value_without_a_name_is_refused():
     with pytest.raises(ConfigError, match="expects NAME=VALUE, got 'beta'"):
         _rule_params(["beta"])
+
+
+def test_oversized_encoder_and_teacher_requests_are_refused_before_allocating():
+    import numpy as np
+
+    from bioplast.data import encoders, teacher_student
+
+    with pytest.raises(ConfigError, match="steps of spike trains for 784000 rates needs about"):
+        encoders.poisson(np.full((1000, 784), 10.0), 10**9, 1e-3, 0)
+    with pytest.raises(ConfigError, match="a 1000000-100000-1 teacher with 20 samples needs about"):
+        teacher_student(10**6, 10**5, 1, 10, 10, "tanh")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from bioplast.errors import DataError
+from bioplast.resources import check_fits
 from bioplast.validate import array, positive, positive_int
 
 
@@ -23,6 +24,8 @@ def _check(rates, n_steps, dt):
         raise DataError(f"rates must be >= 0 Hz, got minimum {r.min():g}")
     if r.size and r.max() * dt > 1:
         raise DataError(f"rates must be <= 1/dt = {1 / dt:g} Hz for dt = {dt:g} s, got maximum {r.max():g} Hz")
+    # the draws are float64 before they become spikes: 9 bytes per step and rate
+    check_fits(9.0 * n_steps * max(r.size, 1), f"{n_steps} steps of spike trains for {r.size} rates")
     return r.astype(np.float64), dt
 
 

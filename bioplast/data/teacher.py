@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bioplast.dynamics.activations import activation
+from bioplast.resources import check_fits
 from bioplast.validate import positive, positive_int
 
 
@@ -45,6 +46,11 @@ def teacher_student(
         positive_int(name, v)
     act, out = activation(activation_name), activation(readout)
     positive("input_std", input_std)
+    samples = n_train + n_test  # float64 weights, inputs, and the hidden layer and targets of every sample
+    check_fits(
+        8.0 * (n_hidden * n_in + n_out * n_hidden + samples * (n_in + n_hidden + n_out)),
+        f"a {n_in}-{n_hidden}-{n_out} teacher with {samples} samples",
+    )
     rng = np.random.default_rng(seed)
     w1 = rng.standard_normal((n_hidden, n_in)) / np.sqrt(n_in)
     w2 = rng.standard_normal((n_out, n_hidden)) / np.sqrt(n_hidden)
