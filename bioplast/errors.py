@@ -39,5 +39,6 @@ def unknown_name(kind: str, name: object, valid: Iterable[str]) -> ConfigError:
     """
     valid = sorted(valid)
     close = difflib.get_close_matches(str(name), valid, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return ConfigError(f"unknown {kind} {name!r}{hint} valid {kind}s: {', '.join(valid)}")
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ";"
+    head, sep, tail = kind.partition(" in ")  # "key in runs[0]" → "keys in runs[0]"
+    return ConfigError(f"unknown {kind} {name!r}{hint} valid {head}s{sep}{tail}: {', '.join(valid)}")

@@ -172,7 +172,7 @@ def test_demo_runs_the_suite_and_writes_a_report(tmp_path):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--task", "digits", "--epochs", "1", "--seeds", "1", "--quiet"]) == 0
     report = (out / "report.md").read_text()
-    for label in ("backprop", "EP symmetric", "DANN (backprop)", "bcm"):
+    for label in ("backprop (Adam)", "EP symmetric", "DANN (backprop)", "bcm"):
         assert f"| {label} | digits |" in report
     assert (out / "results.csv").exists() and (out / "report.html").exists()
 
