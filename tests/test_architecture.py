@@ -104,3 +104,18 @@ def test_every_model_kind_implements_the_protocol():
         assert isinstance(model, Model) and TrainConfig(rule=rule).kind == kind
     assert isinstance(model_for(k, TrainConfig(rule="backprop", network="dann", hidden=(8,)), 6, 3), Model)
     assert set(rate) | {"dale", "diehl_cook", "surrogate"} == set(MODELS)
+
+
+def test_from_spec_knows_every_transform_kind_whatever_was_imported_first():
+    """A transform record from a file (a NIR sidecar, a suite) is read in a fresh process that
+    imported only the core: the geometries and device transforms register with the package."""
+    import subprocess
+    import sys
+
+    code = (
+        "from bioplast.core import from_spec, spec_kinds; "
+        "assert {'additive', 'exponentiated', 'clip_bounds'} <= set(spec_kinds()), spec_kinds(); "
+        "print(from_spec({'kind': 'additive', 'lr': 0.1}).name)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().startswith("additive")
