@@ -182,10 +182,10 @@ def _alive(pid: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
 def test_workers_die_with_a_killed_sweep_and_the_resumed_table_is_exact(tmp_path):
-    suite = {**TINY, "epochs": 3, "hidden": [32], "seeds": [0, 1]}
+    suite = {**TINY, "epochs": 3, "hidden": [32], "seeds": [0, 1, 2, 3]}  # 8 jobs: the sweep outlives the poll
     suite_file = tmp_path / "s.toml"
     suite_file.write_text(
-        'name = "tiny"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0, 1]\nepochs = 3\nhidden = [32]\n'
+        'name = "tiny"\ntasks = ["digits"]\nbackends = ["numpy"]\nseeds = [0, 1, 2, 3]\nepochs = 3\nhidden = [32]\n'
         '[[runs]]\nlabel = "delta"\nrule = "delta"\nlr = 0.05\n[[runs]]\nlabel = "oja"\nrule = "oja"\n'
     )
     straight = run_suite(suite, tmp_path / "straight", progress=False)
