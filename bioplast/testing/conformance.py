@@ -266,10 +266,13 @@ def check_locality(rule, k=None, seed: int = 0) -> None:
     base, _ = _direction(k, rule, host, steps=2)
     base = to_host(base)
     i, j = 3, 5
+    # a different amount per sample: a constant shift is invisible to a rule that centres its
+    # signals over the batch (a covariance rule), which would read as "declared but unused"
+    bump = np.linspace(0.5, 1.5, host["pre"].shape[0])
     cases = {
-        "pre": (lambda h: h["pre"].__setitem__((slice(None), j), h["pre"][:, j] + 1.0), "column"),
-        "post": (lambda h: h["post"].__setitem__((slice(None), i), h["post"][:, i] + 1.0), "row"),
-        "mod": (lambda h: h["mod"].__setitem__((slice(None), i), h["mod"][:, i] + 1.0), "row"),
+        "pre": (lambda h: h["pre"].__setitem__((slice(None), j), h["pre"][:, j] + bump), "column"),
+        "post": (lambda h: h["post"].__setitem__((slice(None), i), h["post"][:, i] + bump), "row"),
+        "mod": (lambda h: h["mod"].__setitem__((slice(None), i), h["mod"][:, i] + bump), "row"),
         "w": (lambda h: h["w"].__setitem__((i, j), h["w"][i, j] + 1.0), "entry"),
     }
     for signal, (perturb, scope) in cases.items():
@@ -297,7 +300,7 @@ def check_locality(rule, k=None, seed: int = 0) -> None:
                 f"{j if scope == 'column' else i} changed direction entry {tuple(where)}"
             )
         if not changed.any():
-            raise AssertionError(f"rule {name!r} declares {signal!r} but ignoring it changed nothing")
+            raise AssertionError(f"rule {name!r} declares {signal!r} but perturbing it changed nothing")
 
 
 def check_plasticity_chain(rule, k, transforms=(), seed: int = 0) -> None:

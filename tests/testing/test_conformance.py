@@ -67,6 +67,21 @@ def test_locality_check_catches_an_undeclared_read():
         conformance.check_locality(sneaky)
 
 
+def test_a_batch_centred_covariance_rule_passes_the_locality_check():
+    """ΔW = ⟨(post − ⟨post⟩)(pre − ⟨pre⟩)ᵀ⟩ (Sejnowski 1977) reads pre and post locally, but a constant
+    shift of a column is invisible to it: the check perturbs every sample by a different amount."""
+
+    def update(k, s, state, w):
+        pre = s.pre - k.batch_mean(s.pre)
+        post = s.post - k.batch_mean(s.post)
+        return k.outer_mean(post, pre), state
+
+    covariance = Rule(
+        lambda k, w: (), update, RuleSpec("covariance", "test", frozenset({"pre", "post"}), "feature", "", "")
+    )
+    conformance.check_locality(covariance)
+
+
 class _OffByOne(NumpyBackend):
     """A backend whose Hebbian product is wrong by one part in a thousand."""
 
