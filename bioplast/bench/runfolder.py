@@ -3,8 +3,8 @@
 A results folder may have been copied, edited or damaged since it was written, so nothing read
 from it is trusted:
 
-* ``status.json`` is read through :func:`read_status`, which checks its types, its records (every
-  column of :data:`~bioplast.training.RECORD_COLUMNS` a number, epochs in order) and a SHA-256
+* ``status.json`` is read through :func:`read_status`, which checks its types, its records
+  (:func:`~bioplast.training.records_problem`, as a checkpoint's are) and a SHA-256
   digest of its contents that :func:`write_status` adds.  A file that fails any check describes no
   finished run: the caller re-runs the job (the reason goes to the run's log).
 * A file named inside a status (a lab run's figure) is a plain file name in the run folder, never
@@ -25,11 +25,10 @@ from pathlib import Path
 
 from bioplast.errors import BioplastError
 from bioplast.io import atomic_write_json
-from bioplast.training import RECORD_COLUMNS
+from bioplast.training import records_problem
 
 STATUS = "status.json"
 LOCK = ".lock"
-_NUMBER = (int, float)
 
 
 class RunFolderBusy(BioplastError, RuntimeError):
@@ -46,22 +45,6 @@ def write_status(run_dir: Path, status: dict) -> None:
     status = {k: v for k, v in status.items() if k != "digest"}
     status["digest"] = _digest(json.loads(json.dumps(status)))  # the digest of what a reader will parse
     atomic_write_json(Path(run_dir) / STATUS, status)
-
-
-def valid_records(records) -> str | None:
-    """``None`` if ``records`` is a list of training records (epochs 0, 1, … with a number, NaN
-    included, in every column), else what is wrong."""
-    if not isinstance(records, list):
-        return f"records are {type(records).__name__}, expected a list"
-    for i, r in enumerate(records):
-        if not isinstance(r, dict):
-            return f"record {i} is {type(r).__name__}, expected a table"
-        bad = [c for c in RECORD_COLUMNS if isinstance(r.get(c), bool) or not isinstance(r.get(c), _NUMBER)]
-        if bad:
-            return f"record {i} lacks numbers for {bad}"
-        if r["epoch"] != i:
-            return f"record {i} is of epoch {r['epoch']!r}, expected {i}"
-    return None
 
 
 def _valid_lab(lab) -> str | None:
@@ -93,7 +76,7 @@ def _problem(status) -> str | None:
         return "its error is not a string"
     if status.get("digest") != _digest(status):
         return "its digest does not match its contents (edited or damaged)"
-    problem = valid_records(status.get("records"))
+    problem = records_problem(status.get("records"))
     if problem is None and status.get("lab") is not None:
         problem = _valid_lab(status["lab"])
     return problem

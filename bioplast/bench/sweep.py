@@ -49,7 +49,7 @@ from bioplast.bench.suite import Job, expand, load_suite, make_config
 from bioplast.errors import BioplastError, BioplastWarning, ConfigError, unknown_name
 from bioplast.io import atomic_write_bytes, atomic_write_csv, atomic_write_text, ensure_dir
 from bioplast.optional import available, require
-from bioplast.training import RECORD_COLUMNS, SpikingConfig, train
+from bioplast.training import RECORD_COLUMNS, SpikingConfig, records_problem, train
 from bioplast.training.checkpoints import CheckpointMismatch
 
 COLUMNS = [
@@ -143,7 +143,7 @@ def _last_records(run_dir: Path) -> list:
         records = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return []
-    return records if runfolder.valid_records(records) is None else []
+    return records if records_problem(records) is None else []
 
 
 def _finish(status: dict, status_file: Path, log: Path, t0: float) -> dict:

@@ -170,6 +170,23 @@ def _resume(out, resume: bool, model, rng, k, identity: dict):
     return rng, meta
 
 
+def records_problem(records) -> str | None:
+    """``None`` if ``records`` is a history of training records — epochs 0, 1, … in order, a number
+    (NaN included) in every column of :data:`RECORD_COLUMNS` — else what is wrong.  Checkpoints and
+    results folders are read through it."""
+    if not isinstance(records, list):
+        return f"records are {type(records).__name__}, expected a list"
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            return f"record {i} is {type(r).__name__}, expected a table"
+        bad = [c for c in RECORD_COLUMNS if isinstance(r.get(c), bool) or not isinstance(r.get(c), (int, float))]
+        if bad:
+            return f"record {i} lacks numbers for {bad}"
+        if r["epoch"] != i:
+            return f"record {i} is of epoch {r['epoch']!r}, expected {i}"
+    return None
+
+
 def _check_progress(out, meta: dict) -> None:
     """The progress a checkpoint declares is a consistent history: epochs 0…E recorded once each,
     with every record column, a wall time and the operation counts."""
@@ -177,14 +194,11 @@ def _check_progress(out, meta: dict) -> None:
     where = f"checkpoint in {str(out)!r}"
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
         raise checkpoints.CheckpointDamaged(f"{where} declares epoch {epoch!r}; expected an integer >= 0")
-    if not isinstance(records, list) or [r.get("epoch") if isinstance(r, dict) else None for r in records] != list(
-        range(epoch + 1)
-    ):
-        raise checkpoints.CheckpointDamaged(f"{where} does not hold one record for each epoch 0…{epoch}")
-    for r in records:
-        bad = [c for c in RECORD_COLUMNS if not isinstance(r.get(c), (int, float)) or isinstance(r.get(c), bool)]
-        if bad:
-            raise checkpoints.CheckpointDamaged(f"{where}: the record of epoch {r['epoch']} lacks numbers for {bad}")
+    problem = records_problem(records)
+    if problem is None and isinstance(records, list) and len(records) != epoch + 1:
+        problem = f"{len(records)} records for epochs 0…{epoch}"
+    if problem is not None:
+        raise checkpoints.CheckpointDamaged(f"{where} does not hold one record for each epoch 0…{epoch}: {problem}")
     ops = meta.get("ops")
     if not isinstance(ops, dict) or any(not isinstance(ops.get(n), int) or ops[n] < 0 for n in OPS):
         raise checkpoints.CheckpointDamaged(f"{where} lacks the operation counts {list(OPS)} (integers >= 0)")
