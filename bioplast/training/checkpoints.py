@@ -164,10 +164,7 @@ def read(folder) -> tuple:
     path = folder / FILE
     if not path.exists():
         if (folder / LEGACY).exists():
-            raise CheckpointMismatch(
-                f"the checkpoint in {str(folder)!r} was written by an older bioplast (format 1: "
-                f"{FILE} + {LEGACY}); start over (bioplast train --restart) or use another folder"
-            )
+            raise _older_format(folder)
         raise DataError(f"no checkpoint in {str(folder)!r}: {FILE} is missing")
     with open(path, "rb") as fh:
         if fh.read(4) != b"PK\x03\x04":  # numpy would call anything else a pickle, which it never is here
@@ -178,10 +175,7 @@ def read(folder) -> tuple:
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise CheckpointDamaged(f"{FILE} in {str(folder)!r} is not a readable plain-array .npz: {exc}") from None
     if (_MANIFEST not in arrays or _DIGEST not in arrays) and (folder / LEGACY).exists():
-        raise CheckpointMismatch(
-            f"the checkpoint in {str(folder)!r} was written by an older bioplast (format 1: "
-            f"{FILE} + {LEGACY}); start over (bioplast train --restart) or use another folder"
-        )
+        raise _older_format(folder)
     if _MANIFEST not in arrays or _DIGEST not in arrays:
         raise CheckpointDamaged(f"{FILE} in {str(folder)!r} has no manifest or digest: not a bioplast checkpoint")
     manifest, digest = arrays.pop(_MANIFEST), arrays.pop(_DIGEST)
@@ -202,6 +196,13 @@ def read(folder) -> tuple:
         if not isinstance(header.get(key), kind):
             raise CheckpointDamaged(f"the manifest of {FILE} in {str(folder)!r} lacks {key!r} ({kind.__name__})")
     return header, arrays
+
+
+def _older_format(folder: Path) -> CheckpointMismatch:
+    return CheckpointMismatch(
+        f"the checkpoint in {str(folder)!r} was written by an older bioplast (format 1: {FILE} + {LEGACY}); "
+        "start over (bioplast train --restart) or use another folder"
+    )
 
 
 def stored_fingerprint(folder) -> list:
