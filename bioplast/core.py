@@ -289,8 +289,11 @@ class Plasticity:
         """
         new_w, state = self.apply(k, signals, state, w)
         if not bool(k.xp.isfinite(new_w).all()):
-            bad = [n for n, x in (("pre", signals_pre(signals)), ("post", signals_post(signals))) if x is not None
-                   and not bool(k.xp.isfinite(x).all())]  # fmt: skip
+            bad = [
+                n
+                for n in ("pre", "post")
+                if any(not bool(k.xp.isfinite(getattr(s, n)).all()) for s in _locals(signals))
+            ]
             cause = f"non-finite {' and '.join(bad)} signals" if bad else "an update that overflowed"
             raise DivergenceError(f"{self.name}: the step produced non-finite weights ({cause})")
         return new_w, state
@@ -353,16 +356,6 @@ def _locals(signals) -> tuple:
     if isinstance(signals, Contrast):
         return (signals.free, signals.nudged)
     return (signals,)
-
-
-def signals_pre(signals):
-    """The first presynaptic activity of ``signals`` (a Local, a Contrast's free phase, …)."""
-    return _locals(signals)[0].pre
-
-
-def signals_post(signals):
-    """The first postsynaptic activity of ``signals``."""
-    return _locals(signals)[0].post
 
 
 def _check_signals(spec: RuleSpec, signals, w) -> None:

@@ -83,8 +83,8 @@ def test_a_kill_before_any_write_resumes_exactly(tmp_path, monkeypatch, referenc
             train(TrainConfig(epochs=2, **CFG), out=out, progress=False)
         monkeypatch.undo()
         resumed = train(TrainConfig(epochs=2, **CFG), out=out, progress=False)
-        assert _same_run((resumed), (records)), f"killed at write {kill_at}"
-        assert _same_run((json.loads((out / "metrics.json").read_text())), (records))
+        assert _same_run(resumed, records), f"killed at write {kill_at}"
+        assert _same_run(json.loads((out / "metrics.json").read_text()), records)
         assert all(np.array_equal(weights[n], _weights(out)[n]) for n in weights), f"killed at write {kill_at}"
         assert not list(out.glob(".*.tmp")), "a temporary file outlived the kill"
 
@@ -108,7 +108,7 @@ def test_resuming_from_the_epoch_0_checkpoint_records_epoch_0_once(tmp_path, mon
     monkeypatch.undo()
     resumed = train(TrainConfig(epochs=2, **CFG), out=tmp_path, progress=False)
     assert [r["epoch"] for r in resumed] == [0, 1, 2]
-    assert _same_run((resumed), (records))
+    assert _same_run(resumed, records)
 
 
 @pytest.mark.slow
@@ -135,7 +135,7 @@ def test_sigkill_at_random_moments_then_resume_is_exact(tmp_path):
         done = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
         got = json.loads((out / "metrics.json").read_text())
-        assert _same_run((got), (records)), f"killed at {moment}"
+        assert _same_run(got, records), f"killed at {moment}"
         assert all(np.array_equal(weights[n], _weights(out)[n]) for n in weights), f"killed at {moment}"
 
 
