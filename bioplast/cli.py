@@ -9,6 +9,7 @@ bioplast gradcheck --rule R         an EP rule's estimate against the autograd o
 bioplast geometry-test BEFORE AFTER which plasticity geometry produced a weight change
 bioplast bench --suite quick        a benchmark suite: resumable, tidy results table, report
 bioplast demo --out DIR             small rule comparison with table and plots
+bioplast reproduce --list           the paper claims bioplast reproduces, with their verdicts
 """
 
 from __future__ import annotations
@@ -306,6 +307,34 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    from bioplast.errors import ConfigError
+    from bioplast.reproduce import CLAIMS, COMMITTED, last_row, run_claim
+
+    if args.list or (not args.claim and not args.all):
+        rows = []
+        for claim in CLAIMS.values():
+            status = "not run"
+            for folder, where in ((args.out, args.out), (COMMITTED, "committed")):
+                line = last_row(folder, claim.name)
+                if line is not None:
+                    status = f"{line['verdict']} ({line['budget']} budget, {where})"
+                    break
+            rows.append([claim.name, "long" if claim.long else "quick", status, claim.source])
+        print(_table(rows, ["claim", "runtime", "status", "source"]))
+        return 0
+    if args.claim and args.all:
+        raise ConfigError(f"give one claim or --all, not both (got {args.claim!r} and --all)")
+    names = [args.claim] if args.claim else [c.name for c in CLAIMS.values() if not c.long]
+    for name in names:
+        if not args.quiet:
+            print(f"bioplast: reproducing {name} ({args.budget} budget) ...", file=sys.stderr)
+        line = run_claim(name, args.out, args.budget, args.seed)
+        print(f"{name}: {line['verdict']} — ours: {line['ours']} — paper: {line['paper']}")
+        print(f"  {Path(args.out) / name / 'report.md'} ({line['seconds']:.0f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bioplast", description="local plasticity rules, checked against references")
     p.add_argument("--version", action="version", version=f"bioplast {__version__}")
@@ -449,6 +478,21 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--backend", default="numba", help="backend for every run (default: numba)")
     d.add_argument("--quiet", action="store_true", help="no progress bars")
     d.set_defaults(fn=cmd_demo)
+
+    r = sub.add_parser("reproduce", help="reproduce a paper's claim: its figure beside the paper's value")
+    r.add_argument("claim", nargs="?", help="the claim to run (see --list)")
+    r.add_argument("--list", action="store_true", help="list the claims and the verdicts found in --out")
+    r.add_argument("--all", action="store_true", help="run every claim not marked long")
+    r.add_argument(
+        "--budget",
+        choices=("full", "quick"),
+        default="full",
+        help="full: the paper comparison (default); quick: a tiny run that checks the pipeline, not the claim",
+    )
+    r.add_argument("--out", default="results/reproduce", help="results folder (default: results/reproduce)")
+    r.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
+    r.add_argument("--quiet", action="store_true", help="no progress messages")
+    r.set_defaults(fn=cmd_reproduce)
     return p
 
 

@@ -10,11 +10,11 @@ A suite run with ``kind = "lab"`` names an ``experiment`` and its
     settings = { c_values = [0.2, 0.5, 1.0, 2.0] }
 
 ========================  ==============================================================
-experiment                function (:mod:`bioplast.experiments.curl`)
+experiment                function
 ========================  ==============================================================
-``phase_diagram``         :func:`~bioplast.experiments.curl.phase_diagram`
-``chaos``                 :func:`~bioplast.experiments.curl.chaos_sweep`
-``saddle_escape``         :func:`~bioplast.experiments.curl.saddle_escape`
+``phase_diagram``         :func:`bioplast.experiments.curl.phase_diagram`
+``chaos``                 :func:`bioplast.experiments.curl.chaos_sweep`
+``saddle_escape``         :func:`bioplast.experiments.saddle.saddle_escape` (numba only)
 ========================  ==============================================================
 
 The job's seed is the experiment's ``seed`` (its first teacher) and its
@@ -34,7 +34,7 @@ import numpy as np
 
 from bioplast.errors import ConfigError, unknown_name
 from bioplast.experiments import curl as ce
-from bioplast.experiments.curl import LEARNERS
+from bioplast.experiments import saddle as se
 from bioplast.figures import finish, pyplot, save_png
 from bioplast.io import atomic_write_json
 
@@ -42,13 +42,12 @@ LAB_BACKENDS = ("numba", "numpy", "torch")
 LAB_TASK = "student-teacher"  # the task column of a lab job: it makes its own data
 
 
-# experiment name → its function in bioplast.experiments.curl (imported when a job runs)
-_FUNCTIONS = {"phase_diagram": "phase_diagram", "chaos": "chaos_sweep", "saddle_escape": "saddle_escape"}
-EXPERIMENTS = tuple(_FUNCTIONS)
+EXPERIMENTS = ("phase_diagram", "chaos", "saddle_escape")
 
 
 def _experiments() -> dict:
-    return {name: getattr(ce, fn) for name, fn in _FUNCTIONS.items()}
+    """Experiment name → its function (looked up when a job runs, so tests can replace one)."""
+    return {"phase_diagram": ce.phase_diagram, "chaos": ce.chaos_sweep, "saddle_escape": se.saddle_escape}
 
 
 @dataclass(frozen=True)
@@ -67,12 +66,19 @@ class LabConfig:
             raise unknown_name("lab experiment", self.experiment, EXPERIMENTS)
         if not isinstance(self.settings, dict):
             raise ConfigError(f"lab settings must be a table of keyword arguments, got {self.settings!r}")
-        accepted = set(inspect.signature(functions[self.experiment]).parameters) - {"seed", "backend", "progress"}
+        accepted = set(inspect.signature(functions[self.experiment]).parameters) - {
+            "seed",
+            "backend",
+            "progress",
+            "cache",
+        }
         for key in self.settings:
             if key not in accepted:
                 raise unknown_name(f"setting of lab experiment {self.experiment!r}", key, sorted(accepted))
         if self.backend not in LAB_BACKENDS:
             raise unknown_name("lab backend", self.backend, LAB_BACKENDS)
+        if "backend" not in inspect.signature(functions[self.experiment]).parameters and self.backend != "numba":
+            raise ConfigError(f"lab experiment {self.experiment!r} runs on numba only, got backend {self.backend!r}")
         if self.task != LAB_TASK:
             raise ConfigError(f"a lab job makes its own {LAB_TASK!r} data, got task {self.task!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -112,18 +118,7 @@ def run_lab(cfg: LabConfig, out, progress=False) -> dict:
 
 
 def _rows(experiment: str, result) -> list:
-    if experiment != "saddle_escape":
-        return result
-
-    rows = []
-    for i, r in enumerate(result.scales):
-        faster, decided = result.curl_faster(i)
-        row = {"init_scale": r, "curl_first": faster, "decided": decided, "seeds": int(result.hit.shape[0])}
-        for j, learner in enumerate(LEARNERS):
-            row[f"{learner} reached"] = int(np.isfinite(result.hit[:, i, j]).sum())
-            row[f"{learner} median final error"] = float(np.median(result.test_error[:, i, j, -1]))
-        rows.append(row)
-    return rows
+    return result.rows() if experiment == "saddle_escape" else result
 
 
 def plot_phase_diagram(rows: list, path) -> None:
@@ -178,19 +173,22 @@ def plot_chaos(rows: list, path) -> None:
 
 
 def plot_saddle(result, path) -> None:
-    """Median test error over seeds (band: range) per learner, one panel per initial scale."""
+    """Median test loss over seeds (band: range) per learner, one panel per value of the swept parameter."""
 
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(result.scales), figsize=(4.5 * len(result.scales), 3.6), sharey=True, squeeze=False)
-    for i, r in enumerate(result.scales):
+    n = len(result.values)
+    fig, axes = plt.subplots(1, n, figsize=(4.5 * n, 3.6), sharey=True, squeeze=False)
+    for i, value in enumerate(result.values):
         ax = axes[0, i]
-        for j, learner in enumerate(LEARNERS):
+        for j, learner in enumerate(result.learners):
             curves = result.test_error[:, i, j]
-            ax.plot(result.steps[1:], np.median(curves, 0)[1:], label=learner, color=f"C{j}")
-            ax.fill_between(result.steps[1:], curves.min(0)[1:], curves.max(0)[1:], color=f"C{j}", alpha=0.12)
-        ax.axhline(result.threshold, color="gray", ls=":", lw=1)
-        ax.set(xscale="log", yscale="log", title=f"initial scale r = {r}", xlabel="step")
-    axes[0, 0].set_ylabel("test error")
+            seen = ~np.isnan(curves).all(0)  # a run stopped once every learner had reached the threshold
+            at, curves = result.steps[seen][1:], curves[:, seen][:, 1:]
+            ax.plot(at, np.nanmedian(curves, 0), label=learner, color=f"C{j}")
+            ax.fill_between(at, np.nanmin(curves, 0), np.nanmax(curves, 0), color=f"C{j}", alpha=0.12)
+        ax.axhline(result.protocol.threshold, color="gray", ls=":", lw=1)
+        ax.set(xscale="log", yscale="log", title=f"{result.parameter} = {value}", xlabel="full-batch step")
+    axes[0, 0].set_ylabel("test loss")
     axes[0, 0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
     save_png(fig, Path(path))

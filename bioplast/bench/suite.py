@@ -245,7 +245,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
     },
     # the student–teacher studies of Ninou et al. (2025) as lab jobs: the phase diagram of the critical
     # flip fraction against c (theory and simulation), Lyapunov exponent and order parameter either side
-    # of the threshold, and the saddle-escape comparison with its linear control (benchmarks/curl_*.py
+    # of the threshold, and the saddle escape (the paper's protocol) with its linear control (benchmarks/curl_*.py
     # write the same studies as stand-alone reports)
     "curl-lab": {
         "name": "curl-lab",
@@ -258,13 +258,13 @@ BUILTIN: dict[str, dict[str, Any]] = {
                 "label": "saddle escape, tanh",
                 "kind": "lab",
                 "experiment": "saddle_escape",
-                "settings": {"activation": "tanh"},
+                "settings": {"values": [0.1, 2.0]},
             },
             {
                 "label": "saddle escape, linear control",
                 "kind": "lab",
                 "experiment": "saddle_escape",
-                "settings": {"activation": "identity", "n_train": 150},
+                "settings": {"protocol": {"activation": "identity", "n_train": 150}, "values": [0.1, 2.0]},
             },
         ],
     },

@@ -44,7 +44,7 @@ def teacher_student(
     ψ = φ and inputs of standard deviation ``input_std = 1/√2``."""
     for name, v in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out), ("n_train", n_train), ("n_test", n_test)):
         positive_int(name, v)
-    act, out = activation(activation_name), activation(readout)
+    activation(activation_name), activation(readout)  # unknown names fail before any work
     positive("input_std", input_std)
     samples = n_train + n_test  # float64 weights, inputs, and the hidden layer and targets of every sample
     check_fits(
@@ -54,6 +54,15 @@ def teacher_student(
     rng = np.random.default_rng(seed)
     w1 = rng.standard_normal((n_hidden, n_in)) / np.sqrt(n_in)
     w2 = rng.standard_normal((n_out, n_hidden)) / np.sqrt(n_hidden)
-    x = input_std * rng.standard_normal((n_train + n_test, n_in))
+    return labelled_task(w1, w2, n_train, n_test, activation_name, readout, input_std, rng)
+
+
+def labelled_task(
+    w1, w2, n_train: int, n_test: int, activation_name: str, readout: str, input_std: float, rng
+) -> TeacherTask:
+    """Train and test data labelled by the teacher ``(w1, w2)``: inputs ``x ~ N(0, input_std² I)``
+    drawn from the generator ``rng``, targets ``y = ψ(W₂ φ(W₁ x))``."""
+    act, out = activation(activation_name), activation(readout)
+    x = positive("input_std", input_std) * rng.standard_normal((n_train + n_test, w1.shape[1]))
     y = out(np, act(np, x @ w1.T) @ w2.T)
     return TeacherTask(x[:n_train], y[:n_train], x[n_train:], y[n_train:], w1, w2, activation_name, readout)

@@ -20,7 +20,7 @@ SADDLE = {
     "label": "saddle escape",
     "kind": "lab",
     "experiment": "saddle_escape",
-    "settings": {"seeds": 1, "steps": 1500, "n_train": 200, "records": 20},
+    "settings": {"seeds": 1, "protocol": {"n_train": 200, "max_steps": 300, "records": 20}},
 }
 
 
@@ -82,6 +82,8 @@ def test_lab_runs_are_validated_and_failures_are_recorded(tmp_path):
         load_suite({**base, "runs": [{**CHAOS, "settings": {"fractionz": [0.1]}}]})
     with pytest.raises(ConfigError, match="lab backend 'torch:cuda'"):
         load_suite({**base, "runs": [{**CHAOS, "backends": ["torch:cuda"]}]})
+    with pytest.raises(ConfigError, match="'saddle_escape' runs on numba only, got backend 'numpy'"):
+        load_suite({**base, "runs": [{**SADDLE, "backends": ["numpy"]}]})
     with pytest.raises(ConfigError, match="key in runs\\[0\\] 'params'"):
         load_suite({**base, "runs": [{**CHAOS, "params": {}}]})
     with pytest.raises(ConfigError, match="suite 'tasks' must be a non-empty list"):
