@@ -28,6 +28,7 @@ EXTRAS = {
     "distributed": ("bench", "dask[distributed]"),
     "nir": ("nir", "nir"),
     "nirtorch": ("nir", "nirtorch"),
+    "neurobench": ("metrics", "neurobench"),
 }
 
 

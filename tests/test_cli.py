@@ -5,6 +5,7 @@ import pytest
 
 from bioplast.cli import main
 from bioplast.testing import tolerance, worst_case
+from bioplast.training import RECORD_COLUMNS
 
 
 def test_rules_and_backends_listing(capsys):
@@ -58,7 +59,9 @@ def test_train_writes_records(tmp_path, capsys):
     # by ≤ tolerance(float32, 640) each (a·b, and half of that for each of ‖a‖², ‖b‖²), then 4 more ops
     slack = 2 * tolerance("float32", 640) + worst_case("float32", 4)
     assert all(abs(r["grad_alignment"] - 1) <= slack for r in records)
-    assert csv_lines[0] == "epoch,loss,train_acc,test_acc,wall_time_s,synops,energy_J,grad_alignment"
+    assert csv_lines[0] == ",".join(RECORD_COLUMNS) and csv_lines[0].startswith(
+        "epoch,loss,train_acc,test_acc,wall_time_s,synops,energy_J,grad_alignment,effective_synops"
+    )
     assert len(csv_lines) == 4
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["rule"] == "delta" and cfg["rule_spec"]["reads"] == ["mod", "pre"]
@@ -130,6 +133,7 @@ def test_train_interrupted_mid_run_keeps_only_complete_files(tmp_path, monkeypat
         "config.json",
         "metrics.csv",
         "metrics.json",
+        "neurobench.json",
         "weights.npz",
     ]
 

@@ -1,5 +1,6 @@
-"""Figures for comparisons: learning curves, alignment with backprop, accuracy against time and
-energy, and robustness to the substrate (PNG, paper-ready)."""
+"""Figures for comparisons: learning curves, alignment with backprop, accuracy against time,
+energy, synaptic operations and the cost of learning, and robustness to the substrate (PNG,
+paper-ready)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,24 @@ def accuracy_vs(rows: list, key: str, path, xlabel: str, title: str = "") -> Non
         ax.scatter([r[key] for r in sel], [r["test_acc"] for r in sel], label=rule, s=18)
     ax.set_xscale("log")
     finish(fig, ax, path, xlabel=f"{xlabel} (log scale)", ylabel="final test accuracy", title=title, ylim=(0, 1))
+
+
+# what the accuracy-vs-learning-cost plot puts on its axis, first choice first: the estimated energy
+# where the substrates have figures, else the plasticity operations (always counted)
+LEARNING_COSTS = (
+    ("learning_energy_J", "estimated learning energy (J)"),
+    ("plasticity_ops", "plasticity operations of the run (effective)"),
+)
+
+
+def learning_cost(rows: list):
+    """``(column, axis label)`` of the first of :data:`LEARNING_COSTS` that every run defines
+    (so one plot compares all runs on one quantity); ``None`` when none does."""
+    last = list(_last_epochs(rows).values())
+    for key, label in LEARNING_COSTS:
+        if last and all(_defined(r.get(key)) and r[key] > 0 for r in last):
+            return key, label
+    return None
 
 
 def has_values(rows: list, key: str) -> bool:

@@ -8,8 +8,11 @@
 * ``results.csv`` (and ``results.parquet`` when pyarrow is installed) — one row
   per (run, epoch), columns :data:`COLUMNS`;
 * ``summary.csv`` / ``report.md`` / ``report.html`` — final test accuracy mean
-  ± std over seeds per (label, task), with learning-curve and
-  accuracy-vs-time plots (PNG; the HTML embeds them).
+  ± std over seeds per (label, task), with learning-curve, accuracy-vs-time,
+  accuracy-vs-synaptic-operations and accuracy-vs-learning-cost plots (PNG; the
+  HTML embeds them);
+* ``runs/<run_id>/neurobench.json`` — each run's metrics in NeuroBench's format
+  (:mod:`bioplast.metrics`).
 
 Runs are resumable and safe: a finished or failed run is not run again (its
 status file says so), an interrupted one resumes from its checkpoint, and a
@@ -48,6 +51,7 @@ from bioplast.bench.lab import LAB_TASK, LabConfig, run_lab
 from bioplast.bench.suite import Job, expand, load_suite, make_config
 from bioplast.errors import BioplastError, BioplastWarning, ConfigError, unknown_name
 from bioplast.io import atomic_write_bytes, atomic_write_csv, atomic_write_text, ensure_dir
+from bioplast.metrics import COLUMNS as METRIC_COLUMNS
 from bioplast.optional import available, require
 from bioplast.training import RECORD_COLUMNS, SpikingConfig, records_problem, train
 from bioplast.training.checkpoints import CheckpointMismatch
@@ -73,6 +77,7 @@ COLUMNS = [
     "synops",
     "energy_J",
     "grad_alignment",
+    *METRIC_COLUMNS,
     "status",
     "error",
     "run_id",
@@ -80,7 +85,16 @@ COLUMNS = [
     "git_commit",
 ]
 EXECUTORS = ("local", "dask")
-MEANS = ("wall_time_s", "synops", "energy_J", "grad_alignment")  # summary: means over seeds at the last epoch
+# summary: means over seeds at the last epoch
+MEANS = (
+    "wall_time_s",
+    "synops",
+    "energy_J",
+    "grad_alignment",
+    "effective_synops",
+    "learning_energy_J",
+    "plasticity_ops",
+)
 _LIMITS = None  # a worker's thread limits, kept alive for the worker's lifetime
 _BAR_LINE = False  # a worker's line for its runs' progress bars (False: no bars)
 
@@ -372,6 +386,21 @@ def _plots(rows: list, out: Path) -> list:
             done, "wall_time_s", out / name, "training time (s)", f"{task}: final accuracy vs training time"
         )
         names.append(name)
+        if plots.has_values(done, "effective_synops"):
+            name = f"accuracy_vs_synops_{task}.png"
+            plots.accuracy_vs(
+                done,
+                "effective_synops",
+                out / name,
+                "synaptic operations per inference (effective MACs + ACs)",
+                f"{task}: final accuracy vs synaptic operations",
+            )
+            names.append(name)
+        cost = plots.learning_cost(done)
+        if cost is not None:
+            name = f"accuracy_vs_learning_cost_{task}.png"
+            plots.accuracy_vs(done, cost[0], out / name, cost[1], f"{task}: final accuracy vs the cost of learning")
+            names.append(name)
         if plots.has_values(done, "energy_J"):
             name = f"accuracy_vs_energy_{task}.png"
             plots.accuracy_vs(
@@ -419,6 +448,9 @@ REPORT_COLUMNS = (
     ("synaptic ops", lambda s: _number(s["synops_mean"], ".3g")),
     ("energy (J)", lambda s: _number(s["energy_J_mean"], ".3g")),
     ("alignment with backprop", lambda s: _number(s["grad_alignment_mean"], ".3f")),
+    ("synaptic ops per inference", lambda s: _number(s["effective_synops_mean"], ".3g")),
+    ("plasticity ops", lambda s: _number(s["plasticity_ops_mean"], ".3g")),
+    ("learning energy (J, estimate)", lambda s: _number(s["learning_energy_J_mean"], ".3g")),
 )
 
 
@@ -485,7 +517,9 @@ def _report(summary: list, figures: list, labs: list, suite: dict, overhead: dic
         "Means over seeds at the last epoch. Energy: the substrate's per-operation figures times the "
         "run's operation counts (— where the substrate has no figures); alignment: cosine between the "
         "rule's update and backprop's −∇L on a fixed training batch (— where the rule follows no "
-        "loss's gradient)."
+        "loss's gradient). Synaptic ops per inference: NeuroBench's effective MACs + ACs per sample of "
+        "an evaluation pass; plasticity ops and learning energy: the whole run's learning (the energy "
+        "an estimate from the substrate's per-operation figures)."
         if summary
         else "",
         f"Harness time {overhead['harness_s']:.2f} s of {overhead['total_s']:.2f} s "

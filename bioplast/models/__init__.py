@@ -7,10 +7,21 @@ Kinds (the registry :data:`MODELS`): ``error_driven``, ``delta_readout``, ``clam
 """
 
 from bioplast.models import dale, diehl_cook, ep, mlp, surrogate  # noqa: F401  (each registers its kinds)
-from bioplast.models.base import MODELS, Directions, Model, Plan, RateModel, Step, build_model, register_model
+from bioplast.models.base import (
+    LEARNING_OPS,
+    MODELS,
+    Directions,
+    Model,
+    Plan,
+    RateModel,
+    Step,
+    build_model,
+    register_model,
+)
 from bioplast.models.mlp import MLP, mlp_builder
 
 __all__ = [
+    "LEARNING_OPS",
     "MODELS",
     "Model",
     "Plan",

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class Step(NamedTuple):
     """What one training batch did: its loss (NaN for rules that minimise none) and operation
     counts (:data:`bioplast.hardware.energy.OPS`: synaptic operations, neuron updates, spikes or graded messages, weight
-    writes), which the loop sums and prices."""
+    writes; :data:`LEARNING_OPS`: what the plasticity itself did), which the loop sums and prices."""
 
     loss: float
     ops: dict
@@ -81,15 +81,54 @@ class Model(Protocol):
     def directions(self, x, target) -> Directions | None: ...
 
 
-def rate_ops(synops: int, neuron_updates: int, weight_writes: int, batch: int) -> dict:
+# what the plasticity itself did in a step (bioplast.metrics.learning turns them into metrics):
+# * plasticity_dense: synapse-update products if every operand were non-zero — one per sample and
+#   plastic synapse for a rule that averages outer products over the batch;
+# * plasticity_effective: those whose operands are both non-zero (the updates actually computed);
+# * trace_updates: updates of the rule's per-neuron traces (STDP's presynaptic and postsynaptic traces)
+LEARNING_OPS = ("plasticity_dense", "plasticity_effective", "trace_updates")
+
+
+def outer_product_counts(pairs) -> tuple[int, int]:
+    """``(dense, effective)`` products of the batch outer products ``Σ_b f_b ⊗ p_b`` of ``pairs`` of
+    ``(p[B, n_pre], f[B, n_post])`` backend arrays:
+
+        dense     = Σ_pairs B · n_post · n_pre
+        effective = Σ_pairs Σ_b nnz(p_b) · nnz(f_b)
+
+    (a product with a zero operand is skipped by an event-driven or sparse update, as NeuroBench's
+    effective operations skip zero activations)."""
+    dense = effective = 0
+    for pre, factor in pairs:
+        dense += int(pre.shape[0]) * int(pre.shape[1]) * int(factor.shape[1])
+        effective += int(((pre != 0).sum(1) * (factor != 0).sum(1)).sum())
+    return dense, effective
+
+
+def rule_factor(rule, signals):
+    """The postsynaptic factor a one-phase rule multiplies with ``pre``: ``mod`` when it reads one
+    (backprop, the delta rule), else ``post`` (Hebbian rules)."""
+    return signals.mod if "mod" in rule.spec.reads and signals.mod is not None else signals.post
+
+
+def rate_ops(
+    synops: int, neuron_updates: int, weight_writes: int, batch: int, plasticity: tuple[int, int] | None = None
+) -> dict:
     """One batch's operation counts of a rate network from its per-sample figures: a rate neuron
     sends its graded output once per update (Loihi 2's graded spikes), so ``spikes`` equals the
-    neuron updates; every plastic synapse is written once per step."""
+    neuron updates; every plastic synapse is written once per step.  ``plasticity``: the step's
+    ``(dense, effective)`` update products (:func:`outer_product_counts`); ``None``: one product per
+    sample and plastic synapse, all counted effective (rules whose operands the model does not see,
+    such as autograd's)."""
+    dense, effective = plasticity if plasticity is not None else (batch * weight_writes, batch * weight_writes)
     return {
         "synops": batch * synops,
         "neuron_updates": batch * neuron_updates,
         "spikes": batch * neuron_updates,
         "weight_writes": weight_writes,
+        "plasticity_dense": dense,
+        "plasticity_effective": effective,
+        "trace_updates": 0,
     }
 
 
@@ -119,8 +158,10 @@ class RateModel:
             predicted_accuracy(self, self.k, data.x_test, data.y_test),
         )
 
-    def ops(self, batch: int) -> dict:
-        return rate_ops(self.synops_per_sample, self.neuron_updates_per_sample, self.plastic_synapses, batch)
+    def ops(self, batch: int, plasticity: tuple[int, int] | None = None) -> dict:
+        return rate_ops(
+            self.synops_per_sample, self.neuron_updates_per_sample, self.plastic_synapses, batch, plasticity
+        )
 
 
 Builder = Callable[..., Model]

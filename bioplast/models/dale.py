@@ -119,9 +119,11 @@ class DaleModel(RateModel):
             return (optimizer(name, lr),)
         return (optimizer(name, lr), sign_frozen())
 
-    def _forward(self, xp, params, x):
+    def _forward(self, xp, params, x, read=None):
+        """The network's output for ``x``; ``read(m, h, W)`` computes each product ``h Wᵀ`` (default: as
+        the devices read it in this pass, :meth:`_reader`; a measurement passes its own)."""
         mm = self._mismatch_like(xp, x)
-        read = self._reader(xp, x)
+        read = read or self._reader(xp, x)
         if self.network == "dann":
             layers, i = [], 0
             for n in self._layout:

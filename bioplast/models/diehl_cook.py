@@ -149,6 +149,22 @@ def normalize_incoming(w: np.ndarray, total: float) -> np.ndarray:
     return w * (total / np.where(sums > 0, sums, 1.0))
 
 
+# the triplet rule's traces: r₁, r₂ per input, o₁, o₂ per excitatory neuron (bioplast.rules.stdp)
+PRE_TRACES, POST_TRACES = 2, 2
+
+
+def stdp_counts(pre_spikes: int, post_spikes: int, n_pre: int, n_post: int, sample_steps: int) -> dict:
+    """The plasticity's own work over ``sample_steps`` (time steps × samples) of the input → excitatory
+    projection: a presynaptic spike depresses its ``n_post`` synapses and a postsynaptic spike
+    potentiates its ``n_pre`` synapses (effective); a clock-driven update evaluates both terms at
+    every synapse every step (dense, ``2 n_pre n_post`` a step); every trace decays every step."""
+    return {
+        "plasticity_dense": 2 * n_pre * n_post * sample_steps,
+        "plasticity_effective": pre_spikes * n_post + post_spikes * n_pre,
+        "trace_updates": (PRE_TRACES * n_pre + POST_TRACES * n_post) * sample_steps,
+    }
+
+
 class TrainLog(NamedTuple):
     counts: np.ndarray  # excitatory spike counts per training digit [n_digits, n]
     retries: np.ndarray  # extra presentations per digit
@@ -243,6 +259,7 @@ class DiehlCook:
         pending = np.arange(len(images))
         ops = {}
         silence = np.zeros((cfg.steps_rest, len(images), self.n_inputs), dtype=bool)
+        n_steps = cfg.steps_present + cfg.steps_rest
         for _ in range(cfg.max_retries + 1):
             spikes = self._spikes(images[pending], intensity[pending, None], rng)
             if len(pending) < len(images):
@@ -251,7 +268,13 @@ class DiehlCook:
                 spikes = full
             state, rec = simulate(net, {INPUT: spikes}, backend=self.k, state=state, learn=learn)
             state, rest = simulate(net, {INPUT: silence}, backend=self.k, state=state, learn=learn)
-            ops = {k: ops.get(k, 0) + rec.ops[k] + rest.ops[k] for k in rec.ops}
+            step_ops = {k: rec.ops[k] + rest.ops[k] for k in rec.ops}
+            if learn:
+                post = int(rec.counts[EXC].sum() + rest.counts[EXC].sum())
+                step_ops.update(
+                    stdp_counts(int(spikes.sum()), post, self.n_inputs, cfg.n_neurons, len(images) * n_steps)
+                )
+            ops = {k: ops.get(k, 0) + v for k, v in step_ops.items()}
             got = rec.counts[EXC][pending]
             counts[pending] = got
             quiet = got.sum(axis=1) < cfg.min_spikes

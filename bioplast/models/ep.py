@@ -20,14 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 from bioplast.backends.counter_rng import row_scaled_normal
-from bioplast.core import apply_updates, chain_init, chain_update, plasticity
+from bioplast.core import Oscillation, apply_updates, chain_init, chain_update, plasticity
 from bioplast.dynamics.equilibrium import ep_phases, homeostatic_directions
 from bioplast.dynamics.feedforward import init_mlp
 from bioplast.dynamics.relaxation import EPNet, output, relax
 from bioplast.errors import ConfigError
 from bioplast.geometry import bias_optimizer, optimizer
 from bioplast.hardware.chip import Chip
-from bioplast.models.base import Directions, Plan, RateModel, Step, register_model
+from bioplast.models.base import Directions, Plan, RateModel, Step, outer_product_counts, register_model
 from bioplast.rules.eqprop import bias_direction
 from bioplast.rules.hebbian import delta
 
@@ -274,7 +274,7 @@ class EPModel(RateModel):
             u, bs = chain_update(k, self.chain, k.batch_mean(ph.readout.mod), bs, readout[1])
             readout, self.r_states = (w_o, apply_updates(k, readout[1], u)), (ws, bs)
         self.net = EPNet(weights, biases, feedback if net.feedback is not None else None, readout)
-        return Step(loss, self.ops(int(x.shape[0])))
+        return Step(loss, self.ops(int(x.shape[0]), outer_product_counts(_update_pairs(ph))))
 
     def _step(self, learners, contrasts, params, states, homeostatic, coef):
         """One plasticity step per matrix; the homeostatic direction (generalized EP)
@@ -335,6 +335,22 @@ class EPModel(RateModel):
             *(f"B{i + 1} (top-down feedback)" for i in range(len(net.feedback or []))),
             *(f"readout {i}" for i in range(len(net.readout or ()))),
         ]
+
+
+def _contrast_pairs(c) -> list:
+    """``(pre, post)`` of every phase a contrast's update multiplies (an :class:`~bioplast.core.Oscillation`:
+    every one of its contrasts)."""
+    if isinstance(c, Oscillation):
+        return [pair for inner in c.contrasts for pair in _contrast_pairs(inner)]
+    return [(c.free.pre, c.free.post), (c.nudged.pre, c.nudged.post)]
+
+
+def _update_pairs(ph) -> list:
+    """The outer products of one EP step: two (or more) phases per matrix, the readout's delta rule."""
+    pairs = [pair for c in (*ph.contrasts, *ph.feedback_contrasts) for pair in _contrast_pairs(c)]
+    if ph.readout is not None:
+        pairs.append((ph.readout.pre, ph.readout.mod))
+    return pairs
 
 
 @register_model("ep")

@@ -39,7 +39,7 @@ from bioplast.errors import ConfigError
 from bioplast.geometry import bias_optimizer, optimizer, sign_frozen
 from bioplast.hardware.chip import Chip
 from bioplast.hardware.substrates import substrates
-from bioplast.models.base import Directions, Plan, RateModel, Step, register_model
+from bioplast.models.base import Directions, Plan, RateModel, Step, outer_product_counts, register_model, rule_factor
 from bioplast.rules.perturbation import weight_probe
 
 
@@ -113,7 +113,8 @@ class MLP(RateModel):
         x, target = self.k.asarray(x), self.k.asarray(target)
         signals, bias_dirs, loss = self.signals(x, target, self.next_read())
         self.apply(signals, bias_dirs)
-        return Step(loss, self.ops(int(x.shape[0])))
+        pairs = [(s.pre, rule_factor(self.rule, s)) for s in signals]
+        return Step(loss, self.ops(int(x.shape[0]), outer_product_counts(pairs)))
 
     def apply(self, signals, bias_dirs) -> None:
         """One plasticity step per layer; biases move through the optimiser alone."""
@@ -320,7 +321,10 @@ class ZerothOrderMLP(MLP):
         trials = self._trials(x, target, self.learner, self.next_read, self.chip.stream("probes"))
         self.learner = trials.state
         self.apply(trials.signals, trials.bias_directions)
-        return Step(trials.loss, self.ops(int(x.shape[0])))
+        # the update correlates each probe's reinforcement with its probe: one product per synapse and
+        # probe, whatever the batch (the trials' operands are batch means, never zero by construction)
+        products = self.plastic_synapses * int(self.p["probes"])
+        return Step(trials.loss, self.ops(int(x.shape[0]), (products, products)))
 
     def directions(self, x, target) -> Directions:
         """One set of probes at the current weights, on a stream of its own (the training's reads and

@@ -20,7 +20,7 @@ import numpy as np
 from bioplast.data.dataset import Dataset
 from bioplast.errors import ConfigError
 from bioplast.hardware.energy import OPS
-from bioplast.models.base import Plan, Step, register_model
+from bioplast.models.base import LEARNING_OPS, Plan, Step, register_model
 from bioplast.optional import require
 from bioplast.validate import positive, positive_int
 
@@ -74,7 +74,7 @@ class SurrogateSNN:
         self.params = list(self.fc1.parameters()) + list(self.fc2.parameters())
         self.opt = torch.optim.Adam(self.params, lr=lr)
         self.sizes = (n_features, n_hidden, n_classes)
-        self.ops = dict.fromkeys(OPS, 0)
+        self.ops = dict.fromkeys(OPS + LEARNING_OPS, 0)
 
     def _run(self, x: np.ndarray):
         """``(output spike counts [B, C], spikes of all layers)`` for Poisson-coded ``x[B, D]``; the
@@ -102,11 +102,16 @@ class SurrogateSNN:
         self.opt.step()
         d, h, c = self.sizes
         n = len(x) * self.steps
+        # BPTT's weight gradient sums one product per synapse, sample and time step; autograd does
+        # not skip zero operands, so every product counts as effective
         return float(loss.detach()), {
             "synops": n * (2 * d * h + 3 * h * c),
             "neuron_updates": n * 2 * (h + c),
             "spikes": int(fired),
             "weight_writes": d * h + h * c,
+            "plasticity_dense": n * (d * h + h * c),
+            "plasticity_effective": n * (d * h + h * c),
+            "trace_updates": 0,
         }
 
     def train_epoch(self, x_train: np.ndarray, y_train: np.ndarray) -> tuple:
@@ -117,7 +122,7 @@ class SurrogateSNN:
             idx = order[a : a + self.batch]
             loss, ops = self.train_batch(x_train[idx], y_train[idx])
             losses.append(loss)
-            self.ops = {key: self.ops[key] + ops[key] for key in self.ops}
+            self.ops = {key: self.ops.get(key, 0) + ops[key] for key in ops}
         return float(np.mean(losses)), float(np.mean(self.predict(x_train) == y_train))
 
     def predict(self, x: np.ndarray, chunk: int = 500) -> np.ndarray:

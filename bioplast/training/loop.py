@@ -6,15 +6,22 @@ seed, or one online pass in order) and after every epoch appends a record
 
     {epoch, loss, train_acc, test_acc, wall_time_s, synops, energy_J, grad_alignment}
 
-(epoch 0 is the untrained network).  ``synops`` counts synaptic operations spent on training,
-cumulatively (the model's own counts: see each model); ``energy_J`` prices them, the neuron
-updates, spikes and weight writes with the configuration's per-operation energies
-(:mod:`bioplast.hardware.energy`; NaN where the profile has none).  Measurements such as the
+(epoch 0 is the untrained network), followed by the columns of :data:`bioplast.metrics.COLUMNS`:
+NeuroBench's figures of an evaluation pass on the first :data:`~bioplast.metrics.EVAL_SAMPLES` test
+samples (synaptic operations per sample, activation sparsity, footprint in bytes and in bits at the
+substrate's weight format) and the cost of learning so far (plasticity operations, trace updates,
+weight writes and bits written, the estimated learning energy; :mod:`bioplast.metrics`).
+``synops`` counts synaptic operations spent on training, cumulatively (the model's own counts: see
+each model); ``energy_J`` prices them, the neuron updates, spikes and weight writes with the
+configuration's per-operation energies (:mod:`bioplast.hardware.energy`; NaN where the profile has
+none).  Measurements such as the
 alignment with backprop are injected (``measures``: name → ``fn(model, data)``), so the loop and
 the models import no analysis; a record column nobody measures is NaN.
 
 With ``out`` the run folder gets ``config.json``, ``metrics.csv``, ``metrics.json``,
-``weights.npz`` and a checkpoint, each written atomically after every epoch; with ``resume``
+``neurobench.json`` (the latest epoch's metrics in NeuroBench's format,
+:func:`bioplast.metrics.neurobench_results`), ``weights.npz`` and a checkpoint, each written
+atomically after every epoch; with ``resume``
 (default) and a checkpoint there, training continues after its last epoch — bit for bit the run
 that was not interrupted on numpy and numba.  The checkpoint must come from the same
 configuration (``epochs`` may grow) and bioplast version, else
@@ -38,10 +45,23 @@ from bioplast.data import load_task, one_hot
 from bioplast.errors import BioplastWarning, DivergenceError
 from bioplast.hardware.energy import OPS, total_energy
 from bioplast.io import atomic_save_npz, atomic_write_csv, atomic_write_json, ensure_dir
-from bioplast.models import build_model
+from bioplast.metrics import COLUMNS as METRIC_COLUMNS
+from bioplast.metrics import EVAL_SAMPLES, measure_run, record_columns
+from bioplast.models import LEARNING_OPS, build_model
 from bioplast.training import checkpoints
 
-RECORD_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "wall_time_s", "synops", "energy_J", "grad_alignment"]
+RECORD_COLUMNS = [
+    "epoch",
+    "loss",
+    "train_acc",
+    "test_acc",
+    "wall_time_s",
+    "synops",
+    "energy_J",
+    "grad_alignment",
+    *METRIC_COLUMNS,
+]
+COUNTED = OPS + LEARNING_OPS  # the operation counts the loop sums over a run's steps
 Measure = Callable[..., float | None]
 
 
@@ -66,11 +86,11 @@ def train(cfg, out=None, progress=True, resume: bool = True, measures: dict | No
     batch = n if plan.batch_size is None else plan.batch_size
     n_batches = (n + batch - 1) // batch
     rng = np.random.default_rng(cfg.seed)
-    records, wall, ops, first = [], 0.0, dict.fromkeys(OPS, 0), 1
+    records, wall, ops, first = [], 0.0, dict.fromkeys(COUNTED, 0), 1
     resumed = _resume(out, resume, model, rng, k, identity)
     if resumed is not None:
         rng, meta = resumed
-        records, wall, ops = meta["records"], meta["wall_time_s"], meta["ops"]
+        records, wall, ops = meta["records"], meta["wall_time_s"], {**dict.fromkeys(COUNTED, 0), **meta["ops"]}
         first = meta["epoch"] + 1
     measures = dict(measures or {})
 
@@ -85,12 +105,16 @@ def train(cfg, out=None, progress=True, resume: bool = True, measures: dict | No
             "synops": ops["synops"],
             "energy_J": total_energy(ops, cfg.energy),
         }
+        about = {"model": cfg.kind, "run": cfg.label(), "substrate": cfg.substrate, "costs": cfg.energy}
+        bench = measure_run(model, data.x_test[:EVAL_SAMPLES], test_acc, ops, epoch * n, about, cfg.seed)
         row.update({c: math.nan for c in RECORD_COLUMNS if c not in row})  # columns nobody measures
+        row.update(record_columns(bench))
         for name, fn in measures.items():
             value = fn(model, data)
             row[name] = math.nan if value is None else float(value)
         records.append(row)
         if out is not None:
+            atomic_write_json(out / "neurobench.json", bench)
             write_epoch(
                 out,
                 records,
@@ -118,7 +142,7 @@ def train(cfg, out=None, progress=True, resume: bool = True, measures: dict | No
                 idx = order[b * batch : (b + 1) * batch]
                 step = model.train_batch(x_train[idx], targets[idx])
                 losses.append(step.loss)
-                for name in OPS:
+                for name in COUNTED:
                     ops[name] += int(step.ops.get(name, 0))
                 bar.update(1)
             wall += time.perf_counter() - t0

@@ -173,11 +173,14 @@ def test_report_compares_energy_and_alignment(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "| energy (J) | alignment with backprop |" in report
     assert "![alignment_digits.png]" in report and "![accuracy_vs_energy_digits.png]" in report
-    for name in ("alignment_digits.png", "accuracy_vs_energy_digits.png"):
+    # NeuroBench's synaptic operations of an evaluation pass, and the cost of learning
+    assert "| synaptic ops per inference | plasticity ops | learning energy (J, estimate) |" in report
+    assert "![accuracy_vs_synops_digits.png]" in report and "![accuracy_vs_learning_cost_digits.png]" in report
+    for name in ("alignment_digits.png", "accuracy_vs_energy_digits.png", "accuracy_vs_synops_digits.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(tmp_path / "results.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert {"energy_J", "grad_alignment"} <= set(rows[0])
+    assert {"energy_J", "grad_alignment", "effective_synops", "footprint_bits", "learning_energy_J"} <= set(rows[0])
 
 
 def test_bench_cli_and_bad_executor(tmp_path, capsys):

@@ -75,7 +75,8 @@ def test_a_kill_before_any_write_resumes_exactly(tmp_path, monkeypatch, referenc
     calls = _count_writes(monkeypatch)
     train(TrainConfig(epochs=2, **CFG), out=tmp_path / "count", progress=False)
     n_writes = calls["n"]
-    assert n_writes == 1 + 3 * 4  # config.json, then per record: metrics.csv, metrics.json, weights, checkpoint
+    # config.json, then per record: neurobench.json, metrics.csv, metrics.json, weights, checkpoint
+    assert n_writes == 1 + 3 * 5
     for kill_at in range(1, n_writes + 1):
         out = tmp_path / f"kill{kill_at}"
         _count_writes(monkeypatch, kill_at)
