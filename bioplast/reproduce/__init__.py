@@ -16,10 +16,19 @@ from pathlib import Path
 
 from bioplast.errors import unknown_name
 from bioplast.io import atomic_write_json, atomic_write_text
-from bioplast.reproduce import saddle
+from bioplast.reproduce import curl_stability, diehl_cook, saddle, spiking_refs
 from bioplast.reproduce.claims import Claim, check_budget, check_outcome, row
 
-CLAIMS: dict[str, Claim] = {c.name: c for c in (saddle.CLAIM,)}
+CLAIMS: dict[str, Claim] = {
+    c.name: c
+    for c in (
+        curl_stability.CLAIM,
+        saddle.CLAIM,
+        spiking_refs.LIF_CLAIM,
+        spiking_refs.STDP_CLAIM,
+        diehl_cook.CLAIM,
+    )
+}
 
 # the committed full-budget results of a source checkout (absent from an installed package)
 COMMITTED = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "reproduce"

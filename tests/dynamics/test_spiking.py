@@ -22,8 +22,9 @@ from bioplast.errors import ConfigError, DataError
 from bioplast.geometry import additive
 from bioplast.hardware import clip_bounds
 from bioplast.rules.stdp import diehl_cook_stdp
-from bioplast.testing import eps, tolerance, worst_case
+from bioplast.testing import tolerance, worst_case
 from bioplast.testing.spiking import cond_membrane, drift, peak, stdp_weights
+from bioplast.testing.stdp_check import brian2_stdp_bound, prescribed_trains, stdp_network, stdp_rules
 
 DT = 0.5e-3
 
@@ -195,74 +196,20 @@ def test_membrane_and_spikes_match_brian2():
         assert np.abs(rec.v[pop][:, 0] - ref.v[pop]).max() <= bounds[pop]
 
 
-def _stdp_network(rule, transforms):
-    """Pre spikes from source ``x``; post spikes forced at prescribed steps by source ``teach``
-    (one-to-one onto v, above threshold); plastic weights too small to cause spikes."""
-    post = LIF(tau_mem=5e-3, v_thresh=1.0, v_reset=0.0)
-    w = np.random.default_rng(4).uniform(0.01, 0.02, (3, 6))
-    return SpikingNetwork(
-        [SpikeSource("x", 6), SpikeSource("teach", 3)],
-        [Population("post", 3, post)],
-        [
-            Projection("x", "post", "v", w, plasticity=plasticity(rule, *transforms)),
-            Projection("teach", "post", "v", 5.0, "one_to_one"),
-        ],
-        dt=1e-3,
-    )
-
-
-def _prescribed_trains(seed=5, T=400):
-    """Random pre and post trains that never spike in the same step: with a pre and a post spike
-    in one step Brian2 runs the two pathways one after the other (the second sees the weight the
-    first wrote), bioplast applies both to the weight of the step's start — the two differ by
-    O(A²) under soft bounds (documented in :mod:`bioplast.rules.stdp`)."""
-    rng = np.random.default_rng(seed)
-    steps = rng.permutation(T - 2)
-    pre_steps = np.sort(steps[:60])
-    post_steps = np.sort(steps[60:85]) - 1  # teacher spikes fire the neuron one step later
-    x = spike_trains(rng.integers(0, 6, 60), pre_steps, 6, T)
-    teach = spike_trains(rng.integers(0, 3, 25), post_steps, 3, T)
-    return {"x": x, "teach": teach}
-
-
-def _rules():
-    from bioplast.rules.stdp import pair_stdp, triplet_stdp
-
-    return {
-        "pair all-to-all": (pair_stdp(a_plus=0.004, a_minus=0.003, dt=1e-3), (additive(1.0),)),
-        "pair nearest, soft bounds": (
-            pair_stdp(dt=1e-3, traces="nearest", weight_dependence="soft", w_max=0.05),
-            (additive(0.5),),
-        ),
-        "triplet all-to-all": (triplet_stdp(dt=1e-3), ()),
-        "Diehl & Cook, clipped": (
-            diehl_cook_stdp(dt=1e-3, nu_pre=1e-3, nu_post=1e-2),
-            (additive(1.0), clip_bounds(0.0, 0.02)),
-        ),
-    }
-
-
-@pytest.mark.parametrize("name", list(_rules()))
+@pytest.mark.parametrize("name", list(stdp_rules()))
 def test_stdp_weight_changes_match_brian2(name):
     pytest.importorskip("brian2")
     from bioplast.reference.brian2_ref import run_brian2
 
-    rule, transforms = _rules()[name]
-    net = _stdp_network(rule, transforms)
-    inputs = _prescribed_trains()
+    rule, transforms = stdp_rules()[name]
+    net = stdp_network(rule, transforms)
+    inputs = prescribed_trains()
     ref = run_brian2(net, inputs)
     st, rec = simulate(net, inputs, backend=get_backend("numpy", dtype="float64"), record=("spikes",))
     np.testing.assert_array_equal(rec.spikes["post"][:, 0], ref.spikes["post"])  # spikes are the prescribed ones
-    w0 = np.asarray(net.projections[0].weights)
-    change = ref.weights["x->post"] - w0
+    change = ref.weights["x->post"] - np.asarray(net.projections[0].weights)
     assert np.abs(change).max() > 1e-4  # the trains produce real plasticity
-    # float64 on both sides: the same updates rounded otherwise, Brian2's trace decays from its own exp
-    # of (t − t_last)/τ, t = i dt rounded at t ≤ T dt (clock: 3 u T dt)
-    clock = 3 * eps("float64") / 2 * len(inputs["x"]) * net.dt
-    bound = stdp_weights(
-        "float64", net.projections[0].plasticity, w0, inputs["x"], rec.spikes["post"], libm=1, clock=clock
-    )
-    assert np.abs(st.weights[0] - ref.weights["x->post"]).max() <= bound
+    assert np.abs(st.weights[0] - ref.weights["x->post"]).max() <= brian2_stdp_bound(net, inputs, rec.spikes["post"])
 
 
 def test_poisson_counts_match_brian2_in_distribution():
