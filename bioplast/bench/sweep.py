@@ -47,6 +47,7 @@ from tqdm.auto import tqdm
 from bioplast import __version__
 from bioplast.analysis.alignment import standard_measures
 from bioplast.bench import plots, runfolder
+from bioplast.bench.baseline import against_baseline
 from bioplast.bench.lab import LAB_TASK, LabConfig, run_lab
 from bioplast.bench.suite import Job, expand, load_suite, make_config
 from bioplast.errors import BioplastError, BioplastWarning, ConfigError, unknown_name
@@ -522,6 +523,7 @@ def _report(summary: list, figures: list, labs: list, suite: dict, overhead: dic
         "an estimate from the substrate's per-operation figures)."
         if summary
         else "",
+        " ".join(against_baseline(summary)),
         f"Harness time {overhead['harness_s']:.2f} s of {overhead['total_s']:.2f} s "
         f"({overhead['fraction']:.1%}) outside the runs.",
     ]
