@@ -16,14 +16,17 @@ from pathlib import Path
 
 from bioplast.errors import unknown_name
 from bioplast.io import atomic_write_json, atomic_write_text
-from bioplast.reproduce import curl_stability, diehl_cook, saddle, spiking_refs
+from bioplast.reproduce import curl_stability, dale_claims, diehl_cook, ep_claims, saddle, spiking_refs
 from bioplast.reproduce.claims import Claim, check_budget, check_outcome, row
 
+# the order of the reproductions page: EP, curl, Dale and EG, spiking
 CLAIMS: dict[str, Claim] = {
     c.name: c
     for c in (
+        *ep_claims.CLAIMS,
         curl_stability.CLAIM,
         saddle.CLAIM,
+        *dale_claims.CLAIMS,
         spiking_refs.LIF_CLAIM,
         spiking_refs.STDP_CLAIM,
         diehl_cook.CLAIM,
