@@ -321,7 +321,7 @@ def _plot_identify(regression: list, networks: list, path: Path) -> None:
         means = [np.mean([r["ks"][cand] for r in regression if r["geometry"] == g]) for g in cands]
         axes[0].bar(np.arange(len(cands)) + (j - 1.5) * width, means, width, label=f"candidate {cand}")
     floor = 0.87 / np.sqrt(regression[0]["n"])
-    axes[0].axhline(floor, color="k", ls=":", lw=1, label="Gaussian noise floor 0.87/√n")
+    axes[0].axhline(floor, color="k", ls=":", lw=1, label="KS of an exact N(0, 1) sample, 0.87/√n")
     axes[0].set_xticks(range(len(cands)), [f"trained: {g}" for g in cands], fontsize=8)
     axes[0].set(yscale="log", ylabel="KS distance to N(0, 1) (mean over seeds)")
     axes[0].set_title("linear regression: lowest bar = the geometry the test names", fontsize=9)
