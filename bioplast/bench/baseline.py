@@ -13,7 +13,7 @@ import math
 from bioplast.bench.suite import BASELINE
 
 
-def against_baseline(summary: list, baseline: str = BASELINE["label"]) -> list:
+def against_baseline(summary: list, baseline: str = str(BASELINE["label"])) -> list:
     """One sentence per task that has a row labelled ``baseline`` (summary rows of
     :func:`bioplast.bench.sweep.summarise`)."""
     lines = []
