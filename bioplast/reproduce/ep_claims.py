@@ -591,9 +591,9 @@ EP_BPTT = Claim(
     "the symmetric one's O(β²) (slope 2)",
     run=run_bias,
     departures="one 784-512-10 tanh network at its initialisation on 20 MNIST-5k digits in float64, not the "
-    "papers' trained recurrent networks and deep ConvNets; the bias is the relative error of all weights "
-    "and biases together after the 20 nudged steps, against float64 backprop through those steps, not the "
-    "step-by-step comparison of Ernoult et al.",
+    "papers' networks (convergent recurrent networks compared step by step in Ernoult et al., deep ConvNets in "
+    "Laborieux et al.); the bias is the relative error of all weights and biases together after the 20 nudged "
+    "steps, against float64 backprop through those steps",
 )
 
 HOLOMORPHIC = Claim(
