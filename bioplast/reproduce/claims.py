@@ -45,6 +45,15 @@ class Claim:
     departures: str = ""  # where our protocol departs from the paper's, said plainly
 
 
+def combine(verdicts) -> str:
+    """One verdict from a claim's parts: reproduced when every judged part is, not reproduced when
+    none is (or nothing could be judged), partly otherwise; ``"not compared"`` parts are not judged."""
+    judged = [v for v in verdicts if v != "not compared"]
+    if judged and all(v == "reproduced" for v in judged):
+        return "reproduced"
+    return "not reproduced" if all(v == "not reproduced" for v in judged) else "partly"
+
+
 def check_outcome(claim: Claim, outcome: Outcome) -> Outcome:
     if outcome.verdict not in VERDICTS:
         raise ConfigError(f"claim {claim.name!r} gave verdict {outcome.verdict!r}; expected one of {VERDICTS}")

@@ -18,7 +18,7 @@ import numpy as np
 
 from bioplast.experiments.curl import chaos_sweep, phase_diagram
 from bioplast.figures import pyplot, save_png
-from bioplast.reproduce.claims import Claim, Outcome
+from bioplast.reproduce.claims import Claim, Outcome, combine
 
 # theory grid of phase_diagram: fractions in steps of 0.02, so "a single flipped input" at
 # c ≥ 2/3 (1/M ≤ 0.015 of M ≥ 67 inputs at N = 100) is the first non-zero grid point
@@ -107,13 +107,7 @@ def run(budget: str, out: Path, seed: int = 0) -> Outcome:
     details = _parts(rows, chaos)
     _plot(rows, chaos, out / "stability.png")
     verdicts = [d["verdict"] for d in details]
-    verdict = (
-        "reproduced"
-        if all(v == "reproduced" for v in verdicts)
-        else "not reproduced"
-        if all(v == "not reproduced" for v in verdicts)
-        else "partly"
-    )
+    verdict = combine(d["verdict"] for d in details)
     ours = f"{sum(v == 'reproduced' for v in verdicts)} of {len(verdicts)} statements hold"
     return Outcome(ours, verdict, "stability.png", tuple(details), {"phase": rows, "chaos": chaos})
 

@@ -35,7 +35,7 @@ from bioplast.experiments.dale import GEOMETRIES, compare_geometries, dale_netwo
 from bioplast.figures import pyplot, save_png
 from bioplast.geometry import additive, exponentiated, geometry_test, lognormal_signed, mirror_descent
 from bioplast.io import atomic_save_npz
-from bioplast.reproduce.claims import Claim, Outcome
+from bioplast.reproduce.claims import Claim, Outcome, combine
 from bioplast.rules import delta
 from bioplast.training import TrainConfig, train
 
@@ -51,16 +51,6 @@ SYMMETRIC = 0.5
 
 def _detail(part: str, paper: str, ours: str, verdict: str) -> dict:
     return {"part": part, "paper": paper, "ours": ours, "verdict": verdict}
-
-
-def _overall(details) -> str:
-    """Reproduced when every judged part is; not reproduced when none is; partly otherwise."""
-    judged = [d["verdict"] for d in details if d["verdict"] != "not compared"]
-    if all(v == "reproduced" for v in judged):
-        return "reproduced"
-    if all(v == "not reproduced" for v in judged):
-        return "not reproduced"
-    return "partly"
 
 
 def _seeds(seed: int, count: int) -> tuple:
@@ -220,7 +210,7 @@ def run_lognormal(budget: str, out: Path, seed: int = 0) -> Outcome:
         out / "eg_lognormal.npz", w0=weights["EG"][0], eg=weights["EG"][1], gd=weights["GD"][1]
     )  # seed-0 weights: the numbers can be recomputed from them
     ours = f"{details[0]['ours']}; EG: {details[1]['ours']}; GD: {details[2]['ours']}"
-    return Outcome(ours, _overall(details), "eg_lognormal.png", details, runs)
+    return Outcome(ours, combine(d["verdict"] for d in details), "eg_lognormal.png", details, runs)
 
 
 EG_LOGNORMAL = Claim(
@@ -351,7 +341,9 @@ def run_identify(budget: str, out: Path, seed: int = 0) -> Outcome:
         "regression": regression,
         "networks": networks,
     }
-    return Outcome(details[0]["ours"], _overall(details), "geometry_identify.png", details, numbers)
+    return Outcome(
+        details[0]["ours"], combine(d["verdict"] for d in details), "geometry_identify.png", details, numbers
+    )
 
 
 GEOMETRY_IDENTIFY = Claim(
@@ -527,7 +519,13 @@ def run_sparse_pruning(budget: str, out: Path, seed: int = 0) -> Outcome:
     details = (*judge_sparse(sparse, cfg["relevant"]), judge_pruning(prune))
     _plot_sparse(sparse, prune, out / "eg_sparse_pruning.png")
     ours = f"sparse: {details[0]['ours']}; pruning: {details[2]['ours']}"
-    return Outcome(ours, _overall(details), "eg_sparse_pruning.png", details, {"sparse": sparse, "pruning": prune})
+    return Outcome(
+        ours,
+        combine(d["verdict"] for d in details),
+        "eg_sparse_pruning.png",
+        details,
+        {"sparse": sparse, "pruning": prune},
+    )
 
 
 EG_SPARSE_PRUNING = Claim(
@@ -671,7 +669,7 @@ def run_langevin(budget: str, out: Path, seed: int = 0) -> Outcome:
     _plot_langevin(runs, out / "dale_langevin.png")
     samples = runs.pop("_samples")
     atomic_save_npz(out / "dale_langevin.npz", **{name.replace("-", "_"): x for name, x in samples.items()})
-    return Outcome(details[1]["ours"], _overall(details), "dale_langevin.png", details, runs)
+    return Outcome(details[1]["ours"], combine(d["verdict"] for d in details), "dale_langevin.png", details, runs)
 
 
 DALE_LANGEVIN = Claim(

@@ -18,7 +18,7 @@ from bioplast.data.datasets import load_mnist5k
 from bioplast.figures import pyplot, save_png
 from bioplast.io import atomic_write_json
 from bioplast.models.diehl_cook import DiehlCook, DiehlCookConfig
-from bioplast.reproduce.claims import Claim, Outcome
+from bioplast.reproduce.claims import Claim, Outcome, combine
 
 PAPER = {100: 0.829, 400: 0.870, 1600: 0.919}
 # reproduced: within 3 points of the paper.  The standard error of an accuracy near 0.85 on 1,000
@@ -100,14 +100,7 @@ def run(budget: str, out: Path, seed: int = 0) -> Outcome:
                 "verdict": verdict,
             }
         )
-    judged = [d["verdict"] for d in details if d["verdict"] != "not compared"]
-    verdict = (
-        "reproduced"
-        if judged and all(v == "reproduced" for v in judged)
-        else "partly"
-        if "reproduced" in judged
-        else "not reproduced"
-    )
+    verdict = combine(d["verdict"] for d in details)
     best = {n: max(r["test_accuracy"] for r in rows) for n, rows in curves.items()}
     ours = ", ".join(f"N = {n}: {100 * a:.1f} %" for n, a in best.items()) + " (best pass)"
     return Outcome(ours, verdict, "diehl_cook.png", tuple(details), {str(n): rows for n, rows in curves.items()})

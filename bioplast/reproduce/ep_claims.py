@@ -37,7 +37,7 @@ from bioplast.dynamics.equilibrium import ep_estimate
 from bioplast.figures import pyplot, save_png
 from bioplast.models.ep import init_epnet
 from bioplast.reference.ep_oracle import bptt_gradient
-from bioplast.reproduce.claims import Claim, Outcome
+from bioplast.reproduce.claims import Claim, Outcome, combine
 from bioplast.testing import libm_disagreement, tolerance
 from bioplast.training import TrainConfig, train
 
@@ -90,14 +90,6 @@ def judge_order(slope: float, order: int, tol: float = ORDER_TOL) -> str:
     if abs(slope - order) <= tol:
         return "reproduced"
     return "partly" if round(slope) == order else "not reproduced"
-
-
-def combine(verdicts) -> str:
-    """All parts reproduced: reproduced; none reproduced nor partly: not reproduced; else partly."""
-    verdicts = list(verdicts)
-    if all(v == "reproduced" for v in verdicts):
-        return "reproduced"
-    return "not reproduced" if all(v == "not reproduced" for v in verdicts) else "partly"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -545,7 +537,7 @@ def judge_mnist(numbers: dict, reference: dict | None = None) -> tuple:
         }
     )
     judged = [d["verdict"] for d in details if d["verdict"] != "not compared"]
-    verdict = combine(judged) if judged else "not reproduced"
+    verdict = combine(judged)
     ours = (
         f"{100 * ep[:, last].mean():.1f} % after {last} epoch{'s' if last > 1 else ''} "
         f"(backprop {100 * bp[:, last].mean():.1f} %), {len(ep)} seed{'s' if len(ep) > 1 else ''}"

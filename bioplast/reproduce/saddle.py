@@ -17,7 +17,7 @@ import numpy as np
 from bioplast.experiments import saddle as sx
 from bioplast.figures import pyplot, save_png
 from bioplast.io import atomic_save_npz
-from bioplast.reproduce.claims import Claim, Outcome
+from bioplast.reproduce.claims import Claim, Outcome, combine
 
 # no gain: the median speed-up within 15 % of 1 or below it — one record interval of the
 # log-spaced grid is 4–8 % at 120 records over 2·10⁴ steps, so 15 % is two intervals of
@@ -133,14 +133,7 @@ def run(budget: str, out: Path, seed: int = 0) -> Outcome:
         **{f"{name}_{key}": np.asarray(getattr(res, key)) for name, res in results.items() for key in ("hit", "steps")},
         **{f"{name}_test_error": res.test_error for name, res in results.items()},
     )
-    judged = [d["verdict"] for d in details if d["verdict"] != "not compared"]
-    verdict = (
-        "reproduced"
-        if all(v == "reproduced" for v in judged)
-        else "not reproduced"
-        if all(v == "not reproduced" for v in judged)
-        else "partly"
-    )
+    verdict = combine(d["verdict"] for d in details)
     return Outcome(details[0]["ours"], verdict, "saddle.png", tuple(details), numbers)
 
 
