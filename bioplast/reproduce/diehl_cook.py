@@ -35,8 +35,8 @@ def learning_curve(n_neurons: int, passes: int, data, assign: int, seed: int, sa
     for p in range(1, passes + 1):
         start = time.perf_counter()
         log = model.train(data.x_train)
-        r_label = model.responses(data.x_train[:assign], seed=seed)
-        r_test = model.responses(data.x_test, seed=seed + 1)
+        r_label = model.responses(data.x_train[:assign], seed=[seed, 0])  # evaluation streams of their own
+        r_test = model.responses(data.x_test, seed=[seed, 1])
         model.assign_labels(r_label, data.y_train[:assign])
         rows.append(
             {

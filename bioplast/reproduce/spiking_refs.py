@@ -23,6 +23,7 @@ from bioplast.dynamics.spiking.network import Population, SpikingNetwork
 from bioplast.dynamics.spiking.neurons import from_snntorch
 from bioplast.figures import pyplot, save_png
 from bioplast.optional import require
+from bioplast.reference.brian2_ref import run_brian2
 from bioplast.reproduce.claims import Claim, Outcome
 from bioplast.testing.stdp_check import brian2_stdp_bound, prescribed_trains, stdp_network, stdp_rules
 
@@ -90,13 +91,11 @@ def _plot_lif(traces: dict, path: Path) -> None:
 
 
 def _stdp(budget: str, out: Path, seed: int = 0) -> Outcome:
-    from bioplast.reference.brian2_ref import run_brian2
-
     require("brian2", "the Brian2 comparison")
     rules = stdp_rules()
     names = list(rules)[:2] if budget == "quick" else list(rules)
     details, numbers, changes = [], {}, {}
-    inputs = prescribed_trains(seed=5 + seed)
+    inputs = prescribed_trains(seed=[5, seed])
     for name in names:
         net = stdp_network(*rules[name])
         ref = run_brian2(net, inputs)

@@ -39,7 +39,7 @@ def stdp_network(rule, transforms, seed: int = 4) -> SpikingNetwork:
     )
 
 
-def prescribed_trains(seed: int = 5, steps: int = 400) -> dict:
+def prescribed_trains(seed=5, steps: int = 400) -> dict:
     """Random pre and post trains that never spike in the same step: with a pre and a post spike
     in one step Brian2 runs the two pathways one after the other (the second sees the weight the
     first wrote), bioplast applies both to the weight of the step's start — the two differ by

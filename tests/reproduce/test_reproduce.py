@@ -34,11 +34,14 @@ def test_the_saddle_panels_are_judged_from_the_measured_times():
     # the controls: a gain is a failure of the claim "no gain", no decision is no evidence
     assert rs._judge("linear", _result([[100, 100]], [[105, 98]], (0.1, 2.0)))[1] == "reproduced"
     assert rs._judge("linear", _result([[100, 400]], [[100, 100]], (0.1, 2.0)))[1] == "not reproduced"
-    assert rs._judge("small-init", _result([[np.inf]], [[np.inf]], (0.1,)))[1] == "not reproduced"
+    assert rs._judge("small-init", _result([[np.inf]], [[np.inf]], (0.1,)))[1] == "not compared"
+    # undecided values are no evidence either way: the decided one carries the verdict
+    assert rs._judge("linear", _result([[np.inf, 100]], [[np.inf, 98]], (0.1, 2.0)))[1] == "reproduced"
     # 5d: no gain at the smallest scale and a gain at a large one; one of the two is "partly"
     scales = (0.1, 2.0, 4.0)
     assert rs._judge("5d", _result([[100, 400, 800]], [[100, 100, 100]], scales))[1] == "reproduced"
     assert rs._judge("5d", _result([[400, 400, 800]], [[100, 100, 100]], scales))[1] == "partly"
+    assert rs._judge("5d", _result([[100, 800, 100]], [[100, 100, 100]], scales))[1] == "partly"  # no growth
     assert rs._judge("5c", _result([[100]], [[50]]))[1] == "not compared"
 
 
