@@ -73,7 +73,7 @@ def test_suites_are_validated_before_anything_runs(tmp_path):
     )  # 6 runs (the Adam baseline first) × 2 tasks × 3 seeds
     assert len(expand(load_suite("substrate"))) == 2 * 6 * 2 * 3  # rules × substrates × tasks × seeds
     assert len(expand(load_suite("substrate-sweep"))) == 7 * (7 + 5) * 3  # (6 rate rules + STDP) × sweep points × seeds
-    assert len(expand(load_suite("spiking"))) == 5 * 2 * 3  # runs × tasks × seeds
+    assert len(expand(load_suite("spiking"))) == 6 * 2 * 3  # runs × tasks × seeds
 
 
 @pytest.mark.slow
