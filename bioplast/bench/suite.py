@@ -268,13 +268,16 @@ BUILTIN: dict[str, dict[str, Any]] = {
                 "label": "saddle escape, tanh",
                 "kind": "lab",
                 "experiment": "saddle_escape",
-                "settings": {"values": [0.1, 2.0]},
+                "settings": {"values": [0.5, 2.0]},  # held norms: at r = 0.1 the student cannot reach the teacher
             },
             {
                 "label": "saddle escape, linear control",
                 "kind": "lab",
                 "experiment": "saddle_escape",
-                "settings": {"protocol": {"activation": "identity", "n_train": 150}, "values": [0.1, 2.0]},
+                "settings": {
+                    "protocol": {"activation": "identity", "n_train": 150, "hold_norms": False},
+                    "values": [0.1, 2.0],
+                },
             },
         ],
     },
