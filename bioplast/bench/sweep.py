@@ -52,7 +52,6 @@ from bioplast.bench.lab import LAB_TASK, LabConfig, run_lab
 from bioplast.bench.suite import Job, expand, load_suite, make_config
 from bioplast.errors import BioplastError, BioplastWarning, ConfigError, unknown_name
 from bioplast.io import atomic_write_bytes, atomic_write_csv, atomic_write_text, ensure_dir
-from bioplast.metrics import COLUMNS as METRIC_COLUMNS
 from bioplast.optional import available, require
 from bioplast.training import RECORD_COLUMNS, SpikingConfig, records_problem, train
 from bioplast.training.checkpoints import CheckpointMismatch
@@ -70,15 +69,7 @@ COLUMNS = [
     "lr",
     "network",
     "params",
-    "epoch",
-    "loss",
-    "train_acc",
-    "test_acc",
-    "wall_time_s",
-    "synops",
-    "energy_J",
-    "grad_alignment",
-    *METRIC_COLUMNS,
+    *RECORD_COLUMNS,  # one training record's columns, in the loop's order
     "status",
     "error",
     "run_id",
