@@ -70,6 +70,27 @@ def _plot(curves: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def judge(curves: dict) -> tuple:
+    """``(ours, verdict, details)``: per network size, the best pass against the paper within
+    :data:`MARGIN`; sizes the paper did not report are not compared."""
+    details = []
+    for n, rows in curves.items():
+        best = max(r["test_accuracy"] for r in rows)
+        paper = PAPER.get(n)
+        verdict = "not compared" if paper is None else "reproduced" if best >= paper - MARGIN else "not reproduced"
+        details.append(
+            {
+                "part": f"N = {n}",
+                "paper": "—" if paper is None else f"{100 * paper:.1f} % (full MNIST)",
+                "ours": ", ".join(f"{100 * r['test_accuracy']:.1f} %" for r in rows) + f" after passes 1–{len(rows)}",
+                "verdict": verdict,
+            }
+        )
+    best = {n: max(r["test_accuracy"] for r in rows) for n, rows in curves.items()}
+    ours = ", ".join(f"N = {n}: {100 * a:.1f} %" for n, a in best.items()) + " (best pass)"
+    return ours, combine(d["verdict"] for d in details), details
+
+
 def run(budget: str, out: Path, seed: int = 0) -> Outcome:
     data = load_mnist5k(seed)
     if budget == "quick":  # a 10-neuron network on 60 digits: the pipeline, not the claim
@@ -87,22 +108,7 @@ def run(budget: str, out: Path, seed: int = 0) -> Outcome:
 
         curves[n] = learning_curve(n, min(p, passes), data, assign, seed, save)
     _plot(curves, out / "diehl_cook.png")
-    details = []
-    for n, rows in curves.items():
-        best = max(r["test_accuracy"] for r in rows)
-        paper = PAPER.get(n)
-        verdict = "not compared" if paper is None else "reproduced" if best >= paper - MARGIN else "not reproduced"
-        details.append(
-            {
-                "part": f"N = {n}",
-                "paper": "—" if paper is None else f"{100 * paper:.1f} % (full MNIST)",
-                "ours": ", ".join(f"{100 * r['test_accuracy']:.1f} %" for r in rows) + f" after passes 1–{len(rows)}",
-                "verdict": verdict,
-            }
-        )
-    verdict = combine(d["verdict"] for d in details)
-    best = {n: max(r["test_accuracy"] for r in rows) for n, rows in curves.items()}
-    ours = ", ".join(f"N = {n}: {100 * a:.1f} %" for n, a in best.items()) + " (best pass)"
+    ours, verdict, details = judge(curves)
     return Outcome(ours, verdict, "diehl_cook.png", tuple(details), {str(n): rows for n, rows in curves.items()})
 
 
