@@ -8,6 +8,8 @@ import json
 import shutil
 from pathlib import Path
 
+from bioplast.reproduce import CLAIMS
+
 ROOT = Path(__file__).parents[2]
 RESULTS = ROOT / "benchmarks" / "results" / "reproduce"
 PAGE = ROOT / "docs" / "reproductions.md"
@@ -31,13 +33,15 @@ def _cell(text) -> str:
 
 
 def _rows() -> list:
+    """The committed rows in the order of ``bioplast reproduce --list`` (unknown claims last)."""
+    order = {name: i for i, name in enumerate(CLAIMS)}
     rows = []
     for path in sorted(RESULTS.glob("*/row.json")):
         try:
             rows.append((path.parent, json.loads(path.read_text(encoding="utf-8"))))
         except (OSError, ValueError):
             continue
-    return rows
+    return sorted(rows, key=lambda r: order.get(r[1].get("claim"), len(order)))
 
 
 def page() -> str:
