@@ -364,6 +364,29 @@ def _write_parquet(path: Path, rows: list) -> bool:
     return True
 
 
+def _accuracy_vs(done: list) -> list:
+    """``(file stem, column, x label, title)`` of each final-accuracy-against-a-cost figure the runs
+    have data for, in the report's order."""
+    figures = [("accuracy_vs_time", "wall_time_s", "training time (s)", "final accuracy vs training time")]
+    if plots.has_values(done, "effective_synops"):
+        figures.append(
+            (
+                "accuracy_vs_synops",
+                "effective_synops",
+                "synaptic operations per inference (effective MACs + ACs)",
+                "final accuracy vs synaptic operations",
+            )
+        )
+    cost = plots.learning_cost(done)
+    if cost is not None:
+        figures.append(("accuracy_vs_learning_cost", *cost, "final accuracy vs the cost of learning"))
+    if plots.has_values(done, "energy_J"):
+        figures.append(
+            ("accuracy_vs_energy", "energy_J", "training energy (J)", "final accuracy vs estimated training energy")
+        )
+    return figures
+
+
 def _plots(rows: list, out: Path) -> list:
     names = []
     for task in dict.fromkeys(r["task"] for r in rows if r["task"] != LAB_TASK):
@@ -373,35 +396,9 @@ def _plots(rows: list, out: Path) -> list:
         name = f"curves_{task}.png"
         plots.learning_curves(done, out / name, f"{task}: test accuracy (mean ± std over seeds)")
         names.append(name)
-        name = f"accuracy_vs_time_{task}.png"
-        plots.accuracy_vs(
-            done, "wall_time_s", out / name, "training time (s)", f"{task}: final accuracy vs training time"
-        )
-        names.append(name)
-        if plots.has_values(done, "effective_synops"):
-            name = f"accuracy_vs_synops_{task}.png"
-            plots.accuracy_vs(
-                done,
-                "effective_synops",
-                out / name,
-                "synaptic operations per inference (effective MACs + ACs)",
-                f"{task}: final accuracy vs synaptic operations",
-            )
-            names.append(name)
-        cost = plots.learning_cost(done)
-        if cost is not None:
-            name = f"accuracy_vs_learning_cost_{task}.png"
-            plots.accuracy_vs(done, cost[0], out / name, cost[1], f"{task}: final accuracy vs the cost of learning")
-            names.append(name)
-        if plots.has_values(done, "energy_J"):
-            name = f"accuracy_vs_energy_{task}.png"
-            plots.accuracy_vs(
-                done,
-                "energy_J",
-                out / name,
-                "training energy (J)",
-                f"{task}: final accuracy vs estimated training energy",
-            )
+        for stem, column, xlabel, title in _accuracy_vs(done):
+            name = f"{stem}_{task}.png"
+            plots.accuracy_vs(done, column, out / name, xlabel, f"{task}: {title}")
             names.append(name)
         if plots.has_values(done, "grad_alignment"):
             name = f"alignment_{task}.png"
