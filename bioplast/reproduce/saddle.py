@@ -95,8 +95,8 @@ def _plot(results: dict, path: Path) -> None:
         res, ax = results["5b"], flat[0]
         for j, learner in enumerate(res.learners):
             curves = res.test_error[:, 0, j]
-            med = np.nanmedian(np.where(np.isnan(curves), np.nan, curves), 0)
-            ax.plot(res.steps[1:], med[1:], label=learner, color=f"C{j}")
+            seen = ~np.isnan(curves).all(0)  # records after every seed had stopped are NaN: not drawn
+            ax.plot(res.steps[seen][1:], np.nanmedian(curves[:, seen], 0)[1:], label=learner, color=f"C{j}")
         ax.axhline(res.protocol.threshold, color="gray", ls=":", lw=1)
         ax.set(xscale="log", yscale="log", xlabel="full-batch step (= epoch)", ylabel="test loss (median)")
         ax.set_title("5b: tanh, r = 2, one flipped neuron", fontsize=9)
